@@ -1,0 +1,55 @@
+"""scalargrad: a small, exact, pure-Python scalar autograd engine that shows its work.
+
+>>> from scalargrad import Value, grad
+>>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+>>> y = x1.log() + x1 * x2 - x2.sin()
+>>> round(y.data, 3)
+11.652
+>>> y.backward()
+>>> x1.grad, round(x2.grad, 3)
+(5.5, 1.716)
+"""
+
+from .autodiff import adjoints, grad, hessian, jacobian, jvp, tree_flatten, tree_unflatten
+from .engine import (
+    OPS,
+    Op,
+    Value,
+    cos,
+    exp,
+    formula,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tan,
+    tanh,
+    topological_order,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "Op",
+    "OPS",
+    "topological_order",
+    "formula",
+    "grad",
+    "adjoints",
+    "jvp",
+    "hessian",
+    "jacobian",
+    "tree_flatten",
+    "tree_unflatten",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+]

@@ -1,0 +1,322 @@
+"""Differentiation methods as walks over the Value graph.
+
+* :func:`grad` — reverse mode (the notes' ``node_to_grad`` algorithm) without
+  touching ``.grad``; with ``create_graph=True`` the adjoints are built as new
+  Value nodes ("reverse mode AD by extending the computational graph"), so they
+  can be differentiated again, printed as formulas and drawn.
+* :func:`jvp` — forward mode: one tangent pass in topological order.
+* :func:`hessian`, :func:`jacobian` — built from the two above.
+
+Gradients keep the structure of what you ask for: ``wrt`` may be a Value or any
+nesting of dicts, lists and tuples of Values (the notes' "adjoint in the same data
+type as the value"); :func:`tree_flatten` and :func:`tree_unflatten` do that.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .engine import CONST, Value, _const, topological_order
+
+__all__ = [
+    "grad",
+    "adjoints",
+    "jvp",
+    "hessian",
+    "jacobian",
+    "tree_flatten",
+    "tree_unflatten",
+    "TreeDef",
+]
+
+Tree = Any
+TreeDef = Callable[[list[Any]], Any]
+"""Rebuilds a structure from its flat list of leaves (see :func:`tree_flatten`)."""
+
+
+# --------------------------------------------------------------------------- #
+# pytrees: dicts, lists and tuples (named tuples too) of leaves               #
+# --------------------------------------------------------------------------- #
+
+
+def tree_flatten(tree: Tree) -> tuple[list[Any], TreeDef]:
+    """The leaves of a nested dict/list/tuple, in order, and a function rebuilding it.
+
+    >>> leaves, rebuild = tree_flatten({"w": [1, 2], "b": 3})
+    >>> leaves, rebuild([4, 5, 6])
+    ([1, 2, 3], {'w': [4, 5], 'b': 6})
+    """
+    leaves: list[Any] = []
+    build = _flatten_into(tree, leaves)
+    count = len(leaves)
+
+    def unflatten(new_leaves: list[Any]) -> Any:
+        if len(new_leaves) != count:
+            raise ValueError(f"expected {count} leaves to rebuild the structure, got {len(new_leaves)}")
+        return build(iter(new_leaves))
+
+    return leaves, unflatten
+
+
+def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Tree:
+    """Rebuild the structure recorded by :func:`tree_flatten` around new leaves."""
+    return treedef(list(leaves))
+
+
+def _flatten_into(tree: Tree, leaves: list[Any]) -> Callable[[Any], Any]:
+    """Append tree's leaves to ``leaves``; return a builder taking an iterator of leaves.
+
+    Mappings rebuild as dicts (OrderedDicts stay ordered dicts), named tuples as
+    themselves, other tuples as tuples and other sequences as lists.
+    """
+    if isinstance(tree, Mapping):
+        keys = list(tree.keys())
+        builders = [_flatten_into(tree[k], leaves) for k in keys]
+        mapping = OrderedDict if isinstance(tree, OrderedDict) else dict
+        return lambda it: mapping((k, b(it)) for k, b in zip(keys, builders))
+    if isinstance(tree, (list, tuple)):
+        builders = [_flatten_into(item, leaves) for item in tree]
+        if hasattr(tree, "_fields"):
+            named = type(tree)
+            return lambda it: named(*[b(it) for b in builders])
+        sequence = tuple if isinstance(tree, tuple) else list
+        return lambda it: sequence(b(it) for b in builders)
+    leaves.append(tree)
+    return next
+
+
+def _values_in(tree: Tree, what: str) -> tuple[list[Value], TreeDef]:
+    leaves, treedef = tree_flatten(tree)
+    for leaf in leaves:
+        if not isinstance(leaf, Value):
+            raise TypeError(f"{what} must be Values (or dicts/lists/tuples of Values), found {type(leaf).__name__}: {leaf!r}")
+    return leaves, treedef
+
+
+# --------------------------------------------------------------------------- #
+# reverse mode                                                                 #
+# --------------------------------------------------------------------------- #
+
+
+def adjoints(
+    outputs: Tree,
+    seed: Tree = None,
+    *,
+    create_graph: bool = False,
+    wrt: Iterable[Value] | None = None,
+) -> dict[Value, Any]:
+    """The notes' ``node_to_grad``: every node's adjoint, by one reverse walk.
+
+    ``seed`` gives each output's adjoint (default 1.0 each). With
+    ``create_graph=False`` adjoints are floats. With ``create_graph=True`` they are
+    Values built from each op's derivative rule (or plain numbers where the
+    adjoint is a constant), and only the nodes on a path from ``wrt`` to the
+    outputs get one. Nodes the walk never reaches are absent.
+    """
+    outs, _ = _values_in(outputs, "outputs")
+    seeds = _seeds(outputs, outs, seed)
+    order = topological_order(outs)
+    if create_graph:
+        return _graph_adjoints(order, outs, seeds, wrt)
+    adj: dict[Value, float] = {}
+    for out, s in zip(outs, seeds):
+        adj[out] = adj.get(out, 0.0) + float(s)
+    get = adj.get
+    for v in reversed(order):
+        a = v._a
+        if a is None:
+            continue
+        g = get(v)
+        if g is None:
+            continue
+        adj[a] = get(a, 0.0) + g * v._da
+        b = v._b
+        if b is not None:
+            adj[b] = get(b, 0.0) + g * v._db
+    return adj
+
+
+def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
+    if seed is None:
+        return [1.0] * len(outs)
+    seeds, _ = tree_flatten(seed)
+    if len(seeds) != len(outs):
+        raise ValueError(f"seed must match the outputs' structure: {len(outs)} outputs, {len(seeds)} seeds")
+    for s in seeds:
+        if not isinstance(s, (int, float, Value)):
+            raise TypeError(f"seeds must be numbers or Values, found {type(s).__name__}: {s!r}")
+    return seeds
+
+
+def _graph_adjoints(
+    order: list[Value], outs: list[Value], seeds: list[Any], wrt: Iterable[Value] | None
+) -> dict[Value, Any]:
+    """Reverse walk whose adjoints are new Value nodes (the extended graph)."""
+    relevant = _depends_on(order, wrt)
+    adj: dict[Value, Any] = {}
+    for out, s in zip(outs, seeds):
+        if out in relevant:
+            adj[out] = _plus(adj.get(out), s)
+    for v in reversed(order):
+        g = adj.get(v)
+        if g is None or v._a is None:
+            continue
+        parents = (v._a,) if v._b is None else (v._a, v._b)
+        partials = v._op.rule(*parents, v)  # type: ignore[union-attr]
+        for p, d in zip(parents, partials):
+            if p in relevant:
+                contribution = _times(g, d)
+                if contribution is not None:
+                    adj[p] = _plus(adj.get(p), contribution)
+    _label_adjoints(order, adj)
+    return adj
+
+
+def _depends_on(order: list[Value], wrt: Iterable[Value] | None) -> set[Value]:
+    """The nodes of ``order`` that depend on a ``wrt`` node (all non-constants if None)."""
+    if wrt is None:
+        return {v for v in order if v._op is not CONST}
+    relevant = set(wrt)
+    for v in order:
+        if (v._a is not None and v._a in relevant) or (v._b is not None and v._b in relevant):
+            relevant.add(v)
+    return relevant
+
+
+def _times(g: Any, d: Any) -> Any:
+    """g * d without multiplying by 1 or -1; None when the product is a constant 0."""
+    if not isinstance(d, Value):
+        if d == 0.0:
+            return None
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return -g
+    if not isinstance(g, Value):
+        if g == 0.0:
+            return None
+        if g == 1.0:
+            return d
+        if g == -1.0:
+            return -d
+    return g * d
+
+
+def _plus(total: Any, term: Any) -> Any:
+    return term if total is None else total + term
+
+
+def _label_adjoints(order: list[Value], adj: dict[Value, Any]) -> None:
+    forward = set(order)
+    for i in range(len(order) - 1, -1, -1):
+        v = order[i]
+        a = adj.get(v)
+        if isinstance(a, Value) and a not in forward and a.label is None:
+            a.label = f"adj({v.label or f'v{i + 1}'})"
+
+
+def grad(
+    outputs: Tree,
+    wrt: Tree,
+    *,
+    seed: Tree = None,
+    create_graph: bool = False,
+) -> Tree:
+    """d outputs / d wrt by reverse mode, shaped like ``wrt``; ``.grad`` is left alone.
+
+    ``outputs`` is a Value or a structure of Values; ``seed`` (same structure,
+    default 1.0 each) weights them, so several outputs give a vector-Jacobian
+    product. A ``wrt`` node the outputs do not depend on gets 0.0.
+
+    With ``create_graph=True`` every gradient is a Value: the adjoint computation
+    is recorded as new graph nodes, so it can be printed (``str(g)``), drawn and
+    differentiated again.
+
+    >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    >>> y = x1.log() + x1 * x2 - x2.sin()
+    >>> grad(y, {"a": x1, "b": [x2]})["a"]
+    5.5
+    >>> str(grad(y, x1, create_graph=True))
+    'x2 + 1/x1'
+    """
+    targets, treedef = _values_in(wrt, "wrt")
+    adj = adjoints(outputs, seed, create_graph=create_graph, wrt=targets)
+    if not create_graph:
+        return treedef([adj.get(t, 0.0) for t in targets])
+    return treedef([_as_value(adj.get(t, 0.0)) for t in targets])
+
+
+def _as_value(x: Any) -> Value:
+    return x if isinstance(x, Value) else _const(float(x))
+
+
+# --------------------------------------------------------------------------- #
+# forward mode                                                                 #
+# --------------------------------------------------------------------------- #
+
+
+def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:
+    """Forward mode: the directional derivative of ``outputs`` along ``tangents``.
+
+    ``tangents`` maps input Values to their tangents v̇ (inputs not listed get 0).
+    One pass in topological order computes v̇_i = Σ_k (∂v_i/∂v_k) v̇_k for every
+    node, as in the notes; the result has the structure of ``outputs``.
+
+    >>> x1, x2 = Value(2.0), Value(5.0)
+    >>> jvp(x1.log() + x1 * x2 - x2.sin(), {x1: 1.0})
+    5.5
+    """
+    outs, treedef = _values_in(outputs, "outputs")
+    if not isinstance(tangents, Mapping):
+        raise TypeError(f"tangents must map input Values to numbers, got {type(tangents).__name__}")
+    tangent: dict[Value, float] = {}
+    for v, t in tangents.items():
+        if not isinstance(v, Value):
+            raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
+        if isinstance(t, Value) or not isinstance(t, (int, float)):
+            raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r}")
+        tangent[v] = float(t)
+    get = tangent.get
+    for v in topological_order(outs):
+        a = v._a
+        if a is None or v in tangent:
+            continue
+        ta = get(a)
+        b = v._b
+        tb = None if b is None else get(b)
+        if ta is None and tb is None:
+            continue
+        t = 0.0 if ta is None else ta * v._da
+        if tb is not None:
+            t += tb * v._db
+        tangent[v] = t
+    return treedef([get(o, 0.0) for o in outs])
+
+
+# --------------------------------------------------------------------------- #
+# second order and Jacobians                                                   #
+# --------------------------------------------------------------------------- #
+
+
+def hessian(output: Value, wrt: Tree) -> Any:
+    """Second derivatives d²output / dwrt_i dwrt_j by reverse mode over reverse mode.
+
+    ``wrt`` is a Value (the result is a float) or a structure of Values, taken
+    in flattened order (the result is an n×n list of lists).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"hessian needs a single Value output, got {type(output).__name__}")
+    targets, _ = _values_in(wrt, "wrt")
+    first = grad(output, targets, create_graph=True)
+    rows = [grad(g, targets) for g in first]
+    if isinstance(wrt, Value):
+        return rows[0][0]
+    return rows
+
+
+def jacobian(outputs: Tree, wrt: Tree) -> list[Tree]:
+    """One gradient per (flattened) output, each shaped like ``wrt``: the Jacobian's rows."""
+    outs, _ = _values_in(outputs, "outputs")
+    return [grad(o, wrt) for o in outs]

@@ -1,0 +1,646 @@
+"""The Value graph: scalar nodes, each op's single definition, and backpropagation.
+
+A :class:`Value` is one node v_i of the notes' computational graph. It keeps its
+forward value ``data``, its adjoint ``grad``, at most two parents and the *local
+derivative* dv_i/dv_k with respect to each parent, computed once at forward time
+as plain floats. Every differentiation method is a walk over this one graph:
+``backward`` (here), and ``grad``/``jvp``/``hessian`` in :mod:`scalargrad.autodiff`.
+
+Each op is defined once, as an :class:`Op`: its name, how it prints, and its
+derivative ``rule`` — a function of the op's inputs and output that works on
+floats *and* on Values. Evaluated on floats it gives the local derivatives;
+evaluated on Values it builds them as new graph nodes (``create_graph``); evaluated
+on named leaves and printed it gives the notes' formulas (``cos(v2)``). The Value
+methods below compute the same local derivatives inline, because they sit on the
+hot path; ``tests/test_ops.py`` checks them against the rules.
+
+Non-differentiable points follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
+``sqrt'(0) = inf``, ``d(x**0)/dx = 0``, ``d(x**y)/dy = 0`` at ``x == 0`` and
+``nan`` where ``ln x`` is undefined (``x < 0``). Where Python's ``math`` raises,
+the op raises the same exception type with a message naming the op and the value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Union
+
+__all__ = [
+    "Value",
+    "Op",
+    "OPS",
+    "topological_order",
+    "formula",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+]
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+Rule = Callable[..., tuple[Any, ...]]
+
+
+class Op:
+    """The single definition of one operation.
+
+    ``rule(*inputs, out)`` returns the local derivatives d out / d input, one per
+    input; it must work on floats and on Values alike. ``notation`` is ``"infix"``
+    (``a * b``), ``"prefix"`` (``-a``) or ``"call"`` (``sin(a)``); ``precedence``
+    orders infix and prefix ops when printing with minimal parentheses.
+    """
+
+    __slots__ = ("name", "symbol", "notation", "precedence", "rule", "arity")
+
+    def __init__(
+        self,
+        name: str,
+        symbol: str,
+        notation: str,
+        precedence: int,
+        rule: Rule,
+        arity: int,
+    ) -> None:
+        self.name = name
+        self.symbol = symbol
+        self.notation = notation
+        self.precedence = precedence
+        self.rule = rule
+        self.arity = arity
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+OPS: dict[str, Op] = {}
+"""Every op by name, e.g. ``OPS["mul"]``; walks and printers look ops up here."""
+
+ATOM = 9  # precedence of leaves, constants and function calls: never parenthesised
+
+
+def _define(name: str, symbol: str, notation: str, precedence: int, arity: int, rule: Rule) -> Op:
+    op = Op(name, symbol, notation, precedence, rule, arity)
+    OPS[name] = op
+    return op
+
+
+# --------------------------------------------------------------------------- #
+# Forward evaluation on floats, with math-module errors that name the op.      #
+# --------------------------------------------------------------------------- #
+
+
+def _domain_error(op: str, x: float, need: str) -> ValueError:
+    return ValueError(f"{op}: math domain error at x = {x!r} ({op} needs {need})")
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: result too large at x = {x!r} (exp overflows above x = 709.78)") from None
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise _domain_error("log", x, "x > 0")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise _domain_error("sqrt", x, "x >= 0")
+    return math.sqrt(x)
+
+
+def _trig(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
+    def evaluate(x: float) -> float:
+        try:
+            return fn(x)
+        except ValueError:
+            raise _domain_error(name, x, "a finite x") from None
+
+    return evaluate
+
+
+_sin, _cos, _tan = _trig("sin", math.sin), _trig("cos", math.cos), _trig("tan", math.tan)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
+    return a / b
+
+
+def _pow(a: float, b: float) -> float:
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({a!r} ** {b!r})")
+    if a < 0.0 and not float(b).is_integer():
+        raise ValueError(
+            f"pow: math domain error for {a!r} ** {b!r} (a negative base needs an integer exponent)"
+        )
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        raise OverflowError(f"pow: result too large for {a!r} ** {b!r}") from None
+
+
+def _pow_base_grad(a: float, b: float) -> float:
+    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0."""
+    if b == 0.0:
+        return 0.0
+    if a == 0.0:
+        return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
+    return b * math.pow(a, b - 1.0)
+
+
+def _pow_exponent_grad(a: float, out: float) -> float:
+    """d(a**b)/db = a**b * ln a: 0 where a == 0, nan where ln a is undefined."""
+    if a > 0.0:
+        return out * math.log(a)
+    return 0.0 if a == 0.0 else math.nan
+
+
+# --------------------------------------------------------------------------- #
+# Module-level functions: on a Value they build a node, on a number a float.  #
+# --------------------------------------------------------------------------- #
+
+
+def _unary(method: str, evaluate: Callable[[float], float]) -> Callable[[Operand], Any]:
+    def function(x: Operand) -> Any:
+        if isinstance(x, Value):
+            return getattr(x, method)()
+        return evaluate(_as_float(x))
+
+    function.__name__ = method
+    function.__qualname__ = method
+    function.__doc__ = f"``{method}(x)``: a new Value node for a Value, a float for a number."
+    return function
+
+
+exp = _unary("exp", _exp)
+log = _unary("log", _log)
+sqrt = _unary("sqrt", _sqrt)
+sin = _unary("sin", _sin)
+cos = _unary("cos", _cos)
+tan = _unary("tan", _tan)
+tanh = _unary("tanh", math.tanh)
+sigmoid = _unary("sigmoid", _sigmoid)
+relu = _unary("relu", lambda x: x if x > 0.0 else 0.0)
+
+
+def _sign(x: Any) -> float:
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
+    a_, b_ = float(a), float(b)
+    if b_ == 0.0 or a_ == 0.0:
+        return _pow_base_grad(a_, b_)
+    if isinstance(b, Value) and b.is_constant:
+        return b_ * a if b_ == 2.0 else (1.0 if b_ == 1.0 else b_ * a ** (b_ - 1.0))
+    return b * a ** (b - 1)
+
+
+def _pow_exponent_rule(a: Any, out: Any) -> Any:
+    return out * log(a) if float(a) > 0.0 else _pow_exponent_grad(float(a), float(out))
+
+
+# --------------------------------------------------------------------------- #
+# The ops. Each rule is the notes' local derivative, on floats or on Values.  #
+# --------------------------------------------------------------------------- #
+
+CONST = _define("const", "", "leaf", ATOM, 0, lambda out: ())
+ADD = _define("add", "+", "infix", 1, 2, lambda a, b, out: (1.0, 1.0))
+SUB = _define("sub", "-", "infix", 1, 2, lambda a, b, out: (1.0, -1.0))
+MUL = _define("mul", "*", "infix", 2, 2, lambda a, b, out: (b, a))
+DIV = _define("div", "/", "infix", 2, 2, lambda a, b, out: (1 / b, -out / b))
+NEG = _define("neg", "-", "prefix", 3, 1, lambda a, out: (-1.0,))
+POW = _define("pow", "**", "infix", 4, 2, lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out)))
+ABS = _define("abs", "abs", "call", ATOM, 1, lambda a, out: (_sign(a),))
+EXP = _define("exp", "exp", "call", ATOM, 1, lambda a, out: (out,))
+LOG = _define("log", "ln", "call", ATOM, 1, lambda a, out: (1 / a,))
+SQRT = _define("sqrt", "sqrt", "call", ATOM, 1, lambda a, out: (0.5 / out if float(out) else math.inf,))
+SIN = _define("sin", "sin", "call", ATOM, 1, lambda a, out: (cos(a),))
+COS = _define("cos", "cos", "call", ATOM, 1, lambda a, out: (-sin(a),))
+TAN = _define("tan", "tan", "call", ATOM, 1, lambda a, out: (1 + out * out,))
+TANH = _define("tanh", "tanh", "call", ATOM, 1, lambda a, out: (1 - out * out,))
+SIGMOID = _define("sigmoid", "sigmoid", "call", ATOM, 1, lambda a, out: (out * (1 - out),))
+RELU = _define("relu", "relu", "call", ATOM, 1, lambda a, out: (1.0 if a > 0 else 0.0,))
+
+
+def _as_float(x: object) -> float:
+    if isinstance(x, (int, float)) or hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex)):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"expected a real number or a Value, got {type(x).__name__}: {x!r}")
+
+
+_new = object.__new__
+
+
+def _node(data: float, op: Op, a: Value, da: float, b: Value | None = None, db: float = 0.0) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = op
+    v._a = a
+    v._da = da
+    v._b = b
+    v._db = db
+    return v
+
+
+def _const(x: float) -> Value:
+    v = _new(Value)
+    v.data = x
+    v.grad = 0.0
+    v.label = None
+    v._op = CONST
+    v._a = v._b = None
+    v._da = v._db = 0.0
+    return v
+
+
+def _operand(x: object) -> Value | None:
+    """A Value for a Value or a real number (as a constant node), None otherwise."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (int, float)):
+        return _const(float(x))
+    return None
+
+
+class Value:
+    """A scalar node of a computational graph.
+
+    ``data`` is the forward value, ``grad`` the adjoint dy/dv accumulated by
+    :meth:`backward`. Arithmetic with Values or plain numbers on either side
+    builds new nodes. Values compare (``<``, ``<=``, ``>``, ``>=``) by ``data``,
+    but ``==`` and ``hash`` are by identity, so Values can be dict keys.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+
+    data: float
+    grad: float
+    label: str | None
+    _op: Op | None
+    _a: Value | None
+    _da: float
+    _b: Value | None
+    _db: float
+
+    def __init__(self, data: float, label: str | None = None) -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(data) needs a number; use the Value itself instead of wrapping it")
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"label must be a str or None, got {type(label).__name__}")
+        self.data = _as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._a = self._b = None
+        self._da = self._db = 0.0
+
+    # ------------------------------------------------------------------ graph
+    @property
+    def op(self) -> Op | None:
+        """The :class:`Op` that made this node; None for an input leaf."""
+        return None if self._op is CONST else self._op
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs and constants: nodes without parents."""
+        return self._a is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for the leaves made from plain numbers (``2`` in ``2 * x``)."""
+        return self._op is CONST
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from, in operand order."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """The local derivatives d self / d parent, one per parent, as floats."""
+        if self._a is None:
+            return ()
+        return (self._da,) if self._b is None else (self._da, self._db)
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(self.data + o.data, ADD, self, 1.0, o, 1.0)
+
+    def __radd__(self, other: Number) -> Value:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(o.data + self.data, ADD, o, 1.0, self, 1.0)
+
+    def __sub__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(self.data - o.data, SUB, self, 1.0, o, -1.0)
+
+    def __rsub__(self, other: Number) -> Value:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(o.data - self.data, SUB, o, 1.0, self, -1.0)
+
+    def __mul__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(self.data * o.data, MUL, self, o.data, o, self.data)
+
+    def __rmul__(self, other: Number) -> Value:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return _node(o.data * self.data, MUL, o, self.data, self, o.data)
+
+    def __truediv__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _operand(other)
+        if o is None:
+            return NotImplemented
+        return _divide(self, o)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return _divide(o, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        o = other if type(other) is Value else _operand(other)
+        if o is None:
+            return NotImplemented
+        return _power(self, o)
+
+    def __rpow__(self, other: Number) -> Value:
+        o = _operand(other)
+        if o is None:
+            return NotImplemented
+        return _power(o, self)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, NEG, self, -1.0)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        x = self.data
+        return _node(abs(x), ABS, self, 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0))
+
+    # ------------------------------------------------------------- functions
+    def exp(self) -> Value:
+        """e**x; d/dx = e**x. Raises OverflowError above x = 709.78."""
+        out = _exp(self.data)
+        return _node(out, EXP, self, out)
+
+    def log(self) -> Value:
+        """Natural log ln x; d/dx = 1/x. Raises ValueError for x <= 0."""
+        x = self.data
+        return _node(_log(x), LOG, self, 1.0 / x)
+
+    def sqrt(self) -> Value:
+        """Square root; d/dx = 1/(2 sqrt x), inf at 0. Raises ValueError for x < 0."""
+        out = _sqrt(self.data)
+        return _node(out, SQRT, self, 0.5 / out if out else math.inf)
+
+    def sin(self) -> Value:
+        """sin x; d/dx = cos x."""
+        x = self.data
+        return _node(_sin(x), SIN, self, math.cos(x))
+
+    def cos(self) -> Value:
+        """cos x; d/dx = -sin x."""
+        x = self.data
+        return _node(_cos(x), COS, self, -math.sin(x))
+
+    def tan(self) -> Value:
+        """tan x; d/dx = 1 + tan(x)**2."""
+        out = _tan(self.data)
+        return _node(out, TAN, self, 1.0 + out * out)
+
+    def tanh(self) -> Value:
+        """tanh x; d/dx = 1 - tanh(x)**2."""
+        out = math.tanh(self.data)
+        return _node(out, TANH, self, 1.0 - out * out)
+
+    def sigmoid(self) -> Value:
+        """The logistic function 1/(1 + e**-x), computed without overflow; d/dx = s(1 - s)."""
+        out = _sigmoid(self.data)
+        return _node(out, SIGMOID, self, out * (1.0 - out))
+
+    def relu(self) -> Value:
+        """max(x, 0); d/dx = 1 for x > 0 and 0 for x <= 0 (PyTorch's relu'(0) = 0)."""
+        x = self.data
+        if x > 0.0:
+            return _node(x, RELU, self, 1.0)
+        return _node(0.0, RELU, self, 0.0)
+
+    # -------------------------------------------------------- number protocol
+    def __float__(self) -> float:
+        return self.data
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _compared(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _compared(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _compared(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _compared(other)
+
+    # __eq__ and __hash__ stay object identity: Values are dict keys.
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __str__(self) -> str:
+        try:
+            return formula(self)
+        except ValueError:
+            return repr(self)
+
+    def formula(self, *, max_length: int = 10_000) -> str:
+        """This node's expression in infix notation with minimal parentheses."""
+        return formula(self, max_length=max_length)
+
+    # ---------------------------------------------------------- reverse mode
+    def backward(self, seed: float = 1.0) -> None:
+        """Reverse-mode AD: add d self / d v (times ``seed``) to ``v.grad`` for every v.
+
+        Walks the graph once in reverse topological order. Each node's adjoint is
+        summed from its partial adjoints before it is passed on, as in the notes'
+        ``node_to_grad`` algorithm; the walk starts from zero, so calling
+        ``backward`` twice doubles every ``grad`` instead of compounding them.
+        """
+        order = topological_order(self)
+        carried = [(v, v.grad) for v in order if v.grad]
+        for v in order:
+            v.grad = 0.0
+        self.grad = _as_float(seed)
+        for v in reversed(order):
+            a = v._a
+            if a is not None:
+                g = v.grad
+                a.grad += g * v._da
+                b = v._b
+                if b is not None:
+                    b.grad += g * v._db
+        for v, g in carried:
+            v.grad += g
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on this node and every node it depends on."""
+        for v in topological_order(self):
+            v.grad = 0.0
+
+
+def _compared(other: object) -> float:
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, (int, float)):
+        return other
+    raise TypeError(f"cannot compare a Value with {type(other).__name__}: {other!r}")
+
+
+def _divide(a: Value, b: Value) -> Value:
+    out = _div(a.data, b.data)
+    return _node(out, DIV, a, 1.0 / b.data, b, -out / b.data)
+
+
+def _power(a: Value, b: Value) -> Value:
+    x, y = a.data, b.data
+    out = _pow(x, y)
+    return _node(out, POW, a, _pow_base_grad(x, y), b, _pow_exponent_grad(x, out))
+
+
+# --------------------------------------------------------------------------- #
+# Walks shared by every method                                                 #
+# --------------------------------------------------------------------------- #
+
+
+def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
+    """Every node the outputs depend on, parents before children (the notes' v1…vn).
+
+    Iterative depth-first search, so graphs of any depth work. Parents are
+    visited in operand order, which numbers the notes' example v1…v7 as they do.
+    """
+    roots = [outputs] if isinstance(outputs, Value) else list(outputs)
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if not isinstance(root, Value):
+            raise TypeError(f"topological_order needs Values, got {type(root).__name__}")
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [root]
+        while stack:
+            v = stack[-1]
+            a = v._a
+            if a is not None and a not in seen:
+                seen.add(a)
+                stack.append(a)
+                continue
+            b = v._b
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+            order.append(stack.pop())
+    return order
+
+
+def _format_number(x: float) -> str:
+    if x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x)
+
+
+def formula(
+    value: Value,
+    names: dict[Value, str] | None = None,
+    *,
+    max_length: int = 10_000,
+) -> str:
+    """``value``'s expression in infix notation with minimal parentheses.
+
+    Leaves print as their label (or their number when unlabelled); ``names`` maps
+    any node to the text to print for it instead of expanding it. Shared subgraphs
+    are printed out in full each time, so the text can be exponentially longer
+    than the graph: beyond ``max_length`` characters a ValueError is raised.
+    """
+    names = names or {}
+    text: dict[Value, tuple[str, int]] = {}
+    for v in topological_order(value):
+        text[v] = _format_node(v, names, text)
+        if len(text[v][0]) > max_length:
+            raise ValueError(f"formula longer than max_length={max_length} characters")
+    return text[value][0]
+
+
+def _format_node(v: Value, names: dict[Value, str], text: dict[Value, tuple[str, int]]) -> tuple[str, int]:
+    if v in names:
+        return names[v], ATOM
+    op = v._op
+    if op is None or op is CONST:
+        if v.label is not None and op is None:
+            return v.label, ATOM
+        s = _format_number(v.data)
+        return s, (NEG.precedence if s.startswith("-") else ATOM)
+    if op.notation == "call":
+        return f"{op.symbol}({text[v._a][0]})", ATOM  # type: ignore[index]
+    if op.notation == "prefix":
+        s, p = text[v._a]  # type: ignore[index]
+        return (f"-({s})" if p < op.precedence else f"-{s}"), op.precedence
+    (ls, lp), (rs, rp) = text[v._a], text[v._b]  # type: ignore[index]
+    prec = op.precedence
+    right_assoc = op.name == "pow"
+    if lp < prec or (right_assoc and lp == prec):
+        ls = f"({ls})"
+    if rp < prec or rs.startswith("-") or (rp == prec and op.name in ("sub", "div")):
+        rs = f"({rs})"
+    sep = f" {op.symbol} " if prec == 1 else op.symbol
+    return f"{ls}{sep}{rs}", prec
