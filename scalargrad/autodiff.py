@@ -21,14 +21,14 @@ from typing import Any
 from .engine import CONST, Value, _const, topological_order
 
 __all__ = [
-    "grad",
+    "TreeDef",
     "adjoints",
-    "jvp",
+    "grad",
     "hessian",
     "jacobian",
+    "jvp",
     "tree_flatten",
     "tree_unflatten",
-    "TreeDef",
 ]
 
 Tree = Any
@@ -91,7 +91,10 @@ def _values_in(tree: Tree, what: str) -> tuple[list[Value], TreeDef]:
     leaves, treedef = tree_flatten(tree)
     for leaf in leaves:
         if not isinstance(leaf, Value):
-            raise TypeError(f"{what} must be Values (or dicts/lists/tuples of Values), found {type(leaf).__name__}: {leaf!r}")
+            raise TypeError(
+                f"{what} must be Values (or dicts/lists/tuples of Values), "
+                f"found {type(leaf).__name__}: {leaf!r}"
+            )
     return leaves, treedef
 
 

@@ -27,24 +27,25 @@ from collections.abc import Callable, Iterable
 from typing import Any, Union
 
 __all__ = [
-    "Value",
-    "Op",
     "OPS",
-    "topological_order",
-    "formula",
-    "exp",
-    "log",
-    "sqrt",
-    "sin",
+    "Op",
+    "Value",
     "cos",
+    "count_ops",
+    "exp",
+    "formula",
+    "log",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
     "tan",
     "tanh",
-    "sigmoid",
-    "relu",
+    "topological_order",
 ]
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number = int | float
+Operand = Union["Value", int, float]  # noqa: UP007 (a string forward reference)
 Rule = Callable[..., tuple[Any, ...]]
 
 
@@ -57,7 +58,7 @@ class Op:
     orders infix and prefix ops when printing with minimal parentheses.
     """
 
-    __slots__ = ("name", "symbol", "notation", "precedence", "rule", "arity")
+    __slots__ = ("arity", "name", "notation", "precedence", "rule", "symbol")
 
     def __init__(
         self,
@@ -229,7 +230,9 @@ SUB = _define("sub", "-", "infix", 1, 2, lambda a, b, out: (1.0, -1.0))
 MUL = _define("mul", "*", "infix", 2, 2, lambda a, b, out: (b, a))
 DIV = _define("div", "/", "infix", 2, 2, lambda a, b, out: (1 / b, -out / b))
 NEG = _define("neg", "-", "prefix", 3, 1, lambda a, out: (-1.0,))
-POW = _define("pow", "**", "infix", 4, 2, lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out)))
+POW = _define(
+    "pow", "**", "infix", 4, 2, lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out))
+)
 ABS = _define("abs", "abs", "call", ATOM, 1, lambda a, out: (_sign(a),))
 EXP = _define("exp", "exp", "call", ATOM, 1, lambda a, out: (out,))
 LOG = _define("log", "ln", "call", ATOM, 1, lambda a, out: (1 / a,))
@@ -243,7 +246,7 @@ RELU = _define("relu", "relu", "call", ATOM, 1, lambda a, out: (1.0 if a > 0 els
 
 
 def _as_float(x: object) -> float:
-    if isinstance(x, (int, float)) or hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex)):
+    if isinstance(x, (int, float)) or (hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex))):
         try:
             return float(x)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -296,7 +299,7 @@ class Value:
     but ``==`` and ``hash`` are by identity, so Values can be dict keys.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+    __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
 
     data: float
     grad: float
@@ -591,6 +594,20 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
                 continue
             order.append(stack.pop())
     return order
+
+
+def count_ops(outputs: Value | Iterable[Value]) -> dict[str, int]:
+    """How many nodes of each op the graph holds, e.g. ``{"mul": 3, "add": 2}``.
+
+    Inputs and constants are not ops and are not counted; ``sum(...values())``
+    is the graph's total number of operations.
+    """
+    counts: dict[str, int] = {}
+    for v in topological_order(outputs):
+        op = v._op
+        if op is not None and op is not CONST:
+            counts[op.name] = counts.get(op.name, 0) + 1
+    return counts
 
 
 def _format_number(x: float) -> str:
