@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 Number = int | float
-Operand = Union["Value", int, float]  # noqa: UP007 (a string forward reference)
+Operand = Union["Value", int, float]
 Rule = Callable[..., tuple[Any, ...]]
 
 
