@@ -1,0 +1,349 @@
+"""The engine: the notes' worked examples, number protocol, domain errors, backward's walk."""
+
+from __future__ import annotations
+
+import gc
+import math
+import operator
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import scalargrad as sg
+from scalargrad import Value, count_ops, topological_order
+
+# ---------------------------------------------------------------- the notes
+
+
+def notes_example() -> tuple[Value, Value, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    return x1, x2, x1.log() + x1 * x2 - x2.sin()
+
+
+def test_notes_forward_trace_values() -> None:
+    *_, y = notes_example()
+    order = topological_order(y)
+    by_op = {v.op.name: v.data for v in order if v.op is not None}
+    assert by_op["log"] == pytest.approx(0.693, abs=5e-4)
+    assert by_op["mul"] == 10.0
+    assert by_op["sin"] == pytest.approx(-0.959, abs=5e-4)
+    assert by_op["add"] == pytest.approx(10.693, abs=5e-4)
+    assert y.data == pytest.approx(11.652, abs=5e-4)
+
+
+def test_notes_adjoints() -> None:
+    x1, x2, y = notes_example()
+    y.backward()
+    assert x1.grad == pytest.approx(5.5, abs=1e-12)
+    assert x2.grad == pytest.approx(-math.cos(5.0) + 2.0, abs=1e-12)
+    assert x2.grad == pytest.approx(1.716, abs=5e-4)
+    assert y.grad == 1.0
+
+
+def test_notes_sigmoid_example() -> None:
+    x, a, b = Value(2.0), Value(3.0), Value(1.0)
+    y = (a * x + b).sigmoid()
+    y.backward()
+    assert y.data == pytest.approx(0.99909, abs=5e-6)
+    assert x.grad == pytest.approx(0.00273, abs=5e-6)
+    assert a.grad == pytest.approx(0.00182, abs=5e-6)
+    assert b.grad == pytest.approx(0.00091, abs=5e-6)
+    s = 1 / (1 + math.exp(-7))
+    assert (x.grad, a.grad, b.grad) == pytest.approx((3 * s * (1 - s), 2 * s * (1 - s), s * (1 - s)))
+
+
+def test_notes_extended_graph_example_backward() -> None:
+    v1 = Value(0.3)
+    v2 = v1.exp()
+    y = (v2 + 1) * v2
+    y.backward()
+    e = math.exp(0.3)
+    assert v1.grad == pytest.approx(2 * e * e + e)
+    assert v2.grad == pytest.approx(2 * e + 1)
+
+
+def test_multiple_pathways_sum_partial_adjoints() -> None:
+    v1 = Value(1.5)
+    v2, v3 = v1.exp(), v1 * v1
+    y = v2 * v3
+    y.backward()
+    assert v1.grad == pytest.approx(math.exp(1.5) * 1.5**2 + math.exp(1.5) * 2 * 1.5)
+    z = Value(3.0)
+    w = z + z + z * z
+    w.backward()
+    assert z.grad == 2 + 2 * 3.0
+
+
+# ------------------------------------------------------------- backward twice
+
+
+def test_backward_twice_doubles_grads_without_compounding() -> None:
+    x = Value(3.0)
+    y = x * x * x
+    y.backward()
+    assert x.grad == 27.0
+    y.backward()
+    assert x.grad == 54.0
+    intermediate = y.parents[0]
+    assert intermediate.grad == 2 * 3.0  # d(x*x*x)/d(x*x) = x, twice
+
+
+def test_zero_grad_resets_the_whole_graph() -> None:
+    x = Value(3.0)
+    y = (x * x).exp()
+    y.backward()
+    y.zero_grad()
+    assert all(v.grad == 0.0 for v in topological_order(y))
+    y.backward(seed=2.0)
+    assert x.grad == pytest.approx(2 * math.exp(9.0) * 6.0)
+
+
+def test_deep_chain_of_a_million_ops_does_not_recurse() -> None:
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1e-6
+    y.backward()
+    assert x.grad == 1.0
+    assert y.data == pytest.approx(1.5)
+    assert len(topological_order(y)) == 2_000_001
+    del y
+    gc.collect()
+
+
+def test_graph_is_freed_by_reference_counting() -> None:
+    gc.disable()
+    try:
+        x = Value(1.0)
+        y = (x * 2).tanh() + x
+        y.backward()
+        probe = (x * 3).exp()
+        before = len(gc.get_referrers(x))
+        del y, probe
+        assert len(gc.get_referrers(x)) < before
+    finally:
+        gc.enable()
+
+
+# --------------------------------------------------------------- number protocol
+
+REFLECTED: list[tuple[str, Callable[[object, object], object]]] = [
+    ("add", operator.add),
+    ("sub", operator.sub),
+    ("mul", operator.mul),
+    ("truediv", operator.truediv),
+    ("pow", operator.pow),
+]
+
+
+@pytest.mark.parametrize(("name", "op"), REFLECTED)
+@pytest.mark.parametrize("number", [2, 2.5])
+def test_mixed_operands_on_either_side(
+    name: str, op: Callable[[object, object], object], number: float
+) -> None:
+    x = Value(1.5)
+    left, right = op(x, number), op(number, x)
+    assert isinstance(left, Value) and isinstance(right, Value)
+    assert left.data == pytest.approx(op(1.5, number))  # type: ignore[arg-type]
+    assert right.data == pytest.approx(op(number, 1.5))  # type: ignore[arg-type]
+    assert left.op is sg.OPS[name.replace("truediv", "div")]
+    constant = left.parents[1]
+    assert constant.is_constant and constant.is_leaf and constant.op is None
+    right.backward()
+    h = 1e-6
+    assert x.grad == pytest.approx((op(number, 1.5 + h) - op(number, 1.5 - h)) / (2 * h), rel=1e-5)  # type: ignore[operator]
+
+
+def test_unary_number_protocol() -> None:
+    x = Value(-2.5, label="x")
+    assert (-x).data == 2.5 and (+x) is x and abs(x).data == 2.5
+    assert float(x) == -2.5 and int(x) == -2 and bool(x) and not bool(Value(0.0))
+    assert math.isclose(math.sin(x), math.sin(-2.5))  # type: ignore[arg-type]
+
+
+def test_comparisons_are_by_value_equality_by_identity() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b and not a < b and a < 2 and a > 0.5 and a < 2
+    assert a != b and a == a
+    assert {a: "a", b: "b"}[b] == "b"
+    assert max([Value(1.0), Value(3.0), Value(2.0)]).data == 3.0
+    assert sorted([Value(2.0), Value(-1.0)])[0].data == -1.0
+    with pytest.raises(TypeError, match="compare"):
+        _ = a < "1"
+
+
+def test_sum_builtin_works() -> None:
+    xs = [Value(float(i)) for i in range(5)]
+    total = sum(xs)
+    assert isinstance(total, Value) and total.data == 10.0
+    total.backward()
+    assert [x.grad for x in xs] == [1.0] * 5
+
+
+def test_bad_operands_raise_type_error() -> None:
+    x = Value(1.0)
+    with pytest.raises(TypeError):
+        _ = x + "1"  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = [1] * x  # type: ignore[operator]
+    with pytest.raises(TypeError, match="real number"):
+        Value("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Value itself"):
+        Value(x)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="real number"):
+        x.backward(seed="1")  # type: ignore[arg-type]
+
+
+def test_repr_and_str() -> None:
+    x1, _, y = notes_example()
+    assert repr(x1) == "Value(data=2.0, grad=0.0, label='x1')"
+    assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
+    assert str(y) == "ln(x1) + x1*x2 - sin(x2)"
+    assert y.formula() == str(y)
+    assert str(Value(3.0)) == "3"
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda x, y: x - (y - 1), "x - (y - 1)"),
+        (lambda x, y: (x - y) - 1, "x - y - 1"),
+        (lambda x, y: x / (y * 2), "x/(y*2)"),
+        (lambda x, y: -(x**2), "-x**2"),
+        (lambda x, y: (-x) ** 2, "(-x)**2"),
+        (lambda x, y: x ** (y**2), "x**y**2"),
+        (lambda x, y: (x**y) ** 2, "(x**y)**2"),
+        (lambda x, y: x * -y, "x*(-y)"),
+        (lambda x, y: 2**x + (x + y).sin(), "2**x + sin(x + y)"),
+        (lambda x, y: x**-1, "x**(-1)"),
+        (lambda x, y: -(x + y), "-(x + y)"),
+    ],
+)
+def test_formula_uses_minimal_parentheses(build: Callable[[Value, Value], Value], expected: str) -> None:
+    assert str(build(Value(2.0, label="x"), Value(3.0, label="y"))) == expected
+
+
+def test_formula_refuses_exponential_blowup() -> None:
+    x = Value(1.0, label="x")
+    for _ in range(40):
+        x = x * x
+    with pytest.raises(ValueError, match="max_length"):
+        x.formula()
+    assert str(x).startswith("Value(data=")
+
+
+# ----------------------------------------------------------------- domain errors
+
+DOMAIN_ERRORS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    ("log(0)", lambda: Value(0.0).log(), ValueError, "log.*0.0"),
+    ("log(-1)", lambda: Value(-1.0).log(), ValueError, "log.*-1.0"),
+    ("sqrt(-1)", lambda: Value(-1.0).sqrt(), ValueError, "sqrt.*-1.0"),
+    ("1/0", lambda: 1 / Value(0.0), ZeroDivisionError, "div.*0.0"),
+    ("x/0", lambda: Value(1.0) / 0, ZeroDivisionError, "div"),
+    ("0**-1", lambda: Value(0.0) ** -1, ZeroDivisionError, "pow.*negative power"),
+    ("exp(1000)", lambda: Value(1000.0).exp(), OverflowError, "exp.*1000.0"),
+    ("(-2)**0.5", lambda: Value(-2.0) ** 0.5, ValueError, "pow.*-2.0"),
+    ("10**400", lambda: Value(10.0) ** 400, OverflowError, "pow"),
+    ("sin(inf)", lambda: Value(math.inf).sin(), ValueError, "sin.*inf"),
+    ("log(0) number", lambda: sg.log(0), ValueError, "log"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "thunk", "kind", "message"), DOMAIN_ERRORS, ids=[c[0] for c in DOMAIN_ERRORS]
+)
+def test_domain_errors_match_math(
+    case: str, thunk: Callable[[], object], kind: type[Exception], message: str
+) -> None:
+    with pytest.raises(kind, match=message):
+        thunk()
+
+
+@given(st.floats(allow_nan=False), st.floats(allow_nan=False))
+def test_forward_never_returns_complex(a: float, b: float) -> None:
+    try:
+        y = Value(a) ** Value(b)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return
+    assert isinstance(y.data, float)
+
+
+# --------------------------------------------------- random compositions vs FD
+
+UNARY_SAFE: list[Callable[[Value], Value]] = [
+    lambda v: v.tanh(),
+    lambda v: v.sin(),
+    lambda v: v.cos(),
+    lambda v: v.sigmoid(),
+    lambda v: (v * v + 1).log(),
+    lambda v: (v * v + 1).sqrt(),
+    lambda v: (v * 0.1).exp(),
+    lambda v: -v,
+]
+BINARY_SAFE: list[Callable[[Value, Value], Value]] = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (b * b + 1),
+    lambda a, b: (a * a + 1) ** b.tanh(),
+]
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> tuple[list[tuple[int, int, int, int]], list[float]]:
+    """A random straight-line program over 3 inputs: (kind, op, i, j) steps."""
+    steps = []
+    for k in range(draw(st.integers(1, 12))):
+        available = 3 + k
+        steps.append(
+            (
+                draw(st.integers(0, 1)),
+                draw(st.integers(0, max(len(UNARY_SAFE), len(BINARY_SAFE)) - 1)),
+                draw(st.integers(0, available - 1)),
+                draw(st.integers(0, available - 1)),
+            )
+        )
+    point = [draw(st.floats(-2, 2)) for _ in range(3)]
+    return steps, point
+
+
+def run(steps: list[tuple[int, int, int, int]], inputs: list[Value]) -> Value:
+    nodes = list(inputs)
+    for kind, op, i, j in steps:
+        if kind == 0:
+            nodes.append(UNARY_SAFE[op % len(UNARY_SAFE)](nodes[i]))
+        else:
+            nodes.append(BINARY_SAFE[op % len(BINARY_SAFE)](nodes[i], nodes[j]))
+    return nodes[-1]
+
+
+@given(programs())
+def test_random_compositions_match_finite_differences(
+    program: tuple[list[tuple[int, int, int, int]], list[float]],
+) -> None:
+    steps, point = program
+    inputs = [Value(x) for x in point]
+    y = run(steps, inputs)
+    y.backward()
+    h = 1e-6
+    for i in range(3):
+        up = [Value(x + (h if k == i else 0.0)) for k, x in enumerate(point)]
+        down = [Value(x - (h if k == i else 0.0)) for k, x in enumerate(point)]
+        numeric = (run(steps, up).data - run(steps, down).data) / (2 * h)
+        assert inputs[i].grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
+
+
+def test_topological_order_and_count_ops() -> None:
+    x1, x2, y = notes_example()
+    order = topological_order(y)
+    assert order[-1] is y and set(order[:2]) <= {x1, x2, order[1]}
+    position = {v: i for i, v in enumerate(order)}
+    assert all(position[p] < position[v] for v in order for p in v.parents)
+    assert count_ops(y) == {"log": 1, "mul": 1, "add": 1, "sin": 1, "sub": 1}
+    assert topological_order([y, x1]) == order
+    with pytest.raises(TypeError, match="Values"):
+        topological_order([y, 3.0])  # type: ignore[list-item]
