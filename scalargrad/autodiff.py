@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .engine import CONST, Value, _const, topological_order
+from .engine import CONST, Value, _const, evaluation_order, topological_order
 
 __all__ = [
     "TreeDef",
@@ -212,9 +212,15 @@ def _plus(total: Any, term: Any) -> Any:
 
 
 def _label_adjoints(order: list[Value], adj: dict[Value, Any]) -> None:
+    """Name each new adjoint node after its forward node: ``adj(x1)``, ``adj(v3)``.
+
+    Numbers follow :func:`evaluation_order`; where one node is the adjoint of
+    several (``+`` passes its adjoint on), the one nearest the output names it.
+    """
     forward = set(order)
-    for i in range(len(order) - 1, -1, -1):
-        v = order[i]
+    numbered = evaluation_order(order)
+    for i in range(len(numbered) - 1, -1, -1):
+        v = numbered[i]
         a = adj.get(v)
         if isinstance(a, Value) and a not in forward and a.label is None:
             a.label = f"adj({v.label or f'v{i + 1}'})"

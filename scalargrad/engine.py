@@ -596,6 +596,23 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
     return order
 
 
+def evaluation_order(outputs: Value | Iterable[Value]) -> list[Value]:
+    """The nodes as the notes number them v1…vn: inputs first, then by depth.
+
+    Depth is the longest path from an input; ties keep topological order. For
+    ln(x1) + x1*x2 - sin(x2) this gives v3 = ln, v4 = mul, v5 = sin, v6 = add,
+    v7 = sub, as in the notes. Constants are left out: they print as numbers.
+    """
+    depth: dict[Value, int] = {}
+    for v in topological_order(outputs):
+        a, b = v._a, v._b
+        if a is None:
+            depth[v] = 0
+        else:
+            depth[v] = 1 + (depth[a] if b is None else max(depth[a], depth[b]))
+    return sorted((v for v in depth if v._op is not CONST), key=depth.__getitem__)
+
+
 def count_ops(outputs: Value | Iterable[Value]) -> dict[str, int]:
     """How many nodes of each op the graph holds, e.g. ``{"mul": 3, "add": 2}``.
 

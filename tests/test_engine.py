@@ -347,3 +347,10 @@ def test_topological_order_and_count_ops() -> None:
     assert topological_order([y, x1]) == order
     with pytest.raises(TypeError, match="Values"):
         topological_order([y, 3.0])  # type: ignore[list-item]
+
+
+def test_evaluation_order_numbers_nodes_like_the_notes() -> None:
+    x1, _, y = notes_example()
+    names = [v.label or v.op.name for v in sg.evaluation_order(y * 2)]  # type: ignore[union-attr]
+    assert names == ["x1", "x2", "log", "mul", "sin", "add", "sub", "mul"]
+    assert sg.evaluation_order(x1) == [x1]
