@@ -1,0 +1,442 @@
+"""Neural networks from scalar Values: modules, losses and an SGD optimiser.
+
+Everything here is built from :class:`~scalargrad.engine.Value` ops, so a
+network's loss is an ordinary graph: ``loss.backward()`` fills ``p.grad`` for
+every parameter, and ``grad(loss, model.parameters())`` returns the gradients as
+a plain list without touching ``.grad``. Parameters are Values in plain lists.
+
+>>> from scalargrad import grad
+>>> model = MLP(2, [3, 2], activation="tanh", seed=0)
+>>> logits = model([1.0, -2.0])
+>>> loss = softmax_cross_entropy(logits, 1)
+>>> grads = grad(loss, model.parameters())
+>>> len(grads) == len(model.parameters()) == 2 * 3 + 3 + 3 * 2 + 2
+True
+>>> SGD(model.parameters(), lr=0.1).step(grads)
+>>> softmax_cross_entropy(model([1.0, -2.0]), 1).data < loss.data
+True
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+
+from .engine import Value
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Layer",
+    "Module",
+    "Neuron",
+    "hinge_loss",
+    "logsumexp",
+    "mse",
+    "softmax",
+    "softmax_cross_entropy",
+]
+
+Scalar = Value | int | float
+"""A Value or a plain number: inputs, targets and logits may be either."""
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+"""The activation names a :class:`Neuron`, :class:`Layer` or :class:`MLP` accepts."""
+
+Seed = int | random.Random | None
+
+
+def _rng(seed: Seed) -> random.Random:
+    """A Random for ``seed``: an int seeds a new one, a Random is used as is, None is unseeded."""
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return random.Random(seed)
+    raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _check_size(name: str, n: object) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return n
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _inputs(x: object, n: int, who: str) -> list[Value | float]:
+    """One input vector of length ``n``: Values kept, numbers (NumPy's too) made floats."""
+    if isinstance(x, (Value, int, float, str, bytes)) or not isinstance(x, Iterable):
+        raise TypeError(f"{who} expects a sequence of {n} inputs, got {type(x).__name__}: {x!r}")
+    out: list[Value | float] = []
+    for xk in x:
+        if isinstance(xk, Value):
+            out.append(xk)
+            continue
+        try:
+            out.append(float(xk))
+        except (TypeError, ValueError):
+            kind = type(xk).__name__
+            raise TypeError(f"{who}'s inputs must be Values or numbers, found {kind}: {xk!r}") from None
+    if len(out) != n:
+        raise ValueError(f"{who} expects {n} inputs, got {len(out)}")
+    return out
+
+
+def _running_sum(terms: Iterable[Scalar]) -> Scalar:
+    """Σ terms with one running total: no list of partial sums, no leading ``0 +`` node."""
+    it = iter(terms)
+    total: Scalar = next(it, 0.0)
+    for t in it:
+        total = total + t
+    return total
+
+
+def _scalars(xs: object, what: str) -> list[Scalar]:
+    """``xs`` as a list of Values and numbers, or a TypeError naming ``what``."""
+    if isinstance(xs, (Value, int, float, str, bytes)) or not isinstance(xs, Iterable):
+        raise TypeError(f"{what} must be a sequence of Values or numbers, got {type(xs).__name__}: {xs!r}")
+    items = list(xs)
+    for x in items:
+        if not (isinstance(x, Value) or _is_number(x)):
+            raise TypeError(f"{what} must contain Values or numbers, found {type(x).__name__}: {x!r}")
+    return items
+
+
+# --------------------------------------------------------------------------- #
+# modules                                                                      #
+# --------------------------------------------------------------------------- #
+
+
+class Module:
+    """Base class: something with parameters (Values) that can be trained."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order (a new list each call)."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on every parameter (``backward`` adds to ``.grad``)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """One unit: ``activation(b + Σ_k w_k x_k)``.
+
+    Weights and bias start uniform in ±1/√nin (PyTorch's ``Linear`` default),
+    drawn from ``seed`` (an int, a shared ``random.Random``, or None for an
+    unseeded one). Parameters are labelled ``{name}w0, {name}w1, …, {name}b``.
+    """
+
+    def __init__(self, nin: int, activation: str = "relu", *, seed: Seed = None, name: str = "") -> None:
+        nin = _check_size("nin", nin)
+        self.activation = _check_activation(activation)
+        rng = _rng(seed)
+        bound = 1.0 / math.sqrt(nin)
+        self.w = [Value(rng.uniform(-bound, bound), label=f"{name}w{k}") for k in range(nin)]
+        self.b = Value(rng.uniform(-bound, bound), label=f"{name}b")
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return len(self.w)
+
+    def __call__(self, x: Sequence[Scalar]) -> Value:
+        """The neuron's output for one input vector ``x`` of length ``nin``."""
+        return self._forward(_inputs(x, len(self.w), "Neuron"))
+
+    def _forward(self, x: Sequence[Value | float]) -> Value:
+        """The output for a checked input vector: one running sum, then the activation."""
+        total = self.b
+        for wk, xk in zip(self.w, x):
+            total = total + wk * xk
+        act = self.activation
+        if act == "relu":
+            return total.relu()
+        if act == "tanh":
+            return total.tanh()
+        if act == "sigmoid":
+            return total.sigmoid()
+        return total
+
+    def parameters(self) -> list[Value]:
+        """The weights, then the bias."""
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron(nin={self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons, each seeing the whole input vector; returns a list of ``nout`` Values."""
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "relu", *, seed: Seed = None, name: str = ""
+    ) -> None:
+        nin = _check_size("nin", nin)
+        nout = _check_size("nout", nout)
+        rng = _rng(seed)
+        self.neurons = [Neuron(nin, activation, seed=rng, name=f"{name}n{j}.") for j in range(nout)]
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return self.neurons[0].nin
+
+    @property
+    def nout(self) -> int:
+        """The number of outputs."""
+        return len(self.neurons)
+
+    @property
+    def activation(self) -> str:
+        """The activation of every neuron in the layer."""
+        return self.neurons[0].activation
+
+    def __call__(self, x: Sequence[Scalar]) -> list[Value]:
+        """The layer's outputs for one input vector ``x`` of length ``nin``."""
+        return self._forward(_inputs(x, self.nin, "Layer"))
+
+    def _forward(self, x: Sequence[Value | float]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        """Each neuron's parameters, neuron by neuron."""
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation`` (``"relu"``, ``"tanh"`` or ``"sigmoid"``); the
+    output layer is linear (identity), so its outputs are logits or regression
+    values. ``MLP(4, [8, 3])`` maps 4 features to 3 logits through 8 hidden units.
+    ``seed`` (int, ``random.Random`` or None) makes the initialisation repeatable.
+    Calling the model on an input vector returns the list of outputs.
+
+    >>> model = MLP(3, [4, 4, 1], seed=1)
+    >>> model
+    MLP(nin=3, nouts=[4, 4, 1], activation='relu')
+    >>> len(model.parameters())
+    41
+    >>> [round(v.data, 4) for v in model([1.0, 2.0, 3.0])] == [
+    ...     round(v.data, 4) for v in MLP(3, [4, 4, 1], seed=1)([1.0, 2.0, 3.0])]
+    True
+    """
+
+    def __init__(
+        self, nin: int, nouts: Sequence[int], activation: str = "relu", *, seed: Seed = None
+    ) -> None:
+        nin = _check_size("nin", nin)
+        if isinstance(nouts, int) or not isinstance(nouts, Sequence) or len(nouts) == 0:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        _check_activation(activation)
+        rng = _rng(seed)
+        sizes = [nin, *(_check_size("each layer size in nouts", n) for n in nouts)]
+        last = len(nouts) - 1
+        self.hidden_activation = activation
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else "identity", seed=rng, name=f"L{i}.")
+            for i in range(len(nouts))
+        ]
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return self.layers[0].nin
+
+    def __call__(self, x: Sequence[Scalar]) -> list[Value]:
+        """The network's outputs (a list, even for one output) for one input vector."""
+        out: list[Value | float] | list[Value] = _inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = layer._forward(out)
+        return out  # type: ignore[return-value]
+
+    def parameters(self) -> list[Value]:
+        """Every layer's parameters, first layer first."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        nouts = [layer.nout for layer in self.layers]
+        return f"MLP(nin={self.nin}, nouts={nouts}, activation={self.hidden_activation!r})"
+
+
+# --------------------------------------------------------------------------- #
+# losses                                                                       #
+# --------------------------------------------------------------------------- #
+
+
+def mse(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
+    """Mean squared error ``(1/n) Σ (prediction_i − target_i)²``.
+
+    >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data
+    2.5
+    """
+    preds = _scalars(predictions, "predictions")
+    targs = _scalars(targets, "targets")
+    if len(preds) != len(targs):
+        raise ValueError(f"mse needs as many targets as predictions, got {len(preds)} and {len(targs)}")
+    if not preds:
+        raise ValueError("mse needs at least one prediction")
+    total = _running_sum((p - t) * (p - t) for p, t in zip(preds, targs))
+    return _as_value(total / len(preds))
+
+
+def _as_value(x: Scalar) -> Value:
+    return x if isinstance(x, Value) else Value(float(x))
+
+
+def logsumexp(values: Sequence[Scalar]) -> Value:
+    """``log Σ exp(v_j)``, computed stably with the max trick.
+
+    ``m = max_j v_j`` is subtracted as a constant: ``m + log Σ exp(v_j − m)``. The
+    largest term is exp(0) = 1, so nothing overflows and the log's argument is
+    at least 1, even for values of ±1000. The gradient is unchanged by the
+    shift: d/dv_i = exp(v_i − m) / Σ_j exp(v_j − m) = softmax(v)_i.
+
+    >>> round(logsumexp([1000.0, 1000.0]).data - 1000.0, 6) == round(math.log(2), 6)
+    True
+    """
+    vs = _scalars(values, "logsumexp's values")
+    if not vs:
+        raise ValueError("logsumexp needs at least one value")
+    m = _finite_max(vs, "logsumexp")
+    total = _running_sum((v - m).exp() if isinstance(v, Value) else math.exp(v - m) for v in vs)
+    if isinstance(total, Value):
+        return total.log() + m
+    return Value(m + math.log(total))
+
+
+def _finite_max(vs: list[Scalar], who: str) -> float:
+    m = -math.inf
+    for v in vs:
+        x = float(v)
+        if not math.isfinite(x):
+            raise ValueError(f"{who} needs finite values, got {x!r}")
+        if x > m:
+            m = x
+    return m
+
+
+def softmax(logits: Sequence[Scalar]) -> list[Value]:
+    """``exp(h_i) / Σ_j exp(h_j)``, each as a Value, shifted by the max like :func:`logsumexp`."""
+    hs = _scalars(logits, "logits")
+    if not hs:
+        raise ValueError("softmax needs at least one logit")
+    m = _finite_max(hs, "softmax")
+    exps = [_as_value(h - m).exp() for h in hs]
+    total = _running_sum(exps)
+    return [e / total for e in exps]
+
+
+def _check_target(target: object, n: int) -> int:
+    if not isinstance(target, int) or isinstance(target, bool):
+        raise TypeError(f"target must be a class index (int), got {type(target).__name__}: {target!r}")
+    if not 0 <= target < n:
+        raise ValueError(f"target {target} is out of range for {n} classes (0..{n - 1})")
+    return target
+
+
+def softmax_cross_entropy(logits: Sequence[Scalar], target: int) -> Value:
+    """The notes' softmax loss ``ℓ = −h_y + log Σ_j exp(h_j)`` for class ``target``.
+
+    Computed with :func:`logsumexp` (the max trick), so logits of ±1000 give a
+    finite loss and gradient; dℓ/dh = softmax(h) − onehot(target).
+
+    >>> round(softmax_cross_entropy([Value(1000.0), Value(-1000.0)], 1).data, 6)
+    2000.0
+    """
+    hs = _scalars(logits, "logits")
+    y = _check_target(target, len(hs))
+    return logsumexp(hs) - hs[y]
+
+
+def hinge_loss(scores: Sequence[Scalar], target: int, margin: float = 1.0) -> Value:
+    """The multiclass SVM (max-margin) loss ``Σ_{j≠y} max(0, s_j − s_y + margin)``.
+
+    Zero once the true class's score beats every other by at least ``margin``.
+
+    >>> hinge_loss([Value(3.0), Value(1.0), Value(2.5)], 0).data
+    0.5
+    """
+    ss = _scalars(scores, "scores")
+    y = _check_target(target, len(ss))
+    if not _is_number(margin) or not math.isfinite(margin):
+        raise ValueError(f"margin must be a finite number, got {margin!r}")
+    sy = ss[y]
+    total = _running_sum(_as_value(s - sy + margin).relu() for j, s in enumerate(ss) if j != y)
+    return _as_value(total)
+
+
+# --------------------------------------------------------------------------- #
+# optimiser                                                                    #
+# --------------------------------------------------------------------------- #
+
+
+class SGD:
+    """Stochastic gradient descent, with optional (heavy-ball) momentum.
+
+    Each :meth:`step` updates ``p.data`` in place, as PyTorch's ``SGD`` does::
+
+        velocity = momentum * velocity + g      (velocity starts at 0)
+        p.data  -= lr * velocity                (momentum = 0: p.data -= lr * g)
+
+    ``g`` is ``p.grad`` (after ``loss.backward()``), or the list of floats passed to
+    ``step`` (e.g. ``grad(loss, params)``), in the order of ``params``.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0) -> None:
+        self.params = list(params)
+        for p in self.params:
+            if not isinstance(p, Value):
+                raise TypeError(f"SGD needs Values to optimise, found {type(p).__name__}: {p!r}")
+        if not _is_number(lr) or not lr > 0 or not math.isfinite(lr):
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        if not _is_number(momentum) or not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.velocity = [0.0] * len(self.params)
+
+    def step(self, grads: Sequence[float] | None = None) -> None:
+        """Move every parameter against its gradient (``p.grad``, or ``grads`` if given)."""
+        params = self.params
+        if grads is None:
+            gs = [p.grad for p in params]
+        else:
+            if len(grads) != len(params):
+                raise ValueError(
+                    f"step needs one gradient per parameter: {len(params)} params, {len(grads)} grads"
+                )
+            gs = [float(g) for g in grads]
+        lr, mu = self.lr, self.momentum
+        if mu == 0.0:
+            for p, g in zip(params, gs):
+                p.data -= lr * g
+            return
+        vel = self.velocity
+        for i, (p, g) in enumerate(zip(params, gs)):
+            v = mu * vel[i] + g
+            vel[i] = v
+            p.data -= lr * v
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on every parameter."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def __repr__(self) -> str:
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, params={len(self.params)})"

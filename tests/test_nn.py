@@ -1,0 +1,335 @@
+"""scalargrad.nn: modules, losses and SGD, checked against finite differences and hand math."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import pytest
+
+from scalargrad import Value, grad
+from scalargrad.nn import (
+    ACTIVATIONS,
+    MLP,
+    SGD,
+    Layer,
+    Module,
+    Neuron,
+    hinge_loss,
+    logsumexp,
+    mse,
+    softmax,
+    softmax_cross_entropy,
+)
+
+
+def central_differences(loss: Callable[[], Value], params: list[Value], eps: float = 1e-6) -> list[float]:
+    """d loss / d p for each parameter by (f(p + eps) - f(p - eps)) / 2 eps, rebuilding the graph."""
+    out = []
+    for p in params:
+        x = p.data
+        p.data = x + eps
+        up = loss().data
+        p.data = x - eps
+        down = loss().data
+        p.data = x
+        out.append((up - down) / (2 * eps))
+    return out
+
+
+def _close(a: list[float], b: list[float], tol: float = 1e-6) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert abs(x - y) <= tol * (1 + abs(y)), (x, y)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_gradients_match_finite_differences(activation: str) -> None:
+    model = MLP(3, [4, 3, 2], activation=activation, seed=7)
+    rng = random.Random(1)
+    batch = [([rng.uniform(-2, 2) for _ in range(3)], rng.randrange(2)) for _ in range(4)]
+
+    def loss() -> Value:
+        total = softmax_cross_entropy(model(batch[0][0]), batch[0][1])
+        for x, t in batch[1:]:
+            total = total + softmax_cross_entropy(model(x), t)
+        return total / len(batch)
+
+    params = model.parameters()
+    analytic = grad(loss(), params)
+    _close(analytic, central_differences(loss, params), tol=1e-5)
+    assert any(abs(g) > 1e-3 for g in analytic)
+
+
+def test_backward_and_grad_agree_and_zero_grad_resets() -> None:
+    model = MLP(2, [3, 1], activation="tanh", seed=3)
+    loss = mse(model([0.5, -1.5]), [2.0])
+    expected = grad(loss, model.parameters())
+    model.zero_grad()
+    loss.backward()
+    assert [p.grad for p in model.parameters()] == expected
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_mse_gradient_matches_finite_differences() -> None:
+    preds = [Value(0.3), Value(-1.2), Value(2.0)]
+    targets = [1.0, -1.0, 0.5]
+    g = grad(mse(preds, targets), preds)
+    _close(g, [2 * (p.data - t) / 3 for p, t in zip(preds, targets)], tol=1e-12)
+    _close(g, central_differences(lambda: mse(preds, targets), preds))
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def test_parameter_counts_order_and_labels() -> None:
+    model = MLP(4, [5, 3], seed=0)
+    params = model.parameters()
+    assert len(params) == (4 + 1) * 5 + (5 + 1) * 3
+    assert all(isinstance(p, Value) and p.is_leaf for p in params)
+    assert len(set(params)) == len(params)
+    assert params[0].label == "L0.n0.w0"
+    assert params[4].label == "L0.n0.b"
+    assert params[-1].label == "L1.n2.b"
+    assert params == [p for layer in model.layers for p in layer.parameters()]
+
+
+def test_seeded_initialisation_is_repeatable() -> None:
+    data = lambda m: [p.data for p in m.parameters()]
+    assert data(MLP(3, [4, 2], seed=5)) == data(MLP(3, [4, 2], seed=5))
+    assert data(MLP(3, [4, 2], seed=5)) != data(MLP(3, [4, 2], seed=6))
+    assert data(MLP(3, [4, 2], seed=random.Random(5))) == data(MLP(3, [4, 2], seed=5))
+    bound = 1 / math.sqrt(3)
+    assert all(-bound <= w <= bound for w in data(Neuron(3, seed=0)))
+
+
+def test_activations_and_identity_output_layer() -> None:
+    model = MLP(2, [3, 3, 2], activation="sigmoid", seed=0)
+    assert [layer.activation for layer in model.layers] == ["sigmoid", "sigmoid", "identity"]
+    hidden = model.layers[0]([1.0, 2.0])
+    assert all(0.0 < h.data < 1.0 for h in hidden)
+    assert [op.op.name for op in hidden] == ["sigmoid"] * 3  # type: ignore[union-attr]
+    assert all(v.op.name == "add" for v in model([1.0, 2.0]))  # type: ignore[union-attr]
+
+    n = Neuron(2, "relu", seed=0)
+    n.w[0].data, n.w[1].data, n.b.data = 1.0, 1.0, 0.0
+    assert n([-1.0, -2.0]).data == 0.0
+    assert n([1.0, 2.0]).data == 3.0
+    n.activation = "tanh"
+    assert n([0.25, 0.25]).data == pytest.approx(math.tanh(0.5))
+    n.activation = "identity"
+    assert n([-1.0, -2.0]).data == -3.0
+
+
+def test_inputs_may_be_values_or_numbers() -> None:
+    model = MLP(2, [2], activation="tanh", seed=0)
+    x = [Value(1.0, label="x0"), 2]
+    out = model(x)
+    assert grad(out[0], x[0]) != 0.0
+    assert [v.data for v in model((1.0, 2.0))] == [v.data for v in out]
+    assert isinstance(model, Module)
+    assert repr(model) == "MLP(nin=2, nouts=[2], activation='tanh')"
+    assert repr(model.layers[0]) == "Layer(nin=2, nout=2, activation='identity')"
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_fixed_seed_training_reduces_loss_hundredfold() -> None:
+    """Full-batch SGD with momentum on y = sin(2x) shrinks the MSE over 100x in 150 steps (~200x seen)."""
+    xs = [i / 5 - 1.0 for i in range(11)]
+    ys = [math.sin(2 * x) for x in xs]
+    model = MLP(1, [8, 1], activation="tanh", seed=0)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def loss() -> Value:
+        return mse([model([x])[0] for x in xs], ys)
+
+    first = loss().data
+    for _ in range(150):
+        current = loss()
+        opt.zero_grad()
+        current.backward()
+        opt.step()
+    last = loss().data
+    assert last < first / 100, (first, last)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def test_logsumexp_matches_naive_formula_and_its_gradient_is_softmax() -> None:
+    hs = [Value(0.5), Value(-1.0), Value(2.0)]
+    naive = math.log(sum(math.exp(h.data) for h in hs))
+    lse = logsumexp(hs)
+    assert lse.data == pytest.approx(naive, rel=1e-15)
+    _close(grad(lse, hs), [s.data for s in softmax(hs)], tol=1e-15)
+    _close(grad(lse, hs), central_differences(lambda: logsumexp(hs), hs))
+    assert logsumexp([1.0, 2.0]).data == pytest.approx(math.log(math.e + math.e**2))
+
+
+def test_logsumexp_with_the_max_subtracted_as_a_value_gives_the_same_gradient() -> None:
+    hs = [Value(3.0), Value(1.0), Value(-2.0)]
+    m = max(hs, key=float)  # the max as a graph node: its gradient contributions cancel
+    shifted = [h - m for h in hs]
+    total = shifted[0].exp()
+    for s in shifted[1:]:
+        total = total + s.exp()
+    as_value = m + total.log()
+    assert as_value.data == pytest.approx(logsumexp(hs).data, rel=1e-15)
+    _close(grad(as_value, hs), grad(logsumexp(hs), hs), tol=1e-15)
+
+
+@pytest.mark.parametrize("big", [1000.0, -1000.0])
+def test_softmax_cross_entropy_is_stable_for_huge_logits(big: float) -> None:
+    logits = [Value(big), Value(-big), Value(0.0)]
+    # the true class holds -|big|, so the loss is 2|big| (the other terms are exp(-1000) = 0)
+    target = 0 if big < 0 else 1
+    loss = softmax_cross_entropy(logits, target)
+    assert loss.data == pytest.approx(2000.0)
+    g = grad(loss, logits)
+    assert all(math.isfinite(x) for x in g)
+    expected = [1.0, -1.0, 0.0] if big > 0 else [-1.0, 1.0, 0.0]
+    _close(g, expected, tol=1e-12)
+    twins = [Value(1000.0), Value(1000.0)]
+    same = softmax_cross_entropy(twins, 0)
+    assert same.data == pytest.approx(math.log(2))
+    _close(grad(same, twins), [-0.5, 0.5], tol=1e-15)
+
+
+def test_softmax_cross_entropy_gradient_is_softmax_minus_onehot() -> None:
+    rng = random.Random(0)
+    for _ in range(20):
+        n = rng.randint(1, 6)
+        logits = [Value(rng.uniform(-5, 5)) for _ in range(n)]
+        y = rng.randrange(n)
+        loss = softmax_cross_entropy(logits, y)
+        exps = [math.exp(h.data) for h in logits]
+        probs = [e / sum(exps) for e in exps]
+        assert loss.data == pytest.approx(-logits[y].data + math.log(sum(exps)), rel=1e-12)
+        _close(grad(loss, logits), [p - (j == y) for j, p in enumerate(probs)], tol=1e-12)
+
+
+def test_softmax_sums_to_one_and_is_stable() -> None:
+    probs = softmax([Value(1000.0), Value(999.0), 0.0])
+    assert sum(p.data for p in probs) == pytest.approx(1.0)
+    assert probs[0].data == pytest.approx(1 / (1 + math.exp(-1)))
+    assert probs[2].data == 0.0
+
+
+def test_hinge_loss_values_and_gradient() -> None:
+    s = [Value(3.0), Value(1.0), Value(2.5)]
+    loss = hinge_loss(s, 0)
+    assert loss.data == 0.5  # max(0, 1-3+1) + max(0, 2.5-3+1)
+    assert grad(loss, s) == [-1.0, 0.0, 1.0]
+    assert hinge_loss(s, 1).data == (3 - 1 + 1) + (2.5 - 1 + 1)
+    assert hinge_loss(s, 0, margin=0.4).data == 0.0
+    assert hinge_loss([Value(5.0), Value(1.0)], 0).data == 0.0
+    assert hinge_loss([Value(2.0)], 0).data == 0.0
+    assert hinge_loss([1.0, 2.0], 0).data == 2.0  # plain numbers work too
+
+
+def test_mse_values() -> None:
+    assert mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data == 2.5
+    assert mse([Value(2.0)], [Value(2.0)]).data == 0.0
+
+
+# --------------------------------------------------------------------------- SGD
+
+
+def test_sgd_plain_step() -> None:
+    p, q = Value(1.0), Value(-2.0)
+    p.grad, q.grad = 2.0, -4.0
+    opt = SGD([p, q], lr=0.5)
+    opt.step()
+    assert (p.data, q.data) == (0.0, 0.0)
+    opt.step([1.0, 1.0])  # explicit gradients, e.g. from grad(loss, params)
+    assert (p.data, q.data) == (-0.5, -0.5)
+    opt.zero_grad()
+    assert (p.grad, q.grad) == (0.0, 0.0)
+
+
+def test_sgd_momentum_update_math() -> None:
+    p = Value(1.0)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    p.grad = 2.0
+    opt.step()  # v = 2, p = 1 - 0.2
+    assert p.data == pytest.approx(0.8)
+    opt.step()  # v = 0.9 * 2 + 2 = 3.8, p = 0.8 - 0.38
+    assert opt.velocity == [pytest.approx(3.8)]
+    assert p.data == pytest.approx(0.42)
+    p.grad = 0.0
+    opt.step()  # v = 3.42: momentum keeps moving without a gradient
+    assert p.data == pytest.approx(0.42 - 0.342)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_errors_name_the_problem() -> None:
+    model = MLP(3, [2], seed=0)
+    with pytest.raises(ValueError, match="MLP expects 3 inputs, got 2"):
+        model([1.0, 2.0])
+    with pytest.raises(TypeError, match="MLP expects a sequence of 3 inputs"):
+        model(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be Values or numbers, found str"):
+        model([1.0, 2.0, "x"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="Layer expects 2 inputs, got 1"):
+        Layer(2, 2)([1.0])
+    with pytest.raises(ValueError, match="Neuron expects 2 inputs, got 3"):
+        Neuron(2)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="unknown activation 'softplus'; choose one of relu, tanh"):
+        MLP(2, [2], activation="softplus")
+    with pytest.raises(ValueError, match="nouts must be a non-empty list"):
+        MLP(2, [])
+    with pytest.raises(ValueError, match="layer size in nouts must be a positive int, got 0"):
+        MLP(2, [3, 0])
+    with pytest.raises(ValueError, match="nin must be a positive int"):
+        Neuron(0)
+    with pytest.raises(TypeError, match=r"seed must be an int, a random\.Random or None"):
+        MLP(2, [2], seed="abc")  # type: ignore[arg-type]
+
+
+def test_loss_errors() -> None:
+    logits = [Value(1.0), Value(2.0)]
+    with pytest.raises(ValueError, match="target 2 is out of range for 2 classes"):
+        softmax_cross_entropy(logits, 2)
+    with pytest.raises(ValueError, match="target -1 is out of range"):
+        hinge_loss(logits, -1)
+    with pytest.raises(TypeError, match="class index"):
+        softmax_cross_entropy(logits, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="class index"):
+        softmax_cross_entropy(logits, True)
+    with pytest.raises(ValueError, match="logsumexp needs at least one value"):
+        logsumexp([])
+    with pytest.raises(ValueError, match="finite values, got nan"):
+        logsumexp([Value(1.0), Value(math.nan)])
+    with pytest.raises(TypeError, match="logits must be a sequence"):
+        softmax_cross_entropy(Value(1.0), 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="as many targets as predictions, got 2 and 1"):
+        mse(logits, [1.0])
+    with pytest.raises(ValueError, match="at least one prediction"):
+        mse([], [])
+    with pytest.raises(ValueError, match="margin must be a finite number"):
+        hinge_loss(logits, 0, margin=math.inf)
+
+
+def test_sgd_errors() -> None:
+    p = Value(1.0)
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        SGD([p], lr=0.0)
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\)"):
+        SGD([p], lr=0.1, momentum=1.0)
+    with pytest.raises(TypeError, match="SGD needs Values"):
+        SGD([1.0], lr=0.1)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="one gradient per parameter: 1 params, 2 grads"):
+        SGD([p], lr=0.1).step([1.0, 2.0])
+
+
+def test_activation_names_are_published() -> None:
+    assert ACTIVATIONS == ("relu", "tanh", "sigmoid", "identity")
