@@ -1,0 +1,922 @@
+"""scalargrad against its peers: micrograd, PyTorch 0-d tensors and hand-written floats.
+
+Run on demand (not part of the test suite)::
+
+    python benchmarks/bench.py            # everything, default sizes (a few minutes)
+    python benchmarks/bench.py --quick    # small sizes, seconds; works with scalargrad alone
+    python benchmarks/bench.py --workloads A,C --repeats 7
+
+Workloads, each built from the same Python code for every graph-building peer and
+checked to agree numerically (assert) before anything is timed:
+
+A. one training step of an MLP 2→16→16→1 (relu hidden, linear out) on 100 points:
+   forward, mean squared error, backward and an SGD update;
+B. forward + backward of a deep chain ``y = tanh(y * w)`` of N = 10³…10⁶ ops;
+C. forward + backward of a seeded random DAG of N = 10⁴…10⁶ op nodes, each an
+   add, mul, tanh or sin of earlier random nodes, all sinks summed into one output;
+D. memory per graph node retained (tracemalloc) and the time to free a graph, each
+   peer measured in a fresh subprocess.
+
+Times are medians of several repeats, peers interleaved within each repeat, with
+the cyclic garbage collector left on as in ordinary use (and ``gc.collect()`` between
+samples). Ratios are peer time / scalargrad time, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import scalargrad
+except ImportError:  # run from a checkout without installing
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+    import scalargrad
+
+Node = Any
+"""A graph node of whichever peer is running (a Value or a 0-d tensor)."""
+
+PEER_NAMES = ("scalargrad", "micrograd", "torch", "plain")
+GRAPH_PEERS = ("scalargrad", "micrograd", "torch")
+LEAVES = 16  # inputs of the random DAG
+LR = 0.05  # SGD step of workload A
+
+# --------------------------------------------------------------------------- #
+# Peers: how each library makes leaves, applies ops, backpropagates           #
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Peer:
+    """The handful of library calls the shared workload code needs."""
+
+    name: str
+    leaf: Callable[[float], Node]
+    tanh: Callable[[Node], Node]
+    sin: Callable[[Node], Node]
+    relu: Callable[[Node], Node]
+    backward: Callable[[Node], None]
+    value: Callable[[Node], float]
+    grad: Callable[[Node], float]
+    sgd: Callable[[list[Node], float], None]
+
+
+def _scalargrad_peer() -> Peer:
+    from scalargrad import Value
+
+    def sgd(params: list[Node], lr: float) -> None:
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = 0.0
+
+    return Peer(
+        name="scalargrad",
+        leaf=Value,
+        tanh=Value.tanh,
+        sin=Value.sin,
+        relu=Value.relu,
+        backward=Value.backward,
+        value=lambda v: v.data,
+        grad=lambda v: float(v.grad),
+        sgd=sgd,
+    )
+
+
+def _micrograd_peer() -> Peer:
+    from micrograd.engine import Value
+
+    # micrograd 0.1.0 has relu but no tanh/sin: add them in its own style
+    # (a closure per node, as its relu and as the tanh of the micrograd lecture).
+    def tanh(self: Any) -> Any:
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward() -> None:
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def sin(self: Any) -> Any:
+        out = Value(math.sin(self.data), (self,), "sin")
+
+        def _backward() -> None:
+            self.grad += math.cos(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    Value.tanh = tanh  # type: ignore[attr-defined]
+    Value.sin = sin  # type: ignore[attr-defined]
+
+    def sgd(params: list[Node], lr: float) -> None:
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = 0
+
+    return Peer(
+        name="micrograd",
+        leaf=Value,
+        tanh=tanh,
+        sin=sin,
+        relu=Value.relu,
+        backward=Value.backward,
+        value=lambda v: float(v.data),
+        grad=lambda v: float(v.grad),
+        sgd=sgd,
+    )
+
+
+def _torch_peer() -> Peer:
+    import torch
+
+    torch.set_num_threads(1)  # scalar ops cannot use threads; keep the 2 cores quiet
+
+    def leaf(x: float) -> Any:
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    def backward(v: Any) -> None:
+        v.backward()
+
+    def grad(v: Any) -> float:
+        return 0.0 if v.grad is None else float(v.grad.item())
+
+    def sgd(params: list[Node], lr: float) -> None:
+        with torch.no_grad():
+            for p in params:
+                p.add_(p.grad, alpha=-lr)
+                p.grad = None
+
+    return Peer(
+        name="torch",
+        leaf=leaf,
+        tanh=torch.tanh,
+        sin=torch.sin,
+        relu=torch.relu,
+        backward=backward,
+        value=lambda v: float(v.item()),
+        grad=grad,
+        sgd=sgd,
+    )
+
+
+_LOADERS: dict[str, Callable[[], Peer]] = {
+    "scalargrad": _scalargrad_peer,
+    "micrograd": _micrograd_peer,
+    "torch": _torch_peer,
+}
+
+
+def load_peers(names: Sequence[str]) -> dict[str, Peer]:
+    """The requested graph-building peers that are installed; say which are skipped."""
+    peers: dict[str, Peer] = {}
+    for name in names:
+        if name not in _LOADERS:
+            continue
+        try:
+            peers[name] = _LOADERS[name]()
+        except ImportError:
+            print(f"{name}: skipped: not installed")
+    return peers
+
+
+# --------------------------------------------------------------------------- #
+# Timing                                                                      #
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class Timing:
+    """Median seconds per call, or why the peer could not run."""
+
+    seconds: float = math.nan
+    error: str = ""
+    samples: int = 0
+
+
+def measure(fns: dict[str, Callable[[], object]], repeats: int, min_time: float = 0.05) -> dict[str, Timing]:
+    """Median time per call of each function, peers interleaved within each repeat.
+
+    Each sample loops a function enough times to last ``min_time`` seconds; a
+    function that raises (micrograd's RecursionError) is reported, not timed.
+    """
+    results: dict[str, Timing] = {}
+    loops: dict[str, int] = {}
+    for name, fn in fns.items():
+        gc.collect()
+        try:
+            t0 = time.perf_counter()
+            fn()
+            first = time.perf_counter() - t0
+        except (RecursionError, MemoryError) as e:
+            results[name] = Timing(error=type(e).__name__)
+            continue
+        loops[name] = max(1, math.ceil(min_time / first)) if first < min_time else 1
+    samples: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(repeats):
+        for name, n in loops.items():
+            fn = fns[name]
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / n)
+    for name in fns:
+        if name in samples:
+            results[name] = Timing(statistics.median(samples[name]), samples=len(samples[name]))
+    return results
+
+
+def fmt_time(t: Timing) -> str:
+    """Seconds with three significant digits, or the error."""
+    if t.error:
+        return t.error
+    s = t.seconds
+    if s >= 1:
+        return f"{s:.3g} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} µs"
+
+
+def print_table(title: str, timings: dict[str, Timing], note: dict[str, str] | None = None) -> None:
+    """One row per peer: median, and ratio to scalargrad."""
+    print(f"\n{title}")
+    base = timings.get("scalargrad")
+    print(f"  {'peer':<12}{'median':>12}   ratio to scalargrad")
+    for name in PEER_NAMES:
+        if name not in timings:
+            continue
+        t = timings[name]
+        ratio = ""
+        if base and not base.error and not t.error and name != "scalargrad":
+            r = t.seconds / base.seconds
+            ratio = f"{r:.2f}× (scalargrad {r:.1f}× faster)" if r >= 1 else f"{r:.2f}× (scalargrad {1 / r:.2f}× slower)"
+        extra = f"  [{note[name]}]" if note and name in note else ""
+        print(f"  {name:<12}{fmt_time(t):>12}   {ratio}{extra}")
+
+
+def target(label: str, ratio: float, bound: float, at_least: bool = True) -> str:
+    """A target line: the measured ratio against its bound, MET or MISSED."""
+    ok = ratio >= bound if at_least else ratio <= bound
+    rel = "≥" if at_least else "≤"
+    line = f"  target {label}: {ratio:.2f} (need {rel} {bound:g}) {'MET' if ok else 'MISSED'}"
+    print(line)
+    return line
+
+
+def close(a: float, b: float, scale: float, what: str, tol: float = 1e-9) -> None:
+    """Assert two results agree to ``tol`` relative to ``scale``."""
+    assert math.isfinite(a) and math.isfinite(b), f"{what}: non-finite {a!r} vs {b!r}"
+    assert abs(a - b) <= tol * max(abs(a), abs(b), scale, 1e-300), f"{what}: {a!r} != {b!r}"
+
+
+# --------------------------------------------------------------------------- #
+# (A) MLP 2 -> 16 -> 16 -> 1 training step                                    #
+# --------------------------------------------------------------------------- #
+
+Params = tuple[list[list[float]], list[float], list[list[float]], list[float], list[list[float]], list[float]]
+
+
+def mlp_init(seed: int) -> Params:
+    """Weights uniform in (-1, 1), biases in (-0.1, 0.1): the same init for every peer."""
+    rng = random.Random(seed)
+
+    def layer(nin: int, nout: int) -> tuple[list[list[float]], list[float]]:
+        w = [[rng.uniform(-1.0, 1.0) for _ in range(nin)] for _ in range(nout)]
+        return w, [rng.uniform(-0.1, 0.1) for _ in range(nout)]
+
+    w1, b1 = layer(2, 16)
+    w2, b2 = layer(16, 16)
+    w3, b3 = layer(16, 1)
+    return w1, b1, w2, b2, w3, b3
+
+
+def mlp_data(seed: int, n: int = 100) -> tuple[list[list[float]], list[float]]:
+    """n points in [-2, 2]², target sin(x0)·cos(x1)."""
+    rng = random.Random(seed + 1)
+    xs = [[rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)] for _ in range(n)]
+    return xs, [math.sin(x0) * math.cos(x1) for x0, x1 in xs]
+
+
+def flat(params: Params) -> list[float]:
+    """All parameters in one list: weights then bias, layer by layer."""
+    w1, b1, w2, b2, w3, b3 = params
+    return [x for w, b in ((w1, b1), (w2, b2), (w3, b3)) for x in [*(v for row in w for v in row), *b]]
+
+
+class GraphMLP:
+    """The MLP written once, for any peer whose nodes support ``+ - *``."""
+
+    def __init__(self, peer: Peer, init: Params) -> None:
+        self.peer = peer
+        leaf = peer.leaf
+        self.layers = [
+            ([[leaf(v) for v in row] for row in init[i]], [leaf(v) for v in init[i + 1]]) for i in (0, 2, 4)
+        ]
+        self.params = [p for w, b in self.layers for p in [*(v for row in w for v in row), *b]]
+
+    def loss(self, xs: list[list[float]], ys: list[float]) -> Node:
+        """Mean squared error over the points: relu hidden layers, linear output."""
+        relu = self.peer.relu
+        (w1, b1), (w2, b2), (w3, b3) = self.layers
+        total: Node = None
+        for x, y in zip(xs, ys):
+            h: list[Any] = x
+            for w, b, act in ((w1, b1, True), (w2, b2, True), (w3, b3, False)):
+                out = []
+                for row, bias in zip(w, b):
+                    z = bias
+                    for wi, hi in zip(row, h):
+                        z = z + wi * hi
+                    out.append(relu(z) if act else z)
+                h = out
+            d = h[0] - y
+            total = d * d if total is None else total + d * d
+        return total * (1.0 / len(xs))
+
+    def step(self, xs: list[list[float]], ys: list[float]) -> float:
+        """Forward, backward, SGD update; returns the loss."""
+        loss = self.loss(xs, ys)
+        self.peer.backward(loss)
+        self.peer.sgd(self.params, LR)
+        return self.peer.value(loss)
+
+    def loss_and_grads(self, xs: list[list[float]], ys: list[float]) -> tuple[float, list[float]]:
+        """Loss and parameter gradients, without updating (for the agreement check)."""
+        loss = self.loss(xs, ys)
+        self.peer.backward(loss)
+        return self.peer.value(loss), [self.peer.grad(p) for p in self.params]
+
+
+class PlainMLP:
+    """The same MLP as float lists with a hand-written backward pass."""
+
+    def __init__(self, init: Params) -> None:
+        self.w1, self.b1, self.w2, self.b2, self.w3, self.b3 = (
+            [list(r) for r in init[0]],
+            list(init[1]),
+            [list(r) for r in init[2]],
+            list(init[3]),
+            list(init[4][0]),
+            init[5][0],
+        )
+
+    def loss_and_grads(self, xs: list[list[float]], ys: list[float]) -> tuple[float, list[float]]:
+        """Forward and backward over all points; gradients in :func:`flat` order."""
+        w1, b1, w2, b2, w3, b3 = self.w1, self.b1, self.w2, self.b2, self.w3, self.b3
+        n1, n2 = len(b1), len(b2)
+        gw1 = [[0.0] * len(w1[0]) for _ in range(n1)]
+        gb1 = [0.0] * n1
+        gw2 = [[0.0] * n1 for _ in range(n2)]
+        gb2 = [0.0] * n2
+        gw3 = [0.0] * n2
+        gb3 = 0.0
+        total = 0.0
+        scale = 1.0 / len(xs)
+        for x, y in zip(xs, ys):
+            z1 = []
+            for row, bias in zip(w1, b1):
+                z = bias
+                for wi, xi in zip(row, x):
+                    z += wi * xi
+                z1.append(z)
+            h1 = [z if z > 0.0 else 0.0 for z in z1]
+            z2 = []
+            for row, bias in zip(w2, b2):
+                z = bias
+                for wi, hi in zip(row, h1):
+                    z += wi * hi
+                z2.append(z)
+            h2 = [z if z > 0.0 else 0.0 for z in z2]
+            out = b3
+            for wi, hi in zip(w3, h2):
+                out += wi * hi
+            d = out - y
+            total += d * d
+            # backward
+            dout = 2.0 * d * scale
+            gb3 += dout
+            dz2 = []
+            for k in range(n2):
+                gw3[k] += dout * h2[k]
+                dz2.append(dout * w3[k] if z2[k] > 0.0 else 0.0)
+            dh1 = [0.0] * n1
+            for k in range(n2):
+                g = dz2[k]
+                if g:
+                    gb2[k] += g
+                    row, grow = w2[k], gw2[k]
+                    for j in range(n1):
+                        grow[j] += g * h1[j]
+                        dh1[j] += g * row[j]
+            for j in range(n1):
+                if z1[j] > 0.0:
+                    g = dh1[j]
+                    gb1[j] += g
+                    grow = gw1[j]
+                    for i, xi in enumerate(x):
+                        grow[i] += g * xi
+        grads = flat((gw1, gb1, gw2, gb2, [gw3], [gb3]))
+        return total * scale, grads
+
+    def step(self, xs: list[list[float]], ys: list[float]) -> float:
+        """Forward, backward, SGD update; returns the loss."""
+        loss, grads = self.loss_and_grads(xs, ys)
+        it = iter(grads)
+        for row in (*self.w1, *[self.b1], *self.w2, *[self.b2], self.w3):
+            for i in range(len(row)):
+                row[i] -= LR * next(it)
+        self.b3 -= LR * next(it)
+        return loss
+
+
+def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> list[str]:
+    """(A): check that all peers agree on loss and gradients, then time a training step."""
+    init = mlp_init(seed)
+    xs, ys = mlp_data(seed)
+    ref_loss, ref_grads = PlainMLP(init).loss_and_grads(xs, ys)
+    scale = max(abs(g) for g in ref_grads)
+    for name, peer in peers.items():
+        loss, grads = GraphMLP(peer, init).loss_and_grads(xs, ys)
+        close(loss, ref_loss, 0.0, f"A {name} loss")
+        for k, (g, r) in enumerate(zip(grads, ref_grads)):
+            close(g, r, scale, f"A {name} grad {k}")
+    # one full step each, then compare the updated parameters
+    after: dict[str, list[float]] = {}
+    models: dict[str, GraphMLP | PlainMLP] = {name: GraphMLP(p, init) for name, p in peers.items()}
+    models["plain"] = PlainMLP(init)
+    for name, m in models.items():
+        m.step(xs, ys)
+        if isinstance(m, GraphMLP):
+            after[name] = [m.peer.value(p) for p in m.params]
+        else:
+            after[name] = flat((m.w1, m.b1, m.w2, m.b2, [m.w3], [m.b3]))
+    for name, ps in after.items():
+        for k, (a, b) in enumerate(zip(ps, after["plain"])):
+            close(a, b, 1.0, f"A {name} param {k} after a step")
+    print(f"\n(A) agree: loss {ref_loss:.12g}, {len(ref_grads)} gradients, one SGD step (rel. 1e-9)")
+
+    if not plain:
+        del models["plain"]
+    fns = {name: (lambda m=m: m.step(xs, ys)) for name, m in models.items()}
+    t = measure(fns, repeats)
+    print_table("(A) MLP 2→16→16→1 training step, 100 points, relu (forward + backward + SGD)", t)
+    lines = []
+    base = t.get("scalargrad")
+    if base and not base.error:
+        for name, bound in (("micrograd", 12.0), ("torch", 8.0)):
+            if name in t and not t[name].error:
+                lines.append(target(f"A {name}/scalargrad", t[name].seconds / base.seconds, bound))
+        if "plain" in t:
+            print(f"  (scalargrad / plain floats: {base.seconds / t['plain'].seconds:.2f}×)")
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# (B) deep chain                                                              #
+# --------------------------------------------------------------------------- #
+
+
+def chain_graph(peer: Peer, n: int) -> tuple[float, float, float]:
+    """y = tanh(y * w) repeated, n ops; backward; returns (y, dy/dx, dy/dw)."""
+    x, w = peer.leaf(0.5), peer.leaf(1.5)
+    tanh = peer.tanh
+    y = x
+    for _ in range(n // 2):
+        y = tanh(y * w)
+    peer.backward(y)
+    return peer.value(y), peer.grad(x), peer.grad(w)
+
+
+def chain_plain(n: int) -> tuple[float, float, float]:
+    """The chain with floats and a hand-written backward pass."""
+    w = 1.5
+    y = 0.5
+    ys = [y]
+    append = ys.append
+    tanh = math.tanh
+    for _ in range(n // 2):
+        y = tanh(y * w)
+        append(y)
+    gy, gw = 1.0, 0.0
+    for k in range(n // 2, 0, -1):
+        t = ys[k]
+        gm = gy * (1.0 - t * t)
+        gw += gm * ys[k - 1]
+        gy = gm * w
+    return y, gy, gw
+
+
+def bench_chain(
+    peers: dict[str, Peer], plain: bool, sizes: list[int], repeats: int, big_repeats: int, caps: dict[str, int]
+) -> list[str]:
+    """(B): time per op of forward + backward of chains of growing length."""
+    per_op: dict[str, dict[int, float]] = {}
+    failed: dict[str, str] = {}
+    for n in sizes:
+        ref = chain_plain(n)
+        fns: dict[str, Callable[[], object]] = {}
+        notes: dict[str, str] = {}
+        for name, peer in peers.items():
+            if name in failed:
+                notes[name] = f"not run: {failed[name]}"
+                continue
+            if n > caps.get(name, n):
+                notes[name] = f"not run: capped at N ≤ {caps[name]:,}"
+                continue
+            try:
+                got = chain_graph(peer, n)
+            except RecursionError:
+                failed[name] = f"RecursionError at N = {n:,}"
+                notes[name] = "RecursionError (recursive topological sort)"
+                continue
+            for what, a, b in zip(("y", "dy/dx", "dy/dw"), got, ref):
+                close(a, b, abs(ref[2]), f"B {name} N={n} {what}")
+            fns[name] = lambda peer=peer, n=n: chain_graph(peer, n)
+        if plain:
+            fns["plain"] = lambda n=n: chain_plain(n)
+        t = measure(fns, repeats if n < 1_000_000 else big_repeats)
+        for name, name_note in notes.items():
+            t.setdefault(name, Timing(error="—"))
+            notes[name] = name_note
+        print_table(f"(B) deep chain y = tanh(y·w), N = {n:,} ops (forward + backward); agree with plain", t, notes)
+        for name, timing in t.items():
+            if not timing.error:
+                per_op.setdefault(name, {})[n] = timing.seconds / n
+    print("\n(B) time per op (µs), should stay flat if time is linear in N:")
+    print("  " + f"{'peer':<12}" + "".join(f"{f'N={n:.0e}':>11}" for n in sizes) + "   log-log slope")
+    lines = []
+    for name in PEER_NAMES:
+        if name not in per_op:
+            continue
+        row = per_op[name]
+        cells = "".join(f"{row[n] * 1e6:>11.3f}" if n in row else f"{'—':>11}" for n in sizes)
+        ns = sorted(row)
+        slope = ""
+        if len(ns) >= 2:
+            lo, hi = ns[0], ns[-1]
+            s = 1.0 + math.log(row[hi] / row[lo]) / math.log(hi / lo)
+            slope = f"{s:.3f}"
+            if name == "scalargrad":
+                linear = s < 1.15 and hi >= 1_000_000
+                line = (
+                    f"  target B scalargrad linear up to N = {hi:,}: slope {s:.3f} (time/op ×"
+                    f"{row[hi] / row[lo]:.2f} from N = {lo:,}) {'MET' if linear else 'MISSED'}"
+                )
+                lines.append(line)
+        print(f"  {name:<12}{cells}   {slope}")
+    for line in lines:
+        print(line)
+    for name, why in failed.items():
+        print(f"  {name}: {why}; not tried at larger N")
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# (C) random DAG                                                              #
+# --------------------------------------------------------------------------- #
+
+ADD, MUL, TANH, SIN = 0, 1, 2, 3
+Plan = list[tuple[int, int, int]]
+
+
+def dag_plan(n: int, seed: int) -> Plan:
+    """n op nodes over LEAVES inputs: random add/mul/tanh/sin of two earlier random nodes,
+    then the nodes no one used summed pairwise (a balanced tree) into one output."""
+    rng = random.Random(seed)
+    plan: Plan = []
+    sinks: dict[int, None] = {}  # insertion-ordered set
+    size = LEAVES
+    while len(plan) + len(sinks) - 1 < n:
+        op = rng.randrange(4)
+        i, j = rng.randrange(size), rng.randrange(size)
+        plan.append((op, i, j))
+        sinks.pop(i, None)
+        if op < TANH:
+            sinks.pop(j, None)
+        sinks[size] = None
+        size += 1
+    level = list(sinks)
+    while len(level) > 1:
+        nxt = []
+        for k in range(0, len(level) - 1, 2):
+            plan.append((ADD, level[k], level[k + 1]))
+            nxt.append(size)
+            size += 1
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return plan
+
+
+def leaf_values(seed: int) -> list[float]:
+    """The DAG's input values, uniform in (-1, 1)."""
+    rng = random.Random(seed + 7)
+    return [rng.uniform(-1.0, 1.0) for _ in range(LEAVES)]
+
+
+def dag_build(peer: Peer, plan: Plan, leaves: list[Node]) -> Node:
+    """Run the plan with the peer's nodes; returns the output node."""
+    nodes = list(leaves)
+    append = nodes.append
+    tanh, sin = peer.tanh, peer.sin
+    for op, i, j in plan:
+        if op == ADD:
+            append(nodes[i] + nodes[j])
+        elif op == MUL:
+            append(nodes[i] * nodes[j])
+        elif op == TANH:
+            append(tanh(nodes[i]))
+        else:
+            append(sin(nodes[i]))
+    return nodes[-1]
+
+
+def dag_graph(peer: Peer, plan: Plan, values: list[float]) -> tuple[float, list[float]]:
+    """Forward + backward of the DAG; returns the output and the inputs' gradients."""
+    leaves = [peer.leaf(v) for v in values]
+    out = dag_build(peer, plan, leaves)
+    peer.backward(out)
+    return peer.value(out), [peer.grad(v) for v in leaves]
+
+
+def dag_plain(plan: Plan, values: list[float]) -> tuple[float, list[float]]:
+    """The DAG with floats and a hand-written backward pass."""
+    vals = list(values)
+    append = vals.append
+    tanh, sin, cos = math.tanh, math.sin, math.cos
+    for op, i, j in plan:
+        if op == ADD:
+            append(vals[i] + vals[j])
+        elif op == MUL:
+            append(vals[i] * vals[j])
+        elif op == TANH:
+            append(tanh(vals[i]))
+        else:
+            append(sin(vals[i]))
+    adj = [0.0] * len(vals)
+    adj[-1] = 1.0
+    k = len(vals)
+    for op, i, j in reversed(plan):
+        k -= 1
+        g = adj[k]
+        if op == ADD:
+            adj[i] += g
+            adj[j] += g
+        elif op == MUL:
+            adj[i] += g * vals[j]
+            adj[j] += g * vals[i]
+        elif op == TANH:
+            t = vals[k]
+            adj[i] += g * (1.0 - t * t)
+        else:
+            adj[i] += g * cos(vals[i])
+    return vals[-1], adj[: len(values)]
+
+
+def bench_dag(
+    peers: dict[str, Peer],
+    plain: bool,
+    sizes: list[int],
+    repeats: int,
+    big_repeats: int,
+    caps: dict[str, int],
+    seed: int,
+) -> list[str]:
+    """(C): forward + backward of random DAGs of growing size."""
+    lines = []
+    values = leaf_values(seed)
+    for n in sizes:
+        plan = dag_plan(n, seed)
+        ref_out, ref_grads = dag_plain(plan, values)
+        scale = max(abs(g) for g in ref_grads)
+        fns: dict[str, Callable[[], object]] = {}
+        notes: dict[str, str] = {}
+        for name, peer in peers.items():
+            if n > caps.get(name, n):
+                notes[name] = f"not run: capped at N ≤ {caps[name]:,}"
+                continue
+            try:
+                out, grads = dag_graph(peer, plan, values)
+            except RecursionError:
+                notes[name] = "RecursionError"
+                continue
+            close(out, ref_out, 0.0, f"C {name} N={n} output")
+            for k, (g, r) in enumerate(zip(grads, ref_grads)):
+                close(g, r, scale, f"C {name} N={n} grad {k}")
+            fns[name] = lambda peer=peer, plan=plan: dag_graph(peer, plan, values)
+        if plain:
+            fns["plain"] = lambda plan=plan: dag_plain(plan, values)
+        t = measure(fns, repeats if n < 1_000_000 else big_repeats)
+        for name in notes:
+            t.setdefault(name, Timing(error="—"))
+        print_table(
+            f"(C) random DAG, N = {len(plan):,} op nodes over {LEAVES} inputs (forward + backward); "
+            f"agree: output {ref_out:.6g}, max |grad| {scale:.3g}",
+            t,
+            notes,
+        )
+        base = t.get("scalargrad")
+        if n == 100_000 and base and not base.error:
+            for name, bound in (("micrograd", 5.0), ("torch", 8.0)):
+                if name in t and not t[name].error:
+                    lines.append(target(f"C N=1e5 {name}/scalargrad", t[name].seconds / base.seconds, bound))
+            if "plain" in t and not t["plain"].error:
+                lines.append(
+                    target("C N=1e5 scalargrad/plain", base.seconds / t["plain"].seconds, 3.5, at_least=False)
+                )
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# (D) memory per node and time to free, one fresh subprocess per measurement  #
+# --------------------------------------------------------------------------- #
+
+
+def _rss() -> int:
+    """Resident set size in bytes (Linux), or 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def memory_child(peer_name: str, n: int, mode: str, seed: int) -> dict[str, float]:
+    """Build one DAG and measure memory (``mode="tracemalloc"``) or RSS and free times."""
+    peer = load_peers([peer_name])[peer_name]
+    plan = dag_plan(n, seed)
+    leaves = [peer.leaf(v) for v in leaf_values(seed)]
+    nodes = len(plan)
+    gc.collect()
+    tracing = mode == "tracemalloc"
+    if tracing:
+        tracemalloc.start()
+
+    def used() -> int:
+        return tracemalloc.get_traced_memory()[0] if tracing else _rss()
+
+    base = used()
+    out = dag_build(peer, plan, leaves)
+    forward = used() - base
+    peer.backward(out)
+    gc.collect()
+    backward = used() - base
+    gc.disable()
+    t0 = time.perf_counter()
+    del out
+    del_seconds = time.perf_counter() - t0
+    after_del = used() - base
+    t0 = time.perf_counter()
+    collected = gc.collect()
+    collect_seconds = time.perf_counter() - t0
+    after_collect = used() - base
+    gc.enable()
+    return {
+        "nodes": nodes,
+        "forward": forward / nodes,
+        "backward": backward / nodes,
+        "del_seconds": del_seconds,
+        "after_del": after_del / nodes,
+        "collect_seconds": collect_seconds,
+        "collected": collected,
+        "after_collect": after_collect / nodes,
+    }
+
+
+def _run_child(peer: str, n: int, mode: str, seed: int) -> dict[str, float] | str:
+    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", peer, str(n), mode, "--seed", str(seed)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return (proc.stderr.strip().splitlines() or ["failed"])[-1]
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def bench_memory(peers: dict[str, Peer], n: int, seed: int) -> list[str]:
+    """(D): bytes per node retained by a DAG of n nodes, and the time to free it."""
+    print(f"\n(D) memory of a random DAG of {n:,} op nodes, per node, each peer in a fresh process")
+    print("    tracemalloc counts Python allocations only: not PyTorch's C++ tensors and graph,")
+    print("    for which the RSS growth is shown instead (approximate).")
+    hdr = ("peer", "fwd B/node", "+bwd B/node", "left after del (gc off)", "after gc.collect", "RSS B/node")
+    print("  " + f"{hdr[0]:<12}" + "".join(f"{h:>24}" for h in hdr[1:]))
+    rows: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    for name in peers:
+        tm = _run_child(name, n, "tracemalloc", seed)
+        rs = _run_child(name, n, "rss", seed)
+        if isinstance(tm, str) or isinstance(rs, str):
+            print(f"  {name:<12}failed: {tm if isinstance(tm, str) else rs}")
+            continue
+        rows[name] = (tm, rs)
+        print(
+            f"  {name:<12}{tm['forward']:>24.1f}{tm['backward']:>24.1f}{tm['after_del']:>24.1f}"
+            f"{tm['after_collect']:>24.1f}{rs['forward']:>24.1f}"
+        )
+    print("\n  time to free the graph (no tracemalloc):")
+    print(f"  {'peer':<12}{'del (gc off)':>16}{'then gc.collect()':>20}{'objects collected':>20}")
+    for name, (_, rs) in rows.items():
+        print(
+            f"  {name:<12}{rs['del_seconds'] * 1e3:>13.1f} ms{rs['collect_seconds'] * 1e3:>17.1f} ms"
+            f"{int(rs['collected']):>20,}"
+        )
+    lines = []
+    if "scalargrad" in rows:
+        tm = rows["scalargrad"][0]
+        lines.append(target("D scalargrad bytes/node (forward)", tm["forward"], 180.0, at_least=False))
+        lines.append(target("D scalargrad bytes/node (after backward)", tm["backward"], 180.0, at_least=False))
+        freed = tm["after_del"] < 1.0
+        print(f"  scalargrad freed by refcounting alone (gc off): {'yes' if freed else 'NO'}")
+        if "micrograd" in rows:
+            ratio = rows["micrograd"][0]["forward"] / tm["forward"]
+            lines.append(target("D micrograd/scalargrad bytes per node", ratio, 4.0))
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# Command line                                                                #
+# --------------------------------------------------------------------------- #
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(float(s)) for s in text.split(",") if s.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse options and run the chosen workloads."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes and 3 repeats (seconds, not minutes)")
+    ap.add_argument("--workloads", default="A,B,C,D", help="comma-separated subset of A,B,C,D (default all)")
+    ap.add_argument("--peers", default=",".join(PEER_NAMES), help="comma-separated subset of " + ",".join(PEER_NAMES))
+    ap.add_argument("--repeats", type=int, default=None, help="samples per median (default 5, quick 3)")
+    ap.add_argument("--big-repeats", type=int, default=3, help="samples per median at N >= 1e6 (default 3)")
+    ap.add_argument("--chain-sizes", type=_sizes, default=None, help="(B) sizes, default 1e3,1e4,1e5,1e6")
+    ap.add_argument("--dag-sizes", type=_sizes, default=None, help="(C) sizes, default 1e4,1e5,1e6")
+    ap.add_argument("--mem-size", type=lambda s: int(float(s)), default=None, help="(D) DAG size, default 1e5")
+    ap.add_argument("--torch-max", type=lambda s: int(float(s)), default=None, help="largest N for torch (1e5)")
+    ap.add_argument("--micrograd-max", type=lambda s: int(float(s)), default=None, help="largest N for micrograd (1e6)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--memory-child", nargs=3, metavar=("PEER", "N", "MODE"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.memory_child:
+        peer, n, mode = args.memory_child
+        print(json.dumps(memory_child(peer, int(n), mode, args.seed)))
+        return 0
+
+    q = args.quick
+    repeats = args.repeats or (3 if q else 5)
+    chain_sizes = args.chain_sizes or ([1_000, 10_000, 100_000] if q else [1_000, 10_000, 100_000, 1_000_000])
+    dag_sizes = args.dag_sizes or ([10_000] if q else [10_000, 100_000, 1_000_000])
+    mem_size = args.mem_size or (10_000 if q else 100_000)
+    caps = {
+        "torch": args.torch_max or (10_000 if q else 100_000),
+        "micrograd": args.micrograd_max or (10_000 if q else 1_000_000),
+    }
+    names = [s.strip() for s in args.peers.split(",") if s.strip()]
+    unknown = set(names) - set(PEER_NAMES)
+    if unknown:
+        ap.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    if "scalargrad" not in names:
+        names.insert(0, "scalargrad")
+    workloads = {s.strip().upper() for s in args.workloads.split(",") if s.strip()}
+
+    print(
+        f"scalargrad {scalargrad.__version__} benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
+    )
+    peers = load_peers(names)
+    for name, peer in peers.items():
+        if name != "scalargrad":
+            mod = sys.modules[peer.leaf.__module__.split(".")[0]] if name == "micrograd" else sys.modules["torch"]
+            print(f"{name}: {getattr(mod, '__version__', 'installed (no __version__)')}")
+    plain = "plain" in names
+    lines: list[str] = []
+    if "A" in workloads:
+        lines += bench_mlp(peers, plain, repeats, args.seed)
+    if "B" in workloads:
+        lines += bench_chain(peers, plain, chain_sizes, repeats, args.big_repeats, caps)
+    if "C" in workloads:
+        lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed)
+    if "D" in workloads:
+        lines += bench_memory(peers, mem_size, args.seed)
+    if lines:
+        print("\nSummary of targets (issue 3):")
+        print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
