@@ -264,7 +264,11 @@ def print_table(title: str, timings: dict[str, Timing], note: dict[str, str] | N
         ratio = ""
         if base and not base.error and not t.error and name != "scalargrad":
             r = t.seconds / base.seconds
-            ratio = f"{r:.2f}× (scalargrad {r:.1f}× faster)" if r >= 1 else f"{r:.2f}× (scalargrad {1 / r:.2f}× slower)"
+            ratio = (
+                f"{r:.2f}× (scalargrad {r:.1f}× faster)"
+                if r >= 1
+                else f"{r:.2f}× (scalargrad {1 / r:.2f}× slower)"
+            )
         extra = f"  [{note[name]}]" if note and name in note else ""
         print(f"  {name:<12}{fmt_time(t):>12}   {ratio}{extra}")
 
@@ -522,7 +526,12 @@ def chain_plain(n: int) -> tuple[float, float, float]:
 
 
 def bench_chain(
-    peers: dict[str, Peer], plain: bool, sizes: list[int], repeats: int, big_repeats: int, caps: dict[str, int]
+    peers: dict[str, Peer],
+    plain: bool,
+    sizes: list[int],
+    repeats: int,
+    big_repeats: int,
+    caps: dict[str, int],
 ) -> list[str]:
     """(B): time per op of forward + backward of chains of growing length."""
     per_op: dict[str, dict[int, float]] = {}
@@ -553,7 +562,9 @@ def bench_chain(
         for name, name_note in notes.items():
             t.setdefault(name, Timing(error="—"))
             notes[name] = name_note
-        print_table(f"(B) deep chain y = tanh(y·w), N = {n:,} ops (forward + backward); agree with plain", t, notes)
+        print_table(
+            f"(B) deep chain y = tanh(y·w), N = {n:,} ops (forward + backward); agree with plain", t, notes
+        )
         for name, timing in t.items():
             if not timing.error:
                 per_op.setdefault(name, {})[n] = timing.seconds / n
@@ -799,7 +810,16 @@ def memory_child(peer_name: str, n: int, mode: str, seed: int) -> dict[str, floa
 
 
 def _run_child(peer: str, n: int, mode: str, seed: int) -> dict[str, float] | str:
-    cmd = [sys.executable, os.path.abspath(__file__), "--memory-child", peer, str(n), mode, "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--memory-child",
+        peer,
+        str(n),
+        mode,
+        "--seed",
+        str(seed),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -836,7 +856,9 @@ def bench_memory(peers: dict[str, Peer], n: int, seed: int) -> list[str]:
     if "scalargrad" in rows:
         tm = rows["scalargrad"][0]
         lines.append(target("D scalargrad bytes/node (forward)", tm["forward"], 180.0, at_least=False))
-        lines.append(target("D scalargrad bytes/node (after backward)", tm["backward"], 180.0, at_least=False))
+        lines.append(
+            target("D scalargrad bytes/node (after backward)", tm["backward"], 180.0, at_least=False)
+        )
         freed = tm["after_del"] < 1.0
         print(f"  scalargrad freed by refcounting alone (gc off): {'yes' if freed else 'NO'}")
         if "micrograd" in rows:
@@ -856,17 +878,27 @@ def _sizes(text: str) -> list[int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options and run the chosen workloads."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes and 3 repeats (seconds, not minutes)")
     ap.add_argument("--workloads", default="A,B,C,D", help="comma-separated subset of A,B,C,D (default all)")
-    ap.add_argument("--peers", default=",".join(PEER_NAMES), help="comma-separated subset of " + ",".join(PEER_NAMES))
+    ap.add_argument(
+        "--peers", default=",".join(PEER_NAMES), help="comma-separated subset of " + ",".join(PEER_NAMES)
+    )
     ap.add_argument("--repeats", type=int, default=None, help="samples per median (default 5, quick 3)")
     ap.add_argument("--big-repeats", type=int, default=3, help="samples per median at N >= 1e6 (default 3)")
     ap.add_argument("--chain-sizes", type=_sizes, default=None, help="(B) sizes, default 1e3,1e4,1e5,1e6")
     ap.add_argument("--dag-sizes", type=_sizes, default=None, help="(C) sizes, default 1e4,1e5,1e6")
-    ap.add_argument("--mem-size", type=lambda s: int(float(s)), default=None, help="(D) DAG size, default 1e5")
-    ap.add_argument("--torch-max", type=lambda s: int(float(s)), default=None, help="largest N for torch (1e5)")
-    ap.add_argument("--micrograd-max", type=lambda s: int(float(s)), default=None, help="largest N for micrograd (1e6)")
+    ap.add_argument(
+        "--mem-size", type=lambda s: int(float(s)), default=None, help="(D) DAG size, default 1e5"
+    )
+    ap.add_argument(
+        "--torch-max", type=lambda s: int(float(s)), default=None, help="largest N for torch (1e5)"
+    )
+    ap.add_argument(
+        "--micrograd-max", type=lambda s: int(float(s)), default=None, help="largest N for micrograd (1e6)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--memory-child", nargs=3, metavar=("PEER", "N", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -900,7 +932,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     peers = load_peers(names)
     for name, peer in peers.items():
         if name != "scalargrad":
-            mod = sys.modules[peer.leaf.__module__.split(".")[0]] if name == "micrograd" else sys.modules["torch"]
+            mod = (
+                sys.modules[peer.leaf.__module__.split(".")[0]]
+                if name == "micrograd"
+                else sys.modules["torch"]
+            )
             print(f"{name}: {getattr(mod, '__version__', 'installed (no __version__)')}")
     plain = "plain" in names
     lines: list[str] = []
