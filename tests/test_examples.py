@@ -1,0 +1,94 @@
+"""Every script in examples/ runs to completion (``python examples/NAME.py``) and prints what it shows."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
+
+# Optional packages (the ``examples`` extra) a script needs; it is skipped when one is missing.
+NEEDS = {"train_classifier.py": ("sklearn", "matplotlib", "tqdm")}
+
+# Arguments that keep a script fast under test, with {tmp} for a temporary directory.
+ARGS = {"train_classifier.py": ["--epochs", "25", "--no-progress", "--out", "{tmp}/loss.png"]}
+
+# Lines (regular expressions) the output must contain.
+EXPECT = {
+    "sigmoid_example.py": [
+        r"^y = 0\.99909$",
+        r"^symbolic\s+0\.00273\s+0\.00182\s+0\.00091$",
+        r"^central differences \(eps=1e-5\)\s+0\.00273\s+0\.00182\s+0\.00091$",
+        r"^autodiff \(reverse mode\)\s+0\.00273\s+0\.00182\s+0\.00091$",
+        r"^max \|autodiff - central differences\| = \d\.\de-(1[0-9]|0[7-9])$",
+        r"dy/dx = sigmoid\(a\*x \+ b\)\*\(1 - sigmoid\(a\*x \+ b\)\)\*a$",
+    ],
+    "extended_graph.py": [
+        r"^y = v4 = \(exp\(v1\) \+ 1\)\*exp\(v1\)",
+        r"^  adj\(v1\) = \(v3 \+ v2\)\*v2$",
+        r"value 17\.496394026320\s+closed form 2e\^\(2x\) \+ e\^x = 17\.496394026320$",
+        r"value 32\.274506224182\s+closed form 4e\^\(2x\) \+ e\^x = 32\.274506224182$",
+        r"^matches the closed forms: yes$",
+    ],
+    "one_hidden_layer.py": [
+        r"^∂L/∂W2 \(autodiff\)  — max \|autodiff − hand formula\| = \d\.\de[-+]\d\d$",
+        r"^∂L/∂W1 \(autodiff\)",
+        r"^backward matches the notes' formulas: yes$",
+        r"^  step 30: L = 0\.0000\d\d$",
+    ],
+    "train_classifier.py": [
+        r"^dataset: iris \(112 train / 38 test, 4 features, 3 classes",
+        r"^train accuracy: (0\.9\d\d|1\.000)$",
+        r"^test accuracy: (0\.9\d\d|1\.000)$",
+        r"^saved loss curve to .*loss\.png$",
+    ],
+}
+
+
+def run(script: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        cwd=EXAMPLES.parent,
+        env=env,
+    )
+
+
+def test_the_expected_examples_exist() -> None:
+    assert set(EXPECT) <= set(SCRIPTS)
+
+
+@pytest.mark.example
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_runs(script: str, tmp_path: Path) -> None:
+    for module in NEEDS.get(script, ()):
+        pytest.importorskip(module)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in ARGS.get(script, [])]
+    result = run(script, args)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    assert result.stdout.strip(), f"{script} printed nothing"
+    for pattern in EXPECT.get(script, []):
+        found = re.search(pattern, result.stdout, re.MULTILINE)
+        assert found, f"{script}: no line matches {pattern!r}:\n{result.stdout}"
+    if script == "train_classifier.py":
+        png = tmp_path / "loss.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.example
+def test_train_classifier_rejects_bad_arguments() -> None:
+    for module in NEEDS["train_classifier.py"]:
+        pytest.importorskip(module)
+    result = run("train_classifier.py", ["--epochs", "0"])
+    assert result.returncode == 2
+    assert "--epochs, --batch-size and --hidden must be positive" in result.stderr
