@@ -29,11 +29,13 @@ from .engine import (
     tanh,
     topological_order,
 )
+from .numeric import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OPS",
+    "GradcheckError",
     "Op",
     "Value",
     "adjoints",
@@ -43,10 +45,13 @@ __all__ = [
     "exp",
     "formula",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "hessian",
     "jacobian",
     "jvp",
     "log",
+    "numerical_grad",
     "relu",
     "sigmoid",
     "sin",

@@ -1,0 +1,410 @@
+"""Numerical differentiation and gradient checks: the oracle for every other method.
+
+* :func:`numerical_grad` — the notes' two finite-difference formulas, one
+  coordinate at a time: central ``(f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε`` (error O(ε²))
+  and forward ``(f(θ + εeᵢ) − f(θ)) / ε`` (error O(ε)).
+* :func:`gradcheck` — the notes' *numerical gradient checking*: for random δ
+  drawn uniformly from the unit ball, δᵀ∇f(θ) ≈ (f(θ + εδ) − f(θ − εδ)) / 2ε,
+  plus the same comparison along every coordinate.
+* :func:`gradgradcheck` — the same for second derivatives: the gradient of each
+  component of the ``create_graph`` gradient against finite differences of the
+  plain gradient.
+
+``f`` is called as ``f(*args)``. It must work on plain numbers (for the finite
+differences) and on Values (for the analytic gradient), and return a number or
+a Value. Functions written with operators and the module functions
+(``scalargrad.sin``, ``scalargrad.exp``, …) do both.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .autodiff import grad
+from .engine import Value
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_grad"]
+
+Function = Callable[..., Any]
+Index = int | tuple[int, int] | None
+
+_METHODS = ("central", "forward")
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck`/:func:`gradgradcheck` when derivatives disagree.
+
+    The attributes describe the worst mismatch (the largest error relative to its
+    tolerance, coordinates before random directions): ``index`` is the input
+    index (an ``(i, j)`` pair for second derivatives, None for a random
+    direction), ``direction`` the random direction's number (None for a
+    coordinate), and ``analytic``, ``numeric``,
+    ``error`` and ``tolerance`` the numbers compared. ``mismatches`` counts all
+    comparisons out of tolerance.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: Index,
+        direction: int | None,
+        analytic: float,
+        numeric: float,
+        error: float,
+        tolerance: float,
+        mismatches: int,
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.direction = direction
+        self.analytic = analytic
+        self.numeric = numeric
+        self.error = error
+        self.tolerance = tolerance
+        self.mismatches = mismatches
+
+
+# --------------------------------------------------------------------------- #
+# input checking and evaluation                                                #
+# --------------------------------------------------------------------------- #
+
+
+def _check_function(f: object, who: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
+
+
+def _point(args: object, who: str) -> list[float]:
+    """``args`` as a non-empty list of finite floats, or a clear TypeError/ValueError."""
+    if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        raise TypeError(f"{who}: args must be a list of numbers, got {type(args).__name__}: {args!r}")
+    if len(args) == 0:
+        raise ValueError(f"{who}: args is empty; give at least one number to differentiate at")
+    point = []
+    for i, a in enumerate(args):
+        if isinstance(a, Value):
+            raise TypeError(f"{who}: args[{i}] is a Value; pass plain numbers (e.g. v.data)")
+        if isinstance(a, bool) or not isinstance(a, (int, float)):
+            raise TypeError(f"{who}: args[{i}] must be a real number, got {type(a).__name__}: {a!r}")
+        x = float(a)
+        if not math.isfinite(x):
+            raise ValueError(f"{who}: args[{i}] must be finite, got {x!r}")
+        point.append(x)
+    return point
+
+
+def _positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"{who}: {name} must be a number, got {type(x).__name__}: {x!r}")
+    value = float(x)
+    if not math.isfinite(value) or value < 0.0 or (value == 0.0 and not zero_ok):
+        need = ">= 0" if zero_ok else "> 0"
+        raise ValueError(f"{who}: {name} must be a finite number {need}, got {x!r}")
+    return value
+
+
+def _result(y: object, who: str) -> float:
+    if isinstance(y, Value):
+        return y.data
+    if isinstance(y, bool) or not isinstance(y, (int, float)):
+        raise TypeError(f"{who}: f must return a number or a Value, got {type(y).__name__}: {y!r}")
+    return float(y)
+
+
+def _evaluate(f: Function, point: list[float], who: str) -> float:
+    """f at a point of plain floats, as a float; names the point if f raises."""
+    try:
+        y = f(*point)
+    except (ArithmeticError, ValueError) as e:
+        e.add_note(f"{who}: raised while evaluating f at {point!r} for finite differences")
+        raise
+    return _result(y, who)
+
+
+def _shifted(point: list[float], direction: Sequence[float], step: float) -> list[float]:
+    return [x + step * d for x, d in zip(point, direction)]
+
+
+def _basis(n: int, i: int) -> list[float]:
+    e = [0.0] * n
+    e[i] = 1.0
+    return e
+
+
+def _difference(f: Function, point: list[float], direction: Sequence[float], eps: float, who: str) -> float:
+    """The central difference (f(θ + εδ) − f(θ − εδ)) / 2ε."""
+    plus = _evaluate(f, _shifted(point, direction, eps), who)
+    minus = _evaluate(f, _shifted(point, direction, -eps), who)
+    return (plus - minus) / (2.0 * eps)
+
+
+def numerical_grad(
+    f: Function,
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    method: str = "central",
+) -> list[float]:
+    """∇f at ``args`` by finite differences, one coordinate at a time (2n or n+1 calls of f).
+
+    ``method="central"``: (f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε, error O(ε²).
+    ``method="forward"``: (f(θ + εeᵢ) − f(θ)) / ε, error O(ε).
+
+    >>> [round(d, 6) for d in numerical_grad(lambda x, y: x * y + x, [2.0, 5.0])]
+    [6.0, 2.0]
+    """
+    who = "numerical_grad"
+    _check_function(f, who)
+    point = _point(args, who)
+    step = _positive(eps, "eps", who)
+    if method not in _METHODS:
+        raise ValueError(f"{who}: method must be 'central' or 'forward', got {method!r}")
+    n = len(point)
+    if method == "central":
+        return [_difference(f, point, _basis(n, i), step, who) for i in range(n)]
+    here = _evaluate(f, point, who)
+    return [(_evaluate(f, _shifted(point, _basis(n, i), step), who) - here) / step for i in range(n)]
+
+
+# --------------------------------------------------------------------------- #
+# analytic gradients                                                           #
+# --------------------------------------------------------------------------- #
+
+
+def _analytic_grad(f: Function, point: list[float], who: str) -> tuple[list[float], bool]:
+    """f's reverse-mode gradient at ``point``, and whether f returned a Value at all."""
+    inputs = [Value(x) for x in point]
+    out = f(*inputs)
+    if not isinstance(out, Value):
+        _result(out, who)  # a number is fine (gradient 0); anything else is a TypeError
+        return [0.0] * len(point), False
+    gradient: list[float] = grad(out, inputs)
+    return gradient, True
+
+
+def _graph_grad(f: Function, point: list[float], who: str) -> tuple[list[Value | None], list[Value]]:
+    """The create_graph gradient of f at ``point`` (None where f returned a number) and its inputs."""
+    inputs = [Value(x) for x in point]
+    out = f(*inputs)
+    if not isinstance(out, Value):
+        _result(out, who)
+        return [None] * len(point), inputs
+    gradient: list[Value] = grad(out, inputs, create_graph=True)
+    return list(gradient), inputs
+
+
+def _plain_grad(f: Function, point: list[float], who: str) -> list[float]:
+    return _analytic_grad(f, point, who)[0]
+
+
+def _unit_ball(rng: random.Random, n: int) -> list[float]:
+    """A point drawn uniformly from the n-dimensional unit ball."""
+    while True:
+        g = [rng.gauss(0.0, 1.0) for _ in range(n)]
+        norm = math.sqrt(sum(x * x for x in g))
+        if norm > 0.0:
+            break
+    radius = rng.random() ** (1.0 / n)
+    return [radius * x / norm for x in g]
+
+
+# --------------------------------------------------------------------------- #
+# comparison and reporting                                                     #
+# --------------------------------------------------------------------------- #
+
+
+class _Comparisons:
+    """Collects (what, analytic, numeric) comparisons and reports the worst mismatch."""
+
+    def __init__(self, who: str, atol: float, rtol: float) -> None:
+        self.who = who
+        self.atol = atol
+        self.rtol = rtol
+        self.failures: list[tuple[float, str, Index, int | None, float, float, float, float]] = []
+        self.count = 0
+
+    def compare(
+        self,
+        what: str,
+        index: Index,
+        direction: int | None,
+        analytic: float,
+        numeric: float,
+        *,
+        slack: float = 0.0,
+        symmetric: bool = False,
+    ) -> None:
+        """Record a mismatch unless ``|analytic − numeric| <= atol + rtol·scale + slack``.
+
+        ``scale`` is ``|numeric|``, or ``max(|analytic|, |numeric|)`` if ``symmetric``.
+        """
+        self.count += 1
+        scale = max(abs(analytic), abs(numeric)) if symmetric else abs(numeric)
+        tolerance = self.atol + self.rtol * scale + slack
+        if analytic == numeric:  # equal infinities included
+            return
+        error = abs(analytic - numeric)
+        if error <= tolerance:
+            return
+        badness = math.inf if math.isnan(error) or tolerance == 0.0 else error / tolerance
+        self.failures.append((badness, what, index, direction, analytic, numeric, error, tolerance))
+
+    def raise_if_failed(self, header: str, hint: str = "") -> None:
+        if not self.failures:
+            return
+        # a mismatch along a coordinate names an input, so it ranks before random directions
+        ranked = sorted(self.failures, key=lambda f: (f[3] is not None, -f[0]))
+        _, what, index, direction, analytic, numeric, error, tolerance = ranked[0]
+        lines = [
+            f"{self.who} failed: {len(ranked)} of {self.count} comparisons out of tolerance ({header})",
+            f"worst mismatch: {what}: analytic={analytic!r}, numeric={numeric!r}, "
+            f"error={error:.3g} > tolerance={tolerance:.3g}",
+        ]
+        for _, w, _, _, a, nu, err, _ in ranked[1:6]:
+            lines.append(f"  also {w}: analytic={a!r}, numeric={nu!r}, error={err:.3g}")
+        if len(ranked) > 6:
+            lines.append(f"  ... and {len(ranked) - 6} more")
+        if hint:
+            lines.append(hint)
+        raise GradcheckError(
+            "\n".join(lines),
+            index=index,
+            direction=direction,
+            analytic=analytic,
+            numeric=numeric,
+            error=error,
+            tolerance=tolerance,
+            mismatches=len(ranked),
+        )
+
+
+def _check_options(
+    f: Function, args: Sequence[float], eps: float, atol: float, rtol: float, directions: int, who: str
+) -> tuple[list[float], float, float, float, int]:
+    _check_function(f, who)
+    point = _point(args, who)
+    step = _positive(eps, "eps", who)
+    a = _positive(atol, "atol", who, zero_ok=True)
+    r = _positive(rtol, "rtol", who, zero_ok=True)
+    if isinstance(directions, bool) or not isinstance(directions, int):
+        raise TypeError(f"{who}: directions must be an int, got {type(directions).__name__}: {directions!r}")
+    if directions < 0:
+        raise ValueError(f"{who}: directions must be >= 0, got {directions}")
+    return point, step, a, r, directions
+
+
+_NOT_A_GRAPH_HINT = (
+    "hint: f returned a plain number for Value inputs, so its analytic gradient is 0; "
+    "does f convert Values to floats (e.g. math.sin(x) instead of scalargrad.sin(x))?"
+)
+
+
+def gradcheck(
+    f: Function,
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    directions: int = 10,
+    seed: int | None = 0,
+) -> bool:
+    """Check f's reverse-mode gradient at ``args`` against central differences.
+
+    Compares ∂f/∂θᵢ with (f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε for every input, and, for
+    ``directions`` random δ drawn uniformly from the unit ball (reproducibly from
+    ``seed``), δᵀ∇f(θ) with (f(θ + εδ) − f(θ − εδ)) / 2ε — the notes' gradient
+    check. A comparison passes when ``|analytic − numeric| <= atol + rtol·|numeric|``.
+
+    Returns True, or raises :class:`GradcheckError` (an AssertionError) naming the
+    worst mismatch: the input index (or direction), analytic, numeric and error.
+
+    >>> from scalargrad import log, sin
+    >>> gradcheck(lambda x1, x2: log(x1) + x1 * x2 - sin(x2), [2.0, 5.0])
+    True
+    """
+    who = "gradcheck"
+    point, step, a, r, count = _check_options(f, args, eps, atol, rtol, directions, who)
+    analytic, is_graph = _analytic_grad(f, point, who)
+    checks = _Comparisons(who, a, r)
+    n = len(point)
+    for i in range(n):
+        numeric = _difference(f, point, _basis(n, i), step, who)
+        checks.compare(f"input {i} (df/dargs[{i}])", i, None, analytic[i], numeric)
+    rng = random.Random(seed)
+    for k in range(count):
+        delta = _unit_ball(rng, n)
+        numeric = _difference(f, point, delta, step, who)
+        projected = math.fsum(d * g for d, g in zip(delta, analytic))
+        shown = ", ".join(f"{d:.3g}" for d in delta)
+        checks.compare(f"direction {k} (δ = [{shown}], δᵀ∇f)", None, k, projected, numeric)
+    header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
+    checks.raise_if_failed(header, "" if is_graph else _NOT_A_GRAPH_HINT)
+    return True
+
+
+def gradgradcheck(
+    f: Function,
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    directions: int = 3,
+    seed: int | None = 0,
+) -> bool:
+    """Check f's second derivatives, built by ``grad(..., create_graph=True)``.
+
+    First, each component of the create_graph gradient must evaluate to the plain
+    gradient. Then its own reverse-mode gradient (a Hessian row) is compared with
+    central differences of the plain gradient: ∂²f/∂θⱼ∂θᵢ against
+    (∂ᵢf(θ + εeⱼ) − ∂ᵢf(θ − εeⱼ)) / 2ε, and, for ``directions`` random δ from the
+    unit ball, the Hessian-vector product Hδ against (∇f(θ + εδ) − ∇f(θ − εδ)) / 2ε.
+
+    Returns True, or raises :class:`GradcheckError` naming the worst mismatch
+    (``index`` is the pair (i, j) for ∂²f/∂θᵢ∂θⱼ).
+
+    >>> gradgradcheck(lambda x, y: x * x * y, [1.5, -2.0])
+    True
+    """
+    who = "gradgradcheck"
+    point, step, a, r, count = _check_options(f, args, eps, atol, rtol, directions, who)
+    n = len(point)
+    first, inputs = _graph_grad(f, point, who)
+    plain, is_graph = _analytic_grad(f, point, who)
+    checks = _Comparisons(who, a, r)
+    hessian: list[list[float]] = []
+    for i, g in enumerate(first):
+        value = 0.0 if g is None else g.data
+        checks.compare(f"create_graph gradient {i} (df/dargs[{i}]) vs plain", i, None, value, plain[i])
+        row: list[float] = [0.0] * n if g is None else grad(g, inputs)
+        hessian.append(row)
+
+    def gradient_at(p: list[float]) -> list[float]:
+        return _plain_grad(f, p, who)
+
+    def columns(direction: list[float]) -> list[float]:
+        plus = gradient_at(_shifted(point, direction, step))
+        minus = gradient_at(_shifted(point, direction, -step))
+        return [(p - m) / (2.0 * step) for p, m in zip(plus, minus)]
+
+    for j in range(n):
+        numeric = columns(_basis(n, j))
+        for i in range(n):
+            what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
+            checks.compare(what, (i, j), None, hessian[i][j], numeric[i])
+    rng = random.Random(seed)
+    for k in range(count):
+        delta = _unit_ball(rng, n)
+        numeric = columns(delta)
+        shown = ", ".join(f"{d:.3g}" for d in delta)
+        for i in range(n):
+            product = math.fsum(h * d for h, d in zip(hessian[i], delta))
+            checks.compare(f"direction {k} (δ = [{shown}], (Hδ)[{i}])", i, k, product, numeric[i])
+    header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
+    checks.raise_if_failed(header, "" if is_graph else _NOT_A_GRAPH_HINT)
+    return True

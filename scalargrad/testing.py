@@ -1,0 +1,450 @@
+"""Property-based testing helpers: random expression graphs and derivative assertions.
+
+This is the only scalargrad module that imports hypothesis (install the ``test``
+extra); ``import scalargrad`` never imports it.
+
+* :func:`expressions` — a strategy for random functions of ``n`` inputs, as
+  :class:`Expression` objects: callable on numbers *and* on Values, with a
+  readable ``str`` (``sin(x0)*x1 + log(1 + x0*x0)``). Every op's argument is kept
+  inside its domain by composing with safe maps, so an expression is defined
+  and finite at every point.
+* :func:`points` — a strategy for input points (lists of bounded floats).
+* :func:`expressions_and_points` — both at once, with a random number of inputs.
+* :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
+  function's scalargrad first/second derivatives against central finite
+  differences, with a tolerance that accounts for rounding in the function.
+
+A property-based test::
+
+    from hypothesis import given
+    from scalargrad.testing import assert_gradients_close, expressions_and_points
+
+    @given(expressions_and_points())
+    def test_gradients(case):
+        f, point = case
+        assert_gradients_close(f, point)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+from . import engine
+from .autodiff import adjoints, grad
+from .engine import Value
+from .numeric import _basis, _check_function, _Comparisons, _difference, _point, _positive, _result
+
+__all__ = [
+    "ALL_OPS",
+    "DEFAULT_OPS",
+    "Expression",
+    "assert_gradients_close",
+    "assert_hessian_close",
+    "expressions",
+    "expressions_and_points",
+    "points",
+]
+
+Step = tuple[str, tuple[int, ...], float]
+"""One instruction of an :class:`Expression`: (primitive op, operand slots, constant value)."""
+
+DEFAULT_OPS: tuple[str, ...] = (
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+)
+"""The ops :func:`expressions` draws from by default: every smooth op of the engine."""
+
+ALL_OPS: tuple[str, ...] = (*DEFAULT_OPS, "abs", "relu")
+"""Every op :func:`expressions` can draw. ``abs`` and ``relu`` have a kink at 0, where
+finite differences disagree with any derivative, so they are not in the default mix."""
+
+GUARDS: dict[str, str] = {
+    "div": "a/(1 + b*b)",
+    "exp": "exp(tanh(a))",
+    "log": "log(1 + a*a)",
+    "sqrt": "sqrt(1 + a*a)",
+    "tan": "tan(tanh(a))",
+    "pow": "a**2, a**3, (1 + a*a)**c for c in (-1, -0.5, 0.5, 1.5), or (1 + a*a)**tanh(b)",
+}
+"""How :func:`expressions` keeps each op inside its domain and away from overflow."""
+
+# --------------------------------------------------------------------------- #
+# Expression: a straight-line program of primitive ops                        #
+# --------------------------------------------------------------------------- #
+
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+}
+_UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": lambda a: -a,
+    "abs": abs,
+    "exp": engine.exp,
+    "log": engine.log,
+    "sqrt": engine.sqrt,
+    "sin": engine.sin,
+    "cos": engine.cos,
+    "tan": engine.tan,
+    "tanh": engine.tanh,
+    "sigmoid": engine.sigmoid,
+    "relu": engine.relu,
+}
+_INFIX = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2), "pow": ("**", 4)}
+_NEG_PRECEDENCE = 3
+_ATOM = 9
+
+
+def _number_text(x: float) -> str:
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+
+
+class Expression:
+    """A function of ``n_inputs`` inputs built from scalargrad ops, callable on numbers or Values.
+
+    It is a straight-line program: slots ``0 … n_inputs-1`` are the inputs
+    ``x0, x1, …``, and each step ``(op, operand slots, constant)`` fills the next
+    slot; the last step is the output. Called with Values it builds a graph,
+    called with numbers it returns a float — the same function, so it can be
+    differentiated by scalargrad and by finite differences alike.
+    ``str(expr)`` is the expression in Python syntax over ``x0, x1, …`` and the
+    scalargrad functions (``log`` is the natural log).
+
+    >>> e = Expression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
+    >>> str(e), e(0.5, 3.0) == math.sin(1.5)
+    ('sin(x0*x1)', True)
+    >>> e
+    Expression('sin(x0*x1)', n_inputs=2)
+    """
+
+    __slots__ = ("n_inputs", "steps")
+
+    n_inputs: int
+    steps: tuple[Step, ...]
+
+    def __init__(self, n_inputs: int, steps: Iterable[Step]) -> None:
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
+            raise ValueError(f"an Expression needs n_inputs >= 1, got {n_inputs!r}")
+        checked: list[Step] = []
+        for kind, operands, value in steps:
+            slot = n_inputs + len(checked)
+            arity = 0 if kind == "const" else (2 if kind in _BINARY else (1 if kind in _UNARY else -1))
+            if arity < 0:
+                raise ValueError(f"unknown op {kind!r} in an Expression step")
+            if len(operands) != arity or any(not 0 <= o < slot for o in operands):
+                raise ValueError(
+                    f"step {kind!r} needs {arity} operands among slots 0..{slot - 1}, got {operands}"
+                )
+            checked.append((kind, tuple(operands), float(value)))
+        self.n_inputs = n_inputs
+        self.steps = tuple(checked)
+
+    @property
+    def ops(self) -> frozenset[str]:
+        """The primitive op names the expression uses (guards included, ``const`` not)."""
+        return frozenset(kind for kind, _, _ in self.steps if kind != "const")
+
+    def __call__(self, *args: Any) -> Any:
+        """Evaluate at ``args`` (numbers or Values): a float, or a Value built from them."""
+        if len(args) != self.n_inputs:
+            raise TypeError(f"{self!r} takes {self.n_inputs} arguments, got {len(args)}")
+        slots: list[Any] = list(args)
+        for kind, operands, value in self.steps:
+            if kind == "const":
+                slots.append(value)
+            elif len(operands) == 2:
+                slots.append(_BINARY[kind](slots[operands[0]], slots[operands[1]]))
+            else:
+                slots.append(_UNARY[kind](slots[operands[0]]))
+        return slots[-1]
+
+    def __str__(self) -> str:
+        text: list[tuple[str, int]] = [(f"x{i}", _ATOM) for i in range(self.n_inputs)]
+        for kind, operands, value in self.steps:
+            if kind == "const":
+                s = _number_text(value)
+                text.append((s, _NEG_PRECEDENCE if s.startswith("-") else _ATOM))
+            elif kind == "neg":
+                s, p = text[operands[0]]
+                text.append((f"-({s})" if p < _NEG_PRECEDENCE else f"-{s}", _NEG_PRECEDENCE))
+            elif kind in _INFIX:
+                symbol, prec = _INFIX[kind]
+                (ls, lp), (rs, rp) = text[operands[0]], text[operands[1]]
+                if lp < prec or (kind == "pow" and lp == prec):
+                    ls = f"({ls})"
+                if rp < prec or rs.startswith("-") or (rp == prec and kind in ("sub", "div", "pow")):
+                    rs = f"({rs})"
+                text.append((f"{ls}{symbol}{rs}", prec))
+            else:
+                text.append((f"{kind}({text[operands[0]][0]})", _ATOM))
+        return text[-1][0]
+
+    def __repr__(self) -> str:
+        return f"Expression({str(self)!r}, n_inputs={self.n_inputs})"
+
+
+# --------------------------------------------------------------------------- #
+# strategies                                                                   #
+# --------------------------------------------------------------------------- #
+
+_CONSTANTS = st.integers(-30, 30).map(lambda k: k / 10)
+
+
+class _Builder:
+    """Appends the steps of one random expression; ``build`` returns the slot of a subtree."""
+
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], n_inputs: int, ops: list[str]) -> None:
+        self.draw = draw
+        self.n_inputs = n_inputs
+        self.ops = ops
+        self.steps: list[Step] = []
+
+    def step(self, kind: str, *operands: int, value: float = 0.0) -> int:
+        self.steps.append((kind, operands, value))
+        return self.n_inputs + len(self.steps) - 1
+
+    def one_plus_square(self, a: int) -> int:
+        return self.step("add", self.step("const", value=1.0), self.step("mul", a, a))
+
+    def build(self, depth: int, *, constant_ok: bool, root: bool = False) -> int:
+        draw = self.draw
+        # 0 is a leaf, so hypothesis shrinks towards small expressions
+        if depth <= 0 or (not root and draw(st.integers(0, 9)) < 3):
+            if constant_ok and draw(st.integers(0, 4)) == 0:
+                return self.step("const", value=draw(_CONSTANTS))
+            return int(draw(st.integers(0, self.n_inputs - 1)))
+        op = draw(st.sampled_from(self.ops))
+        d = depth - 1
+        # the left operand is never a constant, so every expression depends on an input
+        a = self.build(d, constant_ok=False)
+        if op in ("add", "sub", "mul"):
+            return self.step(op, a, self.build(d, constant_ok=True))
+        if op == "div":
+            return self.step("div", a, self.one_plus_square(self.build(d, constant_ok=True)))
+        if op == "exp":
+            return self.step("exp", self.step("tanh", a))
+        if op == "tan":
+            return self.step("tan", self.step("tanh", a))
+        if op in ("log", "sqrt"):
+            return self.step(op, self.one_plus_square(a))
+        if op == "pow":
+            form = draw(st.integers(0, 2))
+            if form == 0:
+                return self.step("pow", a, self.step("const", value=draw(st.sampled_from([2.0, 3.0]))))
+            base = self.one_plus_square(a)
+            if form == 1:
+                exponent = self.step("const", value=draw(st.sampled_from([0.5, -1.0, 1.5, -0.5])))
+            else:
+                exponent = self.step("tanh", self.build(d, constant_ok=False))
+            return self.step("pow", base, exponent)
+        return self.step(op, a)
+
+
+def _check_ops(ops: Iterable[str]) -> list[str]:
+    if isinstance(ops, str):
+        raise TypeError(f"ops must be a collection of op names, not a single string {ops!r}")
+    chosen = list(ops)
+    unknown = [o for o in chosen if o not in ALL_OPS]
+    if unknown:
+        raise ValueError(f"unknown ops {unknown}; choose from {list(ALL_OPS)}")
+    if not chosen:
+        raise ValueError("ops is empty; give at least one op name")
+    return chosen
+
+
+def _check_count(n: object, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return n
+
+
+def expressions(
+    n_inputs: int = 2,
+    *,
+    ops: Iterable[str] = DEFAULT_OPS,
+    max_depth: int = 4,
+) -> st.SearchStrategy[Expression]:
+    """A hypothesis strategy for random :class:`Expression` functions of ``n_inputs`` inputs.
+
+    Each expression is a tree of at most ``max_depth`` op levels (at least one op)
+    drawn from ``ops`` (see :data:`DEFAULT_OPS`, :data:`ALL_OPS`) over the inputs
+    and small constants; inputs may be used several times, so gradients sum over
+    several paths. Domains are guarded by composition (:data:`GUARDS`), e.g.
+    ``log(1 + a*a)``, ``a/(1 + b*b)``, ``exp(tanh(a))``, so the guards' ``add``,
+    ``mul`` and ``tanh`` steps can appear whatever ``ops`` says. The guards keep
+    every expression defined and smooth (without ``abs``/``relu``) everywhere, and
+    finite for inputs of moderate size (see :func:`points`).
+    """
+    n = _check_count(n_inputs, "n_inputs")
+    chosen = _check_ops(ops)
+    depth = _check_count(max_depth, "max_depth")
+
+    @st.composite
+    def strategy(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Expression:
+        builder = _Builder(draw, n, chosen)
+        builder.build(depth, constant_ok=False, root=True)
+        return Expression(n, builder.steps)
+
+    return strategy()
+
+
+def points(n_inputs: int, *, bound: float = 2.0) -> st.SearchStrategy[list[float]]:
+    """A hypothesis strategy for input points: lists of ``n_inputs`` floats in [-bound, bound]."""
+    n = _check_count(n_inputs, "n_inputs")
+    b = _positive(bound, "bound", "points")
+    coordinate = st.floats(-b, b, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    return st.lists(coordinate, min_size=n, max_size=n)
+
+
+def expressions_and_points(
+    min_inputs: int = 1,
+    max_inputs: int = 3,
+    *,
+    ops: Iterable[str] = DEFAULT_OPS,
+    max_depth: int = 4,
+    bound: float = 2.0,
+) -> st.SearchStrategy[tuple[Expression, list[float]]]:
+    """A strategy for ``(expression, point)`` pairs with between min and max inputs."""
+    low = _check_count(min_inputs, "min_inputs")
+    high = _check_count(max_inputs, "max_inputs")
+    if high < low:
+        raise ValueError(f"max_inputs ({high}) must be >= min_inputs ({low})")
+    chosen = _check_ops(ops)
+    return st.integers(low, high).flatmap(
+        lambda n: st.tuples(expressions(n, ops=chosen, max_depth=max_depth), points(n, bound=bound))
+    )
+
+
+# --------------------------------------------------------------------------- #
+# assertions                                                                   #
+# --------------------------------------------------------------------------- #
+
+_ROUNDING = 4.0 * 2.0**-53  # a few units in the last place per operation
+
+
+def _rounding_error(out: Value) -> float:
+    """A first-order bound on out's rounding error: u · Σ |v · ∂out/∂v| over its graph."""
+    total = math.fsum(abs(v.data * a) for v, a in adjoints(out).items())
+    return _ROUNDING * total if math.isfinite(total) else 0.0
+
+
+def _options(f: object, args: Sequence[float], eps: float, atol: float, rtol: float, who: str) -> tuple[
+    list[float], float, float, float
+]:
+    _check_function(f, who)
+    return (
+        _point(args, who),
+        _positive(eps, "eps", who),
+        _positive(atol, "atol", who, zero_ok=True),
+        _positive(rtol, "rtol", who, zero_ok=True),
+    )
+
+
+def assert_gradients_close(
+    f: Callable[..., Any],
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-7,
+    rtol: float = 1e-4,
+) -> list[float]:
+    """Assert that f's reverse-mode gradient at ``args`` matches central differences.
+
+    ``f(*args)`` must work on numbers and on Values (an :class:`Expression` does).
+    Each ∂f/∂θᵢ must be within ``atol + rtol·max(|analytic|, |numeric|)`` plus the
+    finite differences' own rounding error, estimated from the graph as
+    u·Σ|v·∂f/∂v|/eps, so well-scaled and badly-scaled functions are judged fairly.
+    Returns the analytic gradient; raises :class:`~scalargrad.numeric.GradcheckError`
+    (an AssertionError) naming f, the point and the worst mismatch.
+
+    >>> assert_gradients_close(lambda x, y: x * y + engine.sin(x), [0.0, 2.0])
+    [3.0, 0.0]
+    """
+    who = "assert_gradients_close"
+    point, step, a, r = _options(f, args, eps, atol, rtol, who)
+    inputs = [Value(x) for x in point]
+    out = f(*inputs)
+    if isinstance(out, Value):
+        analytic: list[float] = grad(out, inputs)
+        slack = _rounding_error(out) / step
+    else:
+        _result(out, who)
+        analytic, slack = [0.0] * len(point), 0.0
+    checks = _Comparisons(who, a, r)
+    for i in range(len(point)):
+        numeric = _difference(f, point, _basis(len(point), i), step, who)
+        checks.compare(f"input {i} (df/dx{i})", i, None, analytic[i], numeric, slack=slack, symmetric=True)
+    checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}")
+    return analytic
+
+
+def assert_hessian_close(
+    f: Callable[..., Any],
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-7,
+    rtol: float = 1e-4,
+) -> list[list[float]]:
+    """Assert that f's second derivatives by ``create_graph`` match finite differences.
+
+    Row i of the Hessian is the reverse-mode gradient of the i-th create_graph
+    gradient; column j is compared with (∇f(θ + εeⱼ) − ∇f(θ − εeⱼ)) / 2ε, the plain
+    gradient's central difference, with the tolerance of
+    :func:`assert_gradients_close`. Also asserts that the create_graph gradient
+    evaluates to the plain gradient. Returns the Hessian as a list of rows.
+
+    >>> assert_hessian_close(lambda x, y: x * x * y, [1.0, 3.0])
+    [[6.0, 2.0], [2.0, 0.0]]
+    """
+    who = "assert_hessian_close"
+    point, step, a, r = _options(f, args, eps, atol, rtol, who)
+    n = len(point)
+    inputs = [Value(x) for x in point]
+    out = f(*inputs)
+    checks = _Comparisons(who, a, r)
+    if not isinstance(out, Value):
+        _result(out, who)
+        return [[0.0] * n for _ in range(n)]
+    first: list[Value] = grad(out, inputs, create_graph=True)
+    plain: list[float] = grad(out, inputs)
+    rows: list[list[float]] = [grad(g, inputs) for g in first]
+    slacks = [_rounding_error(g) / step for g in first]
+    for i in range(n):
+        what = f"create_graph gradient {i} vs plain"
+        checks.compare(what, i, None, first[i].data, plain[i], symmetric=True)
+
+    def plain_grad(p: list[float]) -> list[float]:
+        xs = [Value(x) for x in p]
+        y = f(*xs)
+        return grad(y, xs) if isinstance(y, Value) else [0.0] * n
+
+    for j in range(n):
+        plus = plain_grad([x + step * e for x, e in zip(point, _basis(n, j))])
+        minus = plain_grad([x - step * e for x, e in zip(point, _basis(n, j))])
+        for i in range(n):
+            numeric = (plus[i] - minus[i]) / (2.0 * step)
+            what = f"second derivative ({i}, {j}) (d²f/dx{i}dx{j})"
+            checks.compare(what, (i, j), None, rows[i][j], numeric, slack=slacks[i], symmetric=True)
+    checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}")
+    return rows
