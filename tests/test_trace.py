@@ -1,0 +1,206 @@
+"""The notes' evaluation traces, line by line (seeds/000: forward, forward mode, reverse mode)."""
+
+import json
+import math
+
+import pytest
+
+from scalargrad import Value
+from scalargrad.trace import format_number, notes_order, trace
+
+
+def notes_example() -> tuple[Value, Value, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    return x1, x2, x1.log() + x1 * x2 - x2.sin()
+
+
+def test_numbering_matches_the_notes() -> None:
+    x1, x2, y = notes_example()
+    order = notes_order(y)
+    assert order[:2] == [x1, x2]
+    assert [v.op.name for v in order[2:]] == ["log", "mul", "sin", "add", "sub"]  # type: ignore[union-attr]
+    assert order[-1] is y
+
+
+def test_forward_trace_line_by_line() -> None:
+    _, _, y = notes_example()
+    t = trace(y)
+    assert t.lines(t.forward) == [
+        "v1 = x1 = 2",
+        "v2 = x2 = 5",
+        "v3 = ln(v1) = ln(2) = 0.693",
+        "v4 = v1*v2 = 2*5 = 10",
+        "v5 = sin(v2) = sin(5) = -0.959",
+        "v6 = v3 + v4 = 0.693 + 10 = 10.693",
+        "v7 = v6 - v5 = 10.693 - (-0.959) = 11.652",
+        "y = v7 = 11.652",
+    ]
+
+
+def test_tangent_trace_line_by_line() -> None:
+    x1, _, y = notes_example()
+    t = trace(y, wrt=x1)
+    assert len(t.tangents) == 1
+    assert t.lines(t.tangents[0]) == [
+        "v̇1 = 1",
+        "v̇2 = 0",
+        "v̇3 = (1/v1)·v̇1 = (1/2)·1 = 0.5",
+        "v̇4 = v2·v̇1 + v1·v̇2 = 5·1 + 2·0 = 5",
+        "v̇5 = cos(v2)·v̇2 = cos(5)·0 = 0",
+        "v̇6 = v̇3 + v̇4 = 0.5 + 5 = 5.5",
+        "v̇7 = v̇6 - v̇5 = 5.5 - 0 = 5.5",
+        "∂y/∂x1 = v̇7 = 5.5",
+    ]
+
+
+def test_adjoint_trace_line_by_line() -> None:
+    _, _, y = notes_example()
+    t = trace(y)
+    assert t.lines(t.adjoint) == [
+        "v̄7 = 1",
+        "v̄6 = v̄7 = 1",
+        "v̄5 = -v̄7 = -1",
+        "v̄4 = v̄6 = 1",
+        "v̄3 = v̄6 = 1",
+        "v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716",
+        "v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5",
+        "∂y/∂x1 = v̄1 = 5.5",
+        "∂y/∂x2 = v̄2 = 1.716",
+    ]
+
+
+def test_default_traces_every_input_and_text_has_titles() -> None:
+    _, _, y = notes_example()
+    t = trace(y)
+    assert [tt.wrt for tt in t.tangents] == ["x1", "x2"]
+    assert t.lines(t.tangents[1])[-1] == "∂y/∂x2 = v̇7 = 1.716"
+    text = str(t)
+    assert text.index("Forward evaluation trace") < text.index("w.r.t. x1") < text.index("Reverse mode")
+    assert "  v3 = ln(v1) = ln(2) = 0.693\n" in text
+
+
+def test_sigmoid_example_adjoint_table() -> None:
+    # seeds/001: y = sigmoid(a*x + b) at x=2, a=3, b=1
+    x, a, b = Value(2.0, label="x"), Value(3.0, label="a"), Value(1.0, label="b")
+    y = (a * x + b).sigmoid()
+    t = trace(y)
+    assert t.lines(t.adjoint) == [
+        "v̄6 = 1",
+        "v̄5 = v̄6·(v6*(1 - v6)) = 1·(0.999*(1 - 0.999)) = 0.00091",
+        "v̄4 = v̄5 = 0.00091",
+        "v̄3 = v̄5 = 0.00091",
+        "v̄2 = v̄4·v1 = 0.00091·3 = 0.00273",
+        "v̄1 = v̄4·v2 = 0.00091·2 = 0.00182",
+        "∂y/∂a = v̄1 = 0.00182",
+        "∂y/∂x = v̄2 = 0.00273",
+        "∂y/∂b = v̄3 = 0.00091",
+    ]
+    assert trace(y, digits=5).lines(trace(y, digits=5).forward)[-1] == "y = v6 = 0.99909"
+
+
+def test_constants_are_inline_and_not_numbered() -> None:
+    x = Value(3.0, label="x")
+    t = trace(2 * x**2)
+    assert t.lines(t.forward) == [
+        "v1 = x = 3",
+        "v2 = v1**2 = 3**2 = 9",
+        "v3 = 2*v2 = 2*9 = 18",
+        "y = v3 = 18",
+    ]
+    assert t.lines(t.tangents[0])[1:3] == ["v̇2 = (2*v1)·v̇1 = (2*3)·1 = 6", "v̇3 = 2·v̇2 = 2·6 = 12"]
+
+
+def test_values_agree_with_backward_on_a_mixed_graph() -> None:
+    x, z = Value(-0.7, label="x"), Value(1.3, label="z")
+    y = (x * z).tanh() / z.sqrt() + abs(x) ** 2 - (x - z).exp() * x.relu() + z.cos() * x.sigmoid()
+    y.backward()
+    t = trace(y)
+    data = t.to_dict()
+    grads = [row["value"] for row in data["adjoint"]["summary"]]
+    assert grads == pytest.approx([x.grad, z.grad])
+    assert data["forward"]["summary"][0]["value"] == y.data
+    tangents = [tab["summary"][0]["value"] for tab in data["tangents"]]
+    assert tangents == pytest.approx([x.grad, z.grad])
+
+
+def test_shared_parent_has_one_term_per_use() -> None:
+    x = Value(3.0, label="x")
+    t = trace(x * x)
+    assert t.lines(t.adjoint)[1] == "v̄1 = v̄2·v1 + v̄2·v1 = 1·3 + 1·3 = 3 + 3 = 6"
+
+
+def test_several_outputs() -> None:
+    x = Value(2.0, label="x")
+    t = trace([x * 3, x.exp()])
+    assert t.lines(t.forward)[-2:] == ["y1 = v2 = 6", "y2 = v3 = 7.389"]
+    assert t.lines(t.adjoint)[-1] == f"∂(y1 + y2)/∂x = v̄1 = {format_number(3 + math.exp(2))}"
+
+
+def test_rich_formats() -> None:
+    _, _, y = notes_example()
+    t = trace(y)
+    latex = t._repr_latex_()
+    assert r"\bar v_{2} &= \bar v_{5} \cdot \cos\left(v_{2}\right) + \bar v_{4} \cdot v_{1}" in latex
+    assert r"\frac{\partial y}{\partial x_{1}} &= \bar v_{1} = 5.5" in latex
+    md = t._repr_markdown_()
+    assert "| $v_{3}$ | $\\ln\\left(v_{1}\\right) = \\ln\\left(2\\right)$ | $0.693$ |" in md
+    page = t._repr_html_()
+    assert page.count("<table") == 4 and "<td style='text-align:left'>v3</td>" in page
+    assert "ln(v1) = ln(2)" in page
+
+
+def test_to_dict_is_json_and_lines_match_text() -> None:
+    _, _, y = notes_example()
+    t = trace(y)
+    data = json.loads(t.to_json())
+    assert data["forward"]["rows"][2] == {
+        "node": "v3",
+        "value": math.log(2.0),
+        "formula": "ln(v1)",
+        "substituted": "ln(2)",
+        "line": "v3 = ln(v1) = ln(2) = 0.693",
+    }
+    v2 = data["adjoint"]["rows"][5]
+    assert [term["partial"] for term in v2["terms"]] == ["v̄2→5", "v̄2→4"]
+    assert v2["terms"][1]["value"] == 2.0
+
+
+def test_non_finite_values_stay_json() -> None:
+    x = Value(0.0, label="x")
+    t = trace(x.sqrt())
+    assert t.lines(t.adjoint)[1] == "v̄1 = v̄2·inf = 1·inf = inf"
+    assert json.loads(t.to_json())["adjoint"]["summary"][0]["value"] == "inf"
+
+
+def test_format_number() -> None:
+    assert format_number(-0.9589242746631385) == "-0.959"
+    assert format_number(1e-9) == "1e-09"
+    assert format_number(1e20) == "1e+20"
+    assert format_number(-1e-12, 3) == "-1e-12"
+    assert format_number(float("nan")) == "nan"
+    assert format_number(2.0004) == "2"
+    assert format_number(123.45678, 1) == "123.5"
+
+
+def test_bad_arguments() -> None:
+    x1, x2, y = notes_example()
+    with pytest.raises(TypeError, match="trace needs a Value"):
+        trace(2.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        trace([])
+    with pytest.raises(ValueError, match="wrt must be inputs"):
+        trace(y, wrt=y)
+    with pytest.raises(ValueError, match="wrt must be inputs"):
+        trace(x1 * 2, wrt=x2)
+    with pytest.raises(ValueError, match="digits"):
+        trace(y, digits=0)
+
+
+def test_deep_chain_is_iterative() -> None:
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(3000):
+        y = y * 1.0001
+    t = trace(y)
+    assert len(t.forward.rows) == 3001
+    assert t.adjoint.summary[0].value == pytest.approx(1.0001**3000)
