@@ -1,0 +1,364 @@
+"""A safe parser for arithmetic expressions such as ``ln(x1) + x1*x2 - sin(x2)``.
+
+The text is parsed with :mod:`ast` and checked against a whitelist — numbers,
+variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and one-argument
+calls of ``ln log exp sin cos tan tanh sigmoid relu sqrt abs`` — and then
+evaluated by walking the checked tree. Nothing is ever passed to ``eval``.
+Limits on the text's length, the tree's size and the size of
+constant exponents keep every accepted expression fast to evaluate.
+
+Every problem is reported as an :class:`ExpressionError` with a one-line message.
+
+>>> e = parse("ln(x1) + x1*x2 - sin(x2)")
+>>> e.names
+('x1', 'x2')
+>>> round(e.evaluate({"x1": 2, "x2": 5}), 3)
+11.652
+>>> y, inputs = e.build({"x1": 2, "x2": 5})
+>>> inputs["x1"], str(y)
+(Value(data=2.0, grad=0.0, label='x1'), 'ln(x1) + x1*x2 - sin(x2)')
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import engine
+from .engine import Value
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "MAX_NODES",
+    "Expression",
+    "ExpressionError",
+    "parse",
+]
+
+MAX_LENGTH = 2000
+"""Longest expression text accepted, in characters."""
+MAX_NODES = 1000
+"""Most syntax-tree nodes (numbers, names, operators, calls) in an expression."""
+MAX_EXPONENT = 1000.0
+"""Largest magnitude of a constant exponent in ``a ** n``."""
+
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "ln": engine.log,
+    "log": engine.log,
+    "exp": engine.exp,
+    "sin": engine.sin,
+    "cos": engine.cos,
+    "tan": engine.tan,
+    "tanh": engine.tanh,
+    "sigmoid": engine.sigmoid,
+    "relu": engine.relu,
+    "sqrt": engine.sqrt,
+    "abs": abs,
+}
+"""The functions an expression may call (``log`` is the natural log, like ``ln``)."""
+
+_BINARY: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+}
+
+_FORBIDDEN = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "'and'/'or'",
+    ast.Lambda: "lambda",
+    ast.IfExp: "conditional expressions",
+    ast.NamedExpr: "assignment expressions",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.JoinedStr: "strings",
+    ast.Starred: "starred arguments",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
+}
+
+_OP_NAMES: dict[type[ast.AST], str] = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^ (use ** for powers)",
+    ast.BitAnd: "&",
+    ast.Invert: "~",
+    ast.Not: "not",
+}
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be parsed or evaluated; the message is one line."""
+
+
+class Expression:
+    """A checked expression, ready to evaluate (make one with :func:`parse`)."""
+
+    def __init__(self, text: str, tree: ast.expr, names: tuple[str, ...]) -> None:
+        self.text = text
+        self._tree = tree
+        self.names = names
+        """The variable names, in order of first appearance."""
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+    def build(self, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+        """The expression's graph: its output Value and one labelled input Value per name.
+
+        ``values`` gives each name's number; raises :class:`ExpressionError` as
+        :meth:`evaluate` does, and when the expression has no names at all.
+        """
+        if not self.names:
+            raise ExpressionError("the expression has no variables to differentiate")
+        inputs: dict[str, Value] = {}
+        for name, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ExpressionError(f"the value of '{name}' must be a number, got {type(v).__name__}")
+            if not math.isfinite(v):
+                raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r}")
+            inputs[name] = Value(float(v), label=name)
+        out = self.evaluate(inputs)  # type: ignore[arg-type]
+        if not isinstance(out, Value):  # e.g. 0*x is still a Value; only name-free results are floats
+            raise ExpressionError("the expression does not depend on its variables")
+        return out, {n: inputs[n] for n in self.names if n in inputs}
+
+    def evaluate(self, values: Mapping[str, Value | float]) -> Value | float:
+        """The expression's value with ``values`` for its names.
+
+        Pass Values to build a graph (the result is a Value whenever the
+        expression has a name); numbers are used as constants. Names missing from
+        ``values`` or present there but not in the expression, values that are not
+        real numbers, and math errors (``ln(0)``, ``1/0``, overflow) raise
+        :class:`ExpressionError`.
+        """
+        env: dict[str, Value | float] = {}
+        for name, v in values.items():
+            if name not in self.names:
+                raise ExpressionError(f"'{name}' does not appear in the expression")
+            if isinstance(v, Value):
+                env[name] = v
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                if not math.isfinite(v):
+                    raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r}")
+                env[name] = float(v)
+            else:
+                raise ExpressionError(f"the value of '{name}' must be a number, got {type(v).__name__}")
+        missing = [n for n in self.names if n not in env]
+        if missing:
+            raise ExpressionError("no value for " + ", ".join(f"'{n}'" for n in missing))
+        try:
+            return _evaluate(self._tree, env)
+        except ExpressionError:
+            raise
+        except (ArithmeticError, ValueError) as e:
+            raise ExpressionError(f"cannot evaluate {self.text.strip()!r}: {_one_line(e)}") from None
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text or type(e).__name__
+
+
+def parse(text: str) -> Expression:
+    """Parse and check ``text``; raise :class:`ExpressionError` if it is not allowed.
+
+    >>> parse("2 ** x").names
+    ('x',)
+    >>> parse("x.__class__")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    scalargrad.expr.ExpressionError: not allowed: attribute access (only numbers, names, ...)
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"the expression must be a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is too long ({len(text)} characters; the limit is {MAX_LENGTH})"
+        )
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    if "\n" in text.strip() or "\r" in text:
+        raise ExpressionError("the expression must be a single line")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as e:
+        msg = (
+            "invalid syntax" if e.msg == "invalid syntax" else f"syntax error: {_one_line(Exception(e.msg))}"
+        )
+        where = f" at column {e.offset}" if e.offset else " at the end" if msg == "invalid syntax" else ""
+        raise ExpressionError(f"{msg}{where}") from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+        raise ExpressionError(f"cannot parse the expression: {_one_line(e)}") from None
+    names = _check(tree)
+    return Expression(text, tree, names)
+
+
+def _not_allowed(what: str) -> ExpressionError:
+    return ExpressionError(f"not allowed: {what} (only {_short_allowed()})")
+
+
+def _short_allowed() -> str:
+    return "numbers, names, + - * / **, parentheses and calls like sin(x)"
+
+
+def _check(tree: ast.expr) -> tuple[str, ...]:
+    """Walk the tree iteratively, enforcing the whitelist and the limits; return the names."""
+    names: dict[str, None] = {}
+    count = 0
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ExpressionError(f"the expression is too large (more than {MAX_NODES} parts)")
+        if isinstance(node, ast.Constant):
+            _check_number(node.value)
+        elif isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"'{node.id}' is a function: call it, as in {node.id}(x)")
+            if node.id.startswith("_"):
+                raise ExpressionError(f"names starting with '_' are not allowed: '{node.id}'")
+            names.setdefault(node.id, None)
+        elif isinstance(node, ast.BinOp):
+            op = type(node.op)
+            if op not in _BINARY:
+                raise ExpressionError(f"the operator {_OP_NAMES.get(op, op.__name__)} is not supported")
+            if op is ast.Pow:
+                _check_exponent(node.right)
+            stack.append(node.right)
+            stack.append(node.left)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise ExpressionError(f"the operator {_OP_NAMES.get(type(node.op), '?')} is not supported")
+            stack.append(node.operand)
+        elif isinstance(node, ast.Call):
+            stack.append(_check_call(node))
+        else:
+            what = _FORBIDDEN.get(type(node), f"'{type(node).__name__}'")  # type: ignore[arg-type]
+            raise _not_allowed(what)
+    return tuple(names)
+
+
+def _check_number(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "strings" if isinstance(value, (str, bytes)) else f"{type(value).__name__} constants"
+        if isinstance(value, complex):
+            kind = "complex numbers"
+        if value is None or isinstance(value, bool):
+            kind = f"'{value}'"
+        raise _not_allowed(kind)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise ExpressionError("a number in the expression is too large") from None
+    if not math.isfinite(number):
+        raise ExpressionError("a number in the expression is too large")
+
+
+def _check_exponent(node: ast.expr) -> None:
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
+        try:
+            magnitude = abs(float(node.value))
+        except OverflowError:
+            magnitude = math.inf
+        if magnitude > MAX_EXPONENT:
+            shown = f"{'-' if sign < 0 else ''}{node.value}"
+            raise ExpressionError(f"the exponent {shown} is too large (the limit is {MAX_EXPONENT:g})")
+
+
+def _check_call(node: ast.Call) -> ast.expr:
+    if not isinstance(node.func, ast.Name):
+        if isinstance(node.func, ast.Attribute):
+            raise _not_allowed("attribute access")
+        raise ExpressionError("only named functions can be called, as in sin(x)")
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise ExpressionError(f"unknown function '{name}' (known: {', '.join(sorted(FUNCTIONS))})")
+    if node.keywords:
+        raise ExpressionError(f"{name}() takes no keyword arguments")
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise _not_allowed("starred arguments")
+    if len(node.args) != 1:
+        raise ExpressionError(f"{name}() takes exactly one argument, got {len(node.args)}")
+    return node.args[0]
+
+
+def _evaluate(tree: ast.expr, env: Mapping[str, Value | float]) -> Value | float:
+    """Evaluate a checked tree bottom-up, without recursion."""
+    results: dict[ast.AST, Any] = {}
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, ready = stack.pop()
+        if isinstance(node, ast.Constant):
+            results[node] = float(node.value)  # type: ignore[arg-type]
+        elif isinstance(node, ast.Name):
+            results[node] = env[node.id]
+        elif not ready:
+            stack.append((node, True))
+            for child in _children(node):
+                stack.append((child, False))
+        elif isinstance(node, ast.BinOp):
+            results[node] = _binary(type(node.op), results[node.left], results[node.right])
+        elif isinstance(node, ast.UnaryOp):
+            x = results[node.operand]
+            results[node] = -x if isinstance(node.op, ast.USub) else x
+        elif isinstance(node, ast.Call):
+            fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+            results[node] = fn(results[node.args[0]])
+    return results[tree]  # type: ignore[no-any-return]
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        return [node.right, node.left]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
+
+
+def _binary(op: type[ast.operator], a: Any, b: Any) -> Any:
+    if op is ast.Add:
+        return a + b
+    if op is ast.Sub:
+        return a - b
+    if op is ast.Mult:
+        return a * b
+    if op is ast.Div:
+        if not isinstance(a, Value) and not isinstance(b, Value) and b == 0.0:
+            raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
+        return a / b
+    # ** on two plain floats: follow the engine (no complex results, clear errors).
+    if not isinstance(a, Value) and not isinstance(b, Value):
+        return (Value(a) ** b).data
+    return a**b

@@ -1,0 +1,175 @@
+"""The safe expression parser: whitelist, limits, one-line errors, never anything but ExpressionError."""
+
+import math
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scalargrad import Value, grad
+from scalargrad.expr import FUNCTIONS, MAX_LENGTH, Expression, ExpressionError, parse
+
+
+def test_notes_example() -> None:
+    e = parse("ln(x1) + x1*x2 - sin(x2)")
+    assert e.names == ("x1", "x2")
+    y, inputs = e.build({"x1": 2, "x2": 5})
+    assert y.data == pytest.approx(11.652071455223084)
+    assert grad(y, [inputs["x1"], inputs["x2"]]) == pytest.approx([5.5, 1.7163378145367738])
+    assert str(y) == "ln(x1) + x1*x2 - sin(x2)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-x + +x * 2", 2.0),
+        ("x ** 2 / 4", 1.0),
+        ("2 ** x", 4.0),
+        ("(x - 3) * (x + 1)", -3.0),
+        ("log(x) - ln(x)", 0.0),
+        ("exp(0*x)", 1.0),
+        ("sqrt(x * 8)", 4.0),
+        ("abs(-x)", 2.0),
+        ("relu(-x) + relu(x)", 2.0),
+        ("tanh(x) - tanh(x)", 0.0),
+        ("sigmoid(0 * x)", 0.5),
+        ("cos(x) ** 2 + sin(x) ** 2", 1.0),
+        ("tan(x) * cos(x) / sin(x)", 1.0),
+        ("1e-3 * x + .5", 0.502),
+        ("(-8) ** (1/3 * 3) + x", -6.0),
+        ("-" * 300 + "x", 2.0),
+        ("x" + "+x" * 199, 400.0),
+    ],
+)
+def test_every_allowed_form_evaluates(text: str, expected: float) -> None:
+    y, _ = parse(text).build({"x": 2.0})
+    assert y.data == pytest.approx(expected)
+
+
+def test_every_function_is_callable() -> None:
+    for name in FUNCTIONS:
+        y, _ = parse(f"{name}(x)").build({"x": 0.5})
+        assert isinstance(y, Value) and math.isfinite(y.data)
+
+
+def test_numbers_only_evaluate_to_floats_and_values_can_be_values() -> None:
+    assert parse("2 * 3 + 1").evaluate({}) == 7.0
+    x = Value(3.0)
+    out = parse("x * x").evaluate({"x": x})
+    assert isinstance(out, Value) and out.data == 9.0 and out.parents == (x, x)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x +", "invalid syntax"),
+        ("(x", "'(' was never closed"),
+        ("x y", "invalid syntax at column 3"),
+        ("x = 1", "invalid syntax"),
+        ("", "empty"),
+        ("x\n+ 1", "single line"),
+        ("foo(x)", "unknown function 'foo'"),
+        ("__import__('os')", "unknown function '__import__'"),
+        ("x.real", "not allowed: attribute access"),
+        ("x.__class__.__mro__", "not allowed: attribute access"),
+        ("math.sin(x)", "not allowed: attribute access"),
+        ("x[0]", "not allowed: indexing"),
+        ("x < 1", "not allowed: comparisons"),
+        ("x and y", "not allowed: 'and'/'or'"),
+        ("lambda: x", "not allowed: lambda"),
+        ("[x]", "not allowed: lists"),
+        ("(x, y)", "not allowed: tuples"),
+        ("'x'", "not allowed: strings"),
+        ("f'{x}'", "not allowed: strings"),
+        ("1j * x", "not allowed: complex numbers"),
+        ("None", "not allowed: 'None'"),
+        ("True + x", "not allowed: 'True'"),
+        ("x // 2", "operator // is not supported"),
+        ("x % 2", "operator % is not supported"),
+        ("x ^ 2", "use ** for powers"),
+        ("~x", "operator ~ is not supported"),
+        ("not x", "operator not is not supported"),
+        ("sin", "'sin' is a function"),
+        ("sin(x, x)", "exactly one argument"),
+        ("sin()", "exactly one argument"),
+        ("sin(*x)", "not allowed: starred"),
+        ("sin(x=1)", "no keyword arguments"),
+        ("(x)(1)", "unknown function 'x'"),
+        ("sin(x)(1)", "only named functions"),
+        ("_x + 1", "names starting with '_'"),
+        ("1e999 * x", "too large"),
+        ("x ** 100000", "exponent 100000 is too large"),
+        ("x ** -(5000.0)", "exponent -5000.0 is too large"),
+        ("x" + "+x" * 999, "too large (more than 1000 parts)"),
+        ("-" * 1500 + "x", "too large"),
+        ("1" * 5000, f"too long (5000 characters; the limit is {MAX_LENGTH})"),
+        ("(" * 250 + "x" + ")" * 250, "too many nested parentheses"),
+    ],
+)
+def test_rejected_with_one_line(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "message"),
+    [
+        ("ln(x)", {"x": 0.0}, "log: math domain error"),
+        ("sqrt(x)", {"x": -1.0}, "sqrt: math domain error"),
+        ("1 / (x - 2)", {"x": 2.0}, "division by zero"),
+        ("1 / 0 + x", {"x": 2.0}, "division by zero"),
+        ("exp(x)", {"x": 1000.0}, "exp: result too large"),
+        ("9 ** 9 ** 9 + x", {"x": 1.0}, "too large"),
+        ("(-8) ** (1/3) + x", {"x": 1.0}, "negative base"),
+        ("x ** 0.5", {"x": -4.0}, "negative base"),
+        ("x + y", {"x": 1.0}, "no value for 'y'"),
+        ("x", {"x": 1.0, "z": 2.0}, "'z' does not appear"),
+        ("x", {"x": "2"}, "must be a number"),
+        ("x", {"x": math.nan}, "finite"),
+        ("2 + 3", {}, "no variables"),
+    ],
+)
+def test_evaluation_errors(text: str, values: dict[str, float], message: str) -> None:
+    with pytest.raises(ExpressionError, match=None) as info:
+        parse(text).build(values)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_error_type_is_a_value_error() -> None:
+    assert issubclass(ExpressionError, ValueError)
+    with pytest.raises(ExpressionError, match="must be a string"):
+        parse(b"x")  # type: ignore[arg-type]
+
+
+def test_limits_accept_reasonable_expressions() -> None:
+    e = parse(" + ".join(f"sin(x{i}) * x{i}" for i in range(100)))
+    assert len(e.names) == 100
+    assert isinstance(e, Expression) and repr(e).startswith("Expression('sin(x0)")
+
+
+def _check_quietly(text: str) -> None:
+    start = time.perf_counter()
+    try:
+        e = parse(text)
+        e.evaluate(dict.fromkeys(e.names, 1.5))
+    except ExpressionError as err:
+        assert "\n" not in str(err)
+    assert time.perf_counter() - start < 0.5
+
+
+@given(st.text(max_size=200))
+def test_random_text_raises_only_expression_error(text: str) -> None:
+    _check_quietly(text)
+
+
+_PIECES = ["x", "y", "2", "0", "1e308", "0.5", "+", "-", "*", "/", "**", "(", ")", " ", ",", "."]
+_PIECES += [f"{name}(" for name in FUNCTIONS] + ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=80).map("".join))
+def test_random_token_soup_raises_only_expression_error(text: str) -> None:
+    _check_quietly(text)
