@@ -20,13 +20,13 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine import Value, topological_order
+from .engine import Value, evaluation_order, topological_order
 
-__all__ = ["Row", "Table", "Trace", "format_number", "notes_order", "trace"]
+__all__ = ["Row", "Table", "Trace", "format_number", "trace"]
 
 DOT = "\u0307"  # combining dot above: v̇
 BAR = "\u0304"  # combining macron: v̄
@@ -39,23 +39,6 @@ _NEG = 3
 # --------------------------------------------------------------------------- #
 # numbering and numbers                                                        #
 # --------------------------------------------------------------------------- #
-
-
-def notes_order(outputs: Value | Iterable[Value]) -> list[Value]:
-    """The graph's non-constant nodes in the notes' numbering v1, v2, …
-
-    Inputs come first, then intermediates by depth (the longest path from a
-    leaf), ties kept in topological order. For ln(x1) + x1*x2 - sin(x2) this is
-    x1, x2, ln, mul, sin, add, sub, exactly the notes' v1…v7.
-    """
-    order = topological_order(outputs)
-    depth: dict[Value, int] = {}
-    for v in order:
-        ps = v.parents
-        depth[v] = 1 + max(depth[p] for p in ps) if ps else 0
-    numbered = [v for v in order if not v.is_constant]
-    numbered.sort(key=depth.__getitem__)  # stable: ties stay in topological order
-    return numbered
 
 
 def format_number(x: float, digits: int = 3) -> str:
@@ -440,7 +423,7 @@ class _Graph:
 
     def __init__(self, outputs: Sequence[Value]) -> None:
         self.outputs = list(outputs)
-        self.order = notes_order(self.outputs)
+        self.order = evaluation_order(self.outputs)
         self.index = {v: i + 1 for i, v in enumerate(self.order)}
         self.inputs = [v for v in self.order if v.op is None]
         # One named leaf per numbered node, carrying its data so rules evaluate as in the graph.
@@ -568,7 +551,7 @@ def trace(
 ) -> Trace:
     """The notes' forward, tangent and adjoint tables for ``outputs``.
 
-    Nodes are numbered v1…vn as in the notes (inputs first, see :func:`notes_order`).
+    Nodes are numbered v1…vn as in the notes (inputs first, see ``evaluation_order``).
     ``wrt`` selects the inputs to run forward mode for (default: every input),
     one tangent table each. The adjoint table is reverse mode from the outputs
     (each seeded with 1, so several outputs give the gradient of their sum),

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from scalargrad import Value
-from scalargrad.trace import format_number, notes_order, trace
+from scalargrad.engine import evaluation_order
+from scalargrad.trace import format_number, trace
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -16,7 +17,7 @@ def notes_example() -> tuple[Value, Value, Value]:
 
 def test_numbering_matches_the_notes() -> None:
     x1, x2, y = notes_example()
-    order = notes_order(y)
+    order = evaluation_order(y)
     assert order[:2] == [x1, x2]
     assert [v.op.name for v in order[2:]] == ["log", "mul", "sin", "add", "sub"]  # type: ignore[union-attr]
     assert order[-1] is y
