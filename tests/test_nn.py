@@ -22,20 +22,23 @@ from scalargrad.nn import (
     softmax,
     softmax_cross_entropy,
 )
+from scalargrad.numeric import numerical_grad
 
 
 def central_differences(loss: Callable[[], Value], params: list[Value], eps: float = 1e-6) -> list[float]:
-    """d loss / d p for each parameter by (f(p + eps) - f(p - eps)) / 2 eps, rebuilding the graph."""
-    out = []
-    for p in params:
-        x = p.data
-        p.data = x + eps
-        up = loss().data
-        p.data = x - eps
-        down = loss().data
-        p.data = x
-        out.append((up - down) / (2 * eps))
-    return out
+    """d loss / d p for each parameter by scalargrad.numeric's central differences, rebuilding the graph."""
+    saved = [p.data for p in params]
+
+    def f(*theta: float) -> float:
+        for p, t in zip(params, theta):
+            p.data = t
+        return loss().data
+
+    try:
+        return numerical_grad(f, saved, eps=eps)
+    finally:
+        for p, x in zip(params, saved):
+            p.data = x
 
 
 def _close(a: list[float], b: list[float], tol: float = 1e-6) -> None:

@@ -1,0 +1,260 @@
+"""Write the notebooks in this directory from the cell sources below (outputs empty).
+
+Run: python notebooks/make_notebooks.py [NAME ...]   (needs nbformat; the notebook extra)
+Edit the cells here, not in the .ipynb files, and re-run; tests/test_notebooks.py executes them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
+
+
+def notebook(name: str, *cells: tuple[str, str]) -> None:
+    NOTEBOOKS[name] = list(cells)
+
+
+def md(text: str) -> tuple[str, str]:
+    return ("markdown", text.strip("\n"))
+
+
+def code(text: str) -> tuple[str, str]:
+    return ("code", text.strip("\n"))
+
+
+# --------------------------------------------------------------------------- 03
+notebook(
+    "03_training_an_mlp",
+    md(r"""
+# Training an MLP with scalargrad
+
+A classifier for the Iris flowers (150 samples, 4 features, 3 species, shipped with
+scikit-learn), built from `scalargrad.nn`: every prediction is a graph of scalar `Value`s,
+the loss is the notes' softmax cross-entropy
+
+$$\ell(h, y) = -h_y + \log \sum_j \exp h_j,$$
+
+computed with the max trick, and one `backward()` per mini-batch gives every weight's
+gradient, which `SGD` (with momentum) uses to update the weights:
+$\theta := \theta - \frac{\alpha}{B}\sum_{i=1}^{B} \nabla_\theta \ell(h_\theta(x^{(i)}), y^{(i)})$.
+"""),
+    code(r"""
+import random
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
+
+from scalargrad import grad, topological_order
+from scalargrad.nn import MLP, SGD, softmax, softmax_cross_entropy
+
+iris = load_iris()
+x_train, x_test, y_train, y_test = train_test_split(
+    iris.data, iris.target, test_size=0.25, stratify=iris.target, random_state=0)
+mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+x_train, x_test = ((x_train - mean) / std).tolist(), ((x_test - mean) / std).tolist()
+y_train, y_test = y_train.tolist(), y_test.tolist()
+len(x_train), len(x_test), [str(name) for name in iris.target_names]
+"""),
+    md(r"""
+## The model and one loss
+
+`MLP(4, [8, 3])`: 4 inputs, 8 tanh hidden units, 3 linear outputs (the logits $h$). Its
+parameters are plain `Value`s in a list, so `grad(loss, model.parameters())` works as well as
+`loss.backward()`.
+"""),
+    code(r"""
+model = MLP(4, [8, 3], activation="tanh", seed=0)
+logits = model(x_train[0])
+loss = softmax_cross_entropy(logits, y_train[0])
+print(model, "with", len(model.parameters()), "parameters")
+print("logits:", [round(h.data, 3) for h in logits], " softmax:", [round(p.data, 3) for p in softmax(logits)])
+print("loss:", round(loss.data, 4), "  nodes in its graph:", len(topological_order(loss)))
+g = grad(loss, logits)
+print("dloss/dlogits = softmax - onehot:", [round(v, 3) for v in g])
+"""),
+    md("## Training with mini-batch SGD"),
+    code(r"""
+def mean_loss(model, xs, ys):
+    total = softmax_cross_entropy(model(xs[0]), ys[0])
+    for x, y in zip(xs[1:], ys[1:]):
+        total = total + softmax_cross_entropy(model(x), y)
+    return total / len(xs)
+
+def predict(model, x):
+    logits = model(x)
+    return max(range(len(logits)), key=lambda k: logits[k].data)
+
+def accuracy(model, xs, ys):
+    return sum(predict(model, x) == y for x, y in zip(xs, ys)) / len(xs)
+
+opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
+rng, order, history = random.Random(0), list(range(len(x_train))), {"train": [], "test": []}
+for epoch in range(30):
+    rng.shuffle(order)
+    for s in range(0, len(order), 16):
+        batch = order[s:s + 16]
+        loss = mean_loss(model, [x_train[i] for i in batch], [y_train[i] for i in batch])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    history["train"].append(mean_loss(model, x_train, y_train).data)
+    history["test"].append(mean_loss(model, x_test, y_test).data)
+train_acc, test_acc = accuracy(model, x_train, y_train), accuracy(model, x_test, y_test)
+print(f"train accuracy {train_acc:.3f}, test accuracy {test_acc:.3f}")
+assert test_acc >= 0.9
+"""),
+    code(r"""
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+ax1.plot(history["train"], label="train")
+ax1.plot(history["test"], label="test")
+ax1.set(xlabel="epoch", ylabel="softmax cross-entropy", yscale="log", title="loss")
+ax1.legend()
+
+n = len(iris.target_names)
+cm = np.zeros((n, n), dtype=int)
+for x, y in zip(x_test, y_test):
+    cm[y, predict(model, x)] += 1
+ax2.imshow(cm, cmap="Blues")
+for i in range(n):
+    for j in range(n):
+        ax2.text(j, i, cm[i, j], ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black")
+ax2.set(xticks=range(n), yticks=range(n), xticklabels=iris.target_names, yticklabels=iris.target_names,
+        xlabel="predicted", ylabel="true", title="test confusion matrix")
+fig.tight_layout()
+"""),
+    md(r"""
+## Check the gradients
+
+The whole network is differentiated by the same reverse walk as the notes' small examples;
+a finite-difference check on a few weights confirms it.
+"""),
+    code(r"""
+params = model.parameters()
+batch_x, batch_y = x_train[:8], y_train[:8]
+analytic = grad(mean_loss(model, batch_x, batch_y), params)
+eps = 1e-6
+for k in (0, 17, 40, 66):
+    p = params[k]
+    p.data += eps
+    up = mean_loss(model, batch_x, batch_y).data
+    p.data -= 2 * eps
+    down = mean_loss(model, batch_x, batch_y).data
+    p.data += eps
+    print(f"{p.label:>10}: autodiff {analytic[k]:+.8f}   central difference {(up - down) / (2 * eps):+.8f}")
+"""),
+)
+
+# --------------------------------------------------------------------------- 04
+notebook(
+    "04_tensors_from_scalars",
+    md(r"""
+# Tensors from scalars: the notes' $\bar X = \bar Z W^\top$
+
+The notes extend reverse mode to tensors: with $Z = XW$ and $v = f(Z)$, the adjoint of
+$X$ is
+
+$$\bar X_{ik} = \sum_j W_{kj}\, \bar Z_{ij}, \qquad \text{i.e.} \qquad \bar X = \bar Z W^\top,
+\qquad \bar W = X^\top \bar Z.$$
+
+scalargrad only knows scalars, but a NumPy array with `dtype=object` holds `Value`s, and
+NumPy's `@` then builds $Z_{ij} = \sum_k X_{ik}W_{kj}$ out of scalar `*` and `+` nodes.
+Reverse mode over that scalar graph must reproduce the matrix formulas.
+"""),
+    code(r"""
+import numpy as np
+
+from scalargrad import Value, count_ops, grad
+
+rng = np.random.default_rng(0)
+m, k, n = 2, 3, 4
+X = np.array([[Value(rng.normal(), label=f"X{i}{j}") for j in range(k)] for i in range(m)], dtype=object)
+W = np.array([[Value(rng.normal(), label=f"W{i}{j}") for j in range(n)] for i in range(k)], dtype=object)
+Z = X @ W                       # an (m, n) object array of Values
+print(Z.shape, "Z[0, 0] =", Z[0, 0])
+print("ops in Z:", count_ops(list(Z.flat)))
+"""),
+    md(r"""
+Take $v = f(Z) = \sum_{ij} \tanh(Z_{ij})$, a scalar. `grad` returns adjoints shaped like
+what you ask for, so `grad(v, Z.tolist())` is $\bar Z$ as nested lists.
+"""),
+    code(r"""
+tanh = np.vectorize(lambda z: z.tanh(), otypes=[object])
+v = tanh(Z).sum()
+Z_bar = np.array(grad(v, Z.tolist()))
+X_bar = np.array(grad(v, X.tolist()))
+W_bar = np.array(grad(v, W.tolist()))
+data = np.vectorize(lambda t: t.data, otypes=[float])
+Xd, Wd = data(X), data(W)
+
+print("Z̄ (analytically 1 - tanh(Z)²):\n", Z_bar.round(4))
+print("matches 1 - tanh²:", np.allclose(Z_bar, 1 - np.tanh(data(Z)) ** 2))
+print("X̄ from the scalar graph:\n", X_bar.round(4))
+print("Z̄ Wᵀ:\n", (Z_bar @ Wd.T).round(4))
+print("X̄ = Z̄ Wᵀ:", np.allclose(X_bar, Z_bar @ Wd.T), "   W̄ = Xᵀ Z̄:", np.allclose(W_bar, Xd.T @ Z_bar))
+assert np.allclose(X_bar, Z_bar @ Wd.T) and np.allclose(W_bar, Xd.T @ Z_bar)
+"""),
+    md(r"""
+## Adjoints keep the data type
+
+The notes: *define the adjoint in the same data type as the forward value*. For a dict
+$d = \{\text{cat}: a_0, \text{dog}: a_1\}$ and $v = f(d[\text{cat}])$, the adjoint is
+$\bar d = \{\text{cat}: \partial v/\partial a_0, \text{dog}: 0\}$ — and `grad` returns exactly that.
+"""),
+    code(r"""
+a0, a1 = Value(1.5, label="a0"), Value(-2.0, label="a1")
+d = {"cat": a0, "dog": a1}
+b = d["cat"]
+v = b.exp() * b
+grad(v, d)
+"""),
+    md(r"""
+## A numerical check of $\bar X = \bar Z W^\top$
+
+Central differences on the float function $X \mapsto \sum \tanh(XW)$ agree with both.
+"""),
+    code(r"""
+def f(Xf):
+    return np.tanh(Xf @ Wd).sum()
+
+eps = 1e-6
+numeric = np.zeros_like(Xd)
+for i in range(m):
+    for j in range(k):
+        step = np.zeros_like(Xd)
+        step[i, j] = eps
+        numeric[i, j] = (f(Xd + step) - f(Xd - step)) / (2 * eps)
+print("max |X̄ - numerical| =", np.abs(X_bar - numeric).max())
+assert np.allclose(X_bar, numeric, atol=1e-8)
+"""),
+)
+
+
+def build(name: str) -> Path:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source in NOTEBOOKS[name]:
+        nb.cells.append(new_markdown_cell(source) if kind == "markdown" else new_code_cell(source))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name[:2]}-{i:02d}"
+    nbformat.validate(nb)
+    path = HERE / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(NOTEBOOKS)
+    unknown = [n for n in names if n not in NOTEBOOKS]
+    if unknown:
+        sys.exit(f"unknown notebook(s): {', '.join(unknown)}; known: {', '.join(NOTEBOOKS)}")
+    for name in names:
+        print("wrote", build(name).relative_to(HERE.parent))
