@@ -188,27 +188,41 @@ def _depends_on(order: list[Value], wrt: Iterable[Value] | None) -> set[Value]:
     return relevant
 
 
+def _number(x: Any) -> float | None:
+    """x as a float if it is a plain number or a constant Value, else None."""
+    if isinstance(x, Value):
+        return x.data if x._op is CONST else None
+    return float(x)
+
+
 def _times(g: Any, d: Any) -> Any:
-    """g * d without multiplying by 1 or -1; None when the product is a constant 0."""
-    if not isinstance(d, Value):
-        if d == 0.0:
-            return None
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-    if not isinstance(g, Value):
-        if g == 0.0:
-            return None
-        if g == 1.0:
-            return d
-        if g == -1.0:
-            return -d
+    """g * d, folding constants: no multiplications by 0 or ±1; None for a zero product."""
+    gn, dn = _number(g), _number(d)
+    if gn is not None and dn is not None:
+        product = gn * dn
+        return None if product == 0.0 else product
+    for number, other in ((dn, g), (gn, d)):
+        if number is not None:
+            if number == 0.0:
+                return None
+            if number == 1.0:
+                return other
+            if number == -1.0:
+                return -other
+            return number * other
     return g * d
 
 
 def _plus(total: Any, term: Any) -> Any:
-    return term if total is None else total + term
+    """total + term, where total None means nothing yet and zeros are not added."""
+    if total is None or _number(total) == 0.0:
+        return term
+    if _number(term) == 0.0:
+        return total
+    tn, sn = _number(total), _number(term)
+    if tn is not None and sn is not None:
+        return tn + sn
+    return total + term
 
 
 def _label_adjoints(order: list[Value], adj: dict[Value, Any]) -> None:

@@ -159,13 +159,13 @@ def _pow(a: float, b: float) -> float:
         raise OverflowError(f"pow: result too large for {a!r} ** {b!r}") from None
 
 
-def _pow_base_grad(a: float, b: float) -> float:
-    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0."""
+def _pow_base_grad(a: float, b: float, out: float) -> float:
+    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0."""
     if b == 0.0:
         return 0.0
     if a == 0.0:
         return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
-    return b * math.pow(a, b - 1.0)
+    return b * (out / a)
 
 
 def _pow_exponent_grad(a: float, out: float) -> float:
@@ -208,12 +208,20 @@ def _sign(x: Any) -> float:
 
 
 def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
+    """d(a**b)/da as a graph: b * a**(b-1), folded where the exponent is a constant.
+
+    Where a**(b-1) cannot be evaluated (a == 0 with b < 1) the float convention of
+    :func:`_pow_base_grad` stands in, as it does for plain numbers.
+    """
     a_, b_ = float(a), float(b)
-    if b_ == 0.0 or a_ == 0.0:
-        return _pow_base_grad(a_, b_)
-    if isinstance(b, Value) and b.is_constant:
-        return b_ * a if b_ == 2.0 else (1.0 if b_ == 1.0 else b_ * a ** (b_ - 1.0))
-    return b * a ** (b - 1)
+    if not isinstance(a, Value) or (a_ == 0.0 and b_ < 1.0):
+        return _pow_base_grad(a_, b_, float(out))
+    if isinstance(b, Value) and not b.is_constant:
+        return b * a ** (b - 1)
+    if b_ == 0.0 or b_ == 1.0:
+        return b_
+    power = a if b_ == 2.0 else a ** (b_ - 1.0)
+    return -power if b_ == -1.0 else b_ * power
 
 
 def _pow_exponent_rule(a: Any, out: Any) -> Any:
@@ -556,7 +564,7 @@ def _divide(a: Value, b: Value) -> Value:
 def _power(a: Value, b: Value) -> Value:
     x, y = a.data, b.data
     out = _pow(x, y)
-    return _node(out, POW, a, _pow_base_grad(x, y), b, _pow_exponent_grad(x, out))
+    return _node(out, POW, a, _pow_base_grad(x, y, out), b, _pow_exponent_grad(x, out))
 
 
 # --------------------------------------------------------------------------- #
