@@ -1,0 +1,281 @@
+"""scalargrad.testing: Expression, the strategies and the assertion helpers."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import scalargrad as sg
+from scalargrad import OPS, GradcheckError, Value, gradcheck, topological_order
+from scalargrad.testing import (
+    ALL_OPS,
+    DEFAULT_OPS,
+    Expression,
+    assert_gradients_close,
+    assert_hessian_close,
+    expressions,
+    expressions_and_points,
+    points,
+)
+
+NAMESPACE: dict[str, Callable[..., Any]] = {
+    "exp": sg.exp,
+    "log": sg.log,
+    "sqrt": sg.sqrt,
+    "sin": sg.sin,
+    "cos": sg.cos,
+    "tan": sg.tan,
+    "tanh": sg.tanh,
+    "sigmoid": sg.sigmoid,
+    "relu": sg.relu,
+    "abs": abs,
+}
+
+
+def evaluate_text(text: str, point: list[float]) -> float:
+    """Evaluate an Expression's str with only scalargrad's functions in scope (TEST ONLY)."""
+    names = {f"x{i}": x for i, x in enumerate(point)}
+    code = compile(text, "<expression>", "eval")
+    assert all(name in NAMESPACE or name in names for name in code.co_names), code.co_names
+    return float(eval(code, {"__builtins__": {}}, {**NAMESPACE, **names}))
+
+
+# --------------------------------------------------------------------------- #
+# Expression                                                                   #
+# --------------------------------------------------------------------------- #
+
+
+def test_expression_prints_evaluates_and_builds_graphs() -> None:
+    e = Expression(
+        2,
+        [
+            ("mul", (0, 0), 0.0),  # 2: x0*x0
+            ("const", (), 1.0),  # 3
+            ("add", (3, 2), 0.0),  # 4: 1 + x0*x0
+            ("log", (4,), 0.0),  # 5
+            ("sin", (1,), 0.0),  # 6
+            ("mul", (6, 5), 0.0),  # 7
+        ],
+    )
+    assert str(e) == "sin(x1)*log(1 + x0*x0)"
+    assert repr(e) == "Expression('sin(x1)*log(1 + x0*x0)', n_inputs=2)"
+    assert e.ops == {"mul", "add", "log", "sin"}
+    assert e(2.0, 0.5) == math.sin(0.5) * math.log(5.0)
+    x0, x1 = Value(2.0), Value(0.5)
+    y = e(x0, x1)
+    assert isinstance(y, Value) and y.data == e(2.0, 0.5)
+    assert sg.grad(y, [x0, x1]) == pytest.approx([math.sin(0.5) * 4 / 5, math.cos(0.5) * math.log(5.0)])
+
+
+@pytest.mark.parametrize(
+    ("steps", "text"),
+    [
+        ([("add", (0, 1), 0), ("neg", (2,), 0)], "-(x0 + x1)"),
+        ([("neg", (0,), 0), ("const", (), 2), ("pow", (2, 3), 0)], "(-x0)**2"),
+        ([("const", (), 2), ("pow", (0, 2), 0), ("neg", (3,), 0)], "-x0**2"),
+        ([("sub", (1, 0), 0), ("sub", (0, 2), 0)], "x0 - (x1 - x0)"),
+        ([("sub", (0, 1), 0), ("sub", (2, 0), 0)], "x0 - x1 - x0"),
+        ([("div", (0, 1), 0), ("div", (0, 2), 0)], "x0/(x0/x1)"),
+        ([("mul", (0, 1), 0), ("div", (2, 0), 0)], "x0*x1/x0"),
+        ([("pow", (0, 1), 0), ("pow", (2, 1), 0)], "(x0**x1)**x1"),
+        ([("pow", (0, 1), 0), ("pow", (1, 2), 0)], "x1**(x0**x1)"),
+        ([("const", (), -1.5), ("mul", (0, 2), 0)], "x0*(-1.5)"),
+        ([("const", (), 0.5), ("sub", (0, 2), 0), ("exp", (3,), 0)], "exp(x0 - 0.5)"),
+    ],
+)
+def test_expression_printing_uses_python_precedence(steps: list[Any], text: str) -> None:
+    e = Expression(2, steps)
+    assert str(e) == text
+    point = [1.25, 0.75]
+    assert evaluate_text(text, point) == pytest.approx(e(*point), rel=1e-15)
+
+
+def test_expression_bad_input() -> None:
+    with pytest.raises(ValueError, match="n_inputs >= 1"):
+        Expression(0, [])
+    with pytest.raises(ValueError, match="unknown op 'erf'"):
+        Expression(1, [("erf", (0,), 0.0)])
+    with pytest.raises(ValueError, match="needs 2 operands"):
+        Expression(1, [("add", (0,), 0.0)])
+    with pytest.raises(ValueError, match=r"among slots 0\.\.1"):
+        Expression(2, [("sin", (2,), 0.0)])
+    with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
+        Expression(2, [("add", (0, 1), 0.0)])(1.0)
+
+
+# --------------------------------------------------------------------------- #
+# strategies                                                                   #
+# --------------------------------------------------------------------------- #
+
+
+@given(expressions_and_points(max_inputs=4, ops=ALL_OPS))
+def test_expressions_are_defined_and_consistent_everywhere(case: tuple[Expression, list[float]]) -> None:
+    f, point = case
+    as_number = f(*point)
+    xs = [Value(x) for x in point]
+    as_value = f(*xs)
+    assert isinstance(as_number, float) and math.isfinite(as_number)
+    assert isinstance(as_value, Value)
+    assert as_value.data == as_number  # the same ops in the same order
+    assert any(x in set(topological_order(as_value)) for x in xs)  # depends on an input
+    # the printed expression is Python over scalargrad's functions, and means the same
+    assert evaluate_text(str(f), point) == pytest.approx(as_number, rel=1e-9, abs=1e-12)
+
+
+@given(expressions_and_points(bound=2.0))
+def test_expressions_stay_finite_near_the_bounds_and_beyond(case: tuple[Expression, list[float]]) -> None:
+    f, point = case
+    for scale in (1.0, 1.5):
+        assert math.isfinite(f(*(scale * x for x in point)))
+
+
+@given(st.data())
+def test_the_op_mix_is_configurable(data: st.DataObject) -> None:
+    assert data.draw(expressions(2, ops=["sin", "cos"])).ops <= {"sin", "cos"}
+    assert data.draw(expressions(2, ops=["mul"])).ops == {"mul"}
+    assert data.draw(expressions(1, ops=["log"])).ops <= {"log", "add", "mul"}  # log(1 + a*a)
+    assert data.draw(expressions(1, ops=["exp"])).ops <= {"exp", "tanh"}  # exp(tanh(a))
+    assert data.draw(expressions(3)).ops.isdisjoint({"abs", "relu"})
+
+
+@given(st.data())
+def test_max_depth_bounds_the_nesting(data: st.DataObject) -> None:
+    def op_steps(e: Expression) -> int:
+        return sum(kind != "const" for kind, _, _ in e.steps)
+
+    assert op_steps(data.draw(expressions(3, ops=["sin", "add"], max_depth=1))) == 1
+    assert 1 <= op_steps(data.draw(expressions(2, ops=["sin"], max_depth=3))) <= 3
+
+
+def test_abs_and_relu_can_be_drawn() -> None:
+    seen: set[str] = set()
+
+    @given(expressions(2, ops=["abs", "relu"]))
+    def collect(e: Expression) -> None:
+        seen.update(e.ops)
+
+    collect()
+    assert seen == {"abs", "relu"}
+    assert set(ALL_OPS) - set(DEFAULT_OPS) == {"abs", "relu"}
+
+
+@given(points(3, bound=0.5), st.data())
+def test_points_have_the_right_length_and_bounds(point: list[float], data: st.DataObject) -> None:
+    assert len(point) == 3 and all(-0.5 <= x <= 0.5 for x in point)
+    f, p = data.draw(expressions_and_points(min_inputs=2, max_inputs=2))
+    assert f.n_inputs == 2 and len(p) == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: expressions(0), ValueError, "n_inputs must be >= 1"),
+        (lambda: expressions(1.5), TypeError, "n_inputs must be an int"),
+        (lambda: expressions(2, ops=["sin", "erf"]), ValueError, r"unknown ops \['erf'\]"),
+        (lambda: expressions(2, ops=[]), ValueError, "ops is empty"),
+        (lambda: expressions(2, ops="sin"), TypeError, "not a single string"),
+        (lambda: expressions(2, max_depth=0), ValueError, "max_depth must be >= 1"),
+        (lambda: points(2, bound=0), ValueError, "bound must be a finite number > 0"),
+        (lambda: points(0), ValueError, "n_inputs must be >= 1"),
+        (lambda: expressions_and_points(3, 2), ValueError, "max_inputs"),
+    ],
+)
+def test_strategy_bad_input(make: Callable[[], Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()
+
+
+# --------------------------------------------------------------------------- #
+# assertion helpers                                                            #
+# --------------------------------------------------------------------------- #
+
+
+@given(expressions_and_points())
+def test_readme_style_property(case: tuple[Expression, list[float]]) -> None:
+    f, point = case
+    assert_gradients_close(f, point)
+
+
+def test_assert_gradients_close_returns_the_gradient() -> None:
+    assert assert_gradients_close(lambda x, y: sg.log(x) + x * y - sg.sin(y), [2.0, 5.0]) == [
+        5.5,
+        pytest.approx(1.7163378145367738),
+    ]
+    assert assert_gradients_close(lambda x: 2.0, [1.0]) == [0.0]
+
+
+def test_assert_gradients_close_catches_a_wrong_derivative(monkeypatch: pytest.MonkeyPatch) -> None:
+    def wrong_cos(self: Value) -> Value:
+        out = Value(math.cos(self.data))
+        out._op, out._a, out._da = OPS["cos"], self, math.sin(self.data)  # sign error
+        return out
+
+    f = Expression(2, [("cos", (0,), 0.0), ("mul", (2, 1), 0.0)])
+    assert_gradients_close(f, [0.4, 3.0])
+    monkeypatch.setattr(Value, "cos", wrong_cos)
+    with pytest.raises(AssertionError) as info:
+        assert_gradients_close(f, [0.4, 3.0])
+    assert isinstance(info.value, GradcheckError) and info.value.index == 0
+    message = str(info.value)
+    assert "Expression('cos(x0)*x1', n_inputs=2)" in message and "args=[0.4, 3.0]" in message
+    assert "worst mismatch: input 0" in message
+
+
+def test_rounding_slack_tracks_the_scale_of_the_computation() -> None:
+    def offset(x: Any) -> Any:
+        return (x + 1e8) - 1e8  # exact derivative 1; its value is rounded at the scale of 1e8
+
+    # plain tolerances blame the derivative for the finite differences' rounding error
+    with pytest.raises(GradcheckError):
+        gradcheck(offset, [0.3])
+    assert assert_gradients_close(offset, [0.3]) == [1.0]
+
+    def wrong(x: Any) -> Any:
+        if isinstance(x, Value):
+            out = Value(x.data)
+            out._op, out._a, out._da = OPS["neg"], x, 1.001  # 0.1 % off
+            return out
+        return x
+
+    # ...but at an ordinary scale the slack is tiny and a 0.1 % error is caught
+    with pytest.raises(GradcheckError):
+        assert_gradients_close(wrong, [0.3])
+
+
+def test_assert_hessian_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    def f(x: Any, y: Any) -> Any:
+        return sg.sin(x) * y * y
+
+    h = assert_hessian_close(f, [0.5, 2.0])
+    assert h == [
+        [pytest.approx(-math.sin(0.5) * 4), pytest.approx(math.cos(0.5) * 4)],
+        [pytest.approx(math.cos(0.5) * 4), pytest.approx(2 * math.sin(0.5))],
+    ]
+    assert assert_hessian_close(lambda x: 3.0, [1.0]) == [[0.0]]
+    monkeypatch.setattr(OPS["sin"], "rule", lambda a, out: (math.cos(float(a)),))
+    with pytest.raises(GradcheckError, match=r"second derivative \(0, 0\)"):
+        assert_hessian_close(f, [0.5, 2.0])
+
+
+@pytest.mark.parametrize("helper", [assert_gradients_close, assert_hessian_close])
+def test_assertion_helpers_bad_input(helper: Callable[..., Any]) -> None:
+    with pytest.raises(ValueError, match="args is empty"):
+        helper(lambda x: x, [])
+    with pytest.raises(TypeError, match="f must be callable"):
+        helper(None, [1.0])
+    with pytest.raises(ValueError, match="eps must be"):
+        helper(lambda x: x, [1.0], eps=-1.0)
+    with pytest.raises(TypeError, match="f must return a number or a Value"):
+        helper(lambda x: "x", [1.0])
+
+
+def test_importing_scalargrad_does_not_import_hypothesis() -> None:
+    code = "import sys, scalargrad; assert 'hypothesis' not in sys.modules, 'hypothesis imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
