@@ -1,0 +1,207 @@
+"""The scalargrad command line: the notes' example, JSON, diagrams, and one-line errors (exit 2)."""
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scalargrad.cli import main
+
+NOTES = "ln(x1) + x1*x2 - sin(x2)"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_notes_example_prints_the_three_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "y = ln(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5"
+    for line in [
+        "Forward evaluation trace",
+        "  v3 = ln(v1) = ln(2) = 0.693",
+        "  v7 = v6 - v5 = 10.693 - (-0.959) = 11.652",
+        "Forward mode AD trace w.r.t. x1",
+        "  v̇4 = v2·v̇1 + v1·v̇2 = 5·1 + 2·0 = 5",
+        "  ∂y/∂x1 = v̇7 = 5.5",
+        "Forward mode AD trace w.r.t. x2",
+        "  ∂y/∂x2 = v̇7 = 1.716",
+        "Reverse mode AD trace",
+        "  v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716",
+        "  ∂y/∂x1 = v̄1 = 5.5",
+    ]:
+        assert line in lines
+
+
+def test_wrt_selects_the_tangent_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--wrt", "x2")
+    assert code == 0
+    assert "w.r.t. x2" in out and "w.r.t. x1" not in out
+
+
+def test_values_and_options_may_be_intermixed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, NOTES, "x1=2", "--wrt", "x1", "x2=5", "--digits", "5")
+    assert code == 0 and "  y = v7 = 11.65207" in out
+
+
+def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sigmoid(a*x + b)", "x=2", "a=3", "b=1", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["values"] == {"a": 3.0, "x": 2.0, "b": 1.0}
+    assert data["value"] == pytest.approx(0.9990889488055994)
+    grads = {row["node"]: row["value"] for row in data["trace"]["adjoint"]["summary"]}
+    assert grads == pytest.approx({"∂y/∂a": 0.0018204, "∂y/∂x": 0.0027306, "∂y/∂b": 0.00091022}, rel=1e-3)
+    assert [t["wrt"] for t in data["trace"]["tangents"]] == ["a", "x", "b"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("markdown", "| node |"), ("latex", r"\begin{aligned}"), ("html", "<table")]
+)
+def test_other_formats(capsys: pytest.CaptureFixture[str], fmt: str, marker: str) -> None:
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--format", fmt)
+    assert code == 0 and marker in out
+
+
+@pytest.mark.parametrize("kind", ["forward", "tangent", "adjoint", "extended"])
+def test_draw_writes_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "graph.svg"
+    code, out, err = run(
+        capsys, NOTES, "x1=2", "x2=5", "--draw", kind, "-o", str(target), "--backend", "wasm"
+    )
+    assert code == 0
+    assert err == f"scalargrad: wrote the {kind} diagram to {target}\n"
+    assert "Reverse mode AD trace" in out
+    root = ET.fromstring(target.read_bytes())
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "v3 = ln(v1)" in texts
+
+
+def test_draw_other_formats_and_no_trace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "graph.out"
+    code, out, _ = run(
+        capsys,
+        NOTES,
+        "x1=2",
+        "x2=5",
+        "--draw",
+        "adjoint",
+        "-o",
+        str(target),
+        "--image-format",
+        "plain",
+        "--no-trace",
+    )
+    assert code == 0 and out == ""
+    assert target.read_text().startswith("graph ")
+
+
+def test_json_names_the_diagram(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    code, out, _ = run(
+        capsys, NOTES, "x1=2", "x2=5", "--format", "json", "--draw", "forward", "-o", str(target)
+    )
+    assert code == 0 and json.loads(out)["diagram"] == str(target)
+    assert "digraph" in target.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x +", "x=1"], "invalid syntax"),
+        (["foo(x)", "x=1"], "unknown function 'foo'"),
+        (["x.real", "x=1"], "not allowed: attribute access"),
+        (["__import__('os').system('echo hi')"], "not allowed"),
+        (["x + y", "x=1"], "no value for 'y'"),
+        (["x", "x=abc"], "the value of 'x' is not a number: 'abc'"),
+        (["x", "x=nan"], "finite"),
+        (["x", "x=1", "x=2"], "'x' is given more than once"),
+        (["x", "x"], "expected NAME=VALUE"),
+        (["x", "1x=2"], "not a valid variable name"),
+        (["x", "x=1", "z=2"], "'z' does not appear"),
+        (["2 + 3"], "no variables"),
+        (["ln(x)", "x=0"], "log: math domain error"),
+        (["1/(x-1)", "x=1"], "division by zero"),
+        (["exp(x)", "x=1000"], "too large"),
+        (["x ** 99999", "x=2"], "exponent 99999 is too large"),
+        (["x" + "+x" * 999, "x=1"], "too large"),
+        (["x" * 3000, "x" * 3000 + "=1"], "too long"),
+        (["x", "x=1", "--wrt", "y"], "--wrt y: not a variable"),
+        (["x", "x=1", "--draw", "adjoint"], "--draw needs -o"),
+        (["x", "x=1", "-o", "g.svg"], "need --draw"),
+        (["x", "x=1", "--draw", "sideways", "-o", "g.svg"], "invalid choice: 'sideways'"),
+        (["x", "x=1", "--draw", "forward", "-o", "g.bmp"], "unknown diagram format '.bmp'"),
+        (["x", "x=1", "--draw", "forward", "-o", "graph"], "cannot tell the format"),
+        (["x", "x=1", "--format", "yaml"], "invalid choice: 'yaml'"),
+        (["x", "x=1", "--digits", "two"], "invalid int value"),
+        (["x", "x=1", "--digits", "0"], "--digits must be from 1 to 15"),
+        (["x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "the following arguments are required: expression"),
+        (["x*x*x", "x=1", "--draw", "forward", "-o", "g.svg", "--max-nodes", "2"], "more than max_nodes=2"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("scalargrad: error: ")
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_without_system_graphviz_fails_with_install_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(
+        capsys, "x*x", "x=1", "--draw", "forward", "-o", str(tmp_path / "g.png"), "--backend", "wasm"
+    )
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "needs the system Graphviz: install Graphviz" in err
+
+
+def test_unwritable_output_fails_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "x*x", "x=1", "--draw", "forward", "-o", str(tmp_path / "missing" / "g.svg"))
+    assert code == 1 and err.count("\n") == 1 and "No such file or directory" in err
+
+
+def _subprocess(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scalargrad", *argv], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    done = _subprocess(NOTES, "x1=2", "x2=5")
+    assert done.returncode == 0, done.stderr
+    assert "  v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5" in done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("argv", [["sin(x", "x=1"], ["x", "x=one"], ["ln(x)", "x=-1"], ["x", "--nope"]])
+def test_no_traceback_in_a_real_process(argv: list[str]) -> None:
+    done = _subprocess(*argv)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("scalargrad") is None, reason="the console script is not installed on PATH")
+def test_console_script() -> None:
+    done = subprocess.run(
+        ["scalargrad", "x*x", "x=3"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and "∂y/∂x = v̄1 = 6" in done.stdout
