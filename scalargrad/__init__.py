@@ -30,17 +30,22 @@ from .engine import (
     topological_order,
 )
 from .numeric import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .trace import Trace, trace
+from .viz import Diagram, draw  # imports graphviz only when a diagram is built
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OPS",
+    "Diagram",
     "GradcheckError",
     "Op",
+    "Trace",
     "Value",
     "adjoints",
     "cos",
     "count_ops",
+    "draw",
     "evaluation_order",
     "exp",
     "formula",
@@ -59,6 +64,7 @@ __all__ = [
     "tan",
     "tanh",
     "topological_order",
+    "trace",
     "tree_flatten",
     "tree_unflatten",
 ]
