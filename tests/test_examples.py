@@ -92,3 +92,14 @@ def test_train_classifier_rejects_bad_arguments() -> None:
     result = run("train_classifier.py", ["--epochs", "0"])
     assert result.returncode == 2
     assert "--epochs, --batch-size and --hidden must be positive" in result.stderr
+
+
+def test_gallery_svg_shows_the_notes_adjoints() -> None:
+    """docs/adjoint.svg (README gallery, made by docs/make_gallery.py) is an SVG of the notes' adjoints."""
+    import xml.etree.ElementTree as ET
+
+    svg = EXAMPLES.parent / "docs" / "adjoint.svg"
+    root = ET.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {t.text.strip() for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text}
+    assert {"v1 = x1", "v2 = x2", "11.652", "v̄1 = 5.5", "v̄2 = 1.716"} <= texts, sorted(texts)

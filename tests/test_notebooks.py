@@ -18,7 +18,7 @@ CELL_TIMEOUT = 120  # seconds per cell
 
 # Packages beyond the notebook extra that a notebook imports.
 NEEDS = {
-    "01_differentiation_methods.ipynb": ("graphviz",),
+    "01_differentiation_methods.ipynb": ("graphviz", "ipywidgets"),
     "02_reverse_mode_by_graph_extension.ipynb": ("graphviz",),
     "03_training_an_mlp.ipynb": ("sklearn", "matplotlib"),
     "04_tensors_from_scalars.ipynb": ("numpy",),
