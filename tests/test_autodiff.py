@@ -532,3 +532,30 @@ def test_bad_input_errors() -> None:
         hessian([y], x)
     with pytest.raises(TypeError, match="outputs must be Values"):
         jacobian([y, 1.0], x)
+
+
+# --------------------------------------------------------------------------- #
+# op counts: the notes' product example                                        #
+# --------------------------------------------------------------------------- #
+
+
+def load_example(name: str) -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 50])
+def test_product_partials_cost_n_squared_naively_and_n_in_reverse_mode(n: int) -> None:
+    example = load_example("product_op_counts")
+    assert example.naive_symbolic_muls(n) == n * (n - 2)
+    forward, extended, backward = example.reverse_mode_muls(n)
+    assert (forward, extended, backward) == (n - 1, 2 * (n - 2), 2 * (n - 1))
+    assert count_ops(example.product(example.thetas(n))) == {"mul": n - 1}
+
