@@ -8,8 +8,7 @@ whether a system Graphviz is installed.
 
 from pathlib import Path
 
-from scalargrad import Value
-from scalargrad.viz import draw
+from scalargrad import Value, draw
 
 HERE = Path(__file__).resolve().parent
 

@@ -43,10 +43,7 @@ reverse-mode automatic differentiation. In scalargrad each is a different walk o
 graph of `Value` nodes; the trace tables and diagrams below are read off that same graph.
 """),
     code(r"""
-from scalargrad import Value, count_ops, grad, jvp, log, sin
-from scalargrad.numeric import gradcheck, numerical_grad
-from scalargrad.trace import trace
-from scalargrad.viz import draw
+from scalargrad import Value, count_ops, draw, grad, gradcheck, jvp, log, numerical_grad, sin, trace
 
 x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
 y = x1.log() + x1 * x2 - x2.sin()
@@ -192,9 +189,7 @@ $\bar v_2 = \bar v_3 + \bar v_4 v_3$ (two paths), $\bar v_1 = \bar v_2 v_2$.
     code(r"""
 import math
 
-from scalargrad import Value, formula, grad, hessian, jvp, log, sin, topological_order
-from scalargrad.numeric import gradgradcheck
-from scalargrad.viz import draw
+from scalargrad import Value, draw, formula, grad, gradgradcheck, hessian, jvp, log, sin, topological_order
 
 v1 = Value(1.0, label="v1")
 v2 = v1.exp()
