@@ -260,10 +260,10 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Scalar]) -> list[Value]:
         """The network's outputs (a list, even for one output) for one input vector."""
-        out: list[Value | float] | list[Value] = _inputs(x, self.nin, "MLP")
-        for layer in self.layers:
+        out = self.layers[0]._forward(_inputs(x, self.nin, "MLP"))
+        for layer in self.layers[1:]:
             out = layer._forward(out)
-        return out  # type: ignore[return-value]
+        return out
 
     def parameters(self) -> list[Value]:
         """Every layer's parameters, first layer first."""
