@@ -205,3 +205,12 @@ def test_console_script() -> None:
         ["scalargrad", "x*x", "x=3"], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0 and "∂y/∂x = v̄1 = 6" in done.stdout
+
+
+def test_real_process_drawing_leaves_stderr_clean(tmp_path: Path) -> None:
+    target = tmp_path / "graph.svg"
+    done = _subprocess(NOTES, "x1=2", "x2=5", "--draw", "extended", "-o", str(target), "--backend", "wasm")
+    assert done.returncode == 0
+    # one line, and no wasmtime finalizer noise at interpreter shutdown
+    assert done.stderr == f"scalargrad: wrote the extended diagram to {target}\n"
+    assert target.read_bytes().startswith(b"<?xml")

