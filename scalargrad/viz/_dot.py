@@ -203,6 +203,8 @@ def _draw_adjoint_side(
     digits: int,
 ) -> None:
     """The adjoint nodes of the extended graph, in their own cluster, with their edges."""
+    if not order:  # e.g. every adjoint is a number or a forward node
+        return
     everything = {**names, **adjoint_names}
     cluster = graphviz.Digraph(
         "cluster_adjoint",
