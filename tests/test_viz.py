@@ -239,3 +239,10 @@ def test_system_dot_renders(fmt: str, tmp_path: Path) -> None:
 def test_diagram_repr() -> None:
     d = Diagram("digraph {}\n", "forward")
     assert repr(d) == "<Diagram kind='forward': 1 lines of DOT>"
+
+
+def test_extended_without_new_adjoint_nodes_has_no_adjoint_cluster() -> None:
+    x, z = Value(3.0), Value(2.0)
+    source = draw(x * z, kind="extended", wrt=z).source  # v̄2 is the forward node v1 itself
+    assert "cluster_adjoint" not in source
+    assert nodes(source)["v2"] == "v2|2|v̄2 = v1"
