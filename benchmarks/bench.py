@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,8 @@ Node = Any
 """A graph node of whichever peer is running (a Value or a 0-d tensor)."""
 
 PEER_NAMES = ("scalargrad", "micrograd", "torch", "plain")
+NO_GC = "scalargrad, GC off"
+"""Extra row of (B) and (C): scalargrad with the cyclic GC disabled inside the timed call."""
 GRAPH_PEERS = ("scalargrad", "micrograd", "torch")
 LEAVES = 16  # inputs of the random DAG
 LR = 0.05  # SGD step of workload A
@@ -145,6 +148,7 @@ def _micrograd_peer() -> Peer:
 
 
 def _torch_peer() -> Peer:
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
     import torch
 
     torch.set_num_threads(1)  # scalar ops cannot use threads; keep the 2 cores quiet
@@ -257,6 +261,21 @@ def _measure(fns: dict[str, Callable[[], object]], repeats: int, min_time: float
     return results
 
 
+def without_gc(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` run with the cyclic garbage collector disabled (our graphs need none)."""
+
+    def run() -> object:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
+
+
 def fmt_time(t: Timing) -> str:
     """Seconds with three significant digits, or the error."""
     if t.error:
@@ -273,21 +292,22 @@ def print_table(title: str, timings: dict[str, Timing], note: dict[str, str] | N
     """One row per peer: median, and ratio to scalargrad."""
     print(f"\n{title}")
     base = timings.get("scalargrad")
-    print(f"  {'peer':<12}{'median':>12}   ratio to scalargrad")
-    for name in PEER_NAMES:
+    print(f"  {'peer':<19}{'median':>10}   ratio to scalargrad")
+    for name in [*PEER_NAMES, *(k for k in timings if k not in PEER_NAMES)]:
         if name not in timings:
             continue
         t = timings[name]
         ratio = ""
         if base and not base.error and not t.error and name != "scalargrad":
             r = t.seconds / base.seconds
-            ratio = (
-                f"{r:.2f}× (scalargrad {r:.1f}× faster)"
-                if r >= 1
-                else f"{r:.2f}× (scalargrad {1 / r:.2f}× slower)"
-            )
+            if name == NO_GC:
+                ratio = f"{r:.2f}× (the cyclic GC makes scalargrad {1 / r:.2f}× slower)"
+            elif r >= 1:
+                ratio = f"{r:.2f}× (scalargrad {r:.1f}× faster)"
+            else:
+                ratio = f"{r:.2f}× (scalargrad {1 / r:.2f}× slower)"
         extra = f"  [{note[name]}]" if note and name in note else ""
-        print(f"  {name:<12}{fmt_time(t):>12}   {ratio}{extra}")
+        print(f"  {name:<19}{fmt_time(t):>10}   {ratio}{extra}")
 
 
 def target(label: str, ratio: float, bound: float, at_least: bool = True) -> str:
@@ -573,6 +593,8 @@ def bench_chain(
             for what, a, b in zip(("y", "dy/dx", "dy/dw"), got, ref):
                 close(a, b, abs(ref[2]), f"B {name} N={n} {what}")
             fns[name] = lambda peer=peer, n=n: chain_graph(peer, n)
+            if name == "scalargrad" and not GC_OFF:
+                fns[NO_GC] = without_gc(fns[name])
         if plain:
             fns["plain"] = lambda n=n: chain_plain(n)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
@@ -586,9 +608,9 @@ def bench_chain(
                 per_op.setdefault(name, {})[n] = timing.seconds / n
     print("\n(B) time per op (µs); flat if time is linear in N, ×10 per decade if quadratic:")
     head = "".join(f"{f'N={n:.0e}':>11}" for n in sizes)
-    print(f"  {'peer':<12}{head}   slope (1e3→max)   time/op × over last decade")
+    print(f"  {'peer':<19}{head}   slope (1e3→max)   time/op × over last decade")
     lines = []
-    for name in PEER_NAMES:
+    for name in [*PEER_NAMES, NO_GC]:
         if name not in per_op:
             continue
         row = per_op[name]
@@ -600,14 +622,15 @@ def bench_chain(
             s = 1.0 + math.log(row[hi] / row[lo]) / math.log(hi / lo)
             g = row[hi] / row[prev]
             slope, growth = f"{s:.3f}", f"{g:.2f} (N {prev:.0e}→{hi:.0e})"
-            if name == "scalargrad":
-                linear = g < 2.0 and hi >= 1_000_000
+            if name in ("scalargrad", NO_GC):
+                linear = g < 2.0
+                verdict = ("MET" if linear else "MISSED") if hi >= 1_000_000 else "not checked (N < 1e6)"
                 lines.append(
-                    f"  target B scalargrad linear up to N = {hi:,}: time/op ×{g:.2f} from N = {prev:,}"
+                    f"  target B {name} linear up to N = {hi:,}: time/op ×{g:.2f} from N = {prev:,}"
                     f" (quadratic: ×{hi / prev:g}), ×{row[hi] / row[lo]:.2f} from N = {lo:,};"
-                    f" no RecursionError {'MET' if linear else 'MISSED'}"
+                    f" no RecursionError; {verdict}"
                 )
-        print(f"  {name:<12}{cells}   {slope:>15}   {growth}")
+        print(f"  {name:<19}{cells}   {slope:>15}   {growth}")
     for line in lines:
         print(line)
     for name, why in failed.items():
@@ -748,6 +771,8 @@ def bench_dag(
             for k, (g, r) in enumerate(zip(grads, ref_grads)):
                 close(g, r, scale, f"C {name} N={n} grad {k}")
             fns[name] = lambda peer=peer, plan=plan: dag_graph(peer, plan, values)
+            if name == "scalargrad" and not GC_OFF:
+                fns[NO_GC] = without_gc(fns[name])
         if plain:
             fns["plain"] = lambda plan=plan: dag_plain(plan, values)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
@@ -768,6 +793,9 @@ def bench_dag(
                 lines.append(
                     target("C N=1e5 scalargrad/plain", base.seconds / t["plain"].seconds, 3.5, at_least=False)
                 )
+                if NO_GC in t and not t[NO_GC].error:
+                    ratio = t[NO_GC].seconds / t["plain"].seconds
+                    lines.append(target("C N=1e5 (scalargrad, GC off)/plain", ratio, 3.5, at_least=False))
     return lines
 
 
