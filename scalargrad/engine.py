@@ -676,7 +676,7 @@ def _format_node(v: Value, names: dict[Value, str], text: dict[Value, tuple[str,
         return f"{op.symbol}({text[v._a][0]})", ATOM  # type: ignore[index]
     if op.notation == "prefix":
         s, p = text[v._a]  # type: ignore[index]
-        return (f"-({s})" if p < op.precedence else f"-{s}"), op.precedence
+        return (f"-({s})" if p < op.precedence or s.startswith("-") else f"-{s}"), op.precedence
     (ls, lp), (rs, rp) = text[v._a], text[v._b]  # type: ignore[index]
     prec = op.precedence
     right_assoc = op.name == "pow"

@@ -221,6 +221,8 @@ def test_repr_and_str() -> None:
         (lambda x, y: 2**x + (x + y).sin(), "2**x + sin(x + y)"),
         (lambda x, y: x**-1, "x**(-1)"),
         (lambda x, y: -(x + y), "-(x + y)"),
+        (lambda x, y: -(-x), "-(-x)"),  # noqa: B002
+        (lambda x, y: -(x - 2 * x) * (0 - 2), "-(x - 2*x)*(-2)"),
     ],
 )
 def test_formula_uses_minimal_parentheses(build: Callable[[Value, Value], Value], expected: str) -> None:
