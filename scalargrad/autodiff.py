@@ -167,7 +167,8 @@ def _graph_adjoints(
         if g is None or v._a is None:
             continue
         parents = (v._a,) if v._b is None else (v._a, v._b)
-        partials = v._op.rule(*parents, v)  # type: ignore[union-attr]
+        operands = [p.data if p._op is CONST else p for p in parents]
+        partials = v._op.rule(*operands, v)  # type: ignore[union-attr]
         for p, d in zip(parents, partials):
             if p in relevant:
                 contribution = _times(g, d)
@@ -229,12 +230,11 @@ def _label_adjoints(order: list[Value], adj: dict[Value, Any]) -> None:
     """Name each new adjoint node after its forward node: ``adj(x1)``, ``adj(v3)``.
 
     Numbers follow :func:`evaluation_order`; where one node is the adjoint of
-    several (``+`` passes its adjoint on), the one nearest the output names it.
+    several (``+`` passes its adjoint on), the one nearest the inputs names it,
+    so a gradient with respect to an input carries that input's name.
     """
     forward = set(order)
-    numbered = evaluation_order(order)
-    for i in range(len(numbered) - 1, -1, -1):
-        v = numbered[i]
+    for i, v in enumerate(evaluation_order(order)):
         a = adj.get(v)
         if isinstance(a, Value) and a not in forward and a.label is None:
             a.label = f"adj({v.label or f'v{i + 1}'})"

@@ -354,20 +354,14 @@ def test_create_graph_folds_constant_value_derivatives() -> None:
     assert new_ops([grad(y, x, create_graph=True)], y) == {"cos": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a derivative rule applied to constant Values builds graph nodes instead of a "
-    "number: the div rule's 1/b for the constant b = 1 of sin(x)/1 is a div node of two "
-    "constants, which autodiff._number does not recognise as the constant 1, so the "
-    "extended graph multiplies by it: grad(sin(x)/1, x, create_graph=True) prints "
-    "'1/1*cos(x)' (and (2*x).sin()/2 gives '2*1/2*cos(x*2)')",
-)
 def test_create_graph_folds_rules_of_constants() -> None:
     x = Value(3.0, label="x")
     y = x.sin() / 1
     g = grad(y, x, create_graph=True)
     assert str(g) == "cos(x)"
     assert new_ops([g], y) == {"cos": 1}
+    z = (2 * x).sin() / 2
+    assert str(grad(z, x, create_graph=True)) == "2*0.5*cos(2*x)"
 
 
 def test_create_graph_of_reciprocal_power_has_no_mul_by_minus_one() -> None:
@@ -412,6 +406,12 @@ def test_notes_extended_graph_has_the_notes_adjoint_nodes() -> None:
     assert str(g) == "(exp(v1) + 1 + exp(v1))*exp(v1)"
     assert new_ops([g], v4) == {"add": 1, "mul": 1}
     assert g.label == "adj(v1)"
+
+
+def test_a_shared_adjoint_node_is_named_after_the_input() -> None:
+    x, a, b = Value(2.0, label="x"), Value(3.0, label="a"), Value(1.0, label="b")
+    gb = grad((a * x + b).sigmoid(), b, create_graph=True)
+    assert gb.label == "adj(b)"
 
 
 def test_adjoint_nodes_are_labelled_after_their_forward_node() -> None:
