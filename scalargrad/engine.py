@@ -23,6 +23,7 @@ the op raises the same exception type with a message naming the op and the value
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any, Union
 
@@ -34,6 +35,7 @@ __all__ = [
     "count_ops",
     "exp",
     "formula",
+    "formula_parts",
     "log",
     "relu",
     "sigmoid",
@@ -53,12 +55,14 @@ class Op:
     """The single definition of one operation.
 
     ``rule(*inputs, out)`` returns the local derivatives d out / d input, one per
-    input; it must work on floats and on Values alike. ``notation`` is ``"infix"``
-    (``a * b``), ``"prefix"`` (``-a``) or ``"call"`` (``sin(a)``); ``precedence``
-    orders infix and prefix ops when printing with minimal parentheses.
+    input; it must work on floats and on Values alike. ``apply(*inputs)`` performs
+    the op (a new node for Values, a float for numbers). ``notation`` is
+    ``"infix"`` (``a * b``), ``"prefix"`` (``-a``) or ``"call"`` (``sin(a)``);
+    ``precedence`` orders infix and prefix ops when printing with minimal
+    parentheses; ``latex`` is the LaTeX template, ``{0}``/``{1}`` the operands.
     """
 
-    __slots__ = ("arity", "name", "notation", "precedence", "rule", "symbol")
+    __slots__ = ("apply", "arity", "latex", "name", "notation", "precedence", "rule", "symbol")
 
     def __init__(
         self,
@@ -67,14 +71,17 @@ class Op:
         notation: str,
         precedence: int,
         rule: Rule,
-        arity: int,
+        apply: Callable[..., Any],
+        latex: str,
     ) -> None:
         self.name = name
         self.symbol = symbol
         self.notation = notation
         self.precedence = precedence
         self.rule = rule
-        self.arity = arity
+        self.apply = apply
+        self.latex = latex
+        self.arity = 0 if notation == "leaf" else (2 if notation == "infix" else 1)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -86,8 +93,16 @@ OPS: dict[str, Op] = {}
 ATOM = 9  # precedence of leaves, constants and function calls: never parenthesised
 
 
-def _define(name: str, symbol: str, notation: str, precedence: int, arity: int, rule: Rule) -> Op:
-    op = Op(name, symbol, notation, precedence, rule, arity)
+def _define(
+    name: str,
+    symbol: str,
+    notation: str,
+    precedence: int,
+    rule: Rule,
+    apply: Callable[..., Any],
+    latex: str,
+) -> Op:
+    op = Op(name, symbol, notation, precedence, rule, apply, latex)
     OPS[name] = op
     return op
 
@@ -232,25 +247,51 @@ def _pow_exponent_rule(a: Any, out: Any) -> Any:
 # The ops. Each rule is the notes' local derivative, on floats or on Values.  #
 # --------------------------------------------------------------------------- #
 
-CONST = _define("const", "", "leaf", ATOM, 0, lambda out: ())
-ADD = _define("add", "+", "infix", 1, 2, lambda a, b, out: (1.0, 1.0))
-SUB = _define("sub", "-", "infix", 1, 2, lambda a, b, out: (1.0, -1.0))
-MUL = _define("mul", "*", "infix", 2, 2, lambda a, b, out: (b, a))
-DIV = _define("div", "/", "infix", 2, 2, lambda a, b, out: (1 / b, -out / b))
-NEG = _define("neg", "-", "prefix", 3, 1, lambda a, out: (-1.0,))
-POW = _define(
-    "pow", "**", "infix", 4, 2, lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out))
+CONST = _define("const", "", "leaf", ATOM, lambda out: (), float, "{0}")
+ADD = _define("add", "+", "infix", 1, lambda a, b, out: (1.0, 1.0), operator.add, "{0} + {1}")
+SUB = _define("sub", "-", "infix", 1, lambda a, b, out: (1.0, -1.0), operator.sub, "{0} - {1}")
+MUL = _define("mul", "*", "infix", 2, lambda a, b, out: (b, a), operator.mul, r"{0} \cdot {1}")
+DIV = _define(
+    "div", "/", "infix", 2, lambda a, b, out: (1 / b, -out / b), operator.truediv, r"\frac{{{0}}}{{{1}}}"
 )
-ABS = _define("abs", "abs", "call", ATOM, 1, lambda a, out: (_sign(a),))
-EXP = _define("exp", "exp", "call", ATOM, 1, lambda a, out: (out,))
-LOG = _define("log", "ln", "call", ATOM, 1, lambda a, out: (1 / a,))
-SQRT = _define("sqrt", "sqrt", "call", ATOM, 1, lambda a, out: (0.5 / out if float(out) else math.inf,))
-SIN = _define("sin", "sin", "call", ATOM, 1, lambda a, out: (cos(a),))
-COS = _define("cos", "cos", "call", ATOM, 1, lambda a, out: (-sin(a),))
-TAN = _define("tan", "tan", "call", ATOM, 1, lambda a, out: (1 + out * out,))
-TANH = _define("tanh", "tanh", "call", ATOM, 1, lambda a, out: (1 - out * out,))
-SIGMOID = _define("sigmoid", "sigmoid", "call", ATOM, 1, lambda a, out: (out * (1 - out),))
-RELU = _define("relu", "relu", "call", ATOM, 1, lambda a, out: (1.0 if a > 0 else 0.0,))
+NEG = _define("neg", "-", "prefix", 3, lambda a, out: (-1.0,), operator.neg, "-{0}")
+POW = _define(
+    "pow",
+    "**",
+    "infix",
+    4,
+    lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out)),
+    operator.pow,
+    "{0}^{{{1}}}",
+)
+ABS = _define("abs", "abs", "call", ATOM, lambda a, out: (_sign(a),), abs, r"\left\lvert {0} \right\rvert")
+EXP = _define("exp", "exp", "call", ATOM, lambda a, out: (out,), exp, r"\exp\left({0}\right)")
+LOG = _define("log", "ln", "call", ATOM, lambda a, out: (1 / a,), log, r"\ln\left({0}\right)")
+SQRT = _define(
+    "sqrt",
+    "sqrt",
+    "call",
+    ATOM,
+    lambda a, out: (0.5 / out if float(out) else math.inf,),
+    sqrt,
+    r"\sqrt{{{0}}}",
+)
+SIN = _define("sin", "sin", "call", ATOM, lambda a, out: (cos(a),), sin, r"\sin\left({0}\right)")
+COS = _define("cos", "cos", "call", ATOM, lambda a, out: (-sin(a),), cos, r"\cos\left({0}\right)")
+TAN = _define("tan", "tan", "call", ATOM, lambda a, out: (1 + out * out,), tan, r"\tan\left({0}\right)")
+TANH = _define("tanh", "tanh", "call", ATOM, lambda a, out: (1 - out * out,), tanh, r"\tanh\left({0}\right)")
+SIGMOID = _define(
+    "sigmoid", "sigmoid", "call", ATOM, lambda a, out: (out * (1 - out),), sigmoid, r"\sigma\left({0}\right)"
+)
+RELU = _define(
+    "relu",
+    "relu",
+    "call",
+    ATOM,
+    lambda a, out: (1.0 if a > 0 else 0.0,),
+    relu,
+    r"\operatorname{{relu}}\left({0}\right)",
+)
 
 
 def _as_float(x: object) -> float:
@@ -645,44 +686,81 @@ def formula(
     value: Value,
     names: dict[Value, str] | None = None,
     *,
+    number: Callable[[float], str] | None = None,
+    latex: bool = False,
     max_length: int = 10_000,
 ) -> str:
     """``value``'s expression in infix notation with minimal parentheses.
 
     Leaves print as their label (or their number when unlabelled); ``names`` maps
-    any node to the text to print for it instead of expanding it. Shared subgraphs
-    are printed out in full each time, so the text can be exponentially longer
-    than the graph: beyond ``max_length`` characters a ValueError is raised.
+    any node to the text to print for it instead of expanding it; ``number``
+    formats numbers (default: integers without ``.0``, others as ``repr``);
+    ``latex=True`` prints each op's LaTeX form. Shared subgraphs are printed out
+    in full each time, so the text can be exponentially longer than the graph:
+    beyond ``max_length`` characters a ValueError is raised.
     """
-    names = names or {}
+    return formula_parts(value, names, number=number, latex=latex, max_length=max_length)[0]
+
+
+def formula_parts(
+    value: Value,
+    names: dict[Value, str] | None = None,
+    *,
+    number: Callable[[float], str] | None = None,
+    latex: bool = False,
+    max_length: int = 10_000,
+) -> tuple[str, int]:
+    """:func:`formula`'s text and its precedence, for embedding it in a larger expression.
+
+    The precedence is that of the outermost op (``ATOM`` for leaves and calls);
+    text with a lower precedence than its surroundings needs parentheses.
+    """
+    printer = _Printer(names or {}, number or _format_number, latex)
     text: dict[Value, tuple[str, int]] = {}
     for v in topological_order(value):
-        text[v] = _format_node(v, names, text)
+        text[v] = printer.node(v, text)
         if len(text[v][0]) > max_length:
             raise ValueError(f"formula longer than max_length={max_length} characters")
-    return text[value][0]
+    return text[value]
 
 
-def _format_node(v: Value, names: dict[Value, str], text: dict[Value, tuple[str, int]]) -> tuple[str, int]:
-    if v in names:
-        return names[v], ATOM
-    op = v._op
-    if op is None or op is CONST:
-        if v.label is not None and op is None:
-            return v.label, ATOM
-        s = _format_number(v.data)
-        return s, (NEG.precedence if s.startswith("-") else ATOM)
-    if op.notation == "call":
-        return f"{op.symbol}({text[v._a][0]})", ATOM  # type: ignore[index]
-    if op.notation == "prefix":
-        s, p = text[v._a]  # type: ignore[index]
-        return (f"-({s})" if p < op.precedence or s.startswith("-") else f"-{s}"), op.precedence
-    (ls, lp), (rs, rp) = text[v._a], text[v._b]  # type: ignore[index]
-    prec = op.precedence
-    right_assoc = op.name == "pow"
-    if lp < prec or (right_assoc and lp == prec):
-        ls = f"({ls})"
-    if rp < prec or rs.startswith("-") or (rp == prec and op.name in ("sub", "div")):
-        rs = f"({rs})"
-    sep = f" {op.symbol} " if prec == 1 else op.symbol
-    return f"{ls}{sep}{rs}", prec
+class _Printer:
+    """Prints one node at a time, given the printed text of its parents."""
+
+    def __init__(self, names: dict[Value, str], number: Callable[[float], str], latex: bool) -> None:
+        self.names = names
+        self.number = number
+        self.latex = latex
+
+    def paren(self, s: str) -> str:
+        return rf"\left({s}\right)" if self.latex else f"({s})"
+
+    def node(self, v: Value, text: dict[Value, tuple[str, int]]) -> tuple[str, int]:
+        name = self.names.get(v)
+        if name is not None:
+            return name, (NEG.precedence if name.startswith("-") else ATOM)
+        op = v._op
+        if op is None or op is CONST:
+            if v.label is not None and op is None:
+                return v.label, ATOM
+            s = self.number(v.data)
+            return s, (NEG.precedence if s.startswith("-") else ATOM)
+        if op.notation == "call":
+            arg = text[v._a][0]  # type: ignore[index]
+            return (op.latex.format(arg) if self.latex else f"{op.symbol}({arg})"), ATOM
+        if op.notation == "prefix":
+            s, p = text[v._a]  # type: ignore[index]
+            return (f"-{self.paren(s)}" if p < op.precedence or s.startswith("-") else f"-{s}"), op.precedence
+        (ls, lp), (rs, rp) = text[v._a], text[v._b]  # type: ignore[index]
+        prec = op.precedence
+        if self.latex and op is DIV:
+            return op.latex.format(ls, rs), ATOM
+        if lp < prec or (op is POW and lp == prec):
+            ls = self.paren(ls)
+        if self.latex and op is POW:
+            return op.latex.format(ls, rs), prec
+        if rp < prec or rs.startswith("-") or (rp == prec and op in (SUB, DIV)):
+            rs = self.paren(rs)
+        if self.latex:
+            return op.latex.format(ls, rs), prec
+        return (f"{ls} {op.symbol} {rs}" if prec == 1 else f"{ls}{op.symbol}{rs}"), prec

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine import Value, evaluation_order, topological_order
+from .engine import ATOM, NEG, Value, evaluation_order, formula_parts
 
 __all__ = ["Row", "Table", "Trace", "format_number", "trace"]
 
@@ -32,8 +32,8 @@ DOT = "\u0307"  # combining dot above: v̇
 BAR = "\u0304"  # combining macron: v̄
 TIMES = "·"
 
-_ATOM = 9
-_NEG = 3
+_ATOM = ATOM
+_NEG = NEG.precedence
 
 
 # --------------------------------------------------------------------------- #
@@ -149,56 +149,8 @@ class _Printer:
         """(text, precedence) of ``value``: a float, or a Value whose leaves are in ``leaves``."""
         if not isinstance(value, Value):
             return self.number(float(value), digits)
-        done: dict[Value, tuple[str, int]] = {}
-        for v in topological_order(value):
-            done[v] = self._node(v, leaves, done, digits)
-        return done[value]
-
-    def _node(
-        self,
-        v: Value,
-        leaves: dict[Value, tuple[str, int]],
-        done: dict[Value, tuple[str, int]],
-        digits: int,
-    ) -> tuple[str, int]:
-        if v in leaves:
-            return leaves[v]
-        op = v.op
-        if op is None:
-            if v.is_constant or v.label is None:
-                return self.number(v.data, digits)
-            return self.name(v.label), _ATOM
-        ps = v.parents
-        if op.notation == "call":
-            arg = done[ps[0]][0]
-            if not self.latex:
-                return f"{op.symbol}({arg})", _ATOM
-            if op.name == "sqrt":
-                return rf"\sqrt{{{arg}}}", _ATOM
-            if op.name == "abs":
-                return rf"\left\lvert {arg} \right\rvert", _ATOM
-            fn = _LATEX_CALLS.get(op.name, rf"\operatorname{{{op.symbol}}}")
-            return rf"{fn}\left({arg}\right)", _ATOM
-        if op.notation == "prefix":
-            s, p = done[ps[0]]
-            wrap = p < op.precedence or s.startswith("-")
-            return (f"-{self.paren(s)}" if wrap else f"-{s}"), op.precedence
-        (ls, lp), (rs, rp) = done[ps[0]], done[ps[1]]
-        prec = op.precedence
-        if self.latex and op.name == "div":
-            return rf"\frac{{{ls}}}{{{rs}}}", prec
-        if self.latex and op.name == "pow":
-            base = self.paren(ls) if lp <= prec else ls
-            return f"{base}^{{{rs}}}", prec
-        if lp < prec or (op.name == "pow" and lp == prec):
-            ls = self.paren(ls)
-        if rp < prec or rs.startswith("-") or (rp == prec and op.name in ("sub", "div")):
-            rs = self.paren(rs)
-        if self.latex:
-            sep = r" \cdot " if op.name == "mul" else f" {op.symbol} "
-        else:
-            sep = f" {op.symbol} " if prec == 1 else op.symbol
-        return f"{ls}{sep}{rs}", prec
+        names = {v: text for v, (text, _) in leaves.items()}
+        return formula_parts(value, names, number=lambda x: self.number(x, digits)[0], latex=self.latex)
 
 
 _TEXT = _Printer(latex=False)
@@ -443,22 +395,7 @@ class _Graph:
         """``v``'s op applied to the named leaves of its parents (for printing)."""
         op = v.op
         assert op is not None
-        a, *rest = (self._stand_in(p) for p in v.parents)
-        if op.name == "abs":
-            return abs(a)
-        if op.notation == "call":
-            return getattr(a, op.name)()  # type: ignore[no-any-return]
-        if op.name == "neg":
-            return -a
-        b = rest[0]
-        ops = {
-            "add": a.__add__,
-            "sub": a.__sub__,
-            "mul": a.__mul__,
-            "div": a.__truediv__,
-            "pow": a.__pow__,
-        }
-        return ops[op.name](b)
+        return op.apply(*(self._stand_in(p) for p in v.parents))  # type: ignore[no-any-return]
 
     def derivatives(self, v: Value) -> tuple[Any, ...]:
         """The local derivatives ∂v/∂parent from the op's rule, over the named leaves."""

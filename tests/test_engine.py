@@ -356,3 +356,21 @@ def test_evaluation_order_numbers_nodes_like_the_notes() -> None:
     names = [v.label or v.op.name for v in sg.evaluation_order(y * 2)]  # type: ignore[union-attr]
     assert names == ["x1", "x2", "log", "mul", "sin", "add", "sub", "mul"]
     assert sg.evaluation_order(x1) == [x1]
+
+
+def test_formula_in_latex() -> None:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    z = (x / y).sin() ** 2 - x.sqrt() * -y.relu()
+    assert sg.formula(z, latex=True) == (
+        r"\sin\left(\frac{x}{y}\right)^{2} - \sqrt{x} \cdot \left(-\operatorname{relu}\left(y\right)\right)"
+    )
+    assert sg.formula(x * y, {x: "a"}, number=str) == "a*y"
+
+
+@pytest.mark.parametrize("name", sorted(set(sg.OPS) - {"const"}))
+def test_op_apply_builds_the_ops_node(name: str) -> None:
+    op = sg.OPS[name]
+    operands = [Value(0.7), Value(1.3)][: op.arity]
+    node = op.apply(*operands)
+    assert node.op is op and node.parents == tuple(operands)
+    assert op.apply(*(v.data for v in operands)) == pytest.approx(node.data)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autodiff import adjoints
-from ..engine import Value, topological_order
-from ..trace import _ATOM, _TEXT, BAR, DOT, _Graph, format_number
+from ..engine import Value, formula, topological_order
+from ..trace import _TEXT, BAR, DOT, _Graph, format_number
 
 __all__ = ["KINDS", "build_dot"]
 
@@ -38,8 +38,8 @@ def _escape(text: str) -> str:
 
 def _one_level(v: Value, names: dict[Value, str], digits: int) -> str:
     """``v``'s op over its parents' names (constants inline), e.g. ``ln(v1)``."""
-    done = {p: (_TEXT.number(p.data, digits) if p.is_constant else (names[p], _ATOM)) for p in v.parents}
-    return _TEXT._node(v, {}, done, digits)[0]
+    parents = {p: (_TEXT.number(p.data, digits)[0] if p.is_constant else names[p]) for p in v.parents}
+    return formula(v, parents, number=lambda x: _TEXT.number(x, digits)[0])
 
 
 def _count(outputs: Sequence[Value]) -> int:
