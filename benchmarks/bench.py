@@ -606,9 +606,9 @@ def bench_chain(
         for name, timing in t.items():
             if not timing.error:
                 per_op.setdefault(name, {})[n] = timing.seconds / n
-    print("\n(B) time per op (µs); flat if time is linear in N, ×10 per decade if quadratic:")
+    print("\n(B) time per op (µs); flat if time is linear in N, ×(N ratio) per step if quadratic:")
     head = "".join(f"{f'N={n:.0e}':>11}" for n in sizes)
-    print(f"  {'peer':<19}{head}   slope (1e3→max)   time/op × over last decade")
+    print(f"  {'peer':<19}{head}   slope (1e3→max)   time/op × over last step")
     lines = []
     for name in [*PEER_NAMES, NO_GC]:
         if name not in per_op:
