@@ -43,6 +43,7 @@ import tracemalloc
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 try:
@@ -365,9 +366,8 @@ class GraphMLP:
     def __init__(self, peer: Peer, init: Params) -> None:
         self.peer = peer
         leaf = peer.leaf
-        self.layers = [
-            ([[leaf(v) for v in row] for row in init[i]], [leaf(v) for v in init[i + 1]]) for i in (0, 2, 4)
-        ]
+        pairs = [(init[0], init[1]), (init[2], init[3]), (init[4], init[5])]
+        self.layers = [([[leaf(v) for v in row] for row in w], [leaf(v) for v in b]) for w, b in pairs]
         self.params = [p for w, b in self.layers for p in [*(v for row in w for v in row), *b]]
 
     def loss(self, xs: list[list[float]], ys: list[float]) -> Node:
@@ -513,7 +513,7 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> l
 
     if not plain:
         del models["plain"]
-    fns = {name: (lambda m=m: m.step(xs, ys)) for name, m in models.items()}
+    fns: dict[str, Callable[[], object]] = {name: partial(m.step, xs, ys) for name, m in models.items()}
     t = measure(fns, repeats)
     print_table("(A) MLP 2→16→16→1 training step, 100 points, relu (forward + backward + SGD)", t)
     lines = []
@@ -592,11 +592,11 @@ def bench_chain(
                 continue
             for what, a, b in zip(("y", "dy/dx", "dy/dw"), got, ref):
                 close(a, b, abs(ref[2]), f"B {name} N={n} {what}")
-            fns[name] = lambda peer=peer, n=n: chain_graph(peer, n)
+            fns[name] = partial(chain_graph, peer, n)
             if name == "scalargrad" and not GC_OFF:
                 fns[NO_GC] = without_gc(fns[name])
         if plain:
-            fns["plain"] = lambda n=n: chain_plain(n)
+            fns["plain"] = partial(chain_plain, n)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
         for name in notes:
             t.setdefault(name, Timing(error="—"))
@@ -770,11 +770,11 @@ def bench_dag(
             close(out, ref_out, 0.0, f"C {name} N={n} output")
             for k, (g, r) in enumerate(zip(grads, ref_grads)):
                 close(g, r, scale, f"C {name} N={n} grad {k}")
-            fns[name] = lambda peer=peer, plan=plan: dag_graph(peer, plan, values)
+            fns[name] = partial(dag_graph, peer, plan, values)
             if name == "scalargrad" and not GC_OFF:
                 fns[NO_GC] = without_gc(fns[name])
         if plain:
-            fns["plain"] = lambda plan=plan: dag_plain(plan, values)
+            fns["plain"] = partial(dag_plain, plan, values)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
         for name in notes:
             t.setdefault(name, Timing(error="—"))
