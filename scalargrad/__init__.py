@@ -10,7 +10,7 @@
 (5.5, 1.716)
 """
 
-from .autodiff import adjoints, grad, hessian, jacobian, jvp, tree_flatten, tree_unflatten
+from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten
 from .engine import (
     OPS,
     Op,
@@ -62,6 +62,7 @@ __all__ = [
     "sin",
     "sqrt",
     "tan",
+    "tangents",
     "tanh",
     "topological_order",
     "trace",

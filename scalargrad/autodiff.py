@@ -27,6 +27,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "tangents",
     "tree_flatten",
     "tree_unflatten",
 ]
@@ -280,27 +281,25 @@ def _as_value(x: Any) -> Value:
 # --------------------------------------------------------------------------- #
 
 
-def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:
-    """Forward mode: the directional derivative of ``outputs`` along ``tangents``.
+def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
+    """Forward mode's walk: every node's tangent v̇ for the input tangents ``seed``.
 
-    ``tangents`` maps input Values to their tangents v̇ (inputs not listed get 0).
-    One pass in topological order computes v̇_i = Σ_k (∂v_i/∂v_k) v̇_k for every
-    node, as in the notes; the result has the structure of ``outputs``.
-
-    >>> x1, x2 = Value(2.0), Value(5.0)
-    >>> jvp(x1.log() + x1 * x2 - x2.sin(), {x1: 1.0})
-    5.5
+    The counterpart of :func:`adjoints`: one pass in topological order computes
+    v̇_i = Σ_k (∂v_i/∂v_k) v̇_k, as in the notes. Zero tangents are structural:
+    nodes whose tangent is zero are absent, and a zero tangent contributes
+    nothing even where the local derivative is infinite (``sqrt`` at 0).
     """
-    outs, treedef = _values_in(outputs, "outputs")
-    if not isinstance(tangents, Mapping):
-        raise TypeError(f"tangents must map input Values to numbers, got {type(tangents).__name__}")
+    outs, _ = _values_in(outputs, "outputs")
+    if not isinstance(seed, Mapping):
+        raise TypeError(f"tangents must map input Values to numbers, got {type(seed).__name__}")
     tangent: dict[Value, float] = {}
-    for v, t in tangents.items():
+    for v, t in seed.items():
         if not isinstance(v, Value):
             raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
         if isinstance(t, Value) or not isinstance(t, (int, float)):
             raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r}")
-        tangent[v] = float(t)
+        if t:
+            tangent[v] = float(t)
     get = tangent.get
     for v in topological_order(outs):
         a = v._a
@@ -314,8 +313,28 @@ def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:
         t = 0.0 if ta is None else ta * v._da
         if tb is not None:
             t += tb * v._db
-        tangent[v] = t
-    return treedef([get(o, 0.0) for o in outs])
+        if t:
+            tangent[v] = t
+    return tangent
+
+
+def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:
+    """Forward mode: the directional derivative of ``outputs`` along ``tangents``.
+
+    ``tangents`` maps input Values to their tangents v̇ (inputs not listed get 0).
+    One pass in topological order (see :func:`tangents`); the result has the
+    structure of ``outputs``.
+
+    >>> x1, x2 = Value(2.0), Value(5.0)
+    >>> jvp(x1.log() + x1 * x2 - x2.sin(), {x1: 1.0})
+    5.5
+    """
+    outs, treedef = _values_in(outputs, "outputs")
+    found = _tangent_walk(outs, tangents)
+    return treedef([found.get(o, 0.0) for o in outs])
+
+
+_tangent_walk = tangents  # jvp's parameter ``tangents`` hides the function inside jvp
 
 
 # --------------------------------------------------------------------------- #

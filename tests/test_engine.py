@@ -374,3 +374,13 @@ def test_op_apply_builds_the_ops_node(name: str) -> None:
     node = op.apply(*operands)
     assert node.op is op and node.parents == tuple(operands)
     assert op.apply(*(v.data for v in operands)) == pytest.approx(node.data)
+
+
+def test_zero_tangents_are_structural() -> None:
+    z, w = Value(0.0, label="z"), Value(1.0, label="w")
+    y = z.sqrt() + w
+    assert sg.jvp(y, {w: 1.0}) == 1.0
+    assert sg.jvp(y, {w: 1.0, z: 0.0}) == 1.0
+    assert sg.jvp(y, {z: 1.0}) == math.inf
+    found = sg.tangents(y, {w: 2.0, z: 0.0})
+    assert found[y] == 2.0 and z not in found and y.parents[0] not in found
