@@ -19,7 +19,9 @@ D. memory per graph node retained (tracemalloc) and the time to free a graph, ea
 
 Times are medians of several repeats, peers interleaved within each repeat, with
 the cyclic garbage collector left on as in ordinary use (``--gc-off`` disables it in
-the timed region, as ``timeit`` does) and ``gc.collect()`` between samples. After the
+the timed region, as ``timeit`` does). Each sample ends with a ``gc.collect()`` inside
+the timed region: freeing a graph is part of its cost, and micrograd's graphs (every
+node a reference cycle through its closure) are freed only there. After the
 peers are imported, ``gc.freeze()`` moves the objects of their imports (about 150,000
 for torch) out of the collector's sight, so that each full collection costs what it
 would in a process running that peer alone (``--no-freeze`` to skip). Ratios are peer
@@ -255,6 +257,8 @@ def _measure(fns: dict[str, Callable[[], object]], repeats: int, min_time: float
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
+            if not GC_OFF:
+                gc.collect()  # freeing the graphs is part of the cost: micrograd's cycles go only here
             samples[name].append((time.perf_counter() - t0) / n)
     for name in fns:
         if name in samples:
