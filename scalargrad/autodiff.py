@@ -175,7 +175,8 @@ def _graph_adjoints(
                 contribution = _times(g, d)
                 if contribution is not None:
                     adj[p] = _plus(adj.get(p), contribution)
-    _label_adjoints(order, adj)
+    existing = set(order).union(topological_order([s for s in seeds if isinstance(s, Value)]))
+    _label_adjoints(order, adj, existing)
     return adj
 
 
@@ -227,17 +228,18 @@ def _plus(total: Any, term: Any) -> Any:
     return total + term
 
 
-def _label_adjoints(order: list[Value], adj: dict[Value, Any]) -> None:
-    """Name each new adjoint node after its forward node: ``adj(x1)``, ``adj(v3)``.
+def _label_adjoints(order: list[Value], adj: dict[Value, Any], existing: set[Value]) -> None:
+    """Name each adjoint node this walk made after its forward node: ``adj(x1)``, ``adj(v3)``.
 
     Numbers follow :func:`evaluation_order`; where one node is the adjoint of
     several (``+`` passes its adjoint on), the one nearest the inputs names it,
-    so a gradient with respect to an input carries that input's name.
+    so a gradient with respect to an input carries that input's name. Nodes
+    that existed before the walk (``existing``: the forward graph, the seeds)
+    keep their labels.
     """
-    forward = set(order)
     for i, v in enumerate(evaluation_order(order)):
         a = adj.get(v)
-        if isinstance(a, Value) and a not in forward and a.label is None:
+        if isinstance(a, Value) and a not in existing and a.label is None:
             a.label = f"adj({v.label or f'v{i + 1}'})"
 
 

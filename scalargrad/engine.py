@@ -23,6 +23,7 @@ the op raises the same exception type with a message naming the op and the value
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable, Iterable
 from typing import Any, Union
@@ -162,9 +163,10 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
-    if a == 0.0 and b < 0.0:
+    finite = math.isfinite(b)
+    if a == 0.0 and b < 0.0 and finite:
         raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({a!r} ** {b!r})")
-    if a < 0.0 and not float(b).is_integer():
+    if a < 0.0 and finite and not b.is_integer():
         raise ValueError(
             f"pow: math domain error for {a!r} ** {b!r} (a negative base needs an integer exponent)"
         )
@@ -226,16 +228,21 @@ def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
     """d(a**b)/da as a graph: b * a**(b-1), folded where the exponent is a constant.
 
     Where a**(b-1) cannot be evaluated (a == 0 with b < 1) the float convention of
-    :func:`_pow_base_grad` stands in, as it does for plain numbers.
+    :func:`_pow_base_grad` stands in, as it does for plain numbers; where it
+    overflows, the equal b * (a**b / a) is built instead.
     """
     a_, b_ = float(a), float(b)
     if not isinstance(a, Value) or (a_ == 0.0 and b_ < 1.0):
         return _pow_base_grad(a_, b_, float(out))
-    if isinstance(b, Value) and not b.is_constant:
-        return b * a ** (b - 1)
-    if b_ == 0.0 or b_ == 1.0:
+    variable = isinstance(b, Value) and not b.is_constant
+    if not variable and (b_ == 0.0 or b_ == 1.0):
         return b_
-    power = a if b_ == 2.0 else a ** (b_ - 1.0)
+    try:
+        if variable:
+            return b * a ** (b - 1)
+        power = a if b_ == 2.0 else a ** (b_ - 1.0)
+    except OverflowError:  # a**(b-1) too large although a**b is not: use b * (a**b / a)
+        return b * (out / a)
     return -power if b_ == -1.0 else b_ * power
 
 
@@ -334,7 +341,7 @@ def _operand(x: object) -> Value | None:
     """A Value for a Value or a real number (as a constant node), None otherwise."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float, numbers.Real)):
         return _const(float(x))
     return None
 
@@ -556,17 +563,34 @@ class Value:
     def __bool__(self) -> bool:
         return self.data != 0.0
 
+    # Rounding is piecewise constant: these return plain numbers, outside the graph.
+    def __round__(self, ndigits: int | None = None) -> int | float:
+        return round(self.data) if ndigits is None else round(self.data, ndigits)
+
+    def __trunc__(self) -> int:
+        return math.trunc(self.data)
+
+    def __floor__(self) -> int:
+        return math.floor(self.data)
+
+    def __ceil__(self) -> int:
+        return math.ceil(self.data)
+
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _compared(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _compared(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _compared(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _compared(other)
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
 
     # __eq__ and __hash__ stay object identity: Values are dict keys.
 
@@ -617,12 +641,15 @@ class Value:
             v.grad = 0.0
 
 
-def _compared(other: object) -> float:
+def _compared(other: object) -> float | None:
+    """The number a Value compares against: a Value's data, a real number, else None."""
     if isinstance(other, Value):
         return other.data
     if isinstance(other, (int, float)):
         return other
-    raise TypeError(f"cannot compare a Value with {type(other).__name__}: {other!r}")
+    if isinstance(other, numbers.Real):
+        return float(other)
+    return None
 
 
 def _with_number(op: Op, a: object, b: object) -> Value:

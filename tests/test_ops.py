@@ -150,3 +150,32 @@ def test_sigmoid_is_stable_at_extremes() -> None:
     assert Value(-1000.0).sigmoid().data == 0.0
     assert Value(1000.0).sigmoid().data == 1.0
     assert sg.sigmoid(-745.0) >= 0.0
+
+
+SPECIAL_POINTS: list[tuple[str, tuple[float, ...]]] = [
+    *[("pow", (0.0, b)) for b in (0.0, 0.5, 1.0, 2.0, 3.0)],
+    *[("pow", (-2.0, b)) for b in (-1.0, 0.0, 1.0, 2.0, 3.0)],
+    *[("pow", (2.0, b)) for b in (0.0, -1.0, 0.5)],
+    ("relu", (0.0,)),
+    ("abs", (0.0,)),
+    ("sqrt", (0.0,)),
+    ("log", (1e-300,)),
+    ("div", (0.0, -3.0)),
+    ("tanh", (30.0,)),
+    ("sigmoid", (-800.0,)),
+]
+
+
+@pytest.mark.parametrize(("name", "point"), SPECIAL_POINTS)
+def test_local_grads_equal_the_ops_rule_at_special_points(name: str, point: tuple[float, ...]) -> None:
+    """The inline derivatives and the rule agree where conventions (0, inf, nan) apply."""
+    op = OPS[name]
+    node = op.apply(*(Value(x) for x in point))
+    expected = op.rule(*point, node.data)
+    assert len(node.local_grads) == len(expected)
+    for got, want in zip(node.local_grads, expected, strict=True):
+        assert got == want or (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want)
+    graph = op.rule(*(Value(x) for x in point), node)  # the create_graph form agrees too
+    for g, want in zip(graph, expected, strict=True):
+        value = float(g)
+        assert value == want or (math.isnan(value) and math.isnan(want)) or value == pytest.approx(want)
