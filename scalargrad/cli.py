@@ -5,8 +5,11 @@
     scalargrad "sigmoid(a*x + b)" x=2 a=3 b=1 --format json
 
 The expression is parsed by :mod:`scalargrad.expr` (an ``ast`` whitelist, never
-``eval``). Errors print one line on stderr: exit status 2 for bad input (the
-expression, the values, the options), 1 when a diagram cannot be rendered or written.
+``eval``). Everything after ``--`` is positional, so an expression starting with
+``-`` goes there: ``scalargrad -- "-x + 1" x=2``. Errors print one line on stderr:
+exit status 2 for bad input (the expression, the values, the options, numbers the
+traces or diagrams cannot be computed for), 1 when a diagram cannot be built,
+rendered or written (e.g. the ``viz`` extra is not installed). Never a traceback.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import json
 import math
 import sys
 import unicodedata
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from .expr import FUNCTIONS, ExpressionError, parse
 from .trace import format_number, trace
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 BAD_INPUT = 2
 FAILED = 1
@@ -32,7 +37,7 @@ functions: {", ".join(sorted(FUNCTIONS))} (log is the natural log, like ln);
 operators: + - * / ** and parentheses. Start an expression that begins with '-'
 after '--', e.g.  scalargrad -- "-x + 1" x=2
 
-exit status: 0 success, 1 a diagram could not be rendered or written, 2 bad input.
+exit status: 0 success, 1 a diagram could not be built, rendered or written, 2 bad input.
 """
 
 
@@ -48,12 +53,14 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="scalargrad",
+        usage="%(prog)s [options] [--] expression [NAME=VALUE ...]",
         description="Print the forward, tangent (forward mode) and adjoint (reverse mode) "
         "evaluation traces of an expression, as in the lecture notes, and draw its graph.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("expression", help='the expression, e.g. "ln(x1) + x1*x2 - sin(x2)"')
+    # Optional here so that it may come after "--" (see _parse); _parse requires it.
+    p.add_argument("expression", nargs="?", help='the expression, e.g. "ln(x1) + x1*x2 - sin(x2)"')
     p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for each variable, e.g. x1=2")
     p.add_argument(
         "--wrt",
@@ -131,24 +138,47 @@ def _run(args: argparse.Namespace) -> int:
         if name not in inputs:
             raise _UsageError(f"--wrt {name}: not a variable of the expression ({', '.join(inputs)})")
         wrt.append(inputs[name])
+    # The traces are computed (and formatted) before a diagram is written, so that
+    # an error in either leaves no diagram behind.
+    traced = None
+    if not args.no_trace:
+        traced = _computed("trace the expression", lambda: _traces(args, y, inputs, wrt))
     diagram_path = None
     if args.draw is not None:
         diagram_path = _draw(args, y, wrt)
-    if not args.no_trace:
-        t = trace(y, wrt=wrt or None, digits=args.digits)
-        if args.format == "json":
-            data: dict[str, Any] = {
-                "expression": args.expression,
-                "values": {n: inputs[n].data for n in inputs},
-                "value": y.data,
-                "trace": t.to_dict(),
-            }
-            if diagram_path is not None:
-                data["diagram"] = diagram_path
-            print(json.dumps(data, ensure_ascii=False, indent=2))
-        else:
-            print(_render_trace(t, args.format, str(y), inputs, args.digits), end="")
+    if isinstance(traced, dict):
+        if diagram_path is not None:
+            traced["diagram"] = diagram_path
+        print(json.dumps(traced, ensure_ascii=False, indent=2))
+    elif traced is not None:
+        print(traced, end="")
     return 0
+
+
+def _computed(what: str, compute: Callable[[], T]) -> T:
+    """``compute()``, with the library's errors for bad numbers turned into one-line usage errors.
+
+    The forward pass has already succeeded, so these are numbers that the traces
+    or diagrams cannot be computed for (a derivative that overflows, say): a
+    safety net so that the command line never prints a traceback.
+    """
+    try:
+        return compute()
+    except (ArithmeticError, ValueError) as e:
+        raise _UsageError(f"cannot {what}: {_one_line(e)}") from None
+
+
+def _traces(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str | dict[str, Any]:
+    """The traces as text in ``args.format``, or as JSON-able data for ``--format json``."""
+    t = trace(y, wrt=wrt or None, digits=args.digits)
+    if args.format == "json":
+        return {
+            "expression": args.expression,
+            "values": {n: inputs[n].data for n in inputs},
+            "value": y.data,
+            "trace": t.to_dict(),
+        }
+    return _render_trace(t, args.format, str(y), inputs, args.digits)
 
 
 def _render_trace(t: Any, fmt: str, formula: str, inputs: dict[str, Any], digits: int) -> str:
@@ -163,18 +193,21 @@ def _render_trace(t: Any, fmt: str, formula: str, inputs: dict[str, Any], digits
 
 
 def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
-    from .viz import RenderError, draw
+    from .viz import RenderError, draw  # imports graphviz only when a diagram is built
 
     try:
-        diagram = draw(
-            y,
-            kind=args.draw,
-            wrt=wrt[0] if wrt else None,
-            max_nodes=args.max_nodes,
-            digits=args.digits,
+        diagram = _computed(
+            f"draw the {args.draw} diagram",
+            lambda: draw(
+                y,
+                kind=args.draw,
+                wrt=wrt[0] if wrt else None,
+                max_nodes=args.max_nodes,
+                digits=args.digits,
+            ),
         )
-    except ValueError as e:
-        raise _UsageError(str(e)) from None
+    except ImportError as e:  # the viz extra (the graphviz package) is not installed
+        raise _Failure(_one_line(e)) from None
     try:
         path = diagram.render(args.output, format=args.image_format, backend=args.backend)
     except ValueError as e:  # an unknown format or a path without a suffix
@@ -186,11 +219,30 @@ def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
 
 
 class _Failure(Exception):
-    """A diagram could not be rendered or written (exit status 1)."""
+    """A diagram could not be built, rendered or written (exit status 1)."""
 
 
 def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The options and arguments; everything after the first ``--`` is positional.
+
+    ``parse_intermixed_args`` does not honour ``--`` before a dash-prefixed token
+    such as ``-x``, so the split is done here.
+    """
+    rest: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, rest = argv[:cut], argv[cut + 1 :]
+    parser = _parser()
+    args = parser.parse_intermixed_args(argv)
+    positional = ([] if args.expression is None else [args.expression]) + list(args.values) + rest
+    if not positional:
+        parser.error("the following arguments are required: expression")
+    args.expression, args.values = positional[0], positional[1:]
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,8 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        args = _parser().parse_intermixed_args(argv)
-        return _run(args)
+        return _run(_parse(sys.argv[1:] if argv is None else list(argv)))
     except (_UsageError, ExpressionError) as e:
         print(f"scalargrad: error: {_one_line(e)}", file=sys.stderr)
         return BAD_INPUT

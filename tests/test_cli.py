@@ -1,13 +1,19 @@
 """The scalargrad command line: the notes' example, JSON, diagrams, and one-line errors (exit 2)."""
 
+import contextlib
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 from scalargrad.cli import main
 
@@ -214,3 +220,174 @@ def test_real_process_drawing_leaves_stderr_clean(tmp_path: Path) -> None:
     # one line, and no wasmtime finalizer noise at interpreter shutdown
     assert done.stderr == f"scalargrad: wrote the extended diagram to {target}\n"
     assert target.read_bytes().startswith(b"<?xml")
+
+
+# --------------------------------------------------------------------------- #
+# "--", and no traceback whatever the numbers                                  #
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("argv", "first_line", "gradient"),
+    [
+        (["--", "-x", "x=2"], "y = -x at x = 2", "  ∂y/∂x = v̄1 = -1"),
+        (["--", "-x*2", "x=2"], "y = -x*2 at x = 2", "  ∂y/∂x = v̄1 = -2"),
+        (["--", "-(-x)", "x=2"], "y = -(-x) at x = 2", "  ∂y/∂x = v̄1 = 1"),
+        (["--digits", "2", "--", "-x", "x=2"], "y = -x at x = 2", "  ∂y/∂x = v̄1 = -1"),
+        (["--wrt", "x", "--", "-x*y", "x=2", "y=3"], "y = -x*y at x = 2, y = 3", "  ∂y/∂x = v̄1 = -3"),
+    ],
+)
+def test_double_dash_makes_the_rest_positional(
+    capsys: pytest.CaptureFixture[str], argv: list[str], first_line: str, gradient: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == first_line and gradient in lines
+
+
+def test_double_dash_keeps_options_before_it_and_nothing_after_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "x", "--", "x=1", "--wrt", "x")
+    assert code == 2 and "expected NAME=VALUE, got '--wrt'" in err
+    code, _, err = run(capsys, "--")
+    assert code == 2 and "required: expression" in err
+
+
+def _assert_one_line_error(err: str, message: str) -> None:
+    assert err.count("\n") == 1 and err.startswith("scalargrad: error: "), err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "error", [OverflowError("derivative too large"), ZeroDivisionError("x / 0"), ValueError("bad")]
+)
+def test_number_errors_while_tracing_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: Exception
+) -> None:
+    import scalargrad.cli
+
+    def failing_trace(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(scalargrad.cli, "trace", failing_trace)
+    code, out, err = run(capsys, "x*x", "x=2")
+    assert code == 2 and out == ""
+    _assert_one_line_error(err, f"cannot trace the expression: {error}")
+    target = tmp_path / "g.svg"
+    code, out, err = run(capsys, "x*x", "x=2", "--format", "json", "--draw", "forward", "-o", str(target))
+    assert code == 2 and out == "" and not target.exists()  # no diagram without its traces
+    _assert_one_line_error(err, f"cannot trace the expression: {error}")
+
+
+def test_number_errors_while_drawing_are_one_line_exit_2_and_write_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import scalargrad.viz
+
+    def failing_draw(*args: object, **kwargs: object) -> None:
+        raise OverflowError("int too large to convert to float")
+
+    monkeypatch.setattr(scalargrad.viz, "draw", failing_draw)
+    code, out, err = run(capsys, "x*x", "x=2", "--draw", "adjoint", "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and out == ""
+    _assert_one_line_error(err, "cannot draw the adjoint diagram: int too large to convert to float")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("expression", "value"), [("x**-2", "x=1e-103"), (" (1e-300)**y", "y=-0.5")])
+def test_huge_derivatives_never_give_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, expression: str, value: str
+) -> None:
+    for kind in ("adjoint", "extended"):
+        code, _, err = run(capsys, expression, value, "--draw", kind, "-o", str(tmp_path / "g.dot"))
+        assert code == 0 or (code == 2 and err.count("\n") == 1), err
+
+
+def test_draw_without_the_viz_extra_is_one_line_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # `import graphviz` raises ImportError
+    target = tmp_path / "g.svg"
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--draw", "forward", "-o", str(target))
+    assert code == 1 and out == ""
+    _assert_one_line_error(err, "draw needs the graphviz package: pip install 'scalargrad-autodiff[viz]'")
+    assert not target.exists()
+
+
+# The fuzz test: random expressions of the allowed grammar, extreme numbers and values.
+_NUMBERS = ["0", "1", "2", "0.5", "3", "0.0", "1e-300", "1e300", "1e-103", "1e308", "5e-324", "700", "1000"]
+_EXTREME_VALUES = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    1e-300,
+    -1e-300,
+    1e300,
+    -1e300,
+    5e-324,
+    1.7976931348623157e308,
+    1e-103,
+]
+_FUNCTIONS = ["ln", "log", "exp", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs"]
+
+_atoms = st.one_of(st.sampled_from(["x", "y"]), st.sampled_from(_NUMBERS))
+_expressions = st.recursive(
+    _atoms,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(
+            lambda t: f"({t[0]}){t[1]}({t[2]})"
+        ),
+        st.tuples(st.sampled_from(["-", "+"]), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(st.sampled_from(_FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(inner, st.sampled_from(["+", "*", "-"]), inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+    ),
+    max_leaves=8,
+)
+_values = st.one_of(st.sampled_from(_EXTREME_VALUES), st.floats(allow_nan=False, allow_infinity=False))
+
+
+@given(
+    expression=_expressions,
+    x=_values,
+    y=_values,
+    fmt=st.sampled_from(["text", "json", "latex", "markdown", "html"]),
+    kind=st.sampled_from([None, "forward", "tangent", "adjoint", "extended"]),
+    wrt=st.sampled_from([[], ["--wrt", "x"], ["--wrt", "y"]]),
+    dash=st.booleans(),
+)
+def test_fuzz_the_command_line_never_raises(
+    tmp_path_factory: pytest.TempPathFactory,
+    expression: str,
+    x: float,
+    y: float,
+    fmt: str,
+    kind: str | None,
+    wrt: list[str],
+    dash: bool,
+) -> None:
+    names = [n for n in ("x", "y") if re.search(rf"\b{n}\b", expression)]
+    values = {"x": x, "y": y}
+    options = ["--format", fmt, *(wrt if wrt and wrt[1] in names else [])]
+    if kind is not None:
+        options += ["--draw", kind, "-o", str(tmp_path_factory.mktemp("fuzz") / "g.dot"), "--backend", "wasm"]
+    positional = [expression, *(f"{n}={values[n]!r}" for n in names)]
+    # an expression starting with "-" must come after "--"
+    argv = [*options, "--", *positional] if dash or expression.startswith("-") else [*positional, *options]
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    elapsed = time.perf_counter() - start
+    lines = err.getvalue().splitlines()
+    event(f"exit status {code}")
+    assert code in (0, 1, 2), argv
+    if code == 0:
+        assert [line for line in lines if not line.startswith("scalargrad: wrote the ")] == [], argv
+        if fmt == "json" or kind is None:
+            assert out.getvalue()
+    else:
+        assert len(lines) == 1 and lines[0].startswith("scalargrad: error: "), (argv, lines)
+        assert "unrecognized arguments" not in lines[0], argv  # "--" works
+        assert out.getvalue() == "", argv
+    assert elapsed < 5.0, (argv, elapsed)  # the first WebAssembly render compiles Graphviz (~0.5 s)
