@@ -375,9 +375,12 @@ class _Graph:
 
     def __init__(self, outputs: Sequence[Value]) -> None:
         self.outputs = list(outputs)
-        self.order = evaluation_order(self.outputs)
+        # Constants print inline as numbers, except an output that is a constant (such as
+        # a create_graph gradient that does not depend on its input): it is numbered last.
+        constant_outputs = [o for o in dict.fromkeys(self.outputs) if o.is_constant]
+        self.order = evaluation_order(self.outputs) + constant_outputs
         self.index = {v: i + 1 for i, v in enumerate(self.order)}
-        self.inputs = [v for v in self.order if v.op is None]
+        self.inputs = [v for v in self.order if v.op is None and not v.is_constant]
         # One named leaf per numbered node, carrying its data so rules evaluate as in the graph.
         self.leaf = {v: Value(v.data, label=f"v{i}") for v, i in self.index.items()}
         self._leaves: dict[tuple[str, bool, int], dict[Value, tuple[str, int]]] = {}
@@ -488,7 +491,10 @@ def trace(
 ) -> Trace:
     """The notes' forward, tangent and adjoint tables for ``outputs``.
 
-    Nodes are numbered v1…vn as in the notes (inputs first, see ``evaluation_order``).
+    Nodes are numbered v1…vn as in the notes (inputs first, see ``evaluation_order``);
+    constants print inline as numbers, but an output that is itself a constant (a
+    ``create_graph`` gradient that does not depend on the input, say) is numbered
+    last, so its tables read ``v1 = 1``, ``y = v1 = 1``.
     ``wrt`` selects the inputs to run forward mode for (default: every input),
     one tangent table each. The adjoint table is reverse mode from the outputs
     (each seeded with 1, so several outputs give the gradient of their sum),
@@ -515,7 +521,7 @@ def trace(
     else:
         targets = [wrt] if isinstance(wrt, Value) else list(wrt)
         for t in targets:
-            if not isinstance(t, Value) or t not in g.index or t.op is not None:
+            if not isinstance(t, Value) or t not in g.index or t.op is not None or t.is_constant:
                 raise ValueError(f"wrt must be inputs of the traced graph, got {t!r}")
     ynames = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
     tables = [_forward_table(g, ynames, digits)]

@@ -111,6 +111,26 @@ def test_constants_are_inline_and_not_numbered() -> None:
     assert t.lines(t.tangents[0])[1:3] == ["v̇2 = (2*v1)·v̇1 = (2*3)·1 = 6", "v̇3 = 2·v̇2 = 2·6 = 12"]
 
 
+def test_a_constant_output_is_numbered_and_traced() -> None:
+    from scalargrad import grad
+
+    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+    g = grad(x1 + x2, x1, create_graph=True)  # d(x1 + x2)/dx1: the constant 1
+    assert isinstance(g, Value) and g.is_constant
+    t = trace(g)
+    assert t.lines(t.forward) == ["v1 = 1", "y = v1 = 1"]
+    assert t.tangents == []  # no inputs to differentiate against
+    assert t.lines(t.adjoint) == ["v̄1 = 1"]
+    assert json.loads(t.to_json())["forward"]["summary"][0]["value"] == 1.0
+    assert "v_{1}" in t.to_latex() and "<td" in t.to_html()
+    with pytest.raises(ValueError, match="wrt must be inputs"):
+        trace(g, wrt=g)
+    # next to another output, the constant is numbered after the graph's own nodes
+    both = trace([x1 * x2, g], wrt=x1)
+    assert both.lines(both.forward)[-3:] == ["v4 = 1", "y1 = v3 = 6", "y2 = v4 = 1"]
+    assert both.lines(both.tangents[0])[-2:] == ["∂y1/∂x1 = v̇3 = 3", "∂y2/∂x1 = v̇4 = 0"]
+
+
 def test_values_agree_with_backward_on_a_mixed_graph() -> None:
     x, z = Value(-0.7, label="x"), Value(1.3, label="z")
     y = (x * z).tanh() / z.sqrt() + abs(x) ** 2 - (x - z).exp() * x.relu() + z.cos() * x.sigmoid()

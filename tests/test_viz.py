@@ -127,6 +127,22 @@ def test_constants_inline_and_labels_escaped() -> None:
     assert 'v1 = a|b{c}<d>"e\\' in svg_texts(svg)
 
 
+def test_a_constant_output_is_drawn() -> None:
+    from scalargrad import grad
+
+    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+    g = grad(x1 + x2, x1, create_graph=True)  # the constant 1
+    assert g.is_constant
+    for kind, label in [("forward", "v1|1"), ("adjoint", "v1|1|v̄1 = 1"), ("extended", "v1|1")]:
+        source = draw(g, kind=kind).source
+        shown = {k: v for k, v in nodes(source).items() if k != "graph"}  # not the cluster's label
+        assert shown == {"v1": label}, kind
+        assert edges(source) == []
+    with pytest.raises(ValueError, match="needs an input"):
+        draw(g, kind="tangent")
+    assert nodes(draw([x1 * x2, g], kind="tangent").source)["v4"] == "v4|1|v̇4 = 0"
+
+
 def test_too_many_nodes_is_refused_quickly() -> None:
     x = Value(1.0, label="x")
     y = x

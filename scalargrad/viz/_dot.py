@@ -43,7 +43,9 @@ def _one_level(v: Value, names: dict[Value, str], digits: int) -> str:
 
 
 def _count(outputs: Sequence[Value]) -> int:
-    return sum(1 for v in topological_order(outputs) if not v.is_constant)
+    """The nodes a diagram shows: all but the constants, which are inline (unless outputs)."""
+    shown = set(outputs)
+    return sum(1 for v in topological_order(outputs) if not v.is_constant or v in shown)
 
 
 def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes: int, digits: int) -> str:
@@ -65,7 +67,7 @@ def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes:
             if not g.inputs:
                 raise ValueError("a tangent diagram needs an input to differentiate against")
             wrt = g.inputs[0]
-        elif wrt not in g.index or wrt.op is not None:
+        elif wrt not in g.index or wrt.op is not None or wrt.is_constant:
             raise ValueError(f"wrt must be an input of the drawn graph, got {wrt!r}")
     dot = graphviz.Digraph(
         "scalargrad",
