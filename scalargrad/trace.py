@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .autodiff import tangents
 from .engine import ATOM, NEG, Value, evaluation_order, formula_parts
 
 __all__ = ["Row", "Table", "Trace", "format_number", "trace"]
@@ -550,30 +551,30 @@ def _forward_table(g: _Graph, ynames: list[str], digits: int) -> Table:
 
 
 def _tangent_table(g: _Graph, wrt: Value, ynames: list[str], digits: int) -> Table:
-    tangent: dict[Value, float] = {}
+    # The numbers are forward mode's own walk (so every value equals jvp's); the
+    # table only writes out each term ∂vi/∂vk·v̇k. Zero tangents are structural: a
+    # term whose tangent v̇k is 0 contributes 0, even where ∂vi/∂vk is infinite.
+    tangent = tangents(g.outputs, {wrt: 1.0})
     rows = []
     for v in g.order:
+        row = Row(g.name(v, DOT), tangent.get(v, 0.0))
+        rows.append(row)
         if v.op is None:
-            tangent[v] = 1.0 if v is wrt else 0.0
-            rows.append(Row(g.name(v, DOT), tangent[v]))
             continue
         terms = []
-        total = 0.0
         for p, local, d in zip(v.parents, v.local_grads, g.derivatives(v)):
             if p.is_constant:
                 continue
-            value = local * tangent[p]
-            total += value
-            terms.append(Term(g.name(p, DOT), tangent[p], d, value))
-        tangent[v] = total
-        row = Row(g.name(v, DOT), total)
+            factor = tangent.get(p, 0.0)
+            terms.append(Term(g.name(p, DOT), factor, d, local * factor if factor else 0.0))
         _fill(row, g, terms, digits, adjoint=False)
-        rows.append(row)
     x = g.input_name(wrt)
     summary = []
     for y, out in zip(ynames, g.outputs):
         name = g.name(out, DOT)
-        summary.append(Row(f"∂{y}/∂{x}", tangent[out], formula={"text": name, "latex": _latex_name(name)}))
+        summary.append(
+            Row(f"∂{y}/∂{x}", tangent.get(out, 0.0), formula={"text": name, "latex": _latex_name(name)})
+        )
     return Table("tangent", f"Forward mode AD trace w.r.t. {x}", rows, summary, wrt=x)
 
 

@@ -4,9 +4,11 @@ import json
 import math
 
 import pytest
+from hypothesis import given
 
 from scalargrad import Value
 from scalargrad.engine import evaluation_order
+from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
 from scalargrad.trace import format_number, trace
 
 
@@ -129,6 +131,40 @@ def test_a_constant_output_is_numbered_and_traced() -> None:
     both = trace([x1 * x2, g], wrt=x1)
     assert both.lines(both.forward)[-3:] == ["v4 = 1", "y1 = v3 = 6", "y2 = v4 = 1"]
     assert both.lines(both.tangents[0])[-2:] == ["∂y1/∂x1 = v̇3 = 3", "∂y2/∂x1 = v̇4 = 0"]
+
+
+def test_tangent_values_are_forward_modes_zero_tangents_are_structural() -> None:
+    from scalargrad import jvp
+
+    z, w = Value(0.0, label="z"), Value(1.0, label="w")
+    y = z.sqrt() + w  # sqrt'(0) = inf, but z's tangent w.r.t. w is 0
+    t = trace(y, wrt=w)
+    assert t.lines(t.tangents[0]) == [
+        "v̇1 = 0",
+        "v̇2 = 1",
+        "v̇3 = inf·v̇1 = inf·0 = 0",
+        "v̇4 = v̇3 + v̇2 = 0 + 1 = 1",
+        "∂y/∂w = v̇4 = 1",
+    ]
+    assert t.tangents[0].summary[0].value == jvp(y, {w: 1.0}) == 1.0
+    assert t.to_dict()["tangents"][0]["summary"][0]["value"] == 1.0
+    assert trace(y, wrt=z).tangents[0].summary[0].value == jvp(y, {z: 1.0}) == math.inf
+
+
+@given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
+def test_every_tangent_row_equals_forward_mode(case: tuple[Expression, list[float]]) -> None:
+    from scalargrad import jvp
+    from scalargrad.autodiff import tangents
+
+    f, point = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    y = f(*xs)
+    t = trace(y)
+    order = evaluation_order(y)
+    for x, table in zip([v for v in order if v.op is None], t.tangents):
+        walk = tangents(y, {x: 1.0})
+        assert [r.value for r in table.rows] == [walk.get(v, 0.0) for v in order]
+        assert table.summary[0].value == jvp(y, {x: 1.0})
 
 
 def test_values_agree_with_backward_on_a_mixed_graph() -> None:

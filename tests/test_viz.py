@@ -81,6 +81,22 @@ def test_tangent_diagram_shows_tangents() -> None:
     assert nodes(draw(y, kind="tangent").source)["v7"].endswith("|v̇7 = 5.5")  # first input by default
 
 
+def test_tangent_diagram_shows_forward_modes_numbers() -> None:
+    from scalargrad import jvp
+
+    z, w = Value(0.0, label="z"), Value(1.0, label="w")
+    y = z.sqrt() + w  # sqrt'(0) = inf times z's tangent 0 contributes nothing
+    labels = nodes(draw(y, kind="tangent", wrt=w).source)
+    assert [labels[f"v{i}"].rsplit("|", 1)[1] for i in range(1, 5)] == [
+        "v̇1 = 0",
+        "v̇2 = 1",
+        "v̇3 = 0",
+        "v̇4 = 1",
+    ]
+    assert jvp(y, {w: 1.0}) == 1.0
+    assert labels["v4"].endswith("v̇4 = 1")
+
+
 def test_adjoint_diagram_shows_adjoints_and_partial_adjoints() -> None:
     _, _, y = notes_example()
     source = draw(y, kind="adjoint").source

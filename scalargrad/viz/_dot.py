@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..autodiff import adjoints
+from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
 from ..trace import _TEXT, BAR, DOT, _Graph, format_number
 
@@ -129,15 +129,9 @@ def _extra_fields(
 ) -> dict[Value, list[str]]:
     """Tangent or adjoint fields per node, e.g. ``v̄3 = 1``."""
     if kind == "tangent":
-        tangent: dict[Value, float] = {}
-        for v in g.order:
-            if v.op is None:
-                tangent[v] = 1.0 if v is wrt else 0.0
-            else:
-                tangent[v] = sum(
-                    d * tangent[p] for p, d in zip(v.parents, v.local_grads) if not p.is_constant
-                )
-        return {v: [f"{g.name(v, DOT)} = {format_number(t, digits)}"] for v, t in tangent.items()}
+        assert wrt is not None
+        tangent = tangents(g.outputs, {wrt: 1.0})  # forward mode's walk: the numbers jvp gives
+        return {v: [f"{g.name(v, DOT)} = {format_number(tangent.get(v, 0.0), digits)}"] for v in g.order}
     if kind == "adjoint":
         return {v: [f"{g.name(v, BAR)} = {format_number(adj.get(v, 0.0), digits)}"] for v in g.order}
     return {}
