@@ -14,6 +14,12 @@
 differences) and on Values (for the analytic gradient), and return a number or
 a Value. Functions written with operators and the module functions
 (``scalargrad.sin``, ``scalargrad.exp``, …) do both.
+
+Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
+``__all__``): :func:`check_function`, :func:`as_point`, :func:`as_positive`,
+:func:`as_result` (argument checks with the messages above), :func:`basis`,
+:func:`central_difference`, :func:`plain_grad` and :class:`Comparisons` (tolerance
+checks reported as one :class:`GradcheckError`).
 """
 
 from __future__ import annotations
@@ -69,16 +75,17 @@ class GradcheckError(AssertionError):
 
 
 # --------------------------------------------------------------------------- #
-# input checking and evaluation                                                #
+# input checking and evaluation (shared with scalargrad.testing)               #
 # --------------------------------------------------------------------------- #
 
 
-def _check_function(f: object, who: str) -> None:
+def check_function(f: object, who: str) -> None:
+    """Raise a TypeError naming ``who`` unless ``f`` is callable."""
     if not callable(f):
         raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
 
 
-def _point(args: object, who: str) -> list[float]:
+def as_point(args: object, who: str) -> list[float]:
     """``args`` as a non-empty list of finite floats, or a clear TypeError/ValueError."""
     if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
         raise TypeError(f"{who}: args must be a list of numbers, got {type(args).__name__}: {args!r}")
@@ -97,7 +104,8 @@ def _point(args: object, who: str) -> list[float]:
     return point
 
 
-def _positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> float:
+def as_positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> float:
+    """The option ``name`` as a finite float > 0 (>= 0 if ``zero_ok``), or a clear TypeError/ValueError."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"{who}: {name} must be a number, got {type(x).__name__}: {x!r}")
     value = float(x)
@@ -107,7 +115,8 @@ def _positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> float
     return value
 
 
-def _result(y: object, who: str) -> float:
+def as_result(y: object, who: str) -> float:
+    """f's result (a number or a Value) as a float; anything else is a TypeError naming ``who``."""
     if isinstance(y, Value):
         return y.data
     if isinstance(y, bool) or not isinstance(y, (int, float)):
@@ -122,20 +131,23 @@ def _evaluate(f: Function, point: list[float], who: str) -> float:
     except (ArithmeticError, ValueError) as e:
         e.add_note(f"{who}: raised while evaluating f at {point!r} for finite differences")
         raise
-    return _result(y, who)
+    return as_result(y, who)
 
 
 def _shifted(point: list[float], direction: Sequence[float], step: float) -> list[float]:
     return [x + step * d for x, d in zip(point, direction)]
 
 
-def _basis(n: int, i: int) -> list[float]:
+def basis(n: int, i: int) -> list[float]:
+    """The i-th unit vector of length n."""
     e = [0.0] * n
     e[i] = 1.0
     return e
 
 
-def _difference(f: Function, point: list[float], direction: Sequence[float], eps: float, who: str) -> float:
+def central_difference(
+    f: Function, point: list[float], direction: Sequence[float], eps: float, who: str
+) -> float:
     """The central difference (f(θ + εδ) − f(θ − εδ)) / 2ε."""
     plus = _evaluate(f, _shifted(point, direction, eps), who)
     minus = _evaluate(f, _shifted(point, direction, -eps), who)
@@ -158,16 +170,16 @@ def numerical_grad(
     [6.0, 2.0]
     """
     who = "numerical_grad"
-    _check_function(f, who)
-    point = _point(args, who)
-    step = _positive(eps, "eps", who)
+    check_function(f, who)
+    point = as_point(args, who)
+    step = as_positive(eps, "eps", who)
     if method not in _METHODS:
         raise ValueError(f"{who}: method must be 'central' or 'forward', got {method!r}")
     n = len(point)
     if method == "central":
-        return [_difference(f, point, _basis(n, i), step, who) for i in range(n)]
+        return [central_difference(f, point, basis(n, i), step, who) for i in range(n)]
     here = _evaluate(f, point, who)
-    return [(_evaluate(f, _shifted(point, _basis(n, i), step), who) - here) / step for i in range(n)]
+    return [(_evaluate(f, _shifted(point, basis(n, i), step), who) - here) / step for i in range(n)]
 
 
 # --------------------------------------------------------------------------- #
@@ -180,7 +192,7 @@ def _analytic_grad(f: Function, point: list[float], who: str) -> tuple[list[floa
     inputs = [Value(x) for x in point]
     out = f(*inputs)
     if not isinstance(out, Value):
-        _result(out, who)  # a number is fine (gradient 0); anything else is a TypeError
+        as_result(out, who)  # a number is fine (gradient 0); anything else is a TypeError
         return [0.0] * len(point), False
     gradient: list[float] = grad(out, inputs)
     return gradient, True
@@ -191,13 +203,14 @@ def _graph_grad(f: Function, point: list[float], who: str) -> tuple[list[Value |
     inputs = [Value(x) for x in point]
     out = f(*inputs)
     if not isinstance(out, Value):
-        _result(out, who)
+        as_result(out, who)
         return [None] * len(point), inputs
     gradient: list[Value] = grad(out, inputs, create_graph=True)
     return list(gradient), inputs
 
 
-def _plain_grad(f: Function, point: list[float], who: str) -> list[float]:
+def plain_grad(f: Function, point: list[float], who: str) -> list[float]:
+    """f's reverse-mode gradient at ``point`` as floats (zeros where f returns a plain number)."""
     return _analytic_grad(f, point, who)[0]
 
 
@@ -217,8 +230,11 @@ def _unit_ball(rng: random.Random, n: int) -> list[float]:
 # --------------------------------------------------------------------------- #
 
 
-class _Comparisons:
-    """Collects (what, analytic, numeric) comparisons and reports the worst mismatch."""
+class Comparisons:
+    """Collects (what, analytic, numeric) comparisons and reports the worst mismatch.
+
+    ``raise_if_failed`` raises one :class:`GradcheckError` for all mismatches.
+    """
 
     def __init__(self, who: str, atol: float, rtol: float) -> None:
         self.who = who
@@ -285,11 +301,11 @@ class _Comparisons:
 def _check_options(
     f: Function, args: Sequence[float], eps: float, atol: float, rtol: float, directions: int, who: str
 ) -> tuple[list[float], float, float, float, int]:
-    _check_function(f, who)
-    point = _point(args, who)
-    step = _positive(eps, "eps", who)
-    a = _positive(atol, "atol", who, zero_ok=True)
-    r = _positive(rtol, "rtol", who, zero_ok=True)
+    check_function(f, who)
+    point = as_point(args, who)
+    step = as_positive(eps, "eps", who)
+    a = as_positive(atol, "atol", who, zero_ok=True)
+    r = as_positive(rtol, "rtol", who, zero_ok=True)
     if isinstance(directions, bool) or not isinstance(directions, int):
         raise TypeError(f"{who}: directions must be an int, got {type(directions).__name__}: {directions!r}")
     if directions < 0:
@@ -330,15 +346,15 @@ def gradcheck(
     who = "gradcheck"
     point, step, a, r, count = _check_options(f, args, eps, atol, rtol, directions, who)
     analytic, is_graph = _analytic_grad(f, point, who)
-    checks = _Comparisons(who, a, r)
+    checks = Comparisons(who, a, r)
     n = len(point)
     for i in range(n):
-        numeric = _difference(f, point, _basis(n, i), step, who)
+        numeric = central_difference(f, point, basis(n, i), step, who)
         checks.compare(f"input {i} (df/dargs[{i}])", i, None, analytic[i], numeric)
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
-        numeric = _difference(f, point, delta, step, who)
+        numeric = central_difference(f, point, delta, step, who)
         projected = math.fsum(d * g for d, g in zip(delta, analytic))
         shown = ", ".join(f"{d:.3g}" for d in delta)
         checks.compare(f"direction {k} (δ = [{shown}], δᵀ∇f)", None, k, projected, numeric)
@@ -376,7 +392,7 @@ def gradgradcheck(
     n = len(point)
     first, inputs = _graph_grad(f, point, who)
     plain, is_graph = _analytic_grad(f, point, who)
-    checks = _Comparisons(who, a, r)
+    checks = Comparisons(who, a, r)
     hessian: list[list[float]] = []
     for i, g in enumerate(first):
         value = 0.0 if g is None else g.data
@@ -385,7 +401,7 @@ def gradgradcheck(
         hessian.append(row)
 
     def gradient_at(p: list[float]) -> list[float]:
-        return _plain_grad(f, p, who)
+        return plain_grad(f, p, who)
 
     def columns(direction: list[float]) -> list[float]:
         plus = gradient_at(_shifted(point, direction, step))
@@ -393,7 +409,7 @@ def gradgradcheck(
         return [(p - m) / (2.0 * step) for p, m in zip(plus, minus)]
 
     for j in range(n):
-        numeric = columns(_basis(n, j))
+        numeric = columns(basis(n, j))
         for i in range(n):
             what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
             checks.compare(what, (i, j), None, hessian[i][j], numeric[i])

@@ -36,7 +36,16 @@ from hypothesis import strategies as st
 from . import engine
 from .autodiff import adjoints, grad
 from .engine import Value
-from .numeric import _basis, _check_function, _Comparisons, _difference, _point, _positive, _result
+from .numeric import (
+    Comparisons,
+    as_point,
+    as_positive,
+    as_result,
+    basis,
+    central_difference,
+    check_function,
+    plain_grad,
+)
 
 __all__ = [
     "ALL_OPS",
@@ -108,13 +117,14 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
     "sigmoid": engine.sigmoid,
     "relu": engine.relu,
 }
-_INFIX = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2), "pow": ("**", 4)}
-_NEG_PRECEDENCE = 3
-_ATOM = 9
+_NO_LIMIT = 2**62  # Expression's str prints in full, however long (engine.formula's max_length)
 
 
-def _number_text(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+def _apply(kind: str, operands: list[Any]) -> Any:
+    """The primitive op ``kind`` on numbers or Values."""
+    if len(operands) == 2:
+        return _BINARY[kind](operands[0], operands[1])
+    return _UNARY[kind](operands[0])
 
 
 class Expression:
@@ -126,7 +136,8 @@ class Expression:
     called with numbers it returns a float — the same function, so it can be
     differentiated by scalargrad and by finite differences alike.
     ``str(expr)`` is the expression in Python syntax over ``x0, x1, …`` and the
-    scalargrad functions (``log`` is the natural log).
+    scalargrad functions (``log`` is the natural log), printed by the engine's
+    :func:`~scalargrad.engine.formula` with minimal parentheses.
 
     >>> e = Expression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
     >>> str(e), e(0.5, 3.0) == math.sin(1.5)
@@ -168,34 +179,28 @@ class Expression:
             raise TypeError(f"{self!r} takes {self.n_inputs} arguments, got {len(args)}")
         slots: list[Any] = list(args)
         for kind, operands, value in self.steps:
-            if kind == "const":
-                slots.append(value)
-            elif len(operands) == 2:
-                slots.append(_BINARY[kind](slots[operands[0]], slots[operands[1]]))
-            else:
-                slots.append(_UNARY[kind](slots[operands[0]]))
+            slots.append(value if kind == "const" else _apply(kind, [slots[o] for o in operands]))
         return slots[-1]
 
     def __str__(self) -> str:
-        text: list[tuple[str, int]] = [(f"x{i}", _ATOM) for i in range(self.n_inputs)]
+        # The steps applied to named leaves give a graph that engine.formula prints: one
+        # printer for the whole package. The leaves hold NaN, so no op raises (a hand-made
+        # Expression may be undefined everywhere, e.g. log(x0 - x0)), and constants are
+        # leaves too, named by their number as the engine prints it, so that nothing is
+        # folded. Natural logs print as log(...), scalargrad's name, not ln(...).
+        names: dict[Value, str] = {}
+        slots: list[Value] = [Value(math.nan, label=f"x{i}") for i in range(self.n_inputs)]
         for kind, operands, value in self.steps:
             if kind == "const":
-                s = _number_text(value)
-                text.append((s, _NEG_PRECEDENCE if s.startswith("-") else _ATOM))
-            elif kind == "neg":
-                s, p = text[operands[0]]
-                text.append((f"-({s})" if p < _NEG_PRECEDENCE else f"-{s}", _NEG_PRECEDENCE))
-            elif kind in _INFIX:
-                symbol, prec = _INFIX[kind]
-                (ls, lp), (rs, rp) = text[operands[0]], text[operands[1]]
-                if lp < prec or (kind == "pow" and lp == prec):
-                    ls = f"({ls})"
-                if rp < prec or rs.startswith("-") or (rp == prec and kind in ("sub", "div", "pow")):
-                    rs = f"({rs})"
-                text.append((f"{ls}{symbol}{rs}", prec))
-            else:
-                text.append((f"{kind}({text[operands[0]][0]})", _ATOM))
-        return text[-1][0]
+                leaf = Value(math.nan)
+                names[leaf] = engine.formula(Value(value))
+                slots.append(leaf)
+                continue
+            node = _apply(kind, [slots[o] for o in operands])
+            if kind == "log":
+                names[node] = f"log({engine.formula(slots[operands[0]], names, max_length=_NO_LIMIT)})"
+            slots.append(node)
+        return engine.formula(slots[-1], names, max_length=_NO_LIMIT)
 
     def __repr__(self) -> str:
         return f"Expression({str(self)!r}, n_inputs={self.n_inputs})"
@@ -311,7 +316,7 @@ def expressions(
 def points(n_inputs: int, *, bound: float = 2.0) -> st.SearchStrategy[list[float]]:
     """A hypothesis strategy for input points: lists of ``n_inputs`` floats in [-bound, bound]."""
     n = _check_count(n_inputs, "n_inputs")
-    b = _positive(bound, "bound", "points")
+    b = as_positive(bound, "bound", "points")
     coordinate = st.floats(-b, b, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     return st.lists(coordinate, min_size=n, max_size=n)
 
@@ -348,15 +353,15 @@ def _rounding_error(out: Value) -> float:
     return _ROUNDING * total if math.isfinite(total) else 0.0
 
 
-def _options(f: object, args: Sequence[float], eps: float, atol: float, rtol: float, who: str) -> tuple[
-    list[float], float, float, float
-]:
-    _check_function(f, who)
+def _options(
+    f: object, args: Sequence[float], eps: float, atol: float, rtol: float, who: str
+) -> tuple[list[float], float, float, float]:
+    check_function(f, who)
     return (
-        _point(args, who),
-        _positive(eps, "eps", who),
-        _positive(atol, "atol", who, zero_ok=True),
-        _positive(rtol, "rtol", who, zero_ok=True),
+        as_point(args, who),
+        as_positive(eps, "eps", who),
+        as_positive(atol, "atol", who, zero_ok=True),
+        as_positive(rtol, "rtol", who, zero_ok=True),
     )
 
 
@@ -388,11 +393,11 @@ def assert_gradients_close(
         analytic: list[float] = grad(out, inputs)
         slack = _rounding_error(out) / step
     else:
-        _result(out, who)
+        as_result(out, who)
         analytic, slack = [0.0] * len(point), 0.0
-    checks = _Comparisons(who, a, r)
+    checks = Comparisons(who, a, r)
     for i in range(len(point)):
-        numeric = _difference(f, point, _basis(len(point), i), step, who)
+        numeric = central_difference(f, point, basis(len(point), i), step, who)
         checks.compare(f"input {i} (df/dx{i})", i, None, analytic[i], numeric, slack=slack, symmetric=True)
     checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}")
     return analytic
@@ -422,9 +427,9 @@ def assert_hessian_close(
     n = len(point)
     inputs = [Value(x) for x in point]
     out = f(*inputs)
-    checks = _Comparisons(who, a, r)
+    checks = Comparisons(who, a, r)
     if not isinstance(out, Value):
-        _result(out, who)
+        as_result(out, who)
         return [[0.0] * n for _ in range(n)]
     first: list[Value] = grad(out, inputs, create_graph=True)
     plain: list[float] = grad(out, inputs)
@@ -434,14 +439,9 @@ def assert_hessian_close(
         what = f"create_graph gradient {i} vs plain"
         checks.compare(what, i, None, first[i].data, plain[i], symmetric=True)
 
-    def plain_grad(p: list[float]) -> list[float]:
-        xs = [Value(x) for x in p]
-        y = f(*xs)
-        return grad(y, xs) if isinstance(y, Value) else [0.0] * n
-
     for j in range(n):
-        plus = plain_grad([x + step * e for x, e in zip(point, _basis(n, j))])
-        minus = plain_grad([x - step * e for x, e in zip(point, _basis(n, j))])
+        plus = plain_grad(f, [x + step * e for x, e in zip(point, basis(n, j))], who)
+        minus = plain_grad(f, [x - step * e for x, e in zip(point, basis(n, j))], who)
         for i in range(n):
             numeric = (plus[i] - minus[i]) / (2.0 * step)
             what = f"second derivative ({i}, {j}) (d²f/dx{i}dx{j})"

@@ -129,8 +129,12 @@ def _latex_head(name: str) -> str:
     return _latex_name(name)
 
 
-class _Printer:
-    """Prints an expression graph with named leaves, mirroring ``engine.formula``'s precedence."""
+class Printer:
+    """Prints rule results and numbers as text or LaTeX, through ``engine.formula_parts``.
+
+    Internal helper shared with :mod:`scalargrad.viz` (not public API, not in ``__all__``);
+    :data:`TEXT` and :data:`LATEX` are its two instances.
+    """
 
     def __init__(self, latex: bool) -> None:
         self.latex = latex
@@ -154,8 +158,10 @@ class _Printer:
         return formula_parts(value, names, number=lambda x: self.number(x, digits)[0], latex=self.latex)
 
 
-_TEXT = _Printer(latex=False)
-_LATEX = _Printer(latex=True)
+TEXT = Printer(latex=False)
+"""The plain-text :class:`Printer` (shared with :mod:`scalargrad.viz`)."""
+LATEX = Printer(latex=True)
+"""The LaTeX :class:`Printer`."""
 
 
 # --------------------------------------------------------------------------- #
@@ -188,7 +194,7 @@ class Row:
 
     def parts(self, style: str, digits: int) -> list[str]:
         """The row's sides in ``style`` ("text" or "latex"), without repeats."""
-        printer = _LATEX if style == "latex" else _TEXT
+        printer = LATEX if style == "latex" else TEXT
         out = [_latex_head(self.name) if style == "latex" else self.name]
         if self.label is not None:
             out.append(printer.name(self.label))
@@ -371,8 +377,12 @@ def _json_number(x: float) -> float | str:
 # --------------------------------------------------------------------------- #
 
 
-class _Graph:
-    """A graph numbered the notes' way, with each node's symbolic local derivatives."""
+class Graph:
+    """A graph numbered the notes' way, with each node's symbolic local derivatives.
+
+    Internal helper shared with :mod:`scalargrad.viz`, which numbers its diagrams
+    the same way (not public API, not in ``__all__``).
+    """
 
     def __init__(self, outputs: Sequence[Value]) -> None:
         self.outputs = list(outputs)
@@ -412,7 +422,7 @@ class _Graph:
         key = (style, numbers, digits)
         found = self._leaves.get(key)
         if found is None:
-            printer = _LATEX if style == "latex" else _TEXT
+            printer = LATEX if style == "latex" else TEXT
             if numbers:
                 found = {leaf: printer.number(v.data, digits) for v, leaf in self.leaf.items()}
             else:
@@ -423,7 +433,7 @@ class _Graph:
 
 def _product(factor: tuple[str, int], derivative: tuple[str, int], style: str, derivative_first: bool) -> str:
     """``factor · derivative`` (or ``derivative · factor``), dropping a derivative ±1."""
-    printer = _LATEX if style == "latex" else _TEXT
+    printer = LATEX if style == "latex" else TEXT
     times = r" \cdot " if style == "latex" else TIMES
     d_text, d_prec = derivative
     if d_text == "1":
@@ -448,14 +458,14 @@ def _sum(terms: list[str]) -> str:
     return out
 
 
-def _fill(row: Row, g: _Graph, terms: list[Term], digits: int, adjoint: bool) -> None:
+def _fill(row: Row, g: Graph, terms: list[Term], digits: int, adjoint: bool) -> None:
     """Set a tangent/adjoint row's formula, substituted numbers and partial values.
 
     Tangent terms read ``∂vi/∂vk · v̇k`` and adjoint terms ``v̄i · ∂vi/∂vk``, as in the
     notes; adjoint rows with several terms also show each partial adjoint's value.
     """
     for style in ("text", "latex"):
-        printer = _LATEX if style == "latex" else _TEXT
+        printer = LATEX if style == "latex" else TEXT
         sym, num = g.leaves(style, False, digits), g.leaves(style, True, digits)
         symbolic, substituted, partial = [], [], []
         for t in terms:
@@ -516,7 +526,7 @@ def trace(
         raise TypeError(f"trace needs a Value or a non-empty list of Values, got {outputs!r}")
     if not isinstance(digits, int) or not 1 <= digits <= 15:
         raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
-    g = _Graph(outs)
+    g = Graph(outs)
     if wrt is None:
         targets = list(g.inputs)
     else:
@@ -531,7 +541,7 @@ def trace(
     return Trace(tables, digits)
 
 
-def _forward_table(g: _Graph, ynames: list[str], digits: int) -> Table:
+def _forward_table(g: Graph, ynames: list[str], digits: int) -> Table:
     rows = []
     for v in g.order:
         if v.op is None:
@@ -540,7 +550,7 @@ def _forward_table(g: _Graph, ynames: list[str], digits: int) -> Table:
         row = Row(g.name(v), v.data)
         d = g.definition(v)
         for style in ("text", "latex"):
-            printer = _LATEX if style == "latex" else _TEXT
+            printer = LATEX if style == "latex" else TEXT
             row.formula[style] = printer.expr(d, g.leaves(style, False, digits), digits)[0]
             row.substituted[style] = printer.expr(d, g.leaves(style, True, digits), digits)[0]
         rows.append(row)
@@ -550,7 +560,7 @@ def _forward_table(g: _Graph, ynames: list[str], digits: int) -> Table:
     return Table("forward", "Forward evaluation trace", rows, summary)
 
 
-def _tangent_table(g: _Graph, wrt: Value, ynames: list[str], digits: int) -> Table:
+def _tangent_table(g: Graph, wrt: Value, ynames: list[str], digits: int) -> Table:
     # The numbers are forward mode's own walk (so every value equals jvp's); the
     # table only writes out each term ∂vi/∂vk·v̇k. Zero tangents are structural: a
     # term whose tangent v̇k is 0 contributes 0, even where ∂vi/∂vk is infinite.
@@ -578,7 +588,7 @@ def _tangent_table(g: _Graph, wrt: Value, ynames: list[str], digits: int) -> Tab
     return Table("tangent", f"Forward mode AD trace w.r.t. {x}", rows, summary, wrt=x)
 
 
-def _adjoint_table(g: _Graph, ynames: list[str], digits: int) -> Table:
+def _adjoint_table(g: Graph, ynames: list[str], digits: int) -> Table:
     partials: dict[Value, list[Term]] = {v: [] for v in g.order}
     adjoint: dict[Value, float] = {}
     rows = []

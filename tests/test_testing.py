@@ -85,7 +85,11 @@ def test_expression_prints_evaluates_and_builds_graphs() -> None:
         ([("div", (0, 1), 0), ("div", (0, 2), 0)], "x0/(x0/x1)"),
         ([("mul", (0, 1), 0), ("div", (2, 0), 0)], "x0*x1/x0"),
         ([("pow", (0, 1), 0), ("pow", (2, 1), 0)], "(x0**x1)**x1"),
-        ([("pow", (0, 1), 0), ("pow", (1, 2), 0)], "x1**(x0**x1)"),
+        ([("pow", (0, 1), 0), ("pow", (1, 2), 0)], "x1**x0**x1"),  # ** is right-associative
+        ([("neg", (0,), 0), ("neg", (2,), 0)], "-(-x0)"),
+        ([("const", (), -2), ("neg", (2,), 0)], "-(-2)"),
+        ([("const", (), 2), ("neg", (2,), 0), ("pow", (0, 3), 0)], "x0**(-2)"),
+        ([("const", (), 1e-300), ("mul", (0, 2), 0), ("log", (3,), 0)], "log(x0*1e-300)"),
         ([("const", (), -1.5), ("mul", (0, 2), 0)], "x0*(-1.5)"),
         ([("const", (), 0.5), ("sub", (0, 2), 0), ("exp", (3,), 0)], "exp(x0 - 0.5)"),
     ],
@@ -95,6 +99,26 @@ def test_expression_printing_uses_python_precedence(steps: list[Any], text: str)
     assert str(e) == text
     point = [1.25, 0.75]
     assert evaluate_text(text, point) == pytest.approx(e(*point), rel=1e-15)
+
+
+def test_expression_prints_with_the_engines_printer() -> None:
+    # the engine's printer, so the same graph prints the same way (only ln is spelt log)
+    e = Expression(1, [("neg", (0,), 0), ("neg", (1,), 0)])
+    x0 = Value(1.0, label="x0")
+    assert str(e) == str(e(x0)) == "-(-x0)"
+    assert repr(e) == "Expression('-(-x0)', n_inputs=1)"
+    e = Expression(2, [("div", (0, 1), 0), ("log", (2,), 0), ("neg", (3,), 0)])
+    assert str(e) == str(e(Value(1.0, label="x0"), Value(2.0, label="x1"))).replace("ln", "log")
+
+
+def test_expression_prints_where_it_is_undefined() -> None:
+    # printing never evaluates: log(x0 - x0) and 1/0 are defined nowhere, but print
+    e = Expression(1, [("sub", (0, 0), 0), ("log", (1,), 0)])
+    assert str(e) == "log(x0 - x0)"
+    e = Expression(1, [("const", (), 1), ("const", (), 0), ("div", (1, 2), 0), ("add", (0, 3), 0)])
+    assert str(e) == "x0 + 1/0"
+    with pytest.raises(ZeroDivisionError):
+        e(1.0)
 
 
 def test_expression_bad_input() -> None:
@@ -279,3 +303,22 @@ def test_assertion_helpers_bad_input(helper: Callable[..., Any]) -> None:
 def test_importing_scalargrad_does_not_import_hypothesis() -> None:
     code = "import sys, scalargrad; assert 'hypothesis' not in sys.modules, 'hypothesis imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_modules_import_no_private_names_from_each_other() -> None:
+    # a name shared across modules is a documented internal helper without a leading underscore
+    import ast
+    from pathlib import Path
+
+    package = Path(sg.__file__).parent
+    known = {("autodiff.py", "_const")}  # engine's constant-node constructor, used by autodiff
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            internal = isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("scalargrad")
+            )
+            if internal:
+                assert isinstance(node, ast.ImportFrom)
+                found |= {(path.name, a.name) for a in node.names if a.name.startswith("_")}
+    assert found - known == set()

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
-from ..trace import _TEXT, BAR, DOT, _Graph, format_number
+from ..trace import BAR, DOT, TEXT, Graph, format_number
 
 __all__ = ["KINDS", "build_dot"]
 
@@ -38,8 +38,8 @@ def _escape(text: str) -> str:
 
 def _one_level(v: Value, names: dict[Value, str], digits: int) -> str:
     """``v``'s op over its parents' names (constants inline), e.g. ``ln(v1)``."""
-    parents = {p: (_TEXT.number(p.data, digits)[0] if p.is_constant else names[p]) for p in v.parents}
-    return formula(v, parents, number=lambda x: _TEXT.number(x, digits)[0])
+    parents = {p: (TEXT.number(p.data, digits)[0] if p.is_constant else names[p]) for p in v.parents}
+    return formula(v, parents, number=lambda x: TEXT.number(x, digits)[0])
 
 
 def _count(outputs: Sequence[Value]) -> int:
@@ -61,7 +61,7 @@ def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes:
             f"the graph has {n} nodes, more than max_nodes={max_nodes}; "
             f"pass a larger max_nodes to draw it anyway (large diagrams are hard to read)"
         )
-    g = _Graph(outputs)
+    g = Graph(outputs)
     if kind == "tangent":
         if wrt is None:
             if not g.inputs:
@@ -125,7 +125,7 @@ def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes:
 
 
 def _extra_fields(
-    g: _Graph, kind: str, wrt: Value | None, adj: dict[Value, Any], digits: int
+    g: Graph, kind: str, wrt: Value | None, adj: dict[Value, Any], digits: int
 ) -> dict[Value, list[str]]:
     """Tangent or adjoint fields per node, e.g. ``v̄3 = 1``."""
     if kind == "tangent":
@@ -137,7 +137,7 @@ def _extra_fields(
     return {}
 
 
-def _edges(g: _Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) -> list[tuple[str, Value]]:
+def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) -> list[tuple[str, Value]]:
     """(label, parent) for each edge into ``v``: local derivatives, or partial adjoints."""
     if v.op is None:
         return []
@@ -155,12 +155,12 @@ def _edges(g: _Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) -
         if p.is_constant:
             continue
         value = format_number(d, digits)
-        formula = _TEXT.expr(rule, symbols, digits)[0]
+        formula = TEXT.expr(rule, symbols, digits)[0]
         out.append((value if formula == value else f"{formula} = {value}", p))
     return out
 
 
-def _name_adjoints(g: _Graph, adj: dict[Value, Any]) -> tuple[list[Value], dict[Value, str]]:
+def _name_adjoints(g: Graph, adj: dict[Value, Any]) -> tuple[list[Value], dict[Value, str]]:
     """The extended graph's adjoint nodes in topological order, and their names.
 
     An adjoint node is named v̄k after its forward node (the one nearest the
