@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .engine import CONST, Value, _const, evaluation_order, topological_order
+from .engine import CONST, Value, constant, evaluation_order, topological_order
 
 __all__ = [
     "TreeDef",
@@ -275,7 +275,7 @@ def grad(
 
 
 def _as_value(x: Any) -> Value:
-    return x if isinstance(x, Value) else _const(float(x))
+    return x if isinstance(x, Value) else constant(float(x))
 
 
 # --------------------------------------------------------------------------- #

@@ -326,7 +326,8 @@ def _node(data: float, op: Op, a: Value, da: float, b: Value | None = None, db: 
     return v
 
 
-def _const(x: float) -> Value:
+def constant(x: float) -> Value:
+    """A constant leaf: the node a plain number becomes (the ``2`` in ``2 * x``)."""
     v = _new(Value)
     v.data = x
     v.grad = 0.0
@@ -342,7 +343,7 @@ def _operand(x: object) -> Value | None:
     if isinstance(x, Value):
         return x
     if isinstance(x, (int, float, numbers.Real)):
-        return _const(float(x))
+        return constant(float(x))
     return None
 
 
