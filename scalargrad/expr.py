@@ -48,16 +48,7 @@ MAX_EXPONENT = 1000.0
 
 FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "ln": engine.log,
-    "log": engine.log,
-    "exp": engine.exp,
-    "sin": engine.sin,
-    "cos": engine.cos,
-    "tan": engine.tan,
-    "tanh": engine.tanh,
-    "sigmoid": engine.sigmoid,
-    "relu": engine.relu,
-    "sqrt": engine.sqrt,
-    "abs": abs,
+    **{op.name: op.apply for op in engine.OPS.values() if op.notation == "call"},
 }
 """The functions an expression may call (``log`` is the natural log, like ``ln``)."""
 

@@ -97,34 +97,12 @@ GUARDS: dict[str, str] = {
 # Expression: a straight-line program of primitive ops                        #
 # --------------------------------------------------------------------------- #
 
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
-_UNARY: dict[str, Callable[[Any], Any]] = {
-    "neg": lambda a: -a,
-    "abs": abs,
-    "exp": engine.exp,
-    "log": engine.log,
-    "sqrt": engine.sqrt,
-    "sin": engine.sin,
-    "cos": engine.cos,
-    "tan": engine.tan,
-    "tanh": engine.tanh,
-    "sigmoid": engine.sigmoid,
-    "relu": engine.relu,
-}
 _NO_LIMIT = 2**62  # Expression's str prints in full, however long (engine.formula's max_length)
 
 
 def _apply(kind: str, operands: list[Any]) -> Any:
-    """The primitive op ``kind`` on numbers or Values."""
-    if len(operands) == 2:
-        return _BINARY[kind](operands[0], operands[1])
-    return _UNARY[kind](operands[0])
+    """The primitive op ``kind`` (a name in ``engine.OPS``) on numbers or Values."""
+    return engine.OPS[kind].apply(*operands)
 
 
 class Expression:
@@ -157,9 +135,9 @@ class Expression:
         checked: list[Step] = []
         for kind, operands, value in steps:
             slot = n_inputs + len(checked)
-            arity = 0 if kind == "const" else (2 if kind in _BINARY else (1 if kind in _UNARY else -1))
-            if arity < 0:
+            if kind not in engine.OPS:
                 raise ValueError(f"unknown op {kind!r} in an Expression step")
+            arity = engine.OPS[kind].arity
             if len(operands) != arity or any(not 0 <= o < slot for o in operands):
                 raise ValueError(
                     f"step {kind!r} needs {arity} operands among slots 0..{slot - 1}, got {operands}"

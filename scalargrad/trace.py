@@ -497,6 +497,15 @@ def _fill(row: Row, g: Graph, terms: list[Term], digits: int, adjoint: bool) -> 
             row.partials[style] = _sum(partial)
 
 
+def as_outputs(outputs: Value | Sequence[Value], who: str) -> list[Value]:
+    """``outputs`` as a list of Values: one Value or a non-empty list/tuple of them."""
+    if isinstance(outputs, Value):
+        return [outputs]
+    if isinstance(outputs, (list, tuple)) and outputs and all(isinstance(o, Value) for o in outputs):
+        return list(outputs)
+    raise TypeError(f"{who} needs a Value or a non-empty list of Values, got {outputs!r}")
+
+
 def trace(
     outputs: Value | Sequence[Value], *, wrt: Value | Sequence[Value] | None = None, digits: int = 3
 ) -> Trace:
@@ -518,12 +527,7 @@ def trace(
     >>> print(t.lines(t.adjoint)[5])
     v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716
     """
-    if isinstance(outputs, Value):
-        outs = [outputs]
-    elif isinstance(outputs, (list, tuple)) and outputs and all(isinstance(o, Value) for o in outputs):
-        outs = list(outputs)
-    else:
-        raise TypeError(f"trace needs a Value or a non-empty list of Values, got {outputs!r}")
+    outs = as_outputs(outputs, "trace")
     if not isinstance(digits, int) or not 1 <= digits <= 15:
         raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
     g = Graph(outs)

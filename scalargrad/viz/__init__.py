@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Value
+from ..trace import as_outputs
 from ._dot import KINDS, build_dot
 from ._render import FORMATS, WASM_FORMATS, RenderError, available_backend, check_format, pipe
 
@@ -93,12 +94,7 @@ def draw(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown diagram kind {kind!r}; choose one of {', '.join(KINDS)}")
-    if isinstance(outputs, Value):
-        outs = [outputs]
-    elif isinstance(outputs, (list, tuple)) and outputs and all(isinstance(o, Value) for o in outputs):
-        outs = list(outputs)
-    else:
-        raise TypeError(f"draw needs a Value or a non-empty list of Values, got {outputs!r}")
+    outs = as_outputs(outputs, "draw")
     if wrt is not None and not isinstance(wrt, Value):
         raise TypeError(f"wrt must be an input Value, got {type(wrt).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
