@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 
 import scalargrad as sg
 from scalargrad import (
@@ -17,6 +17,7 @@ from scalargrad import (
     gradcheck,
     gradgradcheck,
     numerical_grad,
+    topological_order,
 )
 from scalargrad.testing import Expression, expressions_and_points
 
@@ -264,6 +265,11 @@ def test_gradcheck_bad_input(
 @given(expressions_and_points(max_inputs=3))
 def test_gradcheck_passes_on_random_expressions(case: tuple[Expression, list[float]]) -> None:
     f, point = case
+    # gradcheck's fixed tolerances suit well-scaled functions: where some value in the graph
+    # is huge (x**3**3 at 2 is 1.3e8), central differences carry rounding error ~|v|·u/eps
+    # that no fixed atol/rtol covers (assert_gradients_close estimates that slack instead)
+    out = f(*(Value(x) for x in point))
+    assume(all(abs(v.data) < 1e3 for v in topological_order(out)))
     assert gradcheck(f, point, directions=3)
 
 
