@@ -217,11 +217,17 @@ cos = _unary("cos", _cos)
 tan = _unary("tan", _tan)
 tanh = _unary("tanh", math.tanh)
 sigmoid = _unary("sigmoid", _sigmoid)
-relu = _unary("relu", lambda x: x if x > 0.0 else 0.0)
+relu = _unary("relu", lambda x: 0.0 if x <= 0.0 else x)
 
 
 def _sign(x: Any) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    """1, -1 or 0 (PyTorch's abs'(0) = 0); nan stays nan."""
+    x = float(x)
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0 if x == 0 else math.nan
 
 
 def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
@@ -295,7 +301,7 @@ RELU = _define(
     "relu",
     "call",
     ATOM,
-    lambda a, out: (1.0 if a > 0 else 0.0,),
+    lambda a, out: (0.0 if a <= 0 else 1.0,),
     relu,
     r"\operatorname{{relu}}\left({0}\right)",
 )
@@ -489,7 +495,7 @@ class Value:
 
     def __abs__(self) -> Value:
         x = self.data
-        return _node(abs(x), ABS, self, 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0))
+        return _node(abs(x), ABS, self, _sign(x))
 
     # ------------------------------------------------------------- functions
     def exp(self) -> Value:
@@ -548,11 +554,11 @@ class Value:
         return _node(out, SIGMOID, self, out * (1.0 - out))
 
     def relu(self) -> Value:
-        """max(x, 0); d/dx = 1 for x > 0 and 0 for x <= 0 (PyTorch's relu'(0) = 0)."""
+        """max(x, 0); d/dx = 1 for x > 0 and 0 for x <= 0 (PyTorch's relu'(0) = 0); nan stays nan."""
         x = self.data
-        if x > 0.0:
-            return _node(x, RELU, self, 1.0)
-        return _node(0.0, RELU, self, 0.0)
+        if x <= 0.0:
+            return _node(0.0, RELU, self, 0.0)
+        return _node(x, RELU, self, 1.0)
 
     # -------------------------------------------------------- number protocol
     def __float__(self) -> float:

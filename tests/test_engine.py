@@ -421,3 +421,10 @@ def test_seed_values_keep_their_labels() -> None:
     seed = Value(3.0)
     g = sg.grad(x * x, x, seed=seed, create_graph=True)
     assert seed.label is None and g.data == 12.0
+
+
+def test_nan_propagates_through_kinks() -> None:
+    for y in (Value(math.nan).relu(), abs(Value(math.nan))):
+        assert math.isnan(y.data)
+    assert math.isnan(sg.relu(math.nan))
+    assert math.isnan(abs(Value(math.nan)).local_grads[0])
