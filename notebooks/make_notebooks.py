@@ -516,7 +516,7 @@ print(f"first and second derivatives agree with central differences at {len(chec
 ## What a failure looks like
 
 `math.sin` turns a `Value` into a float, so the graph loses the path through `x`: the
-analytic gradient is 0 and the check says so, with a hint.
+analytic ∂f/∂x is 0, and the check names input 0 as the mismatch.
 """),
     code(r"""
 def leaky(x, y):
@@ -524,8 +524,22 @@ def leaky(x, y):
 
 try:
     assert_gradients_close(leaky, [0.3, 1.0])
+    raise RuntimeError("the lost path was not caught")
 except GradcheckError as err:
     print(err)
+    assert err.index == 0
+"""),
+    md(r"""
+If f loses its graph entirely and returns a plain float for `Value` inputs, every analytic
+derivative is 0; the checks (first *and* second order) fail and end with a hint.
+"""),
+    code(r"""
+try:
+    assert_hessian_close(lambda x: math.sin(x), [0.3])
+    raise RuntimeError("the lost graph was not caught")
+except GradcheckError as err:
+    print(err)
+    assert "hint:" in str(err)
 """),
     md(r"""
 A hand-derived derivative checked against autodiff: $\frac{d}{dx}\,x\sin x$ is *not*

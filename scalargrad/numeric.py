@@ -313,10 +313,12 @@ def _check_options(
     return point, step, a, r, directions
 
 
-_NOT_A_GRAPH_HINT = (
+NOT_A_GRAPH_HINT = (
     "hint: f returned a plain number for Value inputs, so its analytic gradient is 0; "
     "does f convert Values to floats (e.g. math.sin(x) instead of scalargrad.sin(x))?"
 )
+"""Appended to a failed check's message when f returned a plain number for Value inputs
+(internal, shared with :mod:`scalargrad.testing`)."""
 
 
 def gradcheck(
@@ -359,7 +361,7 @@ def gradcheck(
         shown = ", ".join(f"{d:.3g}" for d in delta)
         checks.compare(f"direction {k} (δ = [{shown}], δᵀ∇f)", None, k, projected, numeric)
     header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
-    checks.raise_if_failed(header, "" if is_graph else _NOT_A_GRAPH_HINT)
+    checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)
     return True
 
 
@@ -375,8 +377,10 @@ def gradgradcheck(
 ) -> bool:
     """Check f's second derivatives, built by ``grad(..., create_graph=True)``.
 
-    First, each component of the create_graph gradient must evaluate to the plain
-    gradient. Then its own reverse-mode gradient (a Hessian row) is compared with
+    First, the plain gradient is compared with f's central differences (as in
+    :func:`gradcheck`, so a function that returns a plain number for Value inputs
+    fails), and each component of the create_graph gradient must evaluate to the
+    plain gradient. Then its own reverse-mode gradient (a Hessian row) is compared with
     central differences of the plain gradient: ∂²f/∂θⱼ∂θᵢ against
     (∂ᵢf(θ + εeⱼ) − ∂ᵢf(θ − εeⱼ)) / 2ε, and, for ``directions`` random δ from the
     unit ball, the Hessian-vector product Hδ against (∇f(θ + εδ) − ∇f(θ − εδ)) / 2ε.
@@ -393,6 +397,12 @@ def gradgradcheck(
     first, inputs = _graph_grad(f, point, who)
     plain, is_graph = _analytic_grad(f, point, who)
     checks = Comparisons(who, a, r)
+    # the first derivative against f's own central differences: a function that loses its
+    # graph (math.sin on a Value) has zero analytic derivatives of every order, so only this
+    # comparison can catch it
+    for i in range(n):
+        numeric_first = central_difference(f, point, basis(n, i), step, who)
+        checks.compare(f"input {i} (df/dargs[{i}])", i, None, plain[i], numeric_first)
     hessian: list[list[float]] = []
     for i, g in enumerate(first):
         value = 0.0 if g is None else g.data
@@ -422,5 +432,5 @@ def gradgradcheck(
             product = math.fsum(h * d for h, d in zip(hessian[i], delta))
             checks.compare(f"direction {k} (δ = [{shown}], (Hδ)[{i}])", i, k, product, numeric[i])
     header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
-    checks.raise_if_failed(header, "" if is_graph else _NOT_A_GRAPH_HINT)
+    checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)
     return True

@@ -37,6 +37,7 @@ from . import engine
 from .autodiff import adjoints, grad
 from .engine import Value
 from .numeric import (
+    NOT_A_GRAPH_HINT,
     Comparisons,
     as_point,
     as_positive,
@@ -374,11 +375,25 @@ def assert_gradients_close(
         as_result(out, who)
         analytic, slack = [0.0] * len(point), 0.0
     checks = Comparisons(who, a, r)
+    _compare_first(checks, f, point, analytic, step, slack, who)
+    header = f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}"
+    checks.raise_if_failed(header, "" if isinstance(out, Value) else NOT_A_GRAPH_HINT)
+    return analytic
+
+
+def _compare_first(
+    checks: Comparisons,
+    f: Callable[..., Any],
+    point: list[float],
+    analytic: Sequence[float],
+    step: float,
+    slack: float,
+    who: str,
+) -> None:
+    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ."""
     for i in range(len(point)):
         numeric = central_difference(f, point, basis(len(point), i), step, who)
         checks.compare(f"input {i} (df/dx{i})", i, None, analytic[i], numeric, slack=slack, symmetric=True)
-    checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}")
-    return analytic
 
 
 def assert_hessian_close(
@@ -394,7 +409,9 @@ def assert_hessian_close(
     Row i of the Hessian is the reverse-mode gradient of the i-th create_graph
     gradient; column j is compared with (∇f(θ + εeⱼ) − ∇f(θ − εeⱼ)) / 2ε, the plain
     gradient's central difference, with the tolerance of
-    :func:`assert_gradients_close`. Also asserts that the create_graph gradient
+    :func:`assert_gradients_close`. Also asserts that the plain gradient matches f's
+    own central differences (so a function that returns a plain number for Value
+    inputs fails unless it is constant) and that the create_graph gradient
     evaluates to the plain gradient. Returns the Hessian as a list of rows.
 
     >>> assert_hessian_close(lambda x, y: x * x * y, [1.0, 3.0])
@@ -407,10 +424,14 @@ def assert_hessian_close(
     out = f(*inputs)
     checks = Comparisons(who, a, r)
     if not isinstance(out, Value):
+        # no graph: every analytic derivative is 0, which is right only if f is constant
         as_result(out, who)
+        _compare_first(checks, f, point, [0.0] * n, step, 0.0, who)
+        checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}", NOT_A_GRAPH_HINT)
         return [[0.0] * n for _ in range(n)]
     first: list[Value] = grad(out, inputs, create_graph=True)
     plain: list[float] = grad(out, inputs)
+    _compare_first(checks, f, point, plain, step, _rounding_error(out) / step, who)
     rows: list[list[float]] = [grad(g, inputs) for g in first]
     slacks = [_rounding_error(g) / step for g in first]
     for i in range(n):

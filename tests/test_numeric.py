@@ -311,3 +311,18 @@ def test_gradgradcheck_catches_a_wrong_create_graph_value(monkeypatch: pytest.Mo
     monkeypatch.setattr(OPS["sin"], "rule", lambda a, out: (-sg.cos(a),))
     with pytest.raises(GradcheckError, match="create_graph gradient 1"):
         gradgradcheck(notes_example, [2.0, 5.0])
+
+
+def test_gradgradcheck_fails_with_a_hint_when_f_loses_its_graph() -> None:
+    # math.sin returns a float: analytic derivatives of every order are 0, so only comparing
+    # the first derivative with f's own central differences can catch it
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dargs\[0\]\)(?s:.*)hint: f returned a plain"):
+        gradgradcheck(lambda x: math.sin(x), [0.3])
+
+
+def test_gradgradcheck_checks_the_first_derivative() -> None:
+    def f(x: Any) -> Any:  # wrong slope on the Value path, right (zero) second derivative
+        return 2.0 * x if isinstance(x, Value) else 3.0 * x
+
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dargs\[0\]\): analytic=2.0, numeric=2.99"):
+        gradgradcheck(f, [0.3])

@@ -289,6 +289,27 @@ def test_assert_hessian_close(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("helper", [assert_gradients_close, assert_hessian_close])
+def test_assertion_helpers_fail_with_a_hint_when_f_loses_its_graph(helper: Callable[..., Any]) -> None:
+    # math.sin turns the Value into a float: every analytic derivative is 0, f's are not
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dx0\)(?s:.*)hint: f returned a plain number"):
+        helper(lambda x: math.sin(x), [0.3])
+    # a path lost inside a Value result: the mismatch is reported without the hint
+    with pytest.raises(GradcheckError, match=r"input 0") as info:
+        helper(lambda x, y: math.sin(x) * y, [0.3, 1.0])
+    assert "hint:" not in str(info.value)
+
+
+def test_assert_hessian_close_checks_the_first_derivative() -> None:
+    # the Value path's slope is wrong but its second derivative (0) is right: only the
+    # first-order comparison with f's central differences can see it
+    def f(x: Any) -> Any:
+        return 2.0 * x if isinstance(x, Value) else 3.0 * x
+
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dx0\): analytic=2.0, numeric=2.99"):
+        assert_hessian_close(f, [0.3])
+
+
+@pytest.mark.parametrize("helper", [assert_gradients_close, assert_hessian_close])
 def test_assertion_helpers_bad_input(helper: Callable[..., Any]) -> None:
     with pytest.raises(ValueError, match="args is empty"):
         helper(lambda x: x, [])
