@@ -20,8 +20,11 @@ True
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from .engine import Value
 
@@ -63,30 +66,49 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
+def _as_index(x: object) -> int | None:
+    """``x`` as an int if it is an integer (int, NumPy's integers: ``operator.index``), not a bool."""
+    if isinstance(x, bool) or type(x).__name__ == "bool_":  # NumPy's bool_ as well
+        return None
+    try:
+        return operator.index(x)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
 def _check_size(name: str, n: object) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+    size = _as_index(n)
+    if size is None or size < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return n
+    return size
 
 
 def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A real number (``numbers.Real``: int, float, Fraction, NumPy's scalars), not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_vector(x: object) -> bool:
+    """An ordered collection of items: not a number, string, Value, set or mapping."""
+    unordered = isinstance(x, (AbstractSet, Mapping))
+    scalar_like = isinstance(x, (Value, str, bytes, numbers.Number))
+    return isinstance(x, Iterable) and not unordered and not scalar_like
 
 
 def _inputs(x: object, n: int, who: str) -> list[Value | float]:
-    """One input vector of length ``n``: Values kept, numbers (NumPy's too) made floats."""
-    if isinstance(x, (Value, int, float, str, bytes)) or not isinstance(x, Iterable):
+    """One input vector of length ``n``: Values kept, real numbers (NumPy's too) made floats."""
+    if not _is_vector(x):
         raise TypeError(f"{who} expects a sequence of {n} inputs, got {type(x).__name__}: {x!r}")
+    assert isinstance(x, Iterable)
     out: list[Value | float] = []
     for xk in x:
         if isinstance(xk, Value):
             out.append(xk)
-            continue
-        try:
+        elif _is_number(xk):
             out.append(float(xk))
-        except (TypeError, ValueError):
+        else:
             kind = type(xk).__name__
-            raise TypeError(f"{who}'s inputs must be Values or numbers, found {kind}: {xk!r}") from None
+            raise TypeError(f"{who}'s inputs must be Values or numbers, found {kind}: {xk!r}")
     if len(out) != n:
         raise ValueError(f"{who} expects {n} inputs, got {len(out)}")
     return out
@@ -102,12 +124,17 @@ def _running_sum(terms: Iterable[Scalar]) -> Scalar:
 
 
 def _scalars(xs: object, what: str) -> list[Scalar]:
-    """``xs`` as a list of Values and numbers, or a TypeError naming ``what``."""
-    if isinstance(xs, (Value, int, float, str, bytes)) or not isinstance(xs, Iterable):
+    """``xs`` as a list of Values and floats (real numbers converted), or a TypeError naming ``what``."""
+    if not _is_vector(xs):
         raise TypeError(f"{what} must be a sequence of Values or numbers, got {type(xs).__name__}: {xs!r}")
-    items = list(xs)
-    for x in items:
-        if not (isinstance(x, Value) or _is_number(x)):
+    assert isinstance(xs, Iterable)
+    items: list[Scalar] = []
+    for x in xs:
+        if isinstance(x, Value):
+            items.append(x)
+        elif _is_number(x):
+            items.append(float(x))
+        else:
             raise TypeError(f"{what} must contain Values or numbers, found {type(x).__name__}: {x!r}")
     return items
 
@@ -140,11 +167,20 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, seed: Seed = None, name: str = "") -> None:
         nin = _check_size("nin", nin)
-        self.activation = _check_activation(activation)
+        self.activation = activation
         rng = _rng(seed)
         bound = 1.0 / math.sqrt(nin)
         self.w = [Value(rng.uniform(-bound, bound), label=f"{name}w{k}") for k in range(nin)]
         self.b = Value(rng.uniform(-bound, bound), label=f"{name}b")
+
+    @property
+    def activation(self) -> str:
+        """The activation's name, one of :data:`ACTIVATIONS`; assigning an unknown name is a ValueError."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        self._activation = _check_activation(name)
 
     @property
     def nin(self) -> int:
@@ -167,7 +203,9 @@ class Neuron(Module):
             return total.tanh()
         if act == "sigmoid":
             return total.sigmoid()
-        return total
+        if act == "identity":
+            return total
+        raise ValueError(f"unknown activation {act!r}")  # unreachable: the setter checks
 
     def parameters(self) -> list[Value]:
         """The weights, then the bias."""
@@ -343,31 +381,54 @@ def softmax(logits: Sequence[Scalar]) -> list[Value]:
 
 
 def _check_target(target: object, n: int) -> int:
-    if not isinstance(target, int) or isinstance(target, bool):
+    """A class index in 0..n-1: an int or any integer ``operator.index`` accepts (numpy.int64)."""
+    y = _as_index(target)
+    if y is None:
         raise TypeError(f"target must be a class index (int), got {type(target).__name__}: {target!r}")
-    if not 0 <= target < n:
-        raise ValueError(f"target {target} is out of range for {n} classes (0..{n - 1})")
-    return target
+    if not 0 <= y < n:
+        raise ValueError(f"target {y} is out of range for {n} classes (0..{n - 1})")
+    return y
 
 
 def softmax_cross_entropy(logits: Sequence[Scalar], target: int) -> Value:
     """The notes' softmax loss ``ℓ = −h_y + log Σ_j exp(h_j)`` for class ``target``.
 
-    Computed with :func:`logsumexp` (the max trick), so logits of ±1000 give a
-    finite loss and gradient; dℓ/dh = softmax(h) − onehot(target).
+    Computed with the max trick, ``ℓ = log Σ_j exp(h_j − m) − (h_y − m)`` with
+    ``m = max_j h_j``, so logits of ±1000 give a finite loss and gradient, and a
+    tiny loss (a confident, correct prediction) is not swamped by ``m`` or by the
+    rounding of ``1 + Σ_{j≠argmax} exp(h_j − m)``; dℓ/dh = softmax(h) − onehot(target).
 
     >>> round(softmax_cross_entropy([Value(1000.0), Value(-1000.0)], 1).data, 6)
     2000.0
+    >>> math.isclose(softmax_cross_entropy([1000.0, 970.0], 0).data, math.log1p(math.exp(-30)))
+    True
     """
     hs = _scalars(logits, "logits")
     y = _check_target(target, len(hs))
-    return logsumexp(hs) - hs[y]
+    if not hs:
+        raise ValueError("softmax_cross_entropy needs at least one logit")
+    m = _finite_max(hs, "softmax_cross_entropy")
+    k = next(j for j, h in enumerate(hs) if float(h) == m)
+    shifted = [h - m for h in hs]
+    exps = [s.exp() if isinstance(s, Value) else math.exp(s) for s in shifted]
+    top = exps[k]  # exp(0) = 1
+    rest = _running_sum(e for j, e in enumerate(exps) if j != k)
+    total = top + rest
+    # log(total) loses the low bits of rest, which is the whole loss when rest << 1; the
+    # rounding error of top + rest is rest − (total − top), exactly when rest <= top = 1, and
+    # adding carry / total restores it to first order. carry is identically 0 as a function
+    # of the logits, so its gradient contributions cancel exactly.
+    carry = rest - (total - top)
+    log_total = total.log() if isinstance(total, Value) else math.log(total)
+    return _as_value(log_total + carry / total - shifted[y])
 
 
 def hinge_loss(scores: Sequence[Scalar], target: int, margin: float = 1.0) -> Value:
     """The multiclass SVM (max-margin) loss ``Σ_{j≠y} max(0, s_j − s_y + margin)``.
 
     Zero once the true class's score beats every other by at least ``margin``.
+    This is the CS231n sum over the other classes; PyTorch's ``MultiMarginLoss``
+    divides the same sum by the number of classes.
 
     >>> hinge_loss([Value(3.0), Value(1.0), Value(2.5)], 0).data
     0.5
@@ -386,6 +447,16 @@ def hinge_loss(scores: Sequence[Scalar], target: int, margin: float = 1.0) -> Va
 # --------------------------------------------------------------------------- #
 
 
+def _real(x: object, name: str) -> float:
+    """A real-number hyperparameter (int, float, Fraction, NumPy scalar) as a finite float."""
+    if not _is_number(x):
+        raise ValueError(f"{name} must be a real number, got {type(x).__name__}: {x!r}")
+    value = float(x)  # type: ignore[arg-type]
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    return value
+
+
 class SGD:
     """Stochastic gradient descent, with optional (heavy-ball) momentum.
 
@@ -394,34 +465,48 @@ class SGD:
         velocity = momentum * velocity + g      (velocity starts at 0)
         p.data  -= lr * velocity                (momentum = 0: p.data -= lr * g)
 
-    ``g`` is ``p.grad`` (after ``loss.backward()``), or the list of floats passed to
+    ``g`` is ``p.grad`` (after ``loss.backward()``), or the numbers passed to
     ``step`` (e.g. ``grad(loss, params)``), in the order of ``params``.
+
+    ``params`` is an iterable of distinct Values, or a :class:`Module` (its
+    ``parameters()``); ``lr`` and ``momentum`` may be any real numbers (NumPy's too).
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Value] | Module, lr: float = 0.01, momentum: float = 0.0) -> None:
+        if isinstance(params, Module):
+            params = params.parameters()
+        if isinstance(params, (Value, str, bytes, Mapping)) or not isinstance(params, Iterable):
+            raise TypeError(
+                "SGD needs an iterable of Values (e.g. model.parameters()) or a Module, "
+                f"got {type(params).__name__}: {params!r}"
+            )
         self.params = list(params)
-        for p in self.params:
+        seen: dict[int, int] = {}
+        for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"SGD needs Values to optimise, found {type(p).__name__}: {p!r}")
-        if not _is_number(lr) or not lr > 0 or not math.isfinite(lr):
+            if id(p) in seen:
+                raise ValueError(
+                    f"SGD got the same parameter twice (positions {seen[id(p)]} and {i}): {p!r}; "
+                    "it would be updated twice per step"
+                )
+            seen[id(p)] = i
+        self.lr = _real(lr, "lr")
+        if not self.lr > 0:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-        if not _is_number(momentum) or not 0.0 <= momentum < 1.0:
+        self.momentum = _real(momentum, "momentum")
+        if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
-        self.lr = float(lr)
-        self.momentum = float(momentum)
         self.velocity = [0.0] * len(self.params)
 
-    def step(self, grads: Sequence[float] | None = None) -> None:
-        """Move every parameter against its gradient (``p.grad``, or ``grads`` if given)."""
+    def step(self, grads: Iterable[float] | None = None) -> None:
+        """Move every parameter against its gradient (``p.grad``, or ``grads`` if given).
+
+        ``grads`` is an iterable of numbers (a list, a generator, a NumPy array), one
+        per parameter in the order of ``params``.
+        """
         params = self.params
-        if grads is None:
-            gs = [p.grad for p in params]
-        else:
-            if len(grads) != len(params):
-                raise ValueError(
-                    f"step needs one gradient per parameter: {len(params)} params, {len(grads)} grads"
-                )
-            gs = [float(g) for g in grads]
+        gs = [p.grad for p in params] if grads is None else self._gradients(grads)
         lr, mu = self.lr, self.momentum
         if mu == 0.0:
             for p, g in zip(params, gs):
@@ -432,6 +517,31 @@ class SGD:
             v = mu * vel[i] + g
             vel[i] = v
             p.data -= lr * v
+
+    def _gradients(self, grads: object) -> list[float]:
+        if isinstance(grads, Mapping):
+            raise TypeError(
+                f"step needs the gradients as a sequence in the order of the params, got a "
+                f"{type(grads).__name__} (keys {list(grads)[:3]!r}...); pass grad(loss, params) "
+                "with params a list, or the values in params' order"
+            )
+        if not _is_vector(grads):
+            raise TypeError(
+                f"step needs a sequence of gradients (numbers), got {type(grads).__name__}: {grads!r}"
+            )
+        assert isinstance(grads, Iterable)
+        gs: list[float] = []
+        for g in grads:
+            if isinstance(g, Value):
+                g = g.data
+            if not _is_number(g):
+                raise TypeError(f"step's gradients must be numbers, found {type(g).__name__}: {g!r}")
+            gs.append(float(g))
+        if len(gs) != len(self.params):
+            raise ValueError(
+                f"step needs one gradient per parameter: {len(self.params)} params, {len(gs)} grads"
+            )
+        return gs
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on every parameter."""

@@ -336,3 +336,123 @@ def test_sgd_errors() -> None:
 
 def test_activation_names_are_published() -> None:
     assert ACTIVATIONS == ("relu", "tanh", "sigmoid", "identity")
+
+
+# --------------------------------------------------------------------------- real numbers
+
+
+def test_numpy_scalars_mix_in_like_floats() -> None:
+    np = pytest.importorskip("numpy")
+    model = MLP(np.int64(2), [np.int64(3), 2], activation="tanh", seed=0)
+    x = np.array([0.5, -1.0])
+    logits = model(x)  # float64 elements
+    y = np.array([0, 1])[1]  # scikit-learn's targets are numpy.int64
+    loss = softmax_cross_entropy(logits, y)
+    assert loss.data == pytest.approx(softmax_cross_entropy(model([0.5, -1.0]), 1).data)
+    assert hinge_loss(logits, np.int32(0), margin=np.float32(0.5)).data >= 0.0
+    assert mse([np.float64(1.0)], [Value(0.5)]).data == 0.25
+    opt = SGD(model.parameters(), lr=np.float64(0.1), momentum=np.float32(0.5))
+    assert (opt.lr, opt.momentum) == (0.1, 0.5)
+    opt.step(np.ones(len(model.parameters())))
+    with pytest.raises(TypeError, match="class index"):
+        softmax_cross_entropy(logits, np.bool_(True))
+    with pytest.raises(TypeError, match="class index"):
+        softmax_cross_entropy(logits, np.float64(1.0))
+
+
+def test_fractions_mix_in_like_floats() -> None:
+    from fractions import Fraction
+
+    model = MLP(2, [2], seed=0)
+    assert model([Fraction(1, 2), 1])[0].data == model([0.5, 1.0])[0].data
+    assert mse([Fraction(1, 2)], [Fraction(1, 4)]).data == 0.0625
+    assert SGD([Value(1.0)], lr=Fraction(1, 10)).lr == 0.1
+
+
+def test_inputs_reject_bools_and_unordered_collections() -> None:
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match="must be Values or numbers, found bool"):
+        model([True, 1.0])
+    with pytest.raises(TypeError, match="MLP expects a sequence of 2 inputs, got set"):
+        model({1.0, 2.0})
+    with pytest.raises(TypeError, match="MLP expects a sequence of 2 inputs, got dict"):
+        model({"a": 1.0, "b": 2.0})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be Values or numbers, found str"):
+        model(["1.0", 2.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="logits must be a sequence"):
+        softmax_cross_entropy({1.0, 2.0}, 0)
+
+
+# --------------------------------------------------------------------------- activation
+
+
+def test_an_unknown_activation_cannot_be_assigned() -> None:
+    n = Neuron(2, "relu", seed=0)
+    with pytest.raises(ValueError, match="unknown activation 'softplus'"):
+        n.activation = "softplus"
+    assert n.activation == "relu"
+    assert n([1.0, 2.0]).op.name in ("relu",)  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- SGD input
+
+
+def test_sgd_takes_a_module_and_rejects_duplicates() -> None:
+    model = MLP(2, [2], seed=0)
+    assert SGD(model, lr=0.1).params == model.parameters()
+    p = Value(1.0)
+    with pytest.raises(ValueError, match=r"same parameter twice \(positions 0 and 1\)"):
+        SGD([p, p], lr=0.1)
+    with pytest.raises(TypeError, match="SGD needs an iterable of Values"):
+        SGD(p, lr=0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="SGD needs an iterable of Values"):
+        SGD(3, lr=0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lr must be finite"):
+        SGD([p], lr=math.nan)
+    with pytest.raises(ValueError, match="lr must be a real number"):
+        SGD([p], lr="0.1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="momentum must be finite"):
+        SGD([p], momentum=math.inf)
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\)"):
+        SGD([p], momentum=-0.1)
+
+
+def test_sgd_step_grads_errors_and_iterables() -> None:
+    p, q = Value(1.0), Value(2.0)
+    opt = SGD([p, q], lr=0.5)
+    opt.step(g for g in (1.0, 2.0))  # a generator is fine
+    assert (p.data, q.data) == (0.5, 1.0)
+    with pytest.raises(TypeError, match="sequence in the order of the params, got a dict"):
+        opt.step({"w": 1.0, "b": 2.0})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="step needs a sequence of gradients"):
+        opt.step(1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="step's gradients must be numbers, found str"):
+        opt.step(["1", "2"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="one gradient per parameter: 2 params, 1 grads"):
+        opt.step(iter([1.0]))
+    assert (p.data, q.data) == (0.5, 1.0)
+
+
+# --------------------------------------------------------------------------- precision
+
+
+@pytest.mark.parametrize(
+    ("logits", "target", "exact"),
+    [
+        ([1000.0, 970.0], 0, math.log1p(math.exp(-30.0))),  # 9.357622968839737e-14
+        ([970.0, 1000.0], 1, math.log1p(math.exp(-30.0))),
+        ([5.0, -40.0, -35.0], 0, math.log1p(math.exp(-45.0) + math.exp(-40.0))),
+        ([1000.0, 970.0], 1, 30.0 + math.log1p(math.exp(-30.0))),
+        ([0.0, 0.0, 0.0], 2, math.log(3.0)),
+    ],
+)
+def test_softmax_cross_entropy_is_accurate_for_tiny_losses(
+    logits: list[float], target: int, exact: float
+) -> None:
+    for hs in (logits, [Value(h) for h in logits]):
+        assert softmax_cross_entropy(hs, target).data == pytest.approx(exact, rel=1e-15, abs=0.0)
+    # the gradient is still softmax − onehot
+    hs = [Value(h) for h in logits]
+    loss = softmax_cross_entropy(hs, target)
+    expected = [s.data - (j == target) for j, s in enumerate(softmax(logits))]
+    assert grad(loss, hs) == pytest.approx(expected, rel=1e-12, abs=1e-15)
