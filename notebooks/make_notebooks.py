@@ -71,9 +71,11 @@ for random $\delta$ on the unit ball.
 def f(a, b):
     return log(a) + a * b - sin(b)
 
-print("central differences:", numerical_grad(f, [2.0, 5.0]))
+central = numerical_grad(f, [2.0, 5.0])
+print("central differences:", central)
 print("forward differences:", numerical_grad(f, [2.0, 5.0], method="forward"))
 print("gradcheck:", gradcheck(f, [2.0, 5.0]))
+assert [round(d, 3) for d in central] == [5.5, 1.716]
 """),
     md(r"""
 ## Symbolic differentiation
@@ -139,6 +141,8 @@ auto = grad(s, [x, a, b])
 print(f"y = {s.data:.5f}")
 for name, row in [("symbolic", symbolic), ("central differences", numeric), ("autodiff", auto)]:
     print(f"{name:>20}: " + "  ".join(f"{v:.5f}" for v in row))
+    assert [round(v, 5) for v in row] == [0.00273, 0.00182, 0.00091], (name, row)
+assert all(math.isclose(u, v, rel_tol=1e-12) for u, v in zip(auto, symbolic))
 """),
     md(r"""
 ## Interactive: move the inputs, watch the adjoints
@@ -198,6 +202,7 @@ v4 = v3 * v2
 dv1 = grad(v4, v1, create_graph=True)
 print(f"{dv1.label} = {formula(dv1, {v2: 'v2', v3: 'v3'})} = {dv1}")
 print(f"value {dv1.data:.6f}, closed form 2e^2 + e = {2 * math.e ** 2 + math.e:.6f}")
+assert math.isclose(dv1.data, 2 * math.e ** 2 + math.e, rel_tol=1e-12)
 """),
     md(r"""
 The extended graph: the forward nodes and, in their own cluster, the adjoint nodes that
@@ -215,6 +220,7 @@ $\frac{d^2 y}{dv_1^2} = 4e^{2v_1} + e^{v_1}$.
     code(r"""
 d2 = grad(dv1, v1)
 print(f"second derivative {d2:.6f}, closed form 4e^2 + e = {4 * math.e ** 2 + math.e:.6f}")
+assert math.isclose(d2, 4 * math.e ** 2 + math.e, rel_tol=1e-12)
 d2_graph = grad(dv1, v1, create_graph=True)
 print("as a formula:", d2_graph)
 print("nodes: y", len(topological_order(v4)), "| y'", len(topological_order(dv1)),
@@ -236,8 +242,12 @@ g = grad(y, [x1, x2], create_graph=True)
 print("gradient graph:", [str(gi) for gi in g])
 H = hessian(y, [x1, x2])
 print("Hessian:", H)
-print("closed form:", [[-1 / 4, 1.0], [1.0, math.sin(5.0)]])
-print("H·(1, 0) by forward mode over the gradient graph:", jvp(g, {x1: 1.0}))
+closed = [[-1 / 4, 1.0], [1.0, math.sin(5.0)]]
+print("closed form:", closed)
+assert all(math.isclose(h, c, rel_tol=1e-12) for h_row, c_row in zip(H, closed) for h, c in zip(h_row, c_row))
+hv = jvp(g, {x1: 1.0})
+print("H·(1, 0) by forward mode over the gradient graph:", hv)
+assert all(math.isclose(u, c, rel_tol=1e-12) for u, c in zip(hv, [closed[0][0], closed[1][0]]))
 print("gradgradcheck:", gradgradcheck(lambda a, b: log(a) + a * b - sin(b), [2.0, 5.0]))
 draw(y, kind="extended")
 """),
@@ -363,7 +373,9 @@ for k in (0, 17, 40, 66):
     p.data -= 2 * eps
     down = mean_loss(model, batch_x, batch_y).data
     p.data += eps
-    print(f"{p.label:>10}: autodiff {analytic[k]:+.8f}   central difference {(up - down) / (2 * eps):+.8f}")
+    numeric = (up - down) / (2 * eps)
+    print(f"{p.label:>10}: autodiff {analytic[k]:+.8f}   central difference {numeric:+.8f}")
+    assert abs(analytic[k] - numeric) <= 1e-7 + 1e-5 * abs(numeric), (p.label, analytic[k], numeric)
 """),
 )
 
@@ -598,7 +610,8 @@ print(f"{count} random functions: reverse-mode gradients match central differenc
 )
 
 
-def build(name: str) -> Path:
+def make(name: str) -> nbformat.NotebookNode:
+    """The notebook ``name``, validated, without outputs."""
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -607,8 +620,12 @@ def build(name: str) -> Path:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name[:2]}-{i:02d}"
     nbformat.validate(nb)
+    return nb
+
+
+def build(name: str) -> Path:
     path = HERE / f"{name}.ipynb"
-    nbformat.write(nb, path)
+    nbformat.write(make(name), path)
     return path
 
 

@@ -1,14 +1,20 @@
 """Every notebook in notebooks/ executes without error (nbclient, a python3 kernel on this interpreter).
 
-Skipped cleanly when the ``notebook`` extra (nbclient, nbformat, ipykernel) is not installed.
-The notebooks are committed without outputs; this runs them headless, cell by cell.
+Skipped cleanly when the ``notebook`` extra (nbclient, nbformat, ipykernel) is not installed,
+except under CI (the environment variable ``CI`` set), which installs every extra: there a
+missing package fails. The notebooks are committed without outputs; this runs them headless,
+cell by cell, and checks that notebooks/make_notebooks.py regenerates them exactly.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +30,13 @@ NEEDS = {
     "04_tensors_from_scalars.ipynb": ("numpy",),
     "05_property_based_testing.ipynb": ("hypothesis",),
 }
+
+
+def need(module: str) -> ModuleType:
+    """``module``, imported; a missing one skips the test, or fails it under CI (``CI`` set)."""
+    if os.environ.get("CI"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
 
 
 def test_notebooks_are_committed_without_outputs() -> None:
@@ -51,11 +64,11 @@ def kernel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def test_notebook_executes(path: Path, kernel_dir: Path) -> None:
-    nbclient = pytest.importorskip("nbclient")
-    nbformat = pytest.importorskip("nbformat")
-    pytest.importorskip("ipykernel")
+    nbclient = need("nbclient")
+    nbformat = need("nbformat")
+    need("ipykernel")
     for module in NEEDS.get(path.name, ()):
-        pytest.importorskip(module)
+        need(module)
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
@@ -75,3 +88,19 @@ def test_notebook_executes(path: Path, kernel_dir: Path) -> None:
         if out.get("output_type") == "error"
     ]
     assert not errors
+
+
+def test_notebooks_are_generated_by_make_notebooks() -> None:
+    """Each committed .ipynb is exactly what make_notebooks.py writes: edit the generator, not the file."""
+    nbformat = need("nbformat")
+    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOKS / "make_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    make_notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_notebooks)
+    assert sorted(f"{name}.ipynb" for name in make_notebooks.NOTEBOOKS) == [p.name for p in PATHS]
+    for name in make_notebooks.NOTEBOOKS:
+        expected = nbformat.writes(make_notebooks.make(name))
+        committed = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert committed.rstrip("\n") == expected.rstrip("\n"), (
+            f"{name}.ipynb differs from make_notebooks.py; run python notebooks/make_notebooks.py"
+        )
