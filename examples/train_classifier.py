@@ -15,6 +15,8 @@ Run: python examples/train_classifier.py [--dataset iris|wine] [--epochs 40] [--
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import random
 import time
 from pathlib import Path
@@ -122,6 +124,23 @@ def plot(history: dict[str, list[float]], title: str, out: Path) -> None:
     plt.close(fig)
 
 
+def check_out(out: Path) -> str | None:
+    """Why the loss curve cannot be saved to ``out`` (checked before training), or None."""
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        return f"unsupported file type {out.suffix or '(none)'!r}; use one of {', '.join(sorted(formats))}"
+    if out.is_dir():
+        return "is a directory"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"cannot create its directory {out.parent}: {e.strerror or e}"
+    writable = os.access(out, os.W_OK) if out.exists() else os.access(out.parent, os.W_OK)
+    return None if writable else "not writable"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="iris")
@@ -136,6 +155,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.hidden < 1:
         parser.error("--epochs, --batch-size and --hidden must be positive")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        parser.error(f"--lr must be a positive finite number, got {args.lr}")
+    if not (math.isfinite(args.momentum) and 0 <= args.momentum < 1):
+        parser.error(f"--momentum must be a number in [0, 1), got {args.momentum}")
+    problem = check_out(args.out)
+    if problem:
+        parser.error(f"--out {args.out}: {problem}")
 
     result = train(args)
     h = result["history"]

@@ -122,6 +122,33 @@ def test_train_classifier_rejects_bad_arguments() -> None:
     assert "--epochs, --batch-size and --hidden must be positive" in result.stderr
 
 
+@pytest.mark.example
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "0"], "--lr must be a positive finite number, got 0.0"),
+        (["--lr", "-1"], "--lr must be a positive finite number, got -1.0"),
+        (["--lr", "nan"], "--lr must be a positive finite number, got nan"),
+        (["--momentum", "1"], r"--momentum must be a number in [0, 1), got 1.0"),
+        (["--momentum", "-0.5"], r"--momentum must be a number in [0, 1), got -0.5"),
+        (["--out", "{tmp}/loss.xyz"], "unsupported file type '.xyz'"),
+        (["--out", "{tmp}/file/loss.png"], "cannot create its directory"),
+        (["--out", "{tmp}"], "unsupported file type '(none)'"),
+    ],
+)
+def test_train_classifier_rejects_bad_values_before_training(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    for module in NEEDS["train_classifier.py"]:
+        need(module)
+    (tmp_path / "file").write_text("not a directory")
+    result = run("train_classifier.py", ["--no-progress", *(a.replace("{tmp}", str(tmp_path)) for a in args)])
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "dataset:" not in result.stdout  # rejected before training started
+
+
 def test_gallery_svg_shows_the_notes_adjoints() -> None:
     """docs/adjoint.svg (README gallery, made by docs/make_gallery.py) is an SVG of the notes' adjoints."""
     import xml.etree.ElementTree as ET
@@ -131,3 +158,14 @@ def test_gallery_svg_shows_the_notes_adjoints() -> None:
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     texts = {t.text.strip() for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text}
     assert {"v1 = x1", "v2 = x2", "11.652", "v̄1 = 5.5", "v̄2 = 1.716"} <= texts, sorted(texts)
+
+
+def test_every_declared_pytest_marker_is_used() -> None:
+    """pyproject.toml's markers are the ones the tests use (an unused marker is a dead option)."""
+    import tomllib
+
+    config = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {m.split(":")[0].strip() for m in config["tool"]["pytest"]["ini_options"]["markers"]}
+    sources = "".join(p.read_text(encoding="utf-8") for p in (EXAMPLES.parent / "tests").glob("*.py"))
+    unused = sorted(m for m in declared if f"pytest.mark.{m}" not in sources)
+    assert not unused, f"markers declared in pyproject.toml but never used: {unused}"

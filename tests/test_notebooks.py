@@ -104,3 +104,23 @@ def test_notebooks_are_generated_by_make_notebooks() -> None:
         assert committed.rstrip("\n") == expected.rstrip("\n"), (
             f"{name}.ipynb differs from make_notebooks.py; run python notebooks/make_notebooks.py"
         )
+
+
+# the distribution that provides each module the notebooks import
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "IPython": "ipykernel"}
+
+
+def test_the_notebook_and_viz_extras_cover_every_notebook() -> None:
+    """README: ``pip install -e ".[notebook,viz]"`` is enough to run the notebooks."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(NOTEBOOKS.parent / "setup.cfg", encoding="utf-8")
+    extras = config["options.extras_require"]
+    names = set()
+    for extra in ("notebook", "viz"):
+        for line in extras[extra].split():
+            names.add(line.split(">")[0].split("=")[0].split("<")[0].strip().lower())
+    needed = {"nbclient", "nbformat", "ipykernel"} | {m for ms in NEEDS.values() for m in ms}
+    missing = sorted(m for m in needed if DISTRIBUTIONS.get(m, m).lower() not in names)
+    assert not missing, f"the notebook/viz extras lack {missing}"
