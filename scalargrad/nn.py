@@ -285,7 +285,7 @@ class MLP(Module):
         rng = _rng(seed)
         sizes = [nin, *(_check_size("each layer size in nouts", n) for n in nouts)]
         last = len(nouts) - 1
-        self.hidden_activation = activation
+        self._hidden_activation = activation
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activation if i < last else "identity", seed=rng, name=f"L{i}.")
             for i in range(len(nouts))
@@ -295,6 +295,11 @@ class MLP(Module):
     def nin(self) -> int:
         """The number of inputs."""
         return self.layers[0].nin
+
+    @property
+    def hidden_activation(self) -> str:
+        """The hidden layers' activation, fixed when the layers are built (read-only)."""
+        return self._hidden_activation
 
     def __call__(self, x: Sequence[Scalar]) -> list[Value]:
         """The network's outputs (a list, even for one output) for one input vector."""

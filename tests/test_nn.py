@@ -456,3 +456,10 @@ def test_softmax_cross_entropy_is_accurate_for_tiny_losses(
     loss = softmax_cross_entropy(hs, target)
     expected = [s.data - (j == target) for j, s in enumerate(softmax(logits))]
     assert grad(loss, hs) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_mlp_hidden_activation_is_read_only() -> None:
+    model = MLP(2, [3, 1], "tanh", seed=0)
+    assert model.hidden_activation == "tanh"
+    with pytest.raises(AttributeError):
+        model.hidden_activation = "relu"  # type: ignore[misc]
