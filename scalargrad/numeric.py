@@ -25,6 +25,7 @@ checks reported as one :class:`GradcheckError`).
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -95,7 +96,7 @@ def as_point(args: object, who: str) -> list[float]:
     for i, a in enumerate(args):
         if isinstance(a, Value):
             raise TypeError(f"{who}: args[{i}] is a Value; pass plain numbers (e.g. v.data)")
-        if isinstance(a, bool) or not isinstance(a, (int, float)):
+        if isinstance(a, bool) or not isinstance(a, numbers.Real):
             raise TypeError(f"{who}: args[{i}] must be a real number, got {type(a).__name__}: {a!r}")
         x = float(a)
         if not math.isfinite(x):
@@ -119,7 +120,7 @@ def as_result(y: object, who: str) -> float:
     """f's result (a number or a Value) as a float; anything else is a TypeError naming ``who``."""
     if isinstance(y, Value):
         return y.data
-    if isinstance(y, bool) or not isinstance(y, (int, float)):
+    if isinstance(y, bool) or not isinstance(y, numbers.Real):
         raise TypeError(f"{who}: f must return a number or a Value, got {type(y).__name__}: {y!r}")
     return float(y)
 

@@ -326,3 +326,11 @@ def test_gradgradcheck_checks_the_first_derivative() -> None:
 
     with pytest.raises(GradcheckError, match=r"input 0 \(df/dargs\[0\]\): analytic=2.0, numeric=2.99"):
         gradgradcheck(f, [0.3])
+
+
+def test_any_real_numbers_are_accepted() -> None:
+    from fractions import Fraction
+
+    assert numerical_grad(lambda x: x * x, [Fraction(1, 2)]) == pytest.approx([1.0])
+    assert gradcheck(lambda x: x * x, [Fraction(3, 2)])
+    assert numerical_grad(lambda x: Fraction(2), [1.0]) == [0.0]
