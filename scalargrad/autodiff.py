@@ -18,7 +18,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .engine import CONST, Value, constant, evaluation_order, topological_order
+from .engine import (
+    Partial,
+    Value,
+    accumulate_adjoints,
+    accumulate_tangents,
+    constant,
+    evaluation_order,
+    topological_order,
+)
 
 __all__ = [
     "TreeDef",
@@ -110,36 +118,25 @@ def adjoints(
     *,
     create_graph: bool = False,
     wrt: Iterable[Value] | None = None,
+    node_to_grad: dict[Value, list[Partial]] | None = None,
 ) -> dict[Value, Any]:
     """The notes' ``node_to_grad``: every node's adjoint, by one reverse walk.
 
     ``seed`` gives each output's adjoint (default 1.0 each). With
-    ``create_graph=False`` adjoints are floats. With ``create_graph=True`` they are
-    Values built from each op's derivative rule (or plain numbers where the
-    adjoint is a constant), and only the nodes on a path from ``wrt`` to the
-    outputs get one. Nodes the walk never reaches are absent.
+    ``create_graph=False`` adjoints are floats, from the same walk as
+    ``backward`` (:func:`~scalargrad.engine.accumulate_adjoints`); pass a dict as
+    ``node_to_grad`` to also get each node's list of partial adjoints, in the
+    order they were summed. With ``create_graph=True`` they are Values built from
+    each op's derivative rule (or plain numbers where the adjoint is a constant),
+    and only the nodes on a path from ``wrt`` to the outputs get one. Nodes the
+    walk never reaches are absent.
     """
     outs, _ = _values_in(outputs, "outputs")
     seeds = _seeds(outputs, outs, seed)
     order = topological_order(outs)
     if create_graph:
         return _graph_adjoints(order, outs, seeds, wrt)
-    adj: dict[Value, float] = {}
-    for out, s in zip(outs, seeds):
-        adj[out] = adj.get(out, 0.0) + float(s)
-    get = adj.get
-    for v in reversed(order):
-        a = v._a
-        if a is None:
-            continue
-        g = get(v)
-        if g is None:
-            continue
-        adj[a] = get(a, 0.0) + g * v._da
-        b = v._b
-        if b is not None:
-            adj[b] = get(b, 0.0) + g * v._db
-    return adj
+    return accumulate_adjoints(order, [(o, float(s)) for o, s in zip(outs, seeds)], node_to_grad)
 
 
 def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
@@ -165,13 +162,13 @@ def _graph_adjoints(
             adj[out] = _plus(adj.get(out), s)
     for v in reversed(order):
         g = adj.get(v)
-        if g is None or v._a is None:
+        op = v.op
+        if g is None or op is None:
             continue
-        parents = (v._a,) if v._b is None else (v._a, v._b)
-        operands = [p.data if p._op is CONST else p for p in parents]
-        partials = v._op.rule(*operands, v)  # type: ignore[union-attr]
-        for p, d in zip(parents, partials):
-            if p in relevant:
+        operands = v.operands
+        partials = op.rule(*(p.data if isinstance(p, Value) and p.is_constant else p for p in operands), v)
+        for p, d in zip(operands, partials):
+            if isinstance(p, Value) and p in relevant:
                 contribution = _times(g, d)
                 if contribution is not None:
                     adj[p] = _plus(adj.get(p), contribution)
@@ -183,10 +180,10 @@ def _graph_adjoints(
 def _depends_on(order: list[Value], wrt: Iterable[Value] | None) -> set[Value]:
     """The nodes of ``order`` that depend on a ``wrt`` node (all non-constants if None)."""
     if wrt is None:
-        return {v for v in order if v._op is not CONST}
+        return {v for v in order if not v.is_constant}
     relevant = set(wrt)
     for v in order:
-        if (v._a is not None and v._a in relevant) or (v._b is not None and v._b in relevant):
+        if any(p in relevant for p in v.parents):
             relevant.add(v)
     return relevant
 
@@ -194,7 +191,7 @@ def _depends_on(order: list[Value], wrt: Iterable[Value] | None) -> set[Value]:
 def _number(x: Any) -> float | None:
     """x as a float if it is a plain number or a constant Value, else None."""
     if isinstance(x, Value):
-        return x.data if x._op is CONST else None
+        return x.data if x.is_constant else None
     return float(x)
 
 
@@ -294,30 +291,12 @@ def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
     outs, _ = _values_in(outputs, "outputs")
     if not isinstance(seed, Mapping):
         raise TypeError(f"tangents must map input Values to numbers, got {type(seed).__name__}")
-    tangent: dict[Value, float] = {}
     for v, t in seed.items():
         if not isinstance(v, Value):
             raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
         if isinstance(t, Value) or not isinstance(t, (int, float)):
             raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r}")
-        if t:
-            tangent[v] = float(t)
-    get = tangent.get
-    for v in topological_order(outs):
-        a = v._a
-        if a is None or v in tangent:
-            continue
-        ta = get(a)
-        b = v._b
-        tb = None if b is None else get(b)
-        if ta is None and tb is None:
-            continue
-        t = 0.0 if ta is None else ta * v._da
-        if tb is not None:
-            t += tb * v._db
-        if t:
-            tangent[v] = t
-    return tangent
+    return accumulate_tangents(topological_order(outs), seed)
 
 
 def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:

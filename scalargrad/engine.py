@@ -1,49 +1,53 @@
-"""The Value graph: scalar nodes, each op's single definition, and backpropagation.
+"""The Value graph: scalar nodes, each op's single definition, and the walks over them.
 
 A :class:`Value` is one node v_i of the notes' computational graph. It keeps its
 forward value ``data``, its adjoint ``grad``, at most two parents and the *local
 derivative* dv_i/dv_k with respect to each parent, computed once at forward time
 as plain floats. Every differentiation method is a walk over this one graph:
-``backward`` (here), and ``grad``/``jvp``/``hessian`` in :mod:`scalargrad.autodiff`.
+:func:`accumulate_adjoints` (reverse mode, used by ``backward``, ``grad``,
+``adjoints`` and the trace tables), :func:`accumulate_tangents` (forward mode),
+and the walks of :mod:`scalargrad.autodiff` built on them.
 
-Each op is defined once, as an :class:`Op`: its name, how it prints, and its
-derivative ``rule`` — a function of the op's inputs and output that works on
-floats *and* on Values. Evaluated on floats it gives the local derivatives;
-evaluated on Values it builds them as new graph nodes (``create_graph``); evaluated
-on named leaves and printed it gives the notes' formulas (``cos(v2)``). The Value
-methods below compute the same local derivatives inline, because they sit on the
-hot path; ``tests/test_ops.py`` checks them against the rules.
+Each op is defined once, as an :class:`Op` (see :mod:`scalargrad.ops` for the
+built-in definitions): its name, how it prints (text and LaTeX), how it evaluates
+on floats, and its derivative ``rule``, a function of the op's inputs and output
+that works on floats *and* on Values. Evaluated on floats it gives the local
+derivatives; evaluated on Values it builds them as new graph nodes
+(``create_graph``); evaluated on named leaves and printed it gives the notes'
+formulas (``cos(v2)``). A built-in op gives its forward value and its derivatives
+as Python expressions over ``a``, ``b`` and ``out``; the hot Value methods
+(``__mul__``, ``tanh``, …) are generated from those expressions at import time,
+and :func:`method_source` shows the code of any of them.
 
-Non-differentiable points follow PyTorch: ``relu'(0) = 0``, ``abs'(0) = 0``,
-``sqrt'(0) = inf``, ``d(x**0)/dx = 0``, ``d(x**y)/dy = 0`` at ``x == 0`` and
-``nan`` where ``ln x`` is undefined (``x < 0``). Where Python's ``math`` raises,
-the op raises the same exception type with a message naming the op and the value.
+A plain number in an op (the ``2`` in ``2 * x``) is not a node: the node keeps the
+number itself and prints it as a constant (``2*x``).
 """
 
 from __future__ import annotations
 
+import itertools
+import linecache
 import math
 import numbers
-import operator
-from collections.abc import Callable, Iterable
-from typing import Any, Union
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 __all__ = [
     "OPS",
     "Op",
+    "Partial",
     "Value",
-    "cos",
+    "accumulate_adjoints",
+    "accumulate_tangents",
     "count_ops",
-    "exp",
+    "define_op",
+    "evaluation_order",
     "formula",
     "formula_parts",
-    "log",
-    "relu",
-    "sigmoid",
-    "sin",
-    "sqrt",
-    "tan",
-    "tanh",
+    "method_source",
+    "no_grad",
     "topological_order",
 ]
 
@@ -51,306 +55,161 @@ Number = int | float
 Operand = Union["Value", int, float]
 Rule = Callable[..., tuple[Any, ...]]
 
+ATOM = 9  # precedence of leaves, constants and function calls: never parenthesised
+
+DOMAINS: dict[str, str] = {
+    "real": "any real number",
+    "positive": "x > 0",
+    "nonzero": "x != 0",
+    "unit": "-1 < x < 1",
+    "above_minus_one": "x > -1",
+    "bounded": "|x| <= 1 (the op overflows or has poles further out)",
+}
+"""Where an op's argument may lie, by name. Strategies in :mod:`scalargrad.testing`
+keep random expressions inside these domains, and :func:`scalargrad.check_op` draws
+its points from them."""
+
 
 class Op:
     """The single definition of one operation.
 
-    ``rule(*inputs, out)`` returns the local derivatives d out / d input, one per
-    input; it must work on floats and on Values alike. ``apply(*inputs)`` performs
-    the op (a new node for Values, a float for numbers). ``notation`` is
-    ``"infix"`` (``a * b``), ``"prefix"`` (``-a``) or ``"call"`` (``sin(a)``);
-    ``precedence`` orders infix and prefix ops when printing with minimal
-    parentheses; ``latex`` is the LaTeX template, ``{0}``/``{1}`` the operands.
+    * ``name``: the key in :data:`OPS`, the Value method and the module function.
+    * ``arity``: 1 or 2 operands.
+    * ``evaluate(*floats)``: the forward value on floats, raising ``math``'s
+      exception types with a message that names the op.
+    * ``rule(*inputs, out)``: the local derivatives d out / d input, one per
+      input, on floats or on Values alike.
+    * ``symbol``, ``notation`` (``"infix"`` ``a * b``, ``"prefix"`` ``-a`` or
+      ``"call"`` ``sin(a)``), ``precedence`` and ``latex`` (a template over
+      ``{0}``, ``{1}``): how it prints.
+    * ``domains``: one :data:`DOMAINS` name per operand; ``smooth``: False for
+      ops with kinks (``relu``, ``abs``), which random tests leave out by default.
+    * ``source``: for built-in ops, the Python expressions of the forward value
+      and of each derivative that the hot methods are generated from.
+
+    Calling an op applies it: a new node when an operand is a Value, a float for
+    plain numbers. Ops pickle and copy by name, so a copied graph keeps the
+    registered ops.
     """
 
-    __slots__ = ("apply", "arity", "latex", "name", "notation", "precedence", "rule", "symbol")
+    __slots__ = (
+        "arity",
+        "builtin",
+        "domains",
+        "evaluate",
+        "latex",
+        "name",
+        "notation",
+        "precedence",
+        "rule",
+        "smooth",
+        "source",
+        "symbol",
+        "with_constant",
+    )
 
     def __init__(
         self,
         name: str,
-        symbol: str,
-        notation: str,
-        precedence: int,
+        *,
+        arity: int,
+        evaluate: Callable[..., float],
         rule: Rule,
-        apply: Callable[..., Any],
-        latex: str,
+        symbol: str | None = None,
+        notation: str = "call",
+        precedence: int = ATOM,
+        latex: str | None = None,
+        domains: tuple[str, ...] | None = None,
+        smooth: bool = True,
+        builtin: bool = False,
+        source: tuple[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.name = name
-        self.symbol = symbol
+        self.arity = arity
+        self.evaluate = evaluate
+        self.rule = rule
+        self.symbol = name if symbol is None else symbol
         self.notation = notation
         self.precedence = precedence
-        self.rule = rule
-        self.apply = apply
+        if latex is None:
+            args = ", ".join(f"{{{i}}}" for i in range(arity))
+            escaped = name.replace("_", r"\_")
+            latex = rf"\operatorname{{{{{escaped}}}}}\left({args}\right)"
         self.latex = latex
-        self.arity = 0 if notation == "leaf" else (2 if notation == "infix" else 1)
+        self.domains = domains or ("real",) * arity
+        self.smooth = smooth
+        self.builtin = builtin
+        self.source = source
+        self.with_constant = tuple(ConstantForm(self, i) for i in range(arity)) if arity == 2 else ()
+
+    @property
+    def op(self) -> Op:
+        """As a node's form (see :class:`ConstantForm`): the op itself, applied to Values only."""
+        return self
+
+    @property
+    def constant_at(self) -> int | None:
+        """As a node's form: no operand is a plain number."""
+        return None
+
+    def __call__(self, *operands: Any) -> Any:
+        """Apply the op: a node if an operand is a Value, else a float."""
+        return apply(self, operands)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (registered_op, (self.name,))
+
+
+class ConstantForm:
+    """How a node applies a binary op whose operand ``constant_at`` is a plain number.
+
+    The node keeps the number in its second slot instead of a constant node, so
+    ``x * 2`` costs one node; the number still prints (``2*x``) and is passed to
+    the op's rule in its place.
+    """
+
+    __slots__ = ("constant_at", "op")
+
+    def __init__(self, op: Op, constant_at: int) -> None:
+        self.op = op
+        self.constant_at = constant_at
+
+    def __repr__(self) -> str:
+        return f"ConstantForm({self.op.name!r}, constant_at={self.constant_at})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (registered_form, (self.op.name, self.constant_at))
+
+
+Form = Op | ConstantForm
 
 OPS: dict[str, Op] = {}
-"""Every op by name, e.g. ``OPS["mul"]``; walks and printers look ops up here."""
-
-ATOM = 9  # precedence of leaves, constants and function calls: never parenthesised
+"""Every op by name, e.g. ``OPS["mul"]``: built-in ops and those from :func:`define_op`."""
 
 
-def _define(
-    name: str,
-    symbol: str,
-    notation: str,
-    precedence: int,
-    rule: Rule,
-    apply: Callable[..., Any],
-    latex: str,
-) -> Op:
-    op = Op(name, symbol, notation, precedence, rule, apply, latex)
-    OPS[name] = op
-    return op
-
-
-# --------------------------------------------------------------------------- #
-# Forward evaluation on floats, with math-module errors that name the op.      #
-# --------------------------------------------------------------------------- #
-
-
-def _domain_error(op: str, x: float, need: str) -> ValueError:
-    return ValueError(f"{op}: math domain error at x = {x!r} ({op} needs {need})")
-
-
-def _exp(x: float) -> float:
+def registered_op(name: str) -> Op:
+    """The op registered as ``name``; how pickled and copied graphs find their ops."""
     try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError(f"exp: result too large at x = {x!r} (exp overflows above x = 709.78)") from None
+        return OPS[name]
+    except KeyError:
+        raise LookupError(
+            f"no op named {name!r} is registered; define it (define_op) before loading a graph that uses it"
+        ) from None
 
 
-def _log(x: float) -> float:
-    if x <= 0.0:
-        raise _domain_error("log", x, "x > 0")
-    return math.log(x)
-
-
-def _sqrt(x: float) -> float:
-    if x < 0.0:
-        raise _domain_error("sqrt", x, "x >= 0")
-    return math.sqrt(x)
-
-
-def _trig(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
-    def evaluate(x: float) -> float:
-        try:
-            return fn(x)
-        except ValueError:
-            raise _domain_error(name, x, "a finite x") from None
-
-    return evaluate
-
-
-_sin, _cos, _tan = _trig("sin", math.sin), _trig("cos", math.cos), _trig("tan", math.tan)
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _div(a: float, b: float) -> float:
-    if b == 0.0:
-        raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
-    return a / b
-
-
-def _pow(a: float, b: float) -> float:
-    finite = math.isfinite(b)
-    if a == 0.0 and b < 0.0 and finite:
-        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({a!r} ** {b!r})")
-    if a < 0.0 and finite and not b.is_integer():
-        raise ValueError(
-            f"pow: math domain error for {a!r} ** {b!r} (a negative base needs an integer exponent)"
-        )
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        raise OverflowError(f"pow: result too large for {a!r} ** {b!r}") from None
-
-
-def _pow_base_grad(a: float, b: float, out: float) -> float:
-    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0."""
-    if b == 0.0:
-        return 0.0
-    if a == 0.0:
-        return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
-    return b * (out / a)
-
-
-def _pow_exponent_grad(a: float, out: float) -> float:
-    """d(a**b)/db = a**b * ln a: 0 where a == 0, nan where ln a is undefined."""
-    if a > 0.0:
-        return out * math.log(a)
-    return 0.0 if a == 0.0 else math.nan
+def registered_form(name: str, constant_at: int) -> ConstantForm:
+    """The constant-operand form of a registered binary op (for pickles and copies)."""
+    return registered_op(name).with_constant[constant_at]
 
 
 # --------------------------------------------------------------------------- #
-# Module-level functions: on a Value they build a node, on a number a float.  #
+# The Value                                                                    #
 # --------------------------------------------------------------------------- #
-
-
-def _unary(method: str, evaluate: Callable[[float], float]) -> Callable[[Operand], Any]:
-    def function(x: Operand) -> Any:
-        if isinstance(x, Value):
-            return getattr(x, method)()
-        return evaluate(_as_float(x))
-
-    function.__name__ = method
-    function.__qualname__ = method
-    function.__doc__ = f"``{method}(x)``: a new Value node for a Value, a float for a number."
-    return function
-
-
-exp = _unary("exp", _exp)
-log = _unary("log", _log)
-sqrt = _unary("sqrt", _sqrt)
-sin = _unary("sin", _sin)
-cos = _unary("cos", _cos)
-tan = _unary("tan", _tan)
-tanh = _unary("tanh", math.tanh)
-sigmoid = _unary("sigmoid", _sigmoid)
-relu = _unary("relu", lambda x: 0.0 if x <= 0.0 else x)
-
-
-def _sign(x: Any) -> float:
-    """1, -1 or 0 (PyTorch's abs'(0) = 0); nan stays nan."""
-    x = float(x)
-    if x > 0:
-        return 1.0
-    if x < 0:
-        return -1.0
-    return 0.0 if x == 0 else math.nan
-
-
-def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
-    """d(a**b)/da as a graph: b * a**(b-1), folded where the exponent is a constant.
-
-    Where a**(b-1) cannot be evaluated (a == 0 with b < 1) the float convention of
-    :func:`_pow_base_grad` stands in, as it does for plain numbers; where it
-    overflows, the equal b * (a**b / a) is built instead.
-    """
-    a_, b_ = float(a), float(b)
-    if not isinstance(a, Value) or (a_ == 0.0 and b_ < 1.0):
-        return _pow_base_grad(a_, b_, float(out))
-    variable = isinstance(b, Value) and not b.is_constant
-    if not variable and (b_ == 0.0 or b_ == 1.0):
-        return b_
-    try:
-        if variable:
-            return b * a ** (b - 1)
-        power = a if b_ == 2.0 else a ** (b_ - 1.0)
-    except OverflowError:  # a**(b-1) too large although a**b is not: use b * (a**b / a)
-        return b * (out / a)
-    return -power if b_ == -1.0 else b_ * power
-
-
-def _pow_exponent_rule(a: Any, out: Any) -> Any:
-    return out * log(a) if float(a) > 0.0 else _pow_exponent_grad(float(a), float(out))
-
-
-# --------------------------------------------------------------------------- #
-# The ops. Each rule is the notes' local derivative, on floats or on Values.  #
-# --------------------------------------------------------------------------- #
-
-CONST = _define("const", "", "leaf", ATOM, lambda out: (), float, "{0}")
-ADD = _define("add", "+", "infix", 1, lambda a, b, out: (1.0, 1.0), operator.add, "{0} + {1}")
-SUB = _define("sub", "-", "infix", 1, lambda a, b, out: (1.0, -1.0), operator.sub, "{0} - {1}")
-MUL = _define("mul", "*", "infix", 2, lambda a, b, out: (b, a), operator.mul, r"{0} \cdot {1}")
-DIV = _define(
-    "div", "/", "infix", 2, lambda a, b, out: (1 / b, -out / b), operator.truediv, r"\frac{{{0}}}{{{1}}}"
-)
-NEG = _define("neg", "-", "prefix", 3, lambda a, out: (-1.0,), operator.neg, "-{0}")
-POW = _define(
-    "pow",
-    "**",
-    "infix",
-    4,
-    lambda a, b, out: (_pow_base_rule(a, b, out), _pow_exponent_rule(a, out)),
-    operator.pow,
-    "{0}^{{{1}}}",
-)
-ABS = _define("abs", "abs", "call", ATOM, lambda a, out: (_sign(a),), abs, r"\left\lvert {0} \right\rvert")
-EXP = _define("exp", "exp", "call", ATOM, lambda a, out: (out,), exp, r"\exp\left({0}\right)")
-LOG = _define("log", "ln", "call", ATOM, lambda a, out: (1 / a,), log, r"\ln\left({0}\right)")
-SQRT = _define(
-    "sqrt",
-    "sqrt",
-    "call",
-    ATOM,
-    lambda a, out: (0.5 / out if float(out) else math.inf,),
-    sqrt,
-    r"\sqrt{{{0}}}",
-)
-SIN = _define("sin", "sin", "call", ATOM, lambda a, out: (cos(a),), sin, r"\sin\left({0}\right)")
-COS = _define("cos", "cos", "call", ATOM, lambda a, out: (-sin(a),), cos, r"\cos\left({0}\right)")
-TAN = _define("tan", "tan", "call", ATOM, lambda a, out: (1 + out * out,), tan, r"\tan\left({0}\right)")
-TANH = _define("tanh", "tanh", "call", ATOM, lambda a, out: (1 - out * out,), tanh, r"\tanh\left({0}\right)")
-SIGMOID = _define(
-    "sigmoid", "sigmoid", "call", ATOM, lambda a, out: (out * (1 - out),), sigmoid, r"\sigma\left({0}\right)"
-)
-RELU = _define(
-    "relu",
-    "relu",
-    "call",
-    ATOM,
-    lambda a, out: (0.0 if a <= 0 else 1.0,),
-    relu,
-    r"\operatorname{{relu}}\left({0}\right)",
-)
-
-
-def _as_float(x: object) -> float:
-    if isinstance(x, (int, float)) or (hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex))):
-        try:
-            return float(x)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
-    raise TypeError(f"expected a real number or a Value, got {type(x).__name__}: {x!r}")
-
 
 _new = object.__new__
-
-
-def _node(data: float, op: Op, a: Value, da: float, b: Value | None = None, db: float = 0.0) -> Value:
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = None
-    v._op = op
-    v._a = a
-    v._da = da
-    v._b = b
-    v._db = db
-    return v
-
-
-def constant(x: float) -> Value:
-    """A constant leaf: the node a plain number becomes (the ``2`` in ``2 * x``)."""
-    v = _new(Value)
-    v.data = x
-    v.grad = 0.0
-    v.label = None
-    v._op = CONST
-    v._a = v._b = None
-    v._da = v._db = 0.0
-    return v
-
-
-def _operand(x: object) -> Value | None:
-    """A Value for a Value or a real number (as a constant node), None otherwise."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, (int, float, numbers.Real)):
-        return constant(float(x))
-    return None
 
 
 class Value:
@@ -358,8 +217,13 @@ class Value:
 
     ``data`` is the forward value, ``grad`` the adjoint dy/dv accumulated by
     :meth:`backward`. Arithmetic with Values or plain numbers on either side
-    builds new nodes. Values compare (``<``, ``<=``, ``>``, ``>=``) by ``data``,
+    builds new nodes; every op of :data:`OPS` is also a method (``x.sin()``,
+    ``y.atan2(x)``). Values compare (``<``, ``<=``, ``>``, ``>=``) by ``data``,
     but ``==`` and ``hash`` are by identity, so Values can be dict keys.
+
+    A graph is not safe to run :meth:`backward` on from two threads at once (both
+    add into the same ``grad`` fields); use :func:`scalargrad.grad`, which keeps
+    its adjoints in a dict of its own, from each thread instead.
     """
 
     __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
@@ -367,11 +231,11 @@ class Value:
     data: float
     grad: float
     label: str | None
-    _op: Op | None
+    _op: Form | None
     _a: Value | None
     _da: float
     _b: Value | None
-    _db: float
+    _db: float  # d self / d _b, or the plain-number operand of a ConstantForm
 
     def __init__(self, data: float, label: str | None = None) -> None:
         if isinstance(data, Value):
@@ -385,11 +249,51 @@ class Value:
         self._a = self._b = None
         self._da = self._db = 0.0
 
+    if TYPE_CHECKING:  # the methods generated from OPS at import time (see method_source)
+
+        def __add__(self, other: Operand) -> Value: ...
+        def __radd__(self, other: Operand) -> Value: ...
+        def __sub__(self, other: Operand) -> Value: ...
+        def __rsub__(self, other: Operand) -> Value: ...
+        def __mul__(self, other: Operand) -> Value: ...
+        def __rmul__(self, other: Operand) -> Value: ...
+        def __truediv__(self, other: Operand) -> Value: ...
+        def __rtruediv__(self, other: Operand) -> Value: ...
+        def __pow__(self, other: Operand) -> Value: ...
+        def __rpow__(self, other: Operand) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def atan(self) -> Value: ...
+        def asin(self) -> Value: ...
+        def acos(self) -> Value: ...
+        def sinh(self) -> Value: ...
+        def cosh(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def expm1(self) -> Value: ...
+        def log2(self) -> Value: ...
+        def log10(self) -> Value: ...
+        def erf(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def atan2(self, other: Operand) -> Value: ...
+        def hypot(self, other: Operand) -> Value: ...
+        def minimum(self, other: Operand) -> Value: ...
+        def maximum(self, other: Operand) -> Value: ...
+
     # ------------------------------------------------------------------ graph
     @property
     def op(self) -> Op | None:
-        """The :class:`Op` that made this node; None for an input leaf."""
-        return None if self._op is CONST else self._op
+        """The :class:`Op` that made this node; None for an input or constant leaf."""
+        form = self._op
+        return None if form is None or form is CONST else form.op
 
     @property
     def is_leaf(self) -> bool:
@@ -398,12 +302,12 @@ class Value:
 
     @property
     def is_constant(self) -> bool:
-        """True for the leaves made from plain numbers (``2`` in ``2 * x``)."""
+        """True for constant leaves (a zero gradient from ``grad(..., create_graph=True)``)."""
         return self._op is CONST
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The nodes this one was computed from, in operand order."""
+        """The Values this one was computed from, in operand order (numbers left out)."""
         if self._a is None:
             return ()
         return (self._a,) if self._b is None else (self._a, self._b)
@@ -415,152 +319,25 @@ class Value:
             return ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
-    # ------------------------------------------------------------ arithmetic
-    # The hot ops build their node inline: a call to _node costs a sixth of an op.
-    def __add__(self, other: Operand) -> Value:
-        if type(other) is not Value:
-            return _with_number(ADD, self, other)
-        v = _new(Value)
-        v.data = self.data + other.data
-        v.grad = 0.0
-        v.label = None
-        v._op = ADD
-        v._a = self
-        v._da = 1.0
-        v._b = other
-        v._db = 1.0
-        return v
+    @property
+    def operands(self) -> tuple[Value | float, ...]:
+        """The op's operands in order: the parents, and a float where a plain number was used."""
+        a = self._a
+        if a is None:
+            return ()
+        position = self._op.constant_at  # type: ignore[union-attr]
+        if position is None:
+            return (a,) if self._b is None else (a, self._b)
+        return (self._db, a) if position == 0 else (a, self._db)
 
-    def __sub__(self, other: Operand) -> Value:
-        if type(other) is not Value:
-            return _with_number(SUB, self, other)
-        v = _new(Value)
-        v.data = self.data - other.data
-        v.grad = 0.0
-        v.label = None
-        v._op = SUB
-        v._a = self
-        v._da = 1.0
-        v._b = other
-        v._db = -1.0
-        return v
+    def detach(self) -> Value:
+        """A new leaf with the same value: gradients stop here (JAX's ``stop_gradient``)."""
+        return Value(self.data)
 
-    def __mul__(self, other: Operand) -> Value:
-        if type(other) is not Value:
-            return _with_number(MUL, self, other)
-        v = _new(Value)
-        v.data = self.data * other.data
-        v.grad = 0.0
-        v.label = None
-        v._op = MUL
-        v._a = self
-        v._da = other.data
-        v._b = other
-        v._db = self.data
-        return v
-
-    def __truediv__(self, other: Operand) -> Value:
-        if type(other) is not Value:
-            return _with_number(DIV, self, other)
-        out = _div(self.data, other.data)
-        return _node(out, DIV, self, 1.0 / other.data, other, -out / other.data)
-
-    def __pow__(self, other: Operand) -> Value:
-        if type(other) is not Value:
-            return _with_number(POW, self, other)
-        x, y = self.data, other.data
-        out = _pow(x, y)
-        return _node(out, POW, self, _pow_base_grad(x, y, out), other, _pow_exponent_grad(x, out))
-
-    def __radd__(self, other: Number) -> Value:
-        return _with_number(ADD, other, self)
-
-    def __rsub__(self, other: Number) -> Value:
-        return _with_number(SUB, other, self)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _with_number(MUL, other, self)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _with_number(DIV, other, self)
-
-    def __rpow__(self, other: Number) -> Value:
-        return _with_number(POW, other, self)
-
-    def __neg__(self) -> Value:
-        return _node(-self.data, NEG, self, -1.0)
-
+    # -------------------------------------------------------- number protocol
     def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> Value:
-        x = self.data
-        return _node(abs(x), ABS, self, _sign(x))
-
-    # ------------------------------------------------------------- functions
-    def exp(self) -> Value:
-        """e**x; d/dx = e**x. Raises OverflowError above x = 709.78."""
-        out = _exp(self.data)
-        return _node(out, EXP, self, out)
-
-    def log(self) -> Value:
-        """Natural log ln x; d/dx = 1/x. Raises ValueError for x <= 0."""
-        x = self.data
-        return _node(_log(x), LOG, self, 1.0 / x)
-
-    def sqrt(self) -> Value:
-        """Square root; d/dx = 1/(2 sqrt x), inf at 0. Raises ValueError for x < 0."""
-        out = _sqrt(self.data)
-        return _node(out, SQRT, self, 0.5 / out if out else math.inf)
-
-    def sin(self) -> Value:
-        """sin x; d/dx = cos x. Raises ValueError for an infinite x."""
-        x = self.data
-        try:
-            return _node(math.sin(x), SIN, self, math.cos(x))
-        except ValueError:
-            raise _domain_error("sin", x, "a finite x") from None
-
-    def cos(self) -> Value:
-        """cos x; d/dx = -sin x. Raises ValueError for an infinite x."""
-        x = self.data
-        try:
-            return _node(math.cos(x), COS, self, -math.sin(x))
-        except ValueError:
-            raise _domain_error("cos", x, "a finite x") from None
-
-    def tan(self) -> Value:
-        """tan x; d/dx = 1 + tan(x)**2. Raises ValueError for an infinite x."""
-        out = _tan(self.data)
-        return _node(out, TAN, self, 1.0 + out * out)
-
-    def tanh(self) -> Value:
-        """tanh x; d/dx = 1 - tanh(x)**2."""
-        out = math.tanh(self.data)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = None
-        v._op = TANH
-        v._a = self
-        v._da = 1.0 - out * out
-        v._b = None
-        v._db = 0.0
-        return v
-
-    def sigmoid(self) -> Value:
-        """The logistic function 1/(1 + e**-x), computed without overflow; d/dx = s(1 - s)."""
-        out = _sigmoid(self.data)
-        return _node(out, SIGMOID, self, out * (1.0 - out))
-
-    def relu(self) -> Value:
-        """max(x, 0); d/dx = 1 for x > 0 and 0 for x <= 0 (PyTorch's relu'(0) = 0); nan stays nan."""
-        x = self.data
-        if x <= 0.0:
-            return _node(0.0, RELU, self, 0.0)
-        return _node(x, RELU, self, 1.0)
-
-    # -------------------------------------------------------- number protocol
     def __float__(self) -> float:
         return self.data
 
@@ -619,10 +396,13 @@ class Value:
     def backward(self, seed: float = 1.0) -> None:
         """Reverse-mode AD: add d self / d v (times ``seed``) to ``v.grad`` for every v.
 
-        Walks the graph once in reverse topological order. Each node's adjoint is
-        summed from its partial adjoints before it is passed on, as in the notes'
-        ``node_to_grad`` algorithm; the walk starts from zero, so calling
-        ``backward`` twice doubles every ``grad`` instead of compounding them.
+        One walk in reverse topological order, summing each node's partial
+        adjoints before passing its adjoint on, as the notes' ``node_to_grad``
+        algorithm does. It is :func:`accumulate_adjoints` (the walk ``grad`` and the
+        trace tables use) with the running sums kept in ``grad`` instead of a dict,
+        which is faster; ``tests/test_engine.py`` checks the two bit for bit. The
+        walk starts from zero, so calling ``backward`` twice doubles every ``grad``
+        instead of compounding them.
         """
         order = topological_order(self)
         carried = []
@@ -647,6 +427,75 @@ class Value:
         for v in topological_order(self):
             v.grad = 0.0
 
+    # ---------------------------------------------------------- copy, pickle
+    def __copy__(self) -> Value:
+        v = _new(Value)
+        v.data, v.grad, v.label = self.data, self.grad, self.label
+        v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
+        return v
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # A graph is saved parents first, so no node's parents are saved inside it and
+        # 10⁵-deep graphs neither recurse nor hit the recursion limit: the first node
+        # saved lists its ancestors in topological order; they are saved flat.
+        fields = (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db)
+        key = id(self)
+        if key in _saving:
+            return (_new, (Value,), (None, fields))
+        ancestors = topological_order(self)[:-1]
+        for v in ancestors:
+            _saving[id(v)] = _saving.get(id(v), 0) + 1
+        return (_new, (Value,), (tuple(ancestors), fields, _Saved([id(v) for v in ancestors])))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        fields = state[1]
+        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
+
+
+_saving: dict[int, int] = {}
+"""ids of nodes whose graph is being pickled or deep-copied, saved flat (see __reduce_ex__)."""
+
+
+class _Saved:
+    """Saved last with a graph: takes its nodes off :data:`_saving`."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def _release(self) -> None:
+        for key in self.ids:
+            count = _saving.get(key, 0) - 1
+            if count > 0:
+                _saving[key] = count
+            else:
+                _saving.pop(key, None)
+        self.ids = []
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._release()
+        return (type(None), ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> None:
+        self._release()
+
+
+def _as_float(x: object) -> float:
+    if isinstance(x, (int, float)) or (hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex))):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"expected a real number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def _number(x: object) -> float | None:
+    """A plain real number as a float (the operand of a ConstantForm), None otherwise."""
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    return None
+
 
 def _compared(other: object) -> float | None:
     """The number a Value compares against: a Value's data, a real number, else None."""
@@ -659,13 +508,460 @@ def _compared(other: object) -> float | None:
     return None
 
 
-def _with_number(op: Op, a: object, b: object) -> Value:
-    """``op`` over a Value and a plain number: the number becomes a constant node."""
-    ca, cb = _operand(a), _operand(b)
-    if ca is None or cb is None:
-        return NotImplemented  # type: ignore[no-any-return]
-    node: Value = op.apply(ca, cb)
-    return node
+def constant(x: float) -> Value:
+    """A constant leaf (a gradient that is a number, from ``grad(..., create_graph=True)``)."""
+    v = Value(x)
+    v._op = CONST
+    return v
+
+
+def leaf(data: float) -> Value:
+    """An unlabelled input leaf; what ops return inside :func:`no_grad`."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = v._a = v._b = None
+    v._da = v._db = 0.0
+    return v
+
+
+def node(form: Form, data: float, a: Value, da: float, b: Value | None = None, db: float = 0.0) -> Value:
+    """A new op node; ``b`` None with a :class:`ConstantForm` keeps the number ``db``."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = form
+    v._a = a
+    v._da = da
+    v._b = b
+    v._db = db
+    return v
+
+
+def _grad_enabled() -> bool:
+    return _no_grad_depth == 0
+
+
+def apply(op: Op, operands: tuple[Any, ...]) -> Any:
+    """``op`` on Values or numbers: the generic path of every op (user-defined ones too)."""
+    if len(operands) != op.arity:
+        raise TypeError(
+            f"{op.name} takes {op.arity} operand{'s' if op.arity > 1 else ''}, got {len(operands)}"
+        )
+    if op.builtin and type(operands[0]) is Value:  # the generated method: the fast path
+        method: Callable[..., Any] = getattr(operands[0], _DUNDERS.get(op.name, (op.name,))[0])
+        return method(*operands[1:])
+    floats = []
+    values: list[Value | None] = []
+    for x in operands:
+        if isinstance(x, Value):
+            floats.append(x.data)
+            values.append(x)
+            continue
+        number = _number(x)
+        if number is None:
+            raise TypeError(f"{op.name}: expected a real number or a Value, got {type(x).__name__}: {x!r}")
+        floats.append(number)
+        values.append(None)
+    out = float(op.evaluate(*floats))
+    if all(v is None for v in values):
+        return out
+    if not _grad_enabled():
+        return leaf(out)
+    grads = _checked_grads(op, op.rule(*floats, out))
+    if op.arity == 1:
+        return node(op, out, values[0], grads[0])  # type: ignore[arg-type]
+    a, b = values
+    if a is not None and b is not None:
+        return node(op, out, a, grads[0], b, grads[1])
+    if a is None:
+        return node(op.with_constant[0], out, b, grads[1], None, floats[0])  # type: ignore[arg-type]
+    return node(op.with_constant[1], out, a, grads[0], None, floats[1])
+
+
+def _checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
+    try:
+        return tuple(float(g) for g in grads)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op.name}: its rule must return numbers, got {grads!r}") from None
+
+
+# --------------------------------------------------------------------------- #
+# no_grad                                                                      #
+# --------------------------------------------------------------------------- #
+
+_no_grad_depth = 0
+_no_grad_lock = threading.Lock()
+_GRAPH_METHODS: dict[str, Callable[..., Any]] = {}
+_NO_GRAPH_METHODS: dict[str, Callable[..., Any]] = {}
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside ``with no_grad():`` ops on Values build no graph.
+
+    Each op returns a new *leaf* Value (no parents, no label) holding the result,
+    so code that reads ``.data`` or keeps computing keeps working; nothing is
+    recorded for ``backward``. Use it to update parameters or evaluate a model
+    without paying for a graph. It switches the op methods of :class:`Value`
+    for the whole process (that is what keeps ops outside it at full speed), so
+    other threads build no graph while it is active either. Nests.
+    """
+    global _no_grad_depth
+    with _no_grad_lock:
+        _no_grad_depth += 1
+        if _no_grad_depth == 1:
+            for name, fn in _NO_GRAPH_METHODS.items():
+                setattr(Value, name, fn)
+    try:
+        yield
+    finally:
+        with _no_grad_lock:
+            _no_grad_depth -= 1
+            if _no_grad_depth == 0:
+                for name, fn in _GRAPH_METHODS.items():
+                    setattr(Value, name, fn)
+
+
+# --------------------------------------------------------------------------- #
+# Defining ops                                                                 #
+# --------------------------------------------------------------------------- #
+
+_DUNDERS = {
+    "add": ("__add__", "__radd__"),
+    "sub": ("__sub__", "__rsub__"),
+    "mul": ("__mul__", "__rmul__"),
+    "div": ("__truediv__", "__rtruediv__"),
+    "pow": ("__pow__", "__rpow__"),
+    "neg": ("__neg__",),
+    "abs": ("__abs__",),
+}
+
+_UNARY_METHOD = '''\
+def {method}(self):
+    """{doc}"""
+    a = self.data
+    out = {value}
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = None
+    v._op = {op}
+    v._a = self
+    v._da = {da}
+    v._b = None
+    v._db = 0.0
+    return v
+'''
+
+_BINARY_METHOD = '''\
+def {method}(self, other):
+    """{doc}"""
+    a = self.data
+    if type(other) is Value:
+        b = other.data
+        out = {value}
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v.label = None
+        v._op = {op}
+        v._a = self
+        v._da = {da}
+        v._b = other
+        v._db = {db}
+        return v
+    b = other if type(other) is float else _number(other)
+    if b is None:
+        return NotImplemented
+    out = {value}
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = None
+    v._op = {op}_NUMBER_SECOND
+    v._a = self
+    v._da = {da}
+    v._b = None
+    v._db = b
+    return v
+'''
+
+_REFLECTED_METHOD = '''\
+def {method}(self, other):
+    """{doc} (a plain number on the left)"""
+    a = other if type(other) is float else _number(other)
+    if a is None:
+        return NotImplemented
+    b = self.data
+    out = {value}
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.label = None
+    v._op = {op}_NUMBER_FIRST
+    v._a = self
+    v._da = {db}
+    v._b = None
+    v._db = a
+    return v
+'''
+
+_NO_GRAPH_METHOD = '''\
+def {method}(self{other}):
+    """{doc} (inside no_grad: a leaf, no graph)"""
+    a = {a}
+    b = {b}
+    if a is None or b is None:
+        return NotImplemented
+    return leaf({value})
+'''
+
+FLOAT_NAMESPACE: dict[str, Any] = {}
+"""Names the built-in ops' source expressions see when run on floats (the hot methods)."""
+GRAPH_NAMESPACE: dict[str, Any] = {}
+"""Names the built-in ops' derivative expressions see as rules (on floats or Values)."""
+_SOURCES: dict[str, str] = {}
+_generated = itertools.count()
+
+
+def _generate(name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """Compile generated ``source`` defining ``name``; tracebacks and :mod:`inspect` show it."""
+    filename = f"<scalargrad generated {name} #{next(_generated)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    defined: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), namespace, defined)
+    fn: Callable[..., Any] = defined[name]
+    fn.__module__ = __name__
+    return fn
+
+
+def _constant_name(op: Op) -> str:
+    return f"OP_{op.name.upper()}"
+
+
+def _install_methods(op: Op) -> None:
+    """Generate the Value methods of a built-in op from its source expressions."""
+    assert op.source is not None
+    value, derivatives = op.source
+    namespace = FLOAT_NAMESPACE
+    constant = _constant_name(op)
+    namespace[constant] = op
+    doc = (
+        f"{op.name}: {op.symbol if op.notation != 'call' else op.name}; derivatives {', '.join(derivatives)}."
+    )
+    names = _DUNDERS.get(op.name, (op.name,))
+    fields = {"value": value, "op": constant, "doc": doc, "da": derivatives[0]}
+    if op.arity == 1:
+        sources = {names[0]: _UNARY_METHOD.format(method=names[0], **fields)}
+        no_graph = {
+            names[0]: _NO_GRAPH_METHOD.format(method=names[0], other="", a="self.data", b="0.0", **fields)
+        }
+    else:
+        namespace[constant + "_NUMBER_FIRST"], namespace[constant + "_NUMBER_SECOND"] = op.with_constant
+        fields["db"] = derivatives[1]
+        sources = {names[0]: _BINARY_METHOD.format(method=names[0], **fields)}
+        other = "other.data if type(other) is Value else _number(other)"
+        no_graph = {
+            names[0]: _NO_GRAPH_METHOD.format(
+                method=names[0], other=", other", a="self.data", b=other, **fields
+            )
+        }
+        if len(names) > 1:
+            sources[names[1]] = _REFLECTED_METHOD.format(method=names[1], **fields)
+            no_graph[names[1]] = _NO_GRAPH_METHOD.format(
+                method=names[1], other=", other", a="_number(other)", b="self.data", **fields
+            )
+    for method, source in sources.items():
+        _SOURCES[method] = source
+        fn = _generate(method, source, namespace)
+        _GRAPH_METHODS[method] = fn
+        setattr(Value, method, fn)
+        _NO_GRAPH_METHODS[method] = _generate(method, no_graph[method], namespace)
+
+
+def method_source(name: str) -> str:
+    """The generated source of a Value method, e.g. ``method_source("__mul__")``.
+
+    The hot methods are built from each op's definition at import time; this is
+    the code they run, for reading (``print(method_source("tanh"))``).
+    """
+    try:
+        return _SOURCES[name]
+    except KeyError:
+        raise LookupError(f"no generated method {name!r}; generated: {', '.join(sorted(_SOURCES))}") from None
+
+
+def _rule_from_source(name: str, arity: int, derivatives: tuple[str, ...]) -> Rule:
+    params = "a, out" if arity == 1 else "a, b, out"
+    body = ", ".join(derivatives) + ("," if arity == 1 else "")
+    source = f"def rule_{name}({params}):\n    return ({body})\n"
+    return _generate(f"rule_{name}", source, GRAPH_NAMESPACE)
+
+
+def _evaluator_from_source(name: str, arity: int, value: str) -> Callable[..., float]:
+    params = "a" if arity == 1 else "a, b"
+    return _generate(
+        f"evaluate_{name}", f"def evaluate_{name}({params}):\n    return {value}\n", FLOAT_NAMESPACE
+    )
+
+
+_MODULE_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def builtin_op(
+    name: str,
+    value: str,
+    derivatives: tuple[str, ...],
+    *,
+    symbol: str | None = None,
+    notation: str = "call",
+    precedence: int = ATOM,
+    latex: str | None = None,
+    domains: tuple[str, ...] | None = None,
+    smooth: bool = True,
+) -> Op:
+    """Define a built-in op from Python expressions (see :mod:`scalargrad.ops`).
+
+    ``value`` computes the forward value from ``a`` (and ``b``); each of
+    ``derivatives`` computes one local derivative from ``a``, ``b`` and ``out``.
+    Names in them resolve to floats' functions in the generated hot methods and
+    to scalargrad's functions in the rule, so one expression serves both.
+    """
+    arity = len(derivatives)
+    op = Op(
+        name,
+        arity=arity,
+        evaluate=_evaluator_from_source(name, arity, value),
+        rule=_rule_from_source(name, arity, derivatives),
+        symbol=symbol,
+        notation=notation,
+        precedence=precedence,
+        latex=latex,
+        domains=domains,
+        smooth=smooth,
+        builtin=True,
+        source=(value, derivatives),
+    )
+    _register(op)
+    _install_methods(op)
+    return op
+
+
+def _register(op: Op) -> None:
+    if op.name in OPS:
+        raise ValueError(f"an op named {op.name!r} is already defined; choose another name")
+    OPS[op.name] = op
+    if op.notation == "call":
+        _MODULE_FUNCTIONS[op.name] = op
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise ValueError(f"an op's name must be an identifier not starting with '_', got {name!r}")
+    if name in OPS:
+        raise ValueError(f"an op named {name!r} is already defined; choose another name")
+    if hasattr(Value, name):
+        raise ValueError(f"{name!r} is already a Value attribute; choose another name")
+    return name
+
+
+def define_op(
+    name: str,
+    evaluate: Callable[..., float],
+    derivative: Callable[..., Any],
+    *,
+    arity: int = 1,
+    domain: str | tuple[str, ...] = "real",
+    smooth: bool = True,
+    symbol: str | None = None,
+    latex: str | None = None,
+) -> Op:
+    """Add a primitive op: ``name``, its forward value and its derivative rule.
+
+    ``evaluate(*xs)`` computes the value on floats. ``derivative(*xs, out)``
+    returns the local derivatives d out / d x, one per operand (a bare number is
+    fine for one operand), and must work on floats *and* on Values: write it
+    with operators and scalargrad's functions (``scalargrad.exp``, not
+    ``math.exp``), so that ``grad(..., create_graph=True)`` can build it as a
+    graph and differentiate it again. The op then works everywhere a built-in
+    op does: ``backward``, ``grad``, ``jvp``, ``hessian``, formulas, trace
+    tables, diagrams, ``gradcheck``, and ``scalargrad.testing.expressions(ops=[...,
+    name])``, which keeps it inside ``domain`` (a :data:`DOMAINS` name, or one per
+    operand). Check it with :func:`scalargrad.check_op`.
+
+    >>> import math, scalargrad as sg
+    >>> softplus = define_op("my_softplus", lambda x: math.log1p(math.exp(x)),
+    ...                      lambda x, out: sg.sigmoid(x))
+    >>> x = Value(0.0, label="x")
+    >>> y = softplus(x)
+    >>> round(y.data, 4), sg.grad(y, x), str(y)
+    (0.6931, 0.5, 'my_softplus(x)')
+
+    Raises ValueError for a name already taken and TypeError when ``derivative``
+    does not return one number per operand.
+    """
+    _check_name(name)
+    if arity not in (1, 2):
+        raise ValueError(f"arity must be 1 or 2, got {arity!r}")
+    if not callable(evaluate) or not callable(derivative):
+        raise TypeError("evaluate and derivative must be callables")
+    domains = (domain,) * arity if isinstance(domain, str) else tuple(domain)
+    unknown = [d for d in domains if d not in DOMAINS]
+    if unknown or len(domains) != arity:
+        raise ValueError(f"domain must be one of {sorted(DOMAINS)} (or one per operand), got {domain!r}")
+
+    def rule(*args: Any) -> tuple[Any, ...]:
+        result = derivative(*args)
+        if arity == 1 and not isinstance(result, (tuple, list)):
+            return (result,)
+        return tuple(result)
+
+    op = Op(
+        name,
+        arity=arity,
+        evaluate=evaluate,
+        rule=rule,
+        symbol=symbol,
+        latex=latex,
+        domains=domains,
+        smooth=smooth,
+    )
+    _check_rule(op)
+    _register(op)
+    return op
+
+
+def _check_rule(op: Op) -> None:
+    """Call a new op's rule once inside its domain: one number per operand, or a clear error."""
+    point = tuple(SAMPLE_POINTS[d] for d in op.domains)
+    try:
+        out = float(op.evaluate(*point))
+    except Exception as e:
+        raise TypeError(f"{op.name}: evaluate{point} failed: {e}") from None
+    try:
+        grads = op.rule(*point, out)
+    except Exception as e:
+        raise TypeError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
+    if len(grads) != op.arity:
+        raise TypeError(
+            f"{op.name}: derivative must return {op.arity} local derivative"
+            f"{'s' if op.arity > 1 else ''} (one per operand), got {len(grads)}: {grads!r}"
+        )
+    _checked_grads(op, grads)
+
+
+SAMPLE_POINTS: dict[str, float] = {
+    "real": 0.5,
+    "positive": 0.5,
+    "nonzero": 0.5,
+    "unit": 0.5,
+    "above_minus_one": 0.5,
+    "bounded": 0.5,
+}
+"""A point inside each domain, where a new op's rule is tried at definition time."""
 
 
 # --------------------------------------------------------------------------- #
@@ -705,12 +1001,91 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
     return order
 
 
+class Partial(NamedTuple):
+    """One partial adjoint v̄k→i = v̄i · ∂vi/∂vk, as the reverse walk appends it to v_k's list.
+
+    ``child`` is v_i (None for an output's seed), ``position`` the index of v_k
+    among v_i's parents, ``value`` the number.
+    """
+
+    child: Value | None
+    position: int
+    value: float
+
+
+def accumulate_adjoints(
+    order: list[Value],
+    seeds: Iterable[tuple[Value, float]],
+    node_to_grad: dict[Value, list[Partial]] | None = None,
+) -> dict[Value, float]:
+    """The one reverse walk: every node's adjoint, summing partial adjoints as they arrive.
+
+    ``order`` is a topological order (:func:`topological_order`) and ``seeds``
+    gives the outputs' adjoints. Nodes are visited in reverse order; each passes
+    v̄i · ∂vi/∂vk to its parents, added to their running sums in arrival order.
+    With ``node_to_grad`` (the notes' name) each partial adjoint is also appended
+    to its node's list. ``backward``, ``grad``, ``adjoints`` and the trace tables
+    all use this walk, so their numbers agree to the last bit.
+    """
+    adj: dict[Value, float] = {}
+    get = adj.get
+    record = node_to_grad is not None
+    for out, s in seeds:
+        adj[out] = get(out, 0.0) + s
+        if record:
+            node_to_grad.setdefault(out, []).append(Partial(None, 0, s))  # type: ignore[union-attr]
+    for v in reversed(order):
+        a = v._a
+        if a is None:
+            continue
+        g = get(v)
+        if g is None:
+            continue
+        partial = g * v._da
+        adj[a] = get(a, 0.0) + partial
+        if record:
+            node_to_grad.setdefault(a, []).append(Partial(v, 0, partial))  # type: ignore[union-attr]
+        b = v._b
+        if b is not None:
+            partial = g * v._db
+            adj[b] = get(b, 0.0) + partial
+            if record:
+                node_to_grad.setdefault(b, []).append(Partial(v, 1, partial))  # type: ignore[union-attr]
+    return adj
+
+
+def accumulate_tangents(order: list[Value], seed: Mapping[Value, float]) -> dict[Value, float]:
+    """The one forward-mode walk: v̇i = Σk ∂vi/∂vk · v̇k in topological ``order``.
+
+    ``seed`` gives the inputs' tangents. Zero tangents are structural: nodes whose
+    tangent is zero are absent, and a zero tangent contributes nothing even where
+    the local derivative is infinite (``sqrt`` at 0).
+    """
+    tangent = {v: float(t) for v, t in seed.items() if t}
+    get = tangent.get
+    for v in order:
+        a = v._a
+        if a is None or v in tangent:
+            continue
+        ta = get(a)
+        b = v._b
+        tb = None if b is None else get(b)
+        if ta is None and tb is None:
+            continue
+        t = 0.0 if ta is None else ta * v._da
+        if tb is not None:
+            t += tb * v._db
+        if t:
+            tangent[v] = t
+    return tangent
+
+
 def evaluation_order(outputs: Value | Iterable[Value]) -> list[Value]:
     """The nodes as the notes number them v1…vn: inputs first, then by depth.
 
     Depth is the longest path from an input; ties keep topological order. For
     ln(x1) + x1*x2 - sin(x2) this gives v3 = ln, v4 = mul, v5 = sin, v6 = add,
-    v7 = sub, as in the notes. Constants are left out: they print as numbers.
+    v7 = sub, as in the notes. Constant leaves are left out: they print as numbers.
     """
     depth: dict[Value, int] = {}
     for v in topological_order(outputs):
@@ -730,10 +1105,15 @@ def count_ops(outputs: Value | Iterable[Value]) -> dict[str, int]:
     """
     counts: dict[str, int] = {}
     for v in topological_order(outputs):
-        op = v._op
-        if op is not None and op is not CONST:
+        op = v.op
+        if op is not None:
             counts[op.name] = counts.get(op.name, 0) + 1
     return counts
+
+
+# --------------------------------------------------------------------------- #
+# Formulas                                                                     #
+# --------------------------------------------------------------------------- #
 
 
 def _format_number(x: float) -> str:
@@ -795,32 +1175,43 @@ class _Printer:
     def paren(self, s: str) -> str:
         return rf"\left({s}\right)" if self.latex else f"({s})"
 
+    def constant(self, x: float) -> tuple[str, int]:
+        s = self.number(x)
+        return s, (OPS["neg"].precedence if s.startswith("-") else ATOM)
+
     def node(self, v: Value, text: dict[Value, tuple[str, int]]) -> tuple[str, int]:
         name = self.names.get(v)
         if name is not None:
-            return name, (NEG.precedence if name.startswith("-") else ATOM)
-        op = v._op
-        if op is None or op is CONST:
-            if v.label is not None and op is None:
+            return name, (OPS["neg"].precedence if name.startswith("-") else ATOM)
+        op = v.op
+        if op is None:
+            if v.label is not None and v._op is None:
                 return v.label, ATOM
-            s = self.number(v.data)
-            return s, (NEG.precedence if s.startswith("-") else ATOM)
+            return self.constant(v.data)
+        parts = [text[x] if isinstance(x, Value) else self.constant(x) for x in v.operands]
         if op.notation == "call":
-            arg = text[v._a][0]  # type: ignore[index]
-            return (op.latex.format(arg) if self.latex else f"{op.symbol}({arg})"), ATOM
+            args = [s for s, _ in parts]
+            return (op.latex.format(*args) if self.latex else f"{op.symbol}({', '.join(args)})"), ATOM
         if op.notation == "prefix":
-            s, p = text[v._a]  # type: ignore[index]
+            s, p = parts[0]
             return (f"-{self.paren(s)}" if p < op.precedence or s.startswith("-") else f"-{s}"), op.precedence
-        (ls, lp), (rs, rp) = text[v._a], text[v._b]  # type: ignore[index]
+        (ls, lp), (rs, rp) = parts
         prec = op.precedence
-        if self.latex and op is DIV:
+        name = op.name
+        if self.latex and name == "div":
             return op.latex.format(ls, rs), ATOM
-        if lp < prec or (op is POW and lp == prec):
+        if lp < prec or (name == "pow" and lp == prec):
             ls = self.paren(ls)
-        if self.latex and op is POW:
+        if self.latex and name == "pow":
             return op.latex.format(ls, rs), prec
-        if rp < prec or rs.startswith("-") or (rp == prec and op in (SUB, DIV)):
+        if rp < prec or rs.startswith("-") or (rp == prec and name in ("sub", "div")):
             rs = self.paren(rs)
         if self.latex:
             return op.latex.format(ls, rs), prec
         return (f"{ls} {op.symbol} {rs}" if prec == 1 else f"{ls}{op.symbol}{rs}"), prec
+
+
+CONST = Op("const", arity=0, evaluate=float, rule=lambda out: (), notation="leaf", latex="{0}", builtin=True)
+"""The form of constant leaves (not in :data:`OPS`: it is not an operation)."""
+
+FLOAT_NAMESPACE.update(Value=Value, _new=_new, _number=_number, leaf=leaf)

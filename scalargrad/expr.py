@@ -1,9 +1,9 @@
 """A safe parser for arithmetic expressions such as ``ln(x1) + x1*x2 - sin(x2)``.
 
 The text is parsed with :mod:`ast` and checked against a whitelist — numbers,
-variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and one-argument
-calls of ``ln log exp sin cos tan tanh sigmoid relu sqrt abs`` — and then
-evaluated by walking the checked tree. Nothing is ever passed to ``eval``.
+variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of the
+built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``) —
+and then evaluated by walking the checked tree. Nothing is ever passed to ``eval``.
 Limits on the text's length, the tree's size and the size of
 constant exponents keep every accepted expression fast to evaluate.
 
@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import engine
+from . import ops
 from .engine import Value
 
 __all__ = [
@@ -46,11 +46,8 @@ MAX_NODES = 1000
 MAX_EXPONENT = 1000.0
 """Largest magnitude of a constant exponent in ``a ** n``."""
 
-FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "ln": engine.log,
-    **{op.name: op.apply for op in engine.OPS.values() if op.notation == "call"},
-}
-"""The functions an expression may call (``log`` is the natural log, like ``ln``)."""
+FUNCTIONS: dict[str, Callable[..., Any]] = {"ln": ops.log, **ops.FUNCTIONS}
+"""The functions an expression may call, from the op registry (``log`` is the natural log, like ``ln``)."""
 
 _BINARY: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -244,7 +241,7 @@ def _check(tree: ast.expr) -> tuple[str, ...]:
                 raise ExpressionError(f"the operator {_OP_NAMES.get(type(node.op), '?')} is not supported")
             stack.append(node.operand)
         elif isinstance(node, ast.Call):
-            stack.append(_check_call(node))
+            stack.extend(reversed(_check_call(node)))
         else:
             what = _FORBIDDEN.get(type(node), f"'{type(node).__name__}'")  # type: ignore[arg-type]
             raise _not_allowed(what)
@@ -286,7 +283,11 @@ def _check_exponent(node: ast.expr) -> None:
             raise ExpressionError(f"the exponent {shown} is too large (the limit is {MAX_EXPONENT:g})")
 
 
-def _check_call(node: ast.Call) -> ast.expr:
+def _arity(name: str) -> int:
+    return ops.FUNCTIONS[name].arity if name in ops.FUNCTIONS else 1
+
+
+def _check_call(node: ast.Call) -> list[ast.expr]:
     if not isinstance(node.func, ast.Name):
         if isinstance(node.func, ast.Attribute):
             raise _not_allowed("attribute access")
@@ -298,9 +299,11 @@ def _check_call(node: ast.Call) -> ast.expr:
         raise ExpressionError(f"{name}() takes no keyword arguments")
     if any(isinstance(a, ast.Starred) for a in node.args):
         raise _not_allowed("starred arguments")
-    if len(node.args) != 1:
-        raise ExpressionError(f"{name}() takes exactly one argument, got {len(node.args)}")
-    return node.args[0]
+    arity = _arity(name)
+    if len(node.args) != arity:
+        wanted = "one argument" if arity == 1 else f"{arity} arguments"
+        raise ExpressionError(f"{name}() takes exactly {wanted}, got {len(node.args)}")
+    return list(node.args)
 
 
 def _evaluate(tree: ast.expr, env: Mapping[str, Value | float]) -> Value | float:
@@ -324,7 +327,7 @@ def _evaluate(tree: ast.expr, env: Mapping[str, Value | float]) -> Value | float
             results[node] = -x if isinstance(node.op, ast.USub) else x
         elif isinstance(node, ast.Call):
             fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-            results[node] = fn(results[node.args[0]])
+            results[node] = fn(*(results[a] for a in node.args))
     return results[tree]  # type: ignore[no-any-return]
 
 
@@ -334,7 +337,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return [node.args[0]]
+        return list(reversed(node.args))
     return []
 
 

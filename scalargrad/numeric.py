@@ -9,6 +9,8 @@
 * :func:`gradgradcheck` — the same for second derivatives: the gradient of each
   component of the ``create_graph`` gradient against finite differences of the
   plain gradient.
+* :func:`check_op` — both checks for one op (a user-defined one, say) at random
+  points of its domain.
 
 ``f`` is called as ``f(*args)``. It must work on plain numbers (for the finite
 differences) and on Values (for the analytic gradient), and return a number or
@@ -31,9 +33,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .autodiff import grad
-from .engine import Value
+from .engine import OPS, Op, Value
 
-__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "numerical_grad"]
+__all__ = ["GradcheckError", "check_op", "gradcheck", "gradgradcheck", "numerical_grad"]
 
 Function = Callable[..., Any]
 Index = int | tuple[int, int] | None
@@ -434,4 +436,66 @@ def gradgradcheck(
             checks.compare(f"direction {k} (δ = [{shown}], (Hδ)[{i}])", i, k, product, numeric[i])
     header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
     checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)
+    return True
+
+
+DOMAIN_SAMPLES: dict[str, tuple[float, float]] = {
+    "real": (-3.0, 3.0),
+    "positive": (0.1, 5.0),
+    "nonzero": (0.2, 3.0),  # either sign
+    "unit": (-0.9, 0.9),
+    "above_minus_one": (-0.9, 3.0),
+    "bounded": (-1.0, 1.0),
+}
+"""Where :func:`check_op` draws points for each of :data:`scalargrad.engine.DOMAINS`."""
+
+
+def sample_domain(domain: str, rng: random.Random) -> float:
+    """A random point of ``domain`` (see :data:`DOMAIN_SAMPLES`)."""
+    low, high = DOMAIN_SAMPLES[domain]
+    x = rng.uniform(low, high)
+    return -x if domain == "nonzero" and rng.random() < 0.5 else x
+
+
+def check_op(
+    op: Op | str,
+    *,
+    points: int = 20,
+    seed: int | None = 0,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> bool:
+    """Check an op's derivative rule against finite differences at random points of its domain.
+
+    For ``points`` points drawn from the op's domains (reproducibly from ``seed``),
+    :func:`gradcheck` compares the rule's local derivatives with central
+    differences of ``evaluate``; for smooth ops :func:`gradgradcheck` also checks
+    the rule built as a graph (``create_graph``), which catches a rule written
+    with ``math.sin`` instead of ``scalargrad.sin``. Returns True or raises
+    :class:`GradcheckError` naming the op and the point.
+
+    >>> import scalargrad as sg
+    >>> check_op("atan2")
+    True
+    """
+    who = "check_op"
+    if isinstance(op, str):
+        if op not in OPS:
+            raise ValueError(f"{who}: no op named {op!r}; known: {', '.join(sorted(OPS))}")
+        op = OPS[op]
+    if not isinstance(op, Op):
+        raise TypeError(f"{who}: op must be an Op or an op's name, got {type(op).__name__}: {op!r}")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ValueError(f"{who}: points must be an int >= 1, got {points!r}")
+    rng = random.Random(seed)
+    for _ in range(points):
+        point = [sample_domain(d, rng) for d in op.domains]
+        try:
+            gradcheck(op, point, eps=eps, atol=atol, rtol=rtol, directions=2, seed=seed)
+            if op.smooth:
+                gradgradcheck(op, point, eps=eps, atol=atol, rtol=rtol, directions=1, seed=seed)
+        except GradcheckError as e:
+            e.args = (f"op {op.name!r} at {point!r}: {e.args[0]}",)
+            raise
     return True

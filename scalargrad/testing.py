@@ -62,37 +62,26 @@ __all__ = [
 Step = tuple[str, tuple[int, ...], float]
 """One instruction of an :class:`Expression`: (primitive op, operand slots, constant value)."""
 
-DEFAULT_OPS: tuple[str, ...] = (
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "neg",
-    "pow",
-    "exp",
-    "log",
-    "sqrt",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sigmoid",
-)
-"""The ops :func:`expressions` draws from by default: every smooth op of the engine."""
+DEFAULT_OPS: tuple[str, ...] = tuple(name for name, op in engine.OPS.items() if op.builtin and op.smooth)
+"""The ops :func:`expressions` draws from by default: every smooth built-in op of the engine."""
 
-ALL_OPS: tuple[str, ...] = (*DEFAULT_OPS, "abs", "relu")
-"""Every op :func:`expressions` can draw. ``abs`` and ``relu`` have a kink at 0, where
-finite differences disagree with any derivative, so they are not in the default mix."""
+ALL_OPS: tuple[str, ...] = tuple(name for name, op in engine.OPS.items() if op.builtin)
+"""Every built-in op. Those with kinks (``abs``, ``relu``, ``minimum``, ``maximum``) are not in
+the default mix: at a kink finite differences disagree with any derivative. Ops from
+:func:`scalargrad.define_op` can be drawn too: name them in ``ops``."""
 
 GUARDS: dict[str, str] = {
-    "div": "a/(1 + b*b)",
-    "exp": "exp(tanh(a))",
-    "log": "log(1 + a*a)",
-    "sqrt": "sqrt(1 + a*a)",
-    "tan": "tan(tanh(a))",
-    "pow": "a**2, a**3, (1 + a*a)**c for c in (-1, -0.5, 0.5, 1.5), or (1 + a*a)**tanh(b)",
+    "real": "a",
+    "positive": "1 + a*a",
+    "nonzero": "1 + a*a",
+    "above_minus_one": "a*a",
+    "bounded": "tanh(a)",
+    "unit": "0.5*tanh(a)",
 }
-"""How :func:`expressions` keeps each op inside its domain and away from overflow."""
+"""How :func:`expressions` keeps an operand ``a`` inside its op's domain (one per
+:data:`scalargrad.engine.DOMAINS` name) and away from overflow. ``pow`` has forms of
+its own: ``a**2``, ``a**3``, ``(1 + a*a)**c`` for c in (-1, -0.5, 0.5, 1.5), or
+``(1 + a*a)**tanh(b)``."""
 
 # --------------------------------------------------------------------------- #
 # Expression: a straight-line program of primitive ops                        #
@@ -103,7 +92,7 @@ _NO_LIMIT = 2**62  # Expression's str prints in full, however long (engine.formu
 
 def _apply(kind: str, operands: list[Any]) -> Any:
     """The primitive op ``kind`` (a name in ``engine.OPS``) on numbers or Values."""
-    return engine.OPS[kind].apply(*operands)
+    return engine.OPS[kind](*operands)
 
 
 class Expression:
@@ -136,9 +125,9 @@ class Expression:
         checked: list[Step] = []
         for kind, operands, value in steps:
             slot = n_inputs + len(checked)
-            if kind not in engine.OPS:
+            if kind != "const" and kind not in engine.OPS:
                 raise ValueError(f"unknown op {kind!r} in an Expression step")
-            arity = engine.OPS[kind].arity
+            arity = 0 if kind == "const" else engine.OPS[kind].arity
             if len(operands) != arity or any(not 0 <= o < slot for o in operands):
                 raise ValueError(
                     f"step {kind!r} needs {arity} operands among slots 0..{slot - 1}, got {operands}"
@@ -208,6 +197,18 @@ class _Builder:
     def one_plus_square(self, a: int) -> int:
         return self.step("add", self.step("const", value=1.0), self.step("mul", a, a))
 
+    def guarded(self, a: int, domain: str) -> int:
+        """Slot ``a`` mapped into ``domain`` (see :data:`GUARDS`)."""
+        if domain in ("positive", "nonzero"):
+            return self.one_plus_square(a)
+        if domain == "above_minus_one":
+            return self.step("mul", a, a)
+        if domain == "bounded":
+            return self.step("tanh", a)
+        if domain == "unit":
+            return self.step("mul", self.step("const", value=0.5), self.step("tanh", a))
+        return a
+
     def build(self, depth: int, *, constant_ok: bool, root: bool = False) -> int:
         draw = self.draw
         # 0 is a leaf, so hypothesis shrinks towards small expressions
@@ -215,21 +216,12 @@ class _Builder:
             if constant_ok and draw(st.integers(0, 4)) == 0:
                 return self.step("const", value=draw(_CONSTANTS))
             return int(draw(st.integers(0, self.n_inputs - 1)))
-        op = draw(st.sampled_from(self.ops))
+        name = draw(st.sampled_from(self.ops))
+        op = engine.OPS[name]
         d = depth - 1
-        # the left operand is never a constant, so every expression depends on an input
+        # the first operand is never a constant, so every expression depends on an input
         a = self.build(d, constant_ok=False)
-        if op in ("add", "sub", "mul"):
-            return self.step(op, a, self.build(d, constant_ok=True))
-        if op == "div":
-            return self.step("div", a, self.one_plus_square(self.build(d, constant_ok=True)))
-        if op == "exp":
-            return self.step("exp", self.step("tanh", a))
-        if op == "tan":
-            return self.step("tan", self.step("tanh", a))
-        if op in ("log", "sqrt"):
-            return self.step(op, self.one_plus_square(a))
-        if op == "pow":
+        if name == "pow":
             form = draw(st.integers(0, 2))
             if form == 0:
                 return self.step("pow", a, self.step("const", value=draw(st.sampled_from([2.0, 3.0]))))
@@ -239,16 +231,19 @@ class _Builder:
             else:
                 exponent = self.step("tanh", self.build(d, constant_ok=False))
             return self.step("pow", base, exponent)
-        return self.step(op, a)
+        operands = [self.guarded(a, op.domains[0])]
+        if op.arity == 2:
+            operands.append(self.guarded(self.build(d, constant_ok=True), op.domains[1]))
+        return self.step(name, *operands)
 
 
 def _check_ops(ops: Iterable[str]) -> list[str]:
     if isinstance(ops, str):
         raise TypeError(f"ops must be a collection of op names, not a single string {ops!r}")
     chosen = list(ops)
-    unknown = [o for o in chosen if o not in ALL_OPS]
+    unknown = [o for o in chosen if o not in engine.OPS]
     if unknown:
-        raise ValueError(f"unknown ops {unknown}; choose from {list(ALL_OPS)}")
+        raise ValueError(f"unknown ops {unknown}; choose from {list(engine.OPS)}")
     if not chosen:
         raise ValueError("ops is empty; give at least one op name")
     return chosen
@@ -273,10 +268,11 @@ def expressions(
     Each expression is a tree of at most ``max_depth`` op levels (at least one op)
     drawn from ``ops`` (see :data:`DEFAULT_OPS`, :data:`ALL_OPS`) over the inputs
     and small constants; inputs may be used several times, so gradients sum over
-    several paths. Domains are guarded by composition (:data:`GUARDS`), e.g.
-    ``log(1 + a*a)``, ``a/(1 + b*b)``, ``exp(tanh(a))``, so the guards' ``add``,
-    ``mul`` and ``tanh`` steps can appear whatever ``ops`` says. The guards keep
-    every expression defined and smooth (without ``abs``/``relu``) everywhere, and
+    several paths. ``ops`` may name ops from :func:`scalargrad.define_op` too.
+    Domains are guarded by composition, from each op's declared domains
+    (:data:`GUARDS`), e.g. ``log(1 + a*a)``, ``a/(1 + b*b)``, ``exp(tanh(a))``, so the
+    guards' ``add``, ``mul`` and ``tanh`` steps can appear whatever ``ops`` says. The
+    guards keep every expression defined and smooth (with smooth ops) everywhere, and
     finite for inputs of moderate size (see :func:`points`).
     """
     n = _check_count(n_inputs, "n_inputs")
@@ -361,7 +357,7 @@ def assert_gradients_close(
     Returns the analytic gradient; raises :class:`~scalargrad.numeric.GradcheckError`
     (an AssertionError) naming f, the point and the worst mismatch.
 
-    >>> assert_gradients_close(lambda x, y: x * y + engine.sin(x), [0.0, 2.0])
+    >>> assert_gradients_close(lambda x, y: x * y + ops.sin(x), [0.0, 2.0])
     [3.0, 0.0]
     """
     who = "assert_gradients_close"

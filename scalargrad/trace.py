@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .autodiff import tangents
-from .engine import ATOM, NEG, Value, evaluation_order, formula_parts
+from .autodiff import adjoints, tangents
+from .engine import ATOM, OPS, Partial, Value, evaluation_order, formula_parts
 
 __all__ = ["Row", "Table", "Trace", "format_number", "trace"]
 
@@ -34,7 +34,7 @@ BAR = "\u0304"  # combining macron: v̄
 TIMES = "·"
 
 _ATOM = ATOM
-_NEG = NEG.precedence
+_NEG = OPS["neg"].precedence
 
 
 # --------------------------------------------------------------------------- #
@@ -402,20 +402,28 @@ class Graph:
     def input_name(self, v: Value) -> str:
         return v.label if v.label is not None else self.name(v)
 
-    def _stand_in(self, p: Value) -> Value:
-        return p if p.is_constant else self.leaf[p]
+    def _stand_ins(self, v: Value) -> list[Value | float]:
+        """``v``'s operands as named leaves (numbers and constants as numbers)."""
+        return [
+            (p.data if p.is_constant else self.leaf[p]) if isinstance(p, Value) else p for p in v.operands
+        ]
 
     def definition(self, v: Value) -> Value:
-        """``v``'s op applied to the named leaves of its parents (for printing)."""
+        """``v``'s op applied to the named leaves of its operands (for printing)."""
         op = v.op
         assert op is not None
-        return op.apply(*(self._stand_in(p) for p in v.parents))  # type: ignore[no-any-return]
+        return op(*self._stand_ins(v))  # type: ignore[no-any-return]
 
-    def derivatives(self, v: Value) -> tuple[Any, ...]:
-        """The local derivatives ∂v/∂parent from the op's rule, over the named leaves."""
+    def derivatives(self, v: Value) -> list[tuple[Value, Any]]:
+        """Each parent of ``v`` (as in ``v.parents``) with its local derivative from the op's rule.
+
+        The rule runs over the named leaves, so the result prints as a formula;
+        operands that are numbers have no entry.
+        """
         op = v.op
         assert op is not None
-        return op.rule(*(self._stand_in(p) for p in v.parents), self.leaf[v])  # type: ignore[no-any-return]
+        rule = op.rule(*self._stand_ins(v), self.leaf[v])
+        return [(p, d) for p, d in zip(v.operands, rule) if isinstance(p, Value)]
 
     def leaves(self, style: str, numbers: bool, digits: int) -> dict[Value, tuple[str, int]]:
         """How to print each named leaf: as its name or as its rounded value (cached)."""
@@ -576,7 +584,7 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str], digits: int) -> Tabl
         if v.op is None:
             continue
         terms = []
-        for p, local, d in zip(v.parents, v.local_grads, g.derivatives(v)):
+        for (p, d), local in zip(g.derivatives(v), v.local_grads):
             if p.is_constant:
                 continue
             factor = tangent.get(p, 0.0)
@@ -593,26 +601,28 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str], digits: int) -> Tabl
 
 
 def _adjoint_table(g: Graph, ynames: list[str], digits: int) -> Table:
-    partials: dict[Value, list[Term]] = {v: [] for v in g.order}
-    adjoint: dict[Value, float] = {}
+    # The numbers are the one reverse walk's (so every value equals adjoints() and
+    # backward to the last bit); the table writes out each node's partial adjoints
+    # v̄k→i = v̄i·∂vi/∂vk in the order the walk summed them.
+    node_to_grad: dict[Value, list[Partial]] = {}
+    adjoint = adjoints(g.outputs, node_to_grad=node_to_grad)
+    rule = {v: g.derivatives(v) for v in g.order if v.op is not None}
     rows = []
-    for out in g.outputs:
-        partials[out].append(Term("", 1.0, 1.0, 1.0))
     for v in reversed(g.order):
-        terms = partials[v]
-        adjoint[v] = total = sum(t.value for t in terms)
-        row = Row(g.name(v, BAR), total)
+        terms = []
+        for child, position, value in node_to_grad.get(v, []):
+            if child is None:
+                terms.append(Term("", 1.0, 1.0, value))
+                continue
+            parent, d = rule[child][position]
+            assert parent is v
+            name = f"v{BAR}{g.index[v]}→{g.index[child]}"
+            terms.append(Term(g.name(child, BAR), adjoint[child], d, value, partial=name))
+        row = Row(g.name(v, BAR), adjoint.get(v, 0.0))
         if terms != [Term("", 1.0, 1.0, 1.0)]:
             _fill(row, g, terms, digits, adjoint=True)
         row.terms = [{"partial": t.partial or "seed", "value": _json_number(t.value)} for t in terms]
         rows.append(row)
-        if v.op is None:
-            continue
-        for p, local, d in zip(v.parents, v.local_grads, g.derivatives(v)):
-            if p.is_constant:
-                continue
-            name = f"v{BAR}{g.index[p]}→{g.index[v]}"
-            partials[p].append(Term(g.name(v, BAR), total, d, total * local, partial=name))
     what = ynames[0] if len(ynames) == 1 else "(" + " + ".join(ynames) + ")"
     summary = []
     for x in g.inputs:

@@ -48,8 +48,9 @@ def test_every_allowed_form_evaluates(text: str, expected: float) -> None:
 
 
 def test_every_function_is_callable() -> None:
-    for name in FUNCTIONS:
-        y, _ = parse(f"{name}(x)").build({"x": 0.5})
+    for name, function in FUNCTIONS.items():
+        args = ", ".join(["x"] * function.arity)  # type: ignore[attr-defined]
+        y, _ = parse(f"{name}({args})").build({"x": 0.5})
         assert isinstance(y, Value) and math.isfinite(y.data)
 
 

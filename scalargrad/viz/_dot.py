@@ -151,7 +151,7 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) ->
     if kind == "extended":
         return [("", p) for p in v.parents if not p.is_constant]
     symbols = g.leaves("text", False, digits)
-    for p, d, rule in zip(v.parents, v.local_grads, g.derivatives(v)):
+    for (p, rule), d in zip(g.derivatives(v), v.local_grads):
         if p.is_constant:
             continue
         value = format_number(d, digits)
