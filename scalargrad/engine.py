@@ -893,12 +893,12 @@ def define_op(
     operand). Check it with :func:`scalargrad.check_op`.
 
     >>> import math, scalargrad as sg
-    >>> softplus = define_op("my_softplus", lambda x: math.log1p(math.exp(x)),
+    >>> softplus = define_op("smooth_relu", lambda x: math.log1p(math.exp(x)),
     ...                      lambda x, out: sg.sigmoid(x))
     >>> x = Value(0.0, label="x")
     >>> y = softplus(x)
     >>> round(y.data, 4), sg.grad(y, x), str(y)
-    (0.6931, 0.5, 'my_softplus(x)')
+    (0.6931, 0.5, 'smooth_relu(x)')
 
     Raises ValueError for a name already taken and TypeError when ``derivative``
     does not return one number per operand.

@@ -357,7 +357,9 @@ softplus = builtin_op(
 atan2 = builtin_op(
     "atan2",
     "atan2(a, b)",
-    ("b / (a * a + b * b) if a or b else nan", "-a / (a * a + b * b) if a or b else nan"),
+    # x/(x² + y²) and -y/(x² + y²), divided by the hypotenuse twice so that tiny and huge
+    # operands neither underflow to a division by zero nor overflow
+    ("b / hypot(a, b) / hypot(a, b) if a or b else nan", "-a / hypot(a, b) / hypot(a, b) if a or b else nan"),
     latex=r"\operatorname{{atan2}}\left({0}, {1}\right)",
     domains=("real", "positive"),
 )
@@ -383,7 +385,9 @@ maximum = builtin_op(
     smooth=False,
 )
 
-GRAPH_NAMESPACE.update(exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, sinh=sinh, cosh=cosh, sigmoid=sigmoid)
+GRAPH_NAMESPACE.update(
+    exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, sinh=sinh, cosh=cosh, sigmoid=sigmoid, hypot=hypot
+)
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.builtin and op.notation == "call"}
 """The built-in ops written as calls (``sin(x)``, ``atan2(y, x)``), by name."""
