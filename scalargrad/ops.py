@@ -160,6 +160,12 @@ def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) ->
     return 0.5 if m == o else 1.0
 
 
+def _normal_square(a: Any, b: Any) -> bool:
+    """True where a² + b² is a positive finite float (no underflow to 0, no overflow)."""
+    x, y = float(a), float(b)
+    return 0.0 < x * x + y * y < math.inf
+
+
 def _pow_base_grad(a: float, b: float, out: float) -> float:
     """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0."""
     if b == 0.0:
@@ -210,6 +216,7 @@ _SHARED = {
     "TWO_OVER_SQRT_PI": 2.0 / math.sqrt(math.pi),
     "sign": _sign,
     "inside_unit": _inside_unit,
+    "normal_square": _normal_square,
     "min_share": lambda a, b: _tie_share(a, b, lambda m, o: m > o),
     "max_share": lambda a, b: _tie_share(a, b, lambda m, o: m < o),
 }
@@ -357,9 +364,12 @@ softplus = builtin_op(
 atan2 = builtin_op(
     "atan2",
     "atan2(a, b)",
-    # x/(x² + y²) and -y/(x² + y²), divided by the hypotenuse twice so that tiny and huge
-    # operands neither underflow to a division by zero nor overflow
-    ("b / hypot(a, b) / hypot(a, b) if a or b else nan", "-a / hypot(a, b) / hypot(a, b) if a or b else nan"),
+    # x/(x² + y²) and -y/(x² + y²); where x² + y² underflows to 0 or overflows, the same
+    # divided by the hypotenuse twice; nan at (0, 0)
+    (
+        "b / (a * a + b * b) if normal_square(a, b) else (b / hypot(a, b) / hypot(a, b) if a or b else nan)",
+        "-a / (a * a + b * b) if normal_square(a, b) else (-a / hypot(a, b) / hypot(a, b) if a or b else nan)",  # noqa: E501
+    ),
     latex=r"\operatorname{{atan2}}\left({0}, {1}\right)",
     domains=("real", "positive"),
 )
