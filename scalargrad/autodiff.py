@@ -50,23 +50,24 @@ TreeDef = Callable[[list[Any]], Any]
 # --------------------------------------------------------------------------- #
 
 
+MAX_TREE_DEPTH = 1000
+"""Deepest nesting of dicts/lists/tuples that :func:`tree_flatten` accepts."""
+
+
 def tree_flatten(tree: Tree) -> tuple[list[Any], TreeDef]:
     """The leaves of a nested dict/list/tuple, in order, and a function rebuilding it.
 
     >>> leaves, rebuild = tree_flatten({"w": [1, 2], "b": 3})
     >>> leaves, rebuild([4, 5, 6])
     ([1, 2, 3], {'w': [4, 5], 'b': 6})
+
+    Mappings rebuild as dicts (OrderedDicts stay ordered dicts), named tuples as
+    themselves, other tuples as tuples and lists as lists. The walk is iterative:
+    a structure that contains itself raises ValueError, and so does one nested
+    more than :data:`MAX_TREE_DEPTH` levels deep. A container that appears twice
+    (without containing itself) is flattened twice.
     """
-    leaves: list[Any] = []
-    build = _flatten_into(tree, leaves)
-    count = len(leaves)
-
-    def unflatten(new_leaves: list[Any]) -> Any:
-        if len(new_leaves) != count:
-            raise ValueError(f"expected {count} leaves to rebuild the structure, got {len(new_leaves)}")
-        return build(iter(new_leaves))
-
-    return leaves, unflatten
+    return _flatten(tree, "the structure")
 
 
 def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Tree:
@@ -74,30 +75,95 @@ def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Tree:
     return treedef(list(leaves))
 
 
-def _flatten_into(tree: Tree, leaves: list[Any]) -> Callable[[Any], Any]:
-    """Append tree's leaves to ``leaves``; return a builder taking an iterator of leaves.
+class _Node:
+    """One container or leaf of a flattened tree, in depth-first (pre-)order.
 
-    Mappings rebuild as dicts (OrderedDicts stay ordered dicts), named tuples as
-    themselves, other tuples as tuples and other sequences as lists.
+    ``kind`` is ``"leaf"`` (``index`` into the leaves), ``"dict"``/``"ordered"``
+    (``keys``), ``"named"`` (``named``: the tuple's type), ``"tuple"`` or ``"list"``;
+    ``children`` are positions in the node list.
     """
-    if isinstance(tree, Mapping):
-        keys = list(tree.keys())
-        builders = [_flatten_into(tree[k], leaves) for k in keys]
-        mapping = OrderedDict if isinstance(tree, OrderedDict) else dict
-        return lambda it: mapping((k, b(it)) for k, b in zip(keys, builders))
-    if isinstance(tree, (list, tuple)):
-        builders = [_flatten_into(item, leaves) for item in tree]
-        if hasattr(tree, "_fields"):
-            named = type(tree)
-            return lambda it: named(*[b(it) for b in builders])
-        sequence = tuple if isinstance(tree, tuple) else list
-        return lambda it: sequence(b(it) for b in builders)
-    leaves.append(tree)
-    return next
+
+    __slots__ = ("children", "index", "keys", "kind", "named")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.children: list[int] = []
+        self.keys: list[Any] = []
+        self.index = 0
+        self.named: Any = None
+
+
+def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
+    """:func:`tree_flatten`, naming the structure ``what`` in its errors."""
+    leaves: list[Any] = []
+    nodes: list[_Node] = []
+    on_path: set[int] = set()  # ids of the containers enclosing the current one
+    # (item, parent position or -1, depth), or (None, container id, -1) to leave a container
+    stack: list[tuple[Any, int, int]] = [(tree, -1, 0)]
+    while stack:
+        item, parent, depth = stack.pop()
+        if depth < 0:
+            on_path.discard(parent)
+            continue
+        position = len(nodes)
+        if isinstance(item, Mapping):
+            node = _Node("ordered" if isinstance(item, OrderedDict) else "dict")
+            node.keys = list(item.keys())
+            children = [item[k] for k in node.keys]
+        elif isinstance(item, (list, tuple)):
+            if hasattr(item, "_fields"):
+                node = _Node("named")
+                node.named = type(item)
+            else:
+                node = _Node("tuple" if isinstance(item, tuple) else "list")
+            children = list(item)
+        else:
+            node = _Node("leaf")
+            node.index = len(leaves)
+            leaves.append(item)
+            children = None
+        nodes.append(node)
+        if parent >= 0:
+            nodes[parent].children.append(position)
+        if children is None:
+            continue
+        if id(item) in on_path:
+            kind = type(item).__name__
+            raise ValueError(f"{what} contains itself (a {kind} inside itself), so it cannot be flattened")
+        if depth >= MAX_TREE_DEPTH:
+            raise ValueError(f"{what} is nested more than {MAX_TREE_DEPTH} levels deep")
+        on_path.add(id(item))
+        stack.append((None, id(item), -1))
+        stack.extend((child, position, depth + 1) for child in reversed(children))
+    count = len(leaves)
+
+    def unflatten(new_leaves: list[Any]) -> Any:
+        if len(new_leaves) != count:
+            raise ValueError(f"expected {count} leaves to rebuild the structure, got {len(new_leaves)}")
+        built: list[Any] = [None] * len(nodes)
+        for position in range(len(nodes) - 1, -1, -1):  # children come after their parent
+            node = nodes[position]
+            if node.kind == "leaf":
+                built[position] = new_leaves[node.index]
+                continue
+            items = [built[c] for c in node.children]
+            if node.kind == "dict":
+                built[position] = dict(zip(node.keys, items))
+            elif node.kind == "ordered":
+                built[position] = OrderedDict(zip(node.keys, items))
+            elif node.kind == "named":
+                built[position] = node.named(*items)
+            elif node.kind == "tuple":
+                built[position] = tuple(items)
+            else:
+                built[position] = items
+        return built[0]
+
+    return leaves, unflatten
 
 
 def _values_in(tree: Tree, what: str) -> tuple[list[Value], TreeDef]:
-    leaves, treedef = tree_flatten(tree)
+    leaves, treedef = _flatten(tree, what)
     for leaf in leaves:
         if not isinstance(leaf, Value):
             raise TypeError(
@@ -135,7 +201,7 @@ def adjoints(
     seeds = _seeds(outputs, outs, seed)
     order = topological_order(outs)
     if create_graph:
-        return _graph_adjoints(order, outs, seeds, wrt)
+        return _graph_adjoints(order, outs, seeds, wrt, node_to_grad)
     return accumulate_adjoints(order, [(o, float(s)) for o, s in zip(outs, seeds)], node_to_grad)
 
 
@@ -152,14 +218,26 @@ def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
 
 
 def _graph_adjoints(
-    order: list[Value], outs: list[Value], seeds: list[Any], wrt: Iterable[Value] | None
+    order: list[Value],
+    outs: list[Value],
+    seeds: list[Any],
+    wrt: Iterable[Value] | None,
+    node_to_grad: dict[Value, list[Partial]] | None = None,
 ) -> dict[Value, Any]:
-    """Reverse walk whose adjoints are new Value nodes (the extended graph)."""
+    """Reverse walk whose adjoints are new Value nodes (the extended graph).
+
+    The same walk as :func:`~scalargrad.engine.accumulate_adjoints` (reverse
+    topological order, partial adjoints summed as they arrive), with each op's
+    rule evaluated on Values instead of its float local derivatives.
+    """
     relevant = _depends_on(order, wrt)
     adj: dict[Value, Any] = {}
+    record = node_to_grad is not None
     for out, s in zip(outs, seeds):
         if out in relevant:
             adj[out] = _plus(adj.get(out), s)
+            if record:
+                node_to_grad.setdefault(out, []).append(Partial(None, 0, s))  # type: ignore[union-attr]
     for v in reversed(order):
         g = adj.get(v)
         op = v.op
@@ -167,11 +245,19 @@ def _graph_adjoints(
             continue
         operands = v.operands
         partials = op.rule(*(p.data if isinstance(p, Value) and p.is_constant else p for p in operands), v)
+        position = -1
         for p, d in zip(operands, partials):
-            if isinstance(p, Value) and p in relevant:
+            if not isinstance(p, Value):
+                continue
+            position += 1
+            if p in relevant:
                 contribution = _times(g, d)
                 if contribution is not None:
                     adj[p] = _plus(adj.get(p), contribution)
+                    if record:
+                        node_to_grad.setdefault(p, []).append(  # type: ignore[union-attr]
+                            Partial(v, position, contribution)
+                        )
     existing = set(order).union(topological_order([s for s in seeds if isinstance(s, Value)]))
     _label_adjoints(order, adj, existing)
     return adj
@@ -226,7 +312,7 @@ def _plus(total: Any, term: Any) -> Any:
 
 
 def _label_adjoints(order: list[Value], adj: dict[Value, Any], existing: set[Value]) -> None:
-    """Name each adjoint node this walk made after its forward node: ``adj(x1)``, ``adj(v3)``.
+    """Name each adjoint node this walk made after its forward node, as the notes do: ``x̄1``, ``v̄3``.
 
     Numbers follow :func:`evaluation_order`; where one node is the adjoint of
     several (``+`` passes its adjoint on), the one nearest the inputs names it,
@@ -237,7 +323,8 @@ def _label_adjoints(order: list[Value], adj: dict[Value, Any], existing: set[Val
     for i, v in enumerate(evaluation_order(order)):
         a = adj.get(v)
         if isinstance(a, Value) and a not in existing and a.label is None:
-            a.label = f"adj({v.label or f'v{i + 1}'})"
+            name = v.label or f"v{i + 1}"
+            a.label = f"{name[0]}\u0304{name[1:]}"
 
 
 def grad(

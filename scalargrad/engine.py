@@ -1005,12 +1005,13 @@ class Partial(NamedTuple):
     """One partial adjoint v̄k→i = v̄i · ∂vi/∂vk, as the reverse walk appends it to v_k's list.
 
     ``child`` is v_i (None for an output's seed), ``position`` the index of v_k
-    among v_i's parents, ``value`` the number.
+    among v_i's parents, ``value`` the number (with ``create_graph``: a node, or
+    a number where it folded to one).
     """
 
     child: Value | None
     position: int
-    value: float
+    value: Any
 
 
 def accumulate_adjoints(
@@ -1124,65 +1125,99 @@ def _format_number(x: float) -> str:
 
 def formula(
     value: Value,
-    names: dict[Value, str] | None = None,
+    names: Mapping[Value, str] | None = None,
     *,
     number: Callable[[float], str] | None = None,
     latex: bool = False,
     max_length: int = 10_000,
+    minus: str = "-",
 ) -> str:
     """``value``'s expression in infix notation with minimal parentheses.
 
     Leaves print as their label (or their number when unlabelled); ``names`` maps
-    any node to the text to print for it instead of expanding it; ``number``
-    formats numbers (default: integers without ``.0``, others as ``repr``);
-    ``latex=True`` prints each op's LaTeX form. Shared subgraphs are printed out
-    in full each time, so the text can be exponentially longer than the graph:
-    beyond ``max_length`` characters a ValueError is raised.
+    any node to the text to print for it instead of expanding it (what it was
+    computed from is then not visited); ``number`` formats numbers (default:
+    integers without ``.0``, others as ``repr``); ``latex=True`` prints each op's
+    LaTeX form; ``minus`` is the sign printed for subtraction and negation (the
+    trace tables use the typographic minus ``−``). Shared subgraphs are printed
+    out in full each time, so the text can be exponentially longer than the
+    graph: beyond ``max_length`` characters a ValueError is raised.
     """
-    return formula_parts(value, names, number=number, latex=latex, max_length=max_length)[0]
+    return formula_parts(value, names, number=number, latex=latex, max_length=max_length, minus=minus)[0]
 
 
 def formula_parts(
     value: Value,
-    names: dict[Value, str] | None = None,
+    names: Mapping[Value, str] | None = None,
     *,
     number: Callable[[float], str] | None = None,
     latex: bool = False,
     max_length: int = 10_000,
+    minus: str = "-",
 ) -> tuple[str, int]:
     """:func:`formula`'s text and its precedence, for embedding it in a larger expression.
 
     The precedence is that of the outermost op (``ATOM`` for leaves and calls);
     text with a lower precedence than its surroundings needs parentheses.
     """
-    printer = _Printer(names or {}, number or _format_number, latex)
+    names = names or {}
+    printer = _Printer(names, number or _format_number, latex, minus)
     text: dict[Value, tuple[str, int]] = {}
-    for v in topological_order(value):
+    for v in _printing_order(value, names):
         text[v] = printer.node(v, text)
         if len(text[v][0]) > max_length:
             raise ValueError(f"formula longer than max_length={max_length} characters")
     return text[value]
 
 
+def _printing_order(value: Value, names: Mapping[Value, str]) -> list[Value]:
+    """The nodes a formula prints, parents first: a named node is printed as its name,
+    so what it was computed from is not visited (one-level formulas cost one node)."""
+    order: list[Value] = []
+    seen = {value}
+    stack = [value]
+    while stack:
+        v = stack[-1]
+        if v not in names:
+            pushed = False
+            for p in (v._a, v._b):
+                if p is not None and p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+                    pushed = True
+                    break
+            if pushed:
+                continue
+        order.append(stack.pop())
+    return order
+
+
 class _Printer:
     """Prints one node at a time, given the printed text of its parents."""
 
-    def __init__(self, names: dict[Value, str], number: Callable[[float], str], latex: bool) -> None:
+    def __init__(
+        self, names: Mapping[Value, str], number: Callable[[float], str], latex: bool, minus: str
+    ) -> None:
         self.names = names
         self.number = number
         self.latex = latex
+        self.minus = minus
+        self.signs = ("-", minus)
+
+    def negative(self, text: str) -> bool:
+        return text.startswith(self.signs)
 
     def paren(self, s: str) -> str:
         return rf"\left({s}\right)" if self.latex else f"({s})"
 
     def constant(self, x: float) -> tuple[str, int]:
         s = self.number(x)
-        return s, (OPS["neg"].precedence if s.startswith("-") else ATOM)
+        return s, (OPS["neg"].precedence if self.negative(s) else ATOM)
 
     def node(self, v: Value, text: dict[Value, tuple[str, int]]) -> tuple[str, int]:
         name = self.names.get(v)
         if name is not None:
-            return name, (OPS["neg"].precedence if name.startswith("-") else ATOM)
+            return name, (OPS["neg"].precedence if self.negative(name) else ATOM)
         op = v.op
         if op is None:
             if v.label is not None and v._op is None:
@@ -1194,7 +1229,10 @@ class _Printer:
             return (op.latex.format(*args) if self.latex else f"{op.symbol}({', '.join(args)})"), ATOM
         if op.notation == "prefix":
             s, p = parts[0]
-            return (f"-{self.paren(s)}" if p < op.precedence or s.startswith("-") else f"-{s}"), op.precedence
+            sign = self.minus if not self.latex else "-"
+            return (
+                f"{sign}{self.paren(s)}" if p < op.precedence or self.negative(s) else f"{sign}{s}"
+            ), op.precedence
         (ls, lp), (rs, rp) = parts
         prec = op.precedence
         name = op.name
@@ -1204,11 +1242,12 @@ class _Printer:
             ls = self.paren(ls)
         if self.latex and name == "pow":
             return op.latex.format(ls, rs), prec
-        if rp < prec or rs.startswith("-") or (rp == prec and name in ("sub", "div")):
+        if rp < prec or self.negative(rs) or (rp == prec and name in ("sub", "div")):
             rs = self.paren(rs)
         if self.latex:
             return op.latex.format(ls, rs), prec
-        return (f"{ls} {op.symbol} {rs}" if prec == 1 else f"{ls}{op.symbol}{rs}"), prec
+        symbol = self.minus if name == "sub" else op.symbol
+        return (f"{ls} {symbol} {rs}" if prec == 1 else f"{ls}{symbol}{rs}"), prec
 
 
 CONST = Op("const", arity=0, evaluate=float, rule=lambda out: (), notation="leaf", latex="{0}", builtin=True)

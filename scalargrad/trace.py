@@ -1,17 +1,27 @@
 """The notes' evaluation traces: forward, tangent (forward mode) and adjoint (reverse mode) tables.
 
 :func:`trace` numbers a graph's nodes the way the lecture notes do — inputs
-``v1…vk`` first, then the intermediates by depth — and writes out each step::
+``v₁…vₖ`` first, then the intermediates by depth — and writes out each step::
 
-    v3 = ln(v1) = ln(2) = 0.693                         (forward evaluation)
-    v̇4 = v2·v̇1 + v1·v̇2 = 5·1 + 2·0 = 5                  (tangents w.r.t. x1)
-    v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716   (adjoints)
+    v₃ = ln(v₁) = ln(2) = 0.693                                   (forward evaluation)
+    v̇₄ = v₂·v̇₁ + v₁·v̇₂ = 5·1 + 2·0 = 5                            (tangents w.r.t. x₁)
+    v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716  (adjoints)
 
-The local derivative formulas (``cos(v2)``, ``v1``, ``1/v1``) come from each op's
+One notation everywhere (tables, diagrams, formulas): v̄ᵢ for adjoints, v̄ᵢ→ⱼ for the
+partial adjoint v_i passes to v_j, v̇ᵢ for tangents, with Unicode subscript digits
+and a real minus sign in the text forms, and ``\\bar v_{i \\to j}`` in LaTeX.
+
+The local derivative formulas (``cos(v₂)``, ``v₁``, ``1/v₁``) come from each op's
 single definition: its ``rule`` is evaluated on named leaf Values and printed with
-the op's own symbol, notation and precedence. Constants (the ``2`` in ``2*x``) are
-shown inline as numbers. A :class:`Trace` prints as plain text and renders as
-Markdown, LaTeX and HTML (inline in Jupyter); :meth:`Trace.to_dict` is JSON-able.
+the op's own symbol, notation and precedence. Numbers in ops (the ``2`` in
+``2*x``) are shown inline. The adjoint table's numbers are the one reverse walk's
+(:func:`scalargrad.adjoints`), with each node's partial adjoints in the order the
+walk summed them, so they equal ``backward`` and ``grad`` to the last bit.
+
+With ``digits="auto"`` (the default) each table shows the fewest digits (3 to 8)
+at which every line can be checked by hand: recomputing it from the numbers it
+shows gives the result it shows, to its last digit (give or take one unit there,
+as sums of rounded numbers do).
 """
 
 from __future__ import annotations
@@ -20,34 +30,59 @@ import html
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .autodiff import adjoints, tangents
-from .engine import ATOM, OPS, Partial, Value, evaluation_order, formula_parts
+from .engine import ATOM, OPS, Partial, Value, evaluation_order, formula, formula_parts
 
-__all__ = ["Row", "Table", "Trace", "format_number", "trace"]
+__all__ = ["Row", "Table", "Trace", "format_number", "text_name", "trace"]
 
 DOT = "\u0307"  # combining dot above: v̇
 BAR = "\u0304"  # combining macron: v̄
 TIMES = "·"
+MINUS = "−"  # U+2212, the minus sign of displayed numbers and formulas
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+AUTO_DIGITS_MAX_ROWS = 5000
+"""Tables longer than this are shown with 3 digits under ``digits="auto"`` (checking
+every line at several precisions would cost more than the table)."""
 
-_ATOM = ATOM
 _NEG = OPS["neg"].precedence
+_NAME = re.compile(r"([A-Za-z])([\u0304\u0307]?)(\d+)(?:→(\d+))?")
+
+Rounder = Callable[[float], float]
+
+
+class Precision(NamedTuple):
+    """How many digits a number shows: ``decimals``, but at least ``significant`` digits."""
+
+    decimals: int
+    significant: int
+
+
+Digits = int | Precision
+"""An int n means n decimals and at least n significant digits (``digits=n``)."""
+
+AUTO_DIGITS = tuple(Precision(d, 2) for d in range(3, 9))
+"""The precisions ``digits="auto"`` tries, fewest first: 3 to 8 decimals, at least 2
+significant digits (``0.00091``; more significant digits than an operand carries could
+never be recomputed from it)."""
 
 
 # --------------------------------------------------------------------------- #
-# numbering and numbers                                                        #
+# names and numbers                                                            #
 # --------------------------------------------------------------------------- #
 
 
-def format_number(x: float, digits: int = 3) -> str:
+def format_number(x: float, digits: Digits = 3) -> str:
     """``x`` rounded for reading: ``digits`` decimals, but at least ``digits`` significant digits.
 
     Integers print without a decimal point (``10``), trailing zeros are dropped
     (``0.5``), small numbers keep their significant digits (``0.00091``) and very
-    large or very small ones use exponent notation.
+    large or very small ones use exponent notation. ``digits`` may also be a
+    :class:`Precision` (decimals and significant digits apart). The sign is ASCII
+    ``-``; the text tables print it as ``−``.
 
     >>> format_number(0.6931471805599453), format_number(10.0), format_number(0.000910221)
     ('0.693', '10', '0.00091')
@@ -61,27 +96,26 @@ def format_number(x: float, digits: int = 3) -> str:
         return "0"
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
+    places, significant = digits if isinstance(digits, Precision) else (digits, digits)
     ax = abs(x)
     if ax >= 1e15 or ax < 1e-4:
-        return f"{x:.{digits}g}"
-    decimals = max(digits, digits - 1 - math.floor(math.log10(ax)))
+        return f"{x:.{significant}g}"
+    decimals = max(places, significant - 1 - math.floor(math.log10(ax)))
     s = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
-# --------------------------------------------------------------------------- #
-# printing rule results (small graphs over named leaves) as text or LaTeX      #
-# --------------------------------------------------------------------------- #
+def text_name(name: str) -> str:
+    """A node's name as the text tables and diagrams print it: ``v̄2→5`` → ``v̄₂→₅``, ``x1`` → ``x₁``.
 
-_LATEX_CALLS = {
-    "log": r"\ln",
-    "exp": r"\exp",
-    "sin": r"\sin",
-    "cos": r"\cos",
-    "tan": r"\tan",
-    "tanh": r"\tanh",
-    "sigmoid": r"\sigma",
-}
+    Names that are not a letter (with an accent) and a number are left as they are.
+    """
+    m = _NAME.fullmatch(name)
+    if not m:
+        return name
+    letter, accent, i, j = m.groups()
+    out = f"{letter}{accent}{i.translate(SUBSCRIPTS)}"
+    return out if j is None else f"{out}→{j.translate(SUBSCRIPTS)}"
 
 
 def _latex_number(s: str) -> str:
@@ -96,41 +130,68 @@ def _latex_number(s: str) -> str:
 
 
 def _latex_name(name: str) -> str:
-    """``v3`` → ``v_{3}``, ``x1`` → ``x_{1}``, ``v̄3`` → ``\\bar v_{3}``, others as text."""
+    """``v3`` → ``v_{3}``, ``x1`` → ``x_{1}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, others as text."""
+    m = _NAME.fullmatch(name)
+    if m:
+        letter, accent, i, j = m.groups()
+        mark = {DOT: r"\dot ", BAR: r"\bar "}.get(accent, "")
+        sub = i if j is None else rf"{i} \to {j}"
+        return rf"{mark}{letter}_{{{sub}}}"
     accent = ""
     if len(name) > 1 and name[1] in (DOT, BAR):
         accent = r"\dot " if name[1] == DOT else r"\bar "
         name = name[0] + name[2:]
-    m = re.fullmatch(r"([A-Za-z])_?(\d+)(?:→(\d+))?", name)
-    if m:
-        sub = m.group(2) if m.group(3) is None else rf"{m.group(2)} \to {m.group(3)}"
-        return rf"{accent}{m.group(1)}_{{{sub}}}"
     if re.fullmatch(r"[A-Za-z]", name):
         return accent + name
     return rf"{accent}\mathrm{{{_latex_escape(name)}}}"
 
 
+_LATEX_TEXT = {"→": r"$\to$", "−": "-", "·": r"$\cdot$", "∂": r"$\partial$", "—": "--", "…": r"\dots{}"}
+
+
 def _latex_escape(text: str) -> str:
-    """``text`` safe inside ``\\mathrm{}``/``\\text{}`` (and inside Markdown table cells)."""
+    """``text`` safe inside ``\\text{}``/``\\mathrm{}`` and Markdown cells: ASCII LaTeX only."""
     text = re.sub(r"([{}_^#$%&~])", r"\\\1", text.replace("\\", "/"))
-    return text.replace("|", r"\vert ")
+    text = text.replace("|", r"\vert ")
+    for char, latex in _LATEX_TEXT.items():
+        text = text.replace(char, latex)
+    text = text.replace(BAR, "").replace(DOT, "").translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def _derivative_head(name: str) -> tuple[str, str] | None:
+    m = re.fullmatch(r"∂(.+)/∂(.+)", name)
+    return None if m is None else (m.group(1), m.group(2))
 
 
 def _latex_head(name: str) -> str:
     """A row's left-hand side in LaTeX: ``v̄3``, ``y`` or a derivative ``∂y/∂x1``."""
-    m = re.fullmatch(r"∂(.+)/∂(.+)", name)
-    if m:
-        y = m.group(1)
-        if y.startswith("(") and y.endswith(")"):
-            top = r"\left(" + " + ".join(_latex_name(p) for p in y[1:-1].split(" + ")) + r"\right)"
-        else:
-            top = _latex_name(y)
-        return rf"\frac{{\partial {top}}}{{\partial {_latex_name(m.group(2))}}}"
-    return _latex_name(name)
+    parts = _derivative_head(name)
+    if parts is None:
+        return _latex_name(name)
+    y, x = parts
+    if y.startswith("(") and y.endswith(")"):
+        top = r"\left(" + " + ".join(_latex_name(p) for p in y[1:-1].split(" + ")) + r"\right)"
+    else:
+        top = _latex_name(y)
+    return rf"\frac{{\partial {top}}}{{\partial {_latex_name(x)}}}"
+
+
+def _text_head(name: str) -> str:
+    """A row's left-hand side in text: ``v̄₃``, ``y`` or ``∂y/∂x₁``."""
+    parts = _derivative_head(name)
+    if parts is None:
+        return text_name(name)
+    y, x = parts
+    if y.startswith("(") and y.endswith(")"):
+        y = "(" + " + ".join(text_name(p) for p in y[1:-1].split(" + ")) + ")"
+    else:
+        y = text_name(y)
+    return f"∂{y}/∂{text_name(x)}"
 
 
 class Printer:
-    """Prints rule results and numbers as text or LaTeX, through ``engine.formula_parts``.
+    """Prints rule results, names and numbers as text or LaTeX, through ``engine.formula_parts``.
 
     Internal helper shared with :mod:`scalargrad.viz` (not public API, not in ``__all__``);
     :data:`TEXT` and :data:`LATEX` are its two instances.
@@ -138,30 +199,42 @@ class Printer:
 
     def __init__(self, latex: bool) -> None:
         self.latex = latex
+        self.minus = "-" if latex else MINUS
 
-    def number(self, x: float, digits: int) -> tuple[str, int]:
+    def number(self, x: float, digits: Digits) -> tuple[str, int]:
         s = format_number(x, digits)
-        text = _latex_number(s) if self.latex else s
-        return text, (_NEG if s.startswith("-") else _ATOM)
+        negative = s.startswith("-")
+        text = _latex_number(s) if self.latex else s.replace("-", MINUS, 1) if negative else s
+        return text, (_NEG if negative else ATOM)
 
     def name(self, name: str) -> str:
-        return _latex_name(name) if self.latex else name
+        return _latex_name(name) if self.latex else text_name(name)
+
+    def head(self, name: str) -> str:
+        return _latex_head(name) if self.latex else _text_head(name)
 
     def paren(self, s: str) -> str:
         return rf"\left({s}\right)" if self.latex else f"({s})"
 
-    def expr(self, value: Any, leaves: dict[Value, tuple[str, int]], digits: int) -> tuple[str, int]:
-        """(text, precedence) of ``value``: a float, or a Value whose leaves are in ``leaves``."""
+    def expr(self, value: Any, names: dict[Value, str], digits: Digits) -> tuple[str, int]:
+        """(text, precedence) of ``value``: a float, or a Value over the leaves named in ``names``."""
         if not isinstance(value, Value):
             return self.number(float(value), digits)
-        names = {v: text for v, (text, _) in leaves.items()}
-        return formula_parts(value, names, number=lambda x: self.number(x, digits)[0], latex=self.latex)
+        return formula_parts(
+            value,
+            names,
+            number=lambda x: self.number(x, digits)[0],
+            latex=self.latex,
+            max_length=2**62,
+            minus=self.minus,
+        )
 
 
 TEXT = Printer(latex=False)
 """The plain-text :class:`Printer` (shared with :mod:`scalargrad.viz`)."""
 LATEX = Printer(latex=True)
 """The LaTeX :class:`Printer`."""
+STYLES = {"text": TEXT, "latex": LATEX}
 
 
 # --------------------------------------------------------------------------- #
@@ -171,13 +244,18 @@ LATEX = Printer(latex=True)
 
 @dataclass
 class Term:
-    """One summand of a tangent or adjoint: ``factor · derivative`` (or just a seed)."""
+    """One summand of a tangent or adjoint: ``factor · derivative`` (or just a seed).
+
+    ``derivative_at(round)`` recomputes the local derivative from rounded
+    operands, to check a line by hand (see ``digits="auto"``).
+    """
 
     factor: str  # the tangent v̇k or adjoint v̄i it multiplies, "" for an output's seed
     factor_value: float
     derivative: Any  # rule result: float or Value over the named leaves
     value: float
     partial: str = ""  # for adjoints: the partial adjoint's name, e.g. v̄2→5
+    derivative_at: Callable[[Rounder], float] | None = None
 
 
 @dataclass
@@ -191,11 +269,14 @@ class Row:
     partials: dict[str, str] = field(default_factory=dict)
     terms: list[dict[str, Any]] = field(default_factory=list)
     label: str | None = None
+    definition: Any = None  # forward rows: the op over the named leaves
+    recompute: Callable[[Rounder], float] | None = None  # forward rows: the value from rounded operands
+    summands: list[Term] = field(default_factory=list)  # tangent and adjoint rows
 
-    def parts(self, style: str, digits: int) -> list[str]:
+    def parts(self, style: str, digits: Digits) -> list[str]:
         """The row's sides in ``style`` ("text" or "latex"), without repeats."""
-        printer = LATEX if style == "latex" else TEXT
-        out = [_latex_head(self.name) if style == "latex" else self.name]
+        printer = STYLES[style]
+        out = [printer.head(self.name)]
         if self.label is not None:
             out.append(printer.name(self.label))
         for piece in (
@@ -213,13 +294,33 @@ class Row:
 
 @dataclass
 class Table:
-    """A titled list of rows, followed by summary rows such as ``∂y/∂x1 = v̇7 = 5.5``."""
+    """A titled list of rows, followed by summary rows such as ``∂y/∂x1 = v̇7 = 5.5``.
+
+    ``digits`` is the precision the table is shown with; ``caption`` says what was
+    traced (the expression and the point, and for tangents the input), or is None.
+    """
 
     kind: str  # "forward", "tangent" or "adjoint"
     title: str
     rows: list[Row]
     summary: list[Row]
     wrt: str | None = None
+    digits: Digits = 3
+    caption: str | None = None
+    latex_caption: str | None = None
+
+
+_PAGE_STYLE = """\
+table.scalargrad-trace { border-collapse: collapse; margin: 0.6em 0 1.2em 0;
+  font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 0.95em; }
+table.scalargrad-trace caption { text-align: left; font-weight: bold; padding: 0.3em 0; }
+table.scalargrad-trace caption .what { display: block; font-weight: normal; color: #444; }
+table.scalargrad-trace th, table.scalargrad-trace td { border: 1px solid #bbb; padding: 0.25em 0.8em; }
+table.scalargrad-trace th { background: #f2f2f2; }
+table.scalargrad-trace td.value { text-align: right; font-variant-numeric: tabular-nums;
+  white-space: nowrap; padding-left: 1.5em; }
+table.scalargrad-trace tr.summary td { border-top: 2px solid #888; font-weight: bold; }
+"""
 
 
 class Trace:
@@ -230,9 +331,12 @@ class Trace:
     ``to_dict()``/``to_json()`` give the tables as data.
     """
 
-    def __init__(self, tables: list[Table], digits: int) -> None:
+    def __init__(self, tables: list[Table], digits: int | str, caption: str | None = None) -> None:
         self.tables = tables
         self.digits = digits
+        """What was asked for: an int, or ``"auto"`` (each table's own is ``Table.digits``)."""
+        self.caption = caption
+        """What was traced (expression and point), or None."""
 
     @property
     def forward(self) -> Table:
@@ -252,13 +356,14 @@ class Trace:
     # ------------------------------------------------------------------ text
     def lines(self, table: Table) -> list[str]:
         """The plain-text lines of one table (without its title)."""
-        return [" = ".join(r.parts("text", self.digits)) for r in table.rows + table.summary]
+        return [" = ".join(r.parts("text", table.digits)) for r in table.rows + table.summary]
 
     def to_text(self) -> str:
-        """All tables as plain text, each under its title."""
+        """All tables as plain text, each under its title (and its caption, if any)."""
         blocks = []
         for t in self.tables:
-            blocks.append("\n".join([t.title, *("  " + line for line in self.lines(t))]))
+            head = [t.title] if t.caption is None else [t.title, f"  ({t.caption})"]
+            blocks.append("\n".join([*head, *("  " + line for line in self.lines(t))]))
         return "\n\n".join(blocks) + "\n"
 
     def __str__(self) -> str:
@@ -269,59 +374,94 @@ class Trace:
         return f"<Trace: {len(self.forward.rows)} nodes; {kinds}>"
 
     # ------------------------------------------------------------ rich forms
-    def to_latex(self) -> str:
-        """All tables as one LaTeX ``aligned`` block per table, wrapped in ``$$``."""
+    def latex_blocks(self) -> list[str]:
+        """One display-math block per table: its title, caption and aligned rows.
+
+        Each block is ``$$\\begin{gathered}…\\end{gathered}$$`` with the rows in
+        ``aligned``: valid in LaTeX with amsmath, in KaTeX and in MathJax alike.
+        """
         blocks = []
         for t in self.tables:
             lines = []
             for r in t.rows + t.summary:
-                head, *rest = r.parts("latex", self.digits)
+                head, *rest = r.parts("latex", t.digits)
                 lines.append(f"{head} &= " + " = ".join(rest))
             body = " \\\\\n".join(lines)
-            title = _latex_escape(t.title)
-            blocks.append(f"$$\\textbf{{{title}}}\\\\\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$")
-        return "\n\n".join(blocks)
+            top = [rf"\textbf{{{_latex_escape(t.title)}}}"]
+            if t.latex_caption is not None:
+                top.append(t.latex_caption)
+            head = " \\\\\n".join(top)
+            blocks.append(
+                f"$$\\begin{{gathered}}\n{head} \\\\\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n"
+                "\\end{gathered}$$"
+            )
+        return blocks
 
-    def _cells(self, r: Row, style: str) -> tuple[str, str, str]:
-        head, *rest = r.parts(style, self.digits)
+    def to_latex(self, *, document: bool = False) -> str:
+        """All tables as LaTeX display math (see :meth:`latex_blocks`).
+
+        ``document=True`` gives a complete document (``article`` with ``amsmath``)
+        that ``pdflatex`` compiles as it is.
+        """
+        body = "\n\n".join(self.latex_blocks())
+        if not document:
+            return body
+        return (
+            "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage[margin=2cm]{geometry}\n"
+            f"\\begin{{document}}\n\\allowdisplaybreaks\n{body}\n\\end{{document}}\n"
+        )
+
+    def _cells(self, r: Row, style: str, digits: Digits) -> tuple[str, str, str]:
+        head, *rest = r.parts(style, digits)
         if len(rest) == 1:
             return head, "", rest[0]
         return head, " = ".join(rest[:-1]), rest[-1]
 
     def to_markdown(self) -> str:
-        """All tables as Markdown tables with LaTeX math cells."""
-        blocks = []
+        """All tables as Markdown tables with LaTeX math cells, under the caption line."""
+        blocks = [] if self.caption is None else [self.caption]
         for t in self.tables:
             rows = [f"**{t.title}**", "", "| node | definition | value |", "| --- | --- | ---: |"]
             for r in t.rows + t.summary:
-                head, middle, value = self._cells(r, "latex")
+                head, middle, value = self._cells(r, "latex", t.digits)
                 mid = f"${middle}$" if middle else ""
                 rows.append(f"| ${head}$ | {mid} | ${value}$ |")
             blocks.append("\n".join(rows))
         return "\n\n".join(blocks) + "\n"
 
-    def to_html(self) -> str:
-        """All tables as HTML ``<table>`` elements."""
-        blocks = []
+    def to_html(self, *, document: bool = False) -> str:
+        """All tables as styled HTML ``<table>`` elements (a fragment with its ``<style>``).
+
+        ``document=True`` gives a complete page (doctype, UTF-8 charset, title).
+        """
+        blocks = [f"<style>\n{_PAGE_STYLE}</style>"]
         for t in self.tables:
+            caption = html.escape(t.title)
+            if t.caption is not None:
+                caption += f"<span class='what'>{html.escape(t.caption)}</span>"
             rows = [
                 "<table class='scalargrad-trace'>",
-                f"<caption>{html.escape(t.title)}</caption>",
+                f"<caption>{caption}</caption>",
                 "<tr><th>node</th><th>definition</th><th>value</th></tr>",
             ]
-            for r in t.rows + t.summary:
-                cells = self._cells(r, "text")
-                rows.append(
-                    "<tr>"
-                    + "".join(
-                        f"<td style='text-align:{a}'>{html.escape(c)}</td>"
-                        for c, a in zip(cells, ("left", "left", "right"))
-                    )
-                    + "</tr>"
-                )
+            for r in t.rows:
+                rows.append(self._html_row(r, t.digits, ""))
+            for r in t.summary:
+                rows.append(self._html_row(r, t.digits, " class='summary'"))
             rows.append("</table>")
             blocks.append("\n".join(rows))
-        return "\n".join(blocks)
+        fragment = "\n".join(blocks)
+        if not document:
+            return fragment
+        title = html.escape(self.caption or "scalargrad trace")
+        return (
+            "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+            f"<title>{title}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
+        )
+
+    def _html_row(self, r: Row, digits: Digits, attrs: str) -> str:
+        head, middle, value = (html.escape(c) for c in self._cells(r, "text", digits))
+        return f"<tr{attrs}><td>{head}</td><td>{middle}</td><td class='value'>{value}</td></tr>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -334,10 +474,10 @@ class Trace:
 
     # ------------------------------------------------------------------ data
     def to_dict(self) -> dict[str, Any]:
-        """The tables as plain data (JSON-able: non-finite numbers become strings)."""
+        """The tables as plain data (JSON-able: non-finite numbers become "inf", "-inf", "nan")."""
 
-        def row(r: Row) -> dict[str, Any]:
-            d: dict[str, Any] = {"node": r.name, "value": _json_number(r.value)}
+        def row(r: Row, digits: Digits) -> dict[str, Any]:
+            d: dict[str, Any] = {"node": r.name, "value": json_number(r.value)}
             if r.label is not None:
                 d["label"] = r.label
             if r.formula.get("text"):
@@ -346,15 +486,18 @@ class Trace:
                 d["substituted"] = r.substituted["text"]
             if r.terms:
                 d["terms"] = r.terms
-            d["line"] = " = ".join(r.parts("text", self.digits))
+            d["line"] = " = ".join(r.parts("text", digits))
             return d
 
         out: dict[str, Any] = {"digits": self.digits}
+        if self.caption is not None:
+            out["caption"] = self.caption
         for t in self.tables:
             entry: dict[str, Any] = {
                 "title": t.title,
-                "rows": [row(r) for r in t.rows],
-                "summary": [row(r) for r in t.summary],
+                "digits": t.digits if isinstance(t.digits, int) else t.digits.decimals,
+                "rows": [row(r, t.digits) for r in t.rows],
+                "summary": [row(r, t.digits) for r in t.summary],
             }
             if t.kind == "tangent":
                 entry["wrt"] = t.wrt
@@ -364,11 +507,12 @@ class Trace:
         return out
 
     def to_json(self, **kwargs: Any) -> str:
-        """:meth:`to_dict` as a JSON string (``kwargs`` go to ``json.dumps``)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+        """:meth:`to_dict` as a JSON string (``kwargs`` go to ``json.dumps``); always valid JSON."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False, **kwargs)
 
 
-def _json_number(x: float) -> float | str:
+def json_number(x: float) -> float | str:
+    """A number for JSON: finite floats as they are, others as "inf", "-inf" or "nan"."""
     return x if math.isfinite(x) else format_number(x)
 
 
@@ -386,15 +530,16 @@ class Graph:
 
     def __init__(self, outputs: Sequence[Value]) -> None:
         self.outputs = list(outputs)
-        # Constants print inline as numbers, except an output that is a constant (such as
-        # a create_graph gradient that does not depend on its input): it is numbered last.
+        # Numbers print inline, and so do constant leaves, except an output that is a constant
+        # (such as a create_graph gradient that does not depend on its input): numbered last.
         constant_outputs = [o for o in dict.fromkeys(self.outputs) if o.is_constant]
         self.order = evaluation_order(self.outputs) + constant_outputs
         self.index = {v: i + 1 for i, v in enumerate(self.order)}
         self.inputs = [v for v in self.order if v.op is None and not v.is_constant]
         # One named leaf per numbered node, carrying its data so rules evaluate as in the graph.
         self.leaf = {v: Value(v.data, label=f"v{i}") for v, i in self.index.items()}
-        self._leaves: dict[tuple[str, bool, int], dict[Value, tuple[str, int]]] = {}
+        self._names: dict[tuple[str, bool, Digits], dict[Value, str]] = {}
+        self._derivatives: dict[Value, list[tuple[Value, Any]]] = {}
 
     def name(self, v: Value, mark: str = "") -> str:
         return f"v{mark}{self.index[v]}"
@@ -418,41 +563,57 @@ class Graph:
         """Each parent of ``v`` (as in ``v.parents``) with its local derivative from the op's rule.
 
         The rule runs over the named leaves, so the result prints as a formula;
-        operands that are numbers have no entry.
+        operands that are numbers have no entry. Computed once per node.
         """
+        found = self._derivatives.get(v)
+        if found is None:
+            op = v.op
+            assert op is not None
+            rule = op.rule(*self._stand_ins(v), self.leaf[v])
+            found = [(p, d) for p, d in zip(v.operands, rule) if isinstance(p, Value)]
+            self._derivatives[v] = found
+        return found
+
+    def derivative_at(self, v: Value, position: int) -> Callable[[Rounder], float]:
+        """The local derivative ∂v/∂parent[position] recomputed from rounded numbers."""
         op = v.op
         assert op is not None
-        rule = op.rule(*self._stand_ins(v), self.leaf[v])
-        return [(p, d) for p, d in zip(v.operands, rule) if isinstance(p, Value)]
+        index = [i for i, p in enumerate(v.operands) if isinstance(p, Value)][position]
 
-    def leaves(self, style: str, numbers: bool, digits: int) -> dict[Value, tuple[str, int]]:
+        def at(rounded: Rounder) -> float:
+            operands = [rounded(p.data if isinstance(p, Value) else p) for p in v.operands]
+            return float(op.rule(*operands, rounded(v.data))[index])
+
+        return at
+
+    def leaves(self, style: str, numbers: bool, digits: Digits) -> dict[Value, str]:
         """How to print each named leaf: as its name or as its rounded value (cached)."""
         key = (style, numbers, digits)
-        found = self._leaves.get(key)
+        found = self._names.get(key)
         if found is None:
-            printer = LATEX if style == "latex" else TEXT
+            printer = STYLES[style]
             if numbers:
-                found = {leaf: printer.number(v.data, digits) for v, leaf in self.leaf.items()}
+                found = {leaf: printer.number(v.data, digits)[0] for v, leaf in self.leaf.items()}
             else:
-                found = {leaf: (printer.name(self.name(v)), _ATOM) for v, leaf in self.leaf.items()}
-            self._leaves[key] = found
+                found = {leaf: printer.name(self.name(v)) for v, leaf in self.leaf.items()}
+            self._names[key] = found
         return found
 
 
 def _product(factor: tuple[str, int], derivative: tuple[str, int], style: str, derivative_first: bool) -> str:
     """``factor · derivative`` (or ``derivative · factor``), dropping a derivative ±1."""
-    printer = LATEX if style == "latex" else TEXT
+    printer = STYLES[style]
     times = r" \cdot " if style == "latex" else TIMES
     d_text, d_prec = derivative
     if d_text == "1":
         return factor[0]
-    if d_text == "-1":
+    if d_text in ("-1", MINUS + "1"):
         f_text = factor[0]
-        return f"-{printer.paren(f_text)}" if factor[1] < _ATOM else f"-{f_text}"
-    if d_prec < _ATOM:
+        return f"{printer.minus}{printer.paren(f_text)}" if factor[1] < ATOM else f"{printer.minus}{f_text}"
+    if d_prec < ATOM:
         d_text = printer.paren(d_text)
     if derivative_first:
-        f_text = printer.paren(factor[0]) if factor[1] < _ATOM else factor[0]
+        f_text = printer.paren(factor[0]) if factor[1] < ATOM else factor[0]
         return f"{d_text}{times}{f_text}"
     return f"{factor[0]}{times}{d_text}"
 
@@ -462,18 +623,20 @@ def _sum(terms: list[str]) -> str:
         return "0"
     out = terms[0]
     for t in terms[1:]:
-        out += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+        out += (
+            f" - {t[1:]}" if t.startswith("-") else f" {MINUS} {t[1:]}" if t.startswith(MINUS) else f" + {t}"
+        )
     return out
 
 
-def _fill(row: Row, g: Graph, terms: list[Term], digits: int, adjoint: bool) -> None:
+def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool) -> None:
     """Set a tangent/adjoint row's formula, substituted numbers and partial values.
 
     Tangent terms read ``∂vi/∂vk · v̇k`` and adjoint terms ``v̄i · ∂vi/∂vk``, as in the
     notes; adjoint rows with several terms also show each partial adjoint's value.
     """
-    for style in ("text", "latex"):
-        printer = LATEX if style == "latex" else TEXT
+    terms = row.summands
+    for style, printer in STYLES.items():
         sym, num = g.leaves(style, False, digits), g.leaves(style, True, digits)
         symbolic, substituted, partial = [], [], []
         for t in terms:
@@ -484,7 +647,7 @@ def _fill(row: Row, g: Graph, terms: list[Term], digits: int, adjoint: bool) -> 
                 continue
             symbolic.append(
                 _product(
-                    (printer.name(t.factor), _ATOM),
+                    (printer.name(t.factor), ATOM),
                     printer.expr(t.derivative, sym, digits),
                     style,
                     not adjoint,
@@ -501,8 +664,95 @@ def _fill(row: Row, g: Graph, terms: list[Term], digits: int, adjoint: bool) -> 
             partial.append(printer.number(t.value, digits)[0])
         row.formula[style] = _sum(symbolic)
         row.substituted[style] = _sum(substituted)
-        if adjoint and len(terms) > 1:
-            row.partials[style] = _sum(partial)
+        row.partials[style] = _sum(partial) if adjoint and len(terms) > 1 else ""
+
+
+def _render(table: Table, g: Graph, digits: Digits) -> None:
+    """Write every row of ``table`` with ``digits``."""
+    table.digits = digits
+    for row in table.rows:
+        if row.definition is not None:
+            d = row.definition
+            for style, printer in STYLES.items():
+                row.formula[style] = printer.expr(d, g.leaves(style, False, digits), digits)[0]
+                row.substituted[style] = printer.expr(d, g.leaves(style, True, digits), digits)[0]
+        elif row.summands and not _is_seed_only(row):
+            _fill(row, g, digits, adjoint=table.kind == "adjoint")
+
+
+def _is_seed_only(row: Row) -> bool:
+    return len(row.summands) == 1 and not row.summands[0].factor and row.summands[0].value == 1.0
+
+
+def _rounder(digits: Digits) -> Rounder:
+    def rounded(x: float) -> float:
+        return float(format_number(x, digits)) if math.isfinite(x) else x
+
+    return rounded
+
+
+def _last_digit(shown: str) -> float:
+    """One unit in the last digit of a number as :func:`format_number` prints it."""
+    mantissa, _, exponent = shown.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** ((int(exponent) if exponent else 0) - decimals)
+
+
+def _agrees(recomputed: float, value: float, digits: Digits) -> bool:
+    """Whether ``recomputed`` is the shown ``value`` to its last shown digit (±1 in that digit)."""
+    shown = format_number(value, digits)
+    if not math.isfinite(value) or not math.isfinite(recomputed):
+        return shown == format_number(recomputed, digits)
+    return abs(recomputed - float(shown)) <= _last_digit(shown) * (1.0 + 1e-9)
+
+
+def mismatches(table: Table, digits: Digits) -> int:
+    """How many lines of ``table``, shown with ``digits``, cannot be checked by hand.
+
+    A line passes when recomputing it from the numbers it shows (each operand,
+    factor and partial adjoint as printed) gives the result it shows to its last
+    digit, give or take one unit there: a sum of rounded numbers can differ from
+    the rounded sum by one unit, and exact agreement would need many more digits.
+    """
+    rounded = _rounder(digits)
+    bad = 0
+    for row in table.rows:
+        try:
+            if row.recompute is not None:
+                bad += not _agrees(row.recompute(rounded), row.value, digits)
+                continue
+            terms = [t for t in row.summands if t.factor]
+            if not terms:
+                continue
+            recomputed = []
+            for t in terms:
+                factor = rounded(t.factor_value)
+                d = t.derivative_at(rounded) if t.derivative_at is not None else 0.0
+                recomputed.append(0.0 if factor == 0.0 else factor * d)
+            seeds = sum(t.value for t in row.summands if not t.factor)
+            if table.kind == "adjoint" and len(row.summands) > 1:
+                bad += any(not _agrees(r, t.value, digits) for r, t in zip(recomputed, terms))
+                total = seeds + sum(rounded(t.value) for t in terms)
+            else:
+                total = seeds + sum(recomputed)
+            bad += not _agrees(total, row.value, digits)
+        except (ArithmeticError, ValueError):
+            bad += 1
+    return bad
+
+
+def _choose_digits(table: Table, digits: int | str) -> Digits:
+    if isinstance(digits, int):
+        return digits
+    if len(table.rows) > AUTO_DIGITS_MAX_ROWS:
+        return AUTO_DIGITS[0]
+    fewest = (len(table.rows) + 1, AUTO_DIGITS[0])
+    for d in AUTO_DIGITS:
+        bad = mismatches(table, d)
+        if bad == 0:
+            return d
+        fewest = min(fewest, (bad, d))
+    return fewest[1]
 
 
 def as_outputs(outputs: Value | Sequence[Value], who: str) -> list[Value]:
@@ -514,30 +764,68 @@ def as_outputs(outputs: Value | Sequence[Value], who: str) -> list[Value]:
     raise TypeError(f"{who} needs a Value or a non-empty list of Values, got {outputs!r}")
 
 
+def check_digits(digits: object, who: str = "trace") -> int | str:
+    """``digits`` as given if it is ``"auto"`` or an int from 1 to 15, else a ValueError."""
+    if digits == "auto":
+        return "auto"
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"{who}: digits must be 'auto' or an integer from 1 to 15, got {digits!r}")
+    return digits
+
+
+def describe(g: Graph, ynames: list[str], latex: bool = False) -> str:
+    """The caption of a trace or diagram: each output's formula and the point, e.g.
+    ``y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5``."""
+    printer = LATEX if latex else TEXT
+    names = {v: printer.name(g.input_name(v)) for v in g.inputs}
+    outputs = []
+    for y, out in zip(ynames, g.outputs):
+        try:
+            text = formula(out, names, latex=latex, max_length=300, minus=printer.minus)
+        except ValueError:
+            text = printer.name(g.name(out))
+        outputs.append(f"{printer.name(y)} = {text}")
+    point = ", ".join(f"{names[v]} = {printer.number(v.data, 15)[0]}" for v in g.inputs)
+    at = r" \text{ at } " if latex else " at "
+    return ", ".join(outputs) + (at + point if point else "")
+
+
 def trace(
-    outputs: Value | Sequence[Value], *, wrt: Value | Sequence[Value] | None = None, digits: int = 3
+    outputs: Value | Sequence[Value],
+    *,
+    wrt: Value | Sequence[Value] | None = None,
+    digits: int | str = "auto",
+    caption: bool | str = False,
 ) -> Trace:
     """The notes' forward, tangent and adjoint tables for ``outputs``.
 
-    Nodes are numbered v1…vn as in the notes (inputs first, see ``evaluation_order``);
-    constants print inline as numbers, but an output that is itself a constant (a
+    Nodes are numbered v₁…vₙ as in the notes (inputs first, see ``evaluation_order``);
+    numbers in ops print inline, but an output that is itself a constant (a
     ``create_graph`` gradient that does not depend on the input, say) is numbered
-    last, so its tables read ``v1 = 1``, ``y = v1 = 1``.
+    last, so its tables read ``v₁ = 1``, ``y = v₁ = 1``.
     ``wrt`` selects the inputs to run forward mode for (default: every input),
     one tangent table each. The adjoint table is reverse mode from the outputs
     (each seeded with 1, so several outputs give the gradient of their sum),
-    listing each adjoint as the sum of its partial adjoints v̄k→i = v̄i·∂vi/∂vk.
-    Numbers print with ``digits`` decimals (see :func:`format_number`).
+    listing each adjoint as the sum of its partial adjoints v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ in the
+    order the reverse walk summed them.
+
+    ``digits``: an int shows that many decimals (at least that many significant
+    digits, see :func:`format_number`); ``"auto"`` (default) picks, per table, the
+    fewest digits from 3 to 8 at which every line can be recomputed by hand from
+    the numbers it shows (tables over 5000 rows use 3). ``caption``: True adds
+    the expression and the point (``y = … at x₁ = 2, x₂ = 5``; for tangent tables
+    also the input), a string sets it.
 
     >>> from scalargrad import Value
     >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     >>> t = trace(x1.log() + x1 * x2 - x2.sin())
     >>> print(t.lines(t.adjoint)[5])
-    v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716
+    v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716
     """
     outs = as_outputs(outputs, "trace")
-    if not isinstance(digits, int) or not 1 <= digits <= 15:
-        raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
+    wanted = check_digits(digits)
+    if not isinstance(caption, (bool, str)):
+        raise TypeError(f"trace: caption must be True, False or a string, got {caption!r}")
     g = Graph(outs)
     if wrt is None:
         targets = list(g.inputs)
@@ -547,32 +835,49 @@ def trace(
             if not isinstance(t, Value) or t not in g.index or t.op is not None or t.is_constant:
                 raise ValueError(f"wrt must be inputs of the traced graph, got {t!r}")
     ynames = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
-    tables = [_forward_table(g, ynames, digits)]
-    tables += [_tangent_table(g, t, ynames, digits) for t in targets]
-    tables.append(_adjoint_table(g, ynames, digits))
-    return Trace(tables, digits)
+    tables = [_forward_table(g, ynames)]
+    tables += [_tangent_table(g, t, ynames) for t in targets]
+    tables.append(_adjoint_table(g, ynames))
+    text_caption = latex_caption = None
+    if caption:
+        text_caption = caption if isinstance(caption, str) else describe(g, ynames)
+        latex_caption = (
+            rf"\text{{{_latex_escape(caption)}}}"
+            if isinstance(caption, str)
+            else describe(g, ynames, latex=True)
+        )
+    for table in tables:
+        _render(table, g, _choose_digits(table, wanted))
+        if text_caption is not None:
+            table.caption = text_caption
+            table.latex_caption = latex_caption
+            if table.wrt is not None:
+                x = text_name(table.wrt)
+                table.caption = f"{text_caption}; tangents w.r.t. {x}"
+                table.latex_caption = rf"{latex_caption} \text{{; tangents w.r.t. }} {_latex_name(table.wrt)}"
+    return Trace(tables, wanted, text_caption)
 
 
-def _forward_table(g: Graph, ynames: list[str], digits: int) -> Table:
+def _forward_table(g: Graph, ynames: list[str]) -> Table:
     rows = []
     for v in g.order:
         if v.op is None:
             rows.append(Row(g.name(v), v.data, label=v.label))
             continue
-        row = Row(g.name(v), v.data)
-        d = g.definition(v)
-        for style in ("text", "latex"):
-            printer = LATEX if style == "latex" else TEXT
-            row.formula[style] = printer.expr(d, g.leaves(style, False, digits), digits)[0]
-            row.substituted[style] = printer.expr(d, g.leaves(style, True, digits), digits)[0]
-        rows.append(row)
+        op, operands = v.op, v.operands
+
+        def recompute(rounded: Rounder, op: Any = op, operands: tuple[Any, ...] = operands) -> float:
+            return float(op.evaluate(*(rounded(p.data if isinstance(p, Value) else p) for p in operands)))
+
+        rows.append(Row(g.name(v), v.data, definition=g.definition(v), recompute=recompute))
     summary = []
     for y, out in zip(ynames, g.outputs):
-        summary.append(Row(y, out.data, formula={"text": g.name(out), "latex": _latex_name(g.name(out))}))
+        name = g.name(out)
+        summary.append(Row(y, out.data, formula={"text": text_name(name), "latex": _latex_name(name)}))
     return Table("forward", "Forward evaluation trace", rows, summary)
 
 
-def _tangent_table(g: Graph, wrt: Value, ynames: list[str], digits: int) -> Table:
+def _tangent_table(g: Graph, wrt: Value, ynames: list[str]) -> Table:
     # The numbers are forward mode's own walk (so every value equals jvp's); the
     # table only writes out each term ∂vi/∂vk·v̇k. Zero tangents are structural: a
     # term whose tangent v̇k is 0 contributes 0, even where ∂vi/∂vk is infinite.
@@ -583,51 +888,60 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str], digits: int) -> Tabl
         rows.append(row)
         if v.op is None:
             continue
-        terms = []
-        for (p, d), local in zip(g.derivatives(v), v.local_grads):
+        for position, ((p, d), local) in enumerate(zip(g.derivatives(v), v.local_grads)):
             if p.is_constant:
                 continue
             factor = tangent.get(p, 0.0)
-            terms.append(Term(g.name(p, DOT), factor, d, local * factor if factor else 0.0))
-        _fill(row, g, terms, digits, adjoint=False)
+            value = local * factor if factor else 0.0
+            at = g.derivative_at(v, position)
+            row.summands.append(Term(g.name(p, DOT), factor, d, value, derivative_at=at))
+        if not row.summands:
+            row.summands.append(Term("", 0.0, 0.0, 0.0))
     x = g.input_name(wrt)
     summary = []
     for y, out in zip(ynames, g.outputs):
         name = g.name(out, DOT)
         summary.append(
-            Row(f"∂{y}/∂{x}", tangent.get(out, 0.0), formula={"text": name, "latex": _latex_name(name)})
+            Row(
+                f"∂{y}/∂{x}",
+                tangent.get(out, 0.0),
+                formula={"text": text_name(name), "latex": _latex_name(name)},
+            )
         )
-    return Table("tangent", f"Forward mode AD trace w.r.t. {x}", rows, summary, wrt=x)
+    return Table("tangent", f"Forward mode AD trace w.r.t. {text_name(x)}", rows, summary, wrt=x)
 
 
-def _adjoint_table(g: Graph, ynames: list[str], digits: int) -> Table:
+def _adjoint_table(g: Graph, ynames: list[str]) -> Table:
     # The numbers are the one reverse walk's (so every value equals adjoints() and
     # backward to the last bit); the table writes out each node's partial adjoints
     # v̄k→i = v̄i·∂vi/∂vk in the order the walk summed them.
     node_to_grad: dict[Value, list[Partial]] = {}
     adjoint = adjoints(g.outputs, node_to_grad=node_to_grad)
-    rule = {v: g.derivatives(v) for v in g.order if v.op is not None}
     rows = []
     for v in reversed(g.order):
-        terms = []
+        row = Row(g.name(v, BAR), adjoint.get(v, 0.0))
         for child, position, value in node_to_grad.get(v, []):
             if child is None:
-                terms.append(Term("", 1.0, 1.0, value))
+                row.summands.append(Term("", 1.0, 1.0, value))
                 continue
-            parent, d = rule[child][position]
+            parent, d = g.derivatives(child)[position]
             assert parent is v
             name = f"v{BAR}{g.index[v]}→{g.index[child]}"
-            terms.append(Term(g.name(child, BAR), adjoint[child], d, value, partial=name))
-        row = Row(g.name(v, BAR), adjoint.get(v, 0.0))
-        if terms != [Term("", 1.0, 1.0, 1.0)]:
-            _fill(row, g, terms, digits, adjoint=True)
-        row.terms = [{"partial": t.partial or "seed", "value": _json_number(t.value)} for t in terms]
+            at = g.derivative_at(child, position)
+            row.summands.append(
+                Term(g.name(child, BAR), adjoint[child], d, value, partial=name, derivative_at=at)
+            )
+        row.terms = [{"partial": t.partial or "seed", "value": json_number(t.value)} for t in row.summands]
         rows.append(row)
     what = ynames[0] if len(ynames) == 1 else "(" + " + ".join(ynames) + ")"
     summary = []
     for x in g.inputs:
         name = g.name(x, BAR)
         summary.append(
-            Row(f"∂{what}/∂{g.input_name(x)}", adjoint[x], formula={"text": name, "latex": _latex_name(name)})
+            Row(
+                f"∂{what}/∂{g.input_name(x)}",
+                adjoint[x],
+                formula={"text": text_name(name), "latex": _latex_name(name)},
+            )
         )
     return Table("adjoint", "Reverse mode AD trace", rows, summary)

@@ -29,14 +29,14 @@ def test_forward_trace_line_by_line() -> None:
     _, _, y = notes_example()
     t = trace(y)
     assert t.lines(t.forward) == [
-        "v1 = x1 = 2",
-        "v2 = x2 = 5",
-        "v3 = ln(v1) = ln(2) = 0.693",
-        "v4 = v1*v2 = 2*5 = 10",
-        "v5 = sin(v2) = sin(5) = -0.959",
-        "v6 = v3 + v4 = 0.693 + 10 = 10.693",
-        "v7 = v6 - v5 = 10.693 - (-0.959) = 11.652",
-        "y = v7 = 11.652",
+        "v₁ = x₁ = 2",
+        "v₂ = x₂ = 5",
+        "v₃ = ln(v₁) = ln(2) = 0.693",
+        "v₄ = v₁*v₂ = 2*5 = 10",
+        "v₅ = sin(v₂) = sin(5) = −0.959",
+        "v₆ = v₃ + v₄ = 0.693 + 10 = 10.693",
+        "v₇ = v₆ − v₅ = 10.693 − (−0.959) = 11.652",
+        "y = v₇ = 11.652",
     ]
 
 
@@ -45,14 +45,14 @@ def test_tangent_trace_line_by_line() -> None:
     t = trace(y, wrt=x1)
     assert len(t.tangents) == 1
     assert t.lines(t.tangents[0]) == [
-        "v̇1 = 1",
-        "v̇2 = 0",
-        "v̇3 = (1/v1)·v̇1 = (1/2)·1 = 0.5",
-        "v̇4 = v2·v̇1 + v1·v̇2 = 5·1 + 2·0 = 5",
-        "v̇5 = cos(v2)·v̇2 = cos(5)·0 = 0",
-        "v̇6 = v̇3 + v̇4 = 0.5 + 5 = 5.5",
-        "v̇7 = v̇6 - v̇5 = 5.5 - 0 = 5.5",
-        "∂y/∂x1 = v̇7 = 5.5",
+        "v̇₁ = 1",
+        "v̇₂ = 0",
+        "v̇₃ = (1/v₁)·v̇₁ = (1/2)·1 = 0.5",
+        "v̇₄ = v₂·v̇₁ + v₁·v̇₂ = 5·1 + 2·0 = 5",
+        "v̇₅ = cos(v₂)·v̇₂ = cos(5)·0 = 0",
+        "v̇₆ = v̇₃ + v̇₄ = 0.5 + 5 = 5.5",
+        "v̇₇ = v̇₆ − v̇₅ = 5.5 − 0 = 5.5",
+        "∂y/∂x₁ = v̇₇ = 5.5",
     ]
 
 
@@ -60,15 +60,15 @@ def test_adjoint_trace_line_by_line() -> None:
     _, _, y = notes_example()
     t = trace(y)
     assert t.lines(t.adjoint) == [
-        "v̄7 = 1",
-        "v̄6 = v̄7 = 1",
-        "v̄5 = -v̄7 = -1",
-        "v̄4 = v̄6 = 1",
-        "v̄3 = v̄6 = 1",
-        "v̄2 = v̄5·cos(v2) + v̄4·v1 = -1·cos(5) + 1·2 = -0.284 + 2 = 1.716",
-        "v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5",
-        "∂y/∂x1 = v̄1 = 5.5",
-        "∂y/∂x2 = v̄2 = 1.716",
+        "v̄₇ = 1",
+        "v̄₆ = v̄₇ = 1",
+        "v̄₅ = −v̄₇ = −1",
+        "v̄₄ = v̄₆ = 1",
+        "v̄₃ = v̄₆ = 1",
+        "v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716",
+        "v̄₁ = v̄₄·v₂ + v̄₃·(1/v₁) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5",
+        "∂y/∂x₁ = v̄₁ = 5.5",
+        "∂y/∂x₂ = v̄₂ = 1.716",
     ]
 
 
@@ -76,10 +76,10 @@ def test_default_traces_every_input_and_text_has_titles() -> None:
     _, _, y = notes_example()
     t = trace(y)
     assert [tt.wrt for tt in t.tangents] == ["x1", "x2"]
-    assert t.lines(t.tangents[1])[-1] == "∂y/∂x2 = v̇7 = 1.716"
+    assert t.lines(t.tangents[1])[-1] == "∂y/∂x₂ = v̇₇ = 1.716"
     text = str(t)
-    assert text.index("Forward evaluation trace") < text.index("w.r.t. x1") < text.index("Reverse mode")
-    assert "  v3 = ln(v1) = ln(2) = 0.693\n" in text
+    assert text.index("Forward evaluation trace") < text.index("w.r.t. x₁") < text.index("Reverse mode")
+    assert "  v₃ = ln(v₁) = ln(2) = 0.693\n" in text
 
 
 def test_sigmoid_example_adjoint_table() -> None:
@@ -88,29 +88,29 @@ def test_sigmoid_example_adjoint_table() -> None:
     y = (a * x + b).sigmoid()
     t = trace(y)
     assert t.lines(t.adjoint) == [
-        "v̄6 = 1",
-        "v̄5 = v̄6·(v6*(1 - v6)) = 1·(0.999*(1 - 0.999)) = 0.00091",
-        "v̄4 = v̄5 = 0.00091",
-        "v̄3 = v̄5 = 0.00091",
-        "v̄2 = v̄4·v1 = 0.00091·3 = 0.00273",
-        "v̄1 = v̄4·v2 = 0.00091·2 = 0.00182",
-        "∂y/∂a = v̄1 = 0.00182",
-        "∂y/∂x = v̄2 = 0.00273",
-        "∂y/∂b = v̄3 = 0.00091",
+        "v̄₆ = 1",
+        "v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.99909*(1 − 0.99909)) = 0.00091",
+        "v̄₄ = v̄₅ = 0.00091",
+        "v̄₃ = v̄₅ = 0.00091",
+        "v̄₂ = v̄₄·v₁ = 0.00091·3 = 0.00273",
+        "v̄₁ = v̄₄·v₂ = 0.00091·2 = 0.00182",
+        "∂y/∂a = v̄₁ = 0.00182",
+        "∂y/∂x = v̄₂ = 0.00273",
+        "∂y/∂b = v̄₃ = 0.00091",
     ]
-    assert trace(y, digits=5).lines(trace(y, digits=5).forward)[-1] == "y = v6 = 0.99909"
+    assert trace(y, digits=5).lines(trace(y, digits=5).forward)[-1] == "y = v₆ = 0.99909"
 
 
 def test_constants_are_inline_and_not_numbered() -> None:
     x = Value(3.0, label="x")
     t = trace(2 * x**2)
     assert t.lines(t.forward) == [
-        "v1 = x = 3",
-        "v2 = v1**2 = 3**2 = 9",
-        "v3 = 2*v2 = 2*9 = 18",
-        "y = v3 = 18",
+        "v₁ = x = 3",
+        "v₂ = v₁**2 = 3**2 = 9",
+        "v₃ = 2*v₂ = 2*9 = 18",
+        "y = v₃ = 18",
     ]
-    assert t.lines(t.tangents[0])[1:3] == ["v̇2 = (2*v1)·v̇1 = (2*3)·1 = 6", "v̇3 = 2·v̇2 = 2·6 = 12"]
+    assert t.lines(t.tangents[0])[1:3] == ["v̇₂ = (2*v₁)·v̇₁ = (2*3)·1 = 6", "v̇₃ = 2·v̇₂ = 2·6 = 12"]
 
 
 def test_a_constant_output_is_numbered_and_traced() -> None:
@@ -120,17 +120,17 @@ def test_a_constant_output_is_numbered_and_traced() -> None:
     g = grad(x1 + x2, x1, create_graph=True)  # d(x1 + x2)/dx1: the constant 1
     assert isinstance(g, Value) and g.is_constant
     t = trace(g)
-    assert t.lines(t.forward) == ["v1 = 1", "y = v1 = 1"]
+    assert t.lines(t.forward) == ["v₁ = 1", "y = v₁ = 1"]
     assert t.tangents == []  # no inputs to differentiate against
-    assert t.lines(t.adjoint) == ["v̄1 = 1"]
+    assert t.lines(t.adjoint) == ["v̄₁ = 1"]
     assert json.loads(t.to_json())["forward"]["summary"][0]["value"] == 1.0
     assert "v_{1}" in t.to_latex() and "<td" in t.to_html()
     with pytest.raises(ValueError, match="wrt must be inputs"):
         trace(g, wrt=g)
     # next to another output, the constant is numbered after the graph's own nodes
     both = trace([x1 * x2, g], wrt=x1)
-    assert both.lines(both.forward)[-3:] == ["v4 = 1", "y1 = v3 = 6", "y2 = v4 = 1"]
-    assert both.lines(both.tangents[0])[-2:] == ["∂y1/∂x1 = v̇3 = 3", "∂y2/∂x1 = v̇4 = 0"]
+    assert both.lines(both.forward)[-3:] == ["v₄ = 1", "y₁ = v₃ = 6", "y₂ = v₄ = 1"]
+    assert both.lines(both.tangents[0])[-2:] == ["∂y₁/∂x₁ = v̇₃ = 3", "∂y₂/∂x₁ = v̇₄ = 0"]
 
 
 def test_tangent_values_are_forward_modes_zero_tangents_are_structural() -> None:
@@ -140,11 +140,11 @@ def test_tangent_values_are_forward_modes_zero_tangents_are_structural() -> None
     y = z.sqrt() + w  # sqrt'(0) = inf, but z's tangent w.r.t. w is 0
     t = trace(y, wrt=w)
     assert t.lines(t.tangents[0]) == [
-        "v̇1 = 0",
-        "v̇2 = 1",
-        "v̇3 = inf·v̇1 = inf·0 = 0",
-        "v̇4 = v̇3 + v̇2 = 0 + 1 = 1",
-        "∂y/∂w = v̇4 = 1",
+        "v̇₁ = 0",
+        "v̇₂ = 1",
+        "v̇₃ = inf·v̇₁ = inf·0 = 0",
+        "v̇₄ = v̇₃ + v̇₂ = 0 + 1 = 1",
+        "∂y/∂w = v̇₄ = 1",
     ]
     assert t.tangents[0].summary[0].value == jvp(y, {w: 1.0}) == 1.0
     assert t.to_dict()["tangents"][0]["summary"][0]["value"] == 1.0
@@ -183,14 +183,14 @@ def test_values_agree_with_backward_on_a_mixed_graph() -> None:
 def test_shared_parent_has_one_term_per_use() -> None:
     x = Value(3.0, label="x")
     t = trace(x * x)
-    assert t.lines(t.adjoint)[1] == "v̄1 = v̄2·v1 + v̄2·v1 = 1·3 + 1·3 = 3 + 3 = 6"
+    assert t.lines(t.adjoint)[1] == "v̄₁ = v̄₂·v₁ + v̄₂·v₁ = 1·3 + 1·3 = 3 + 3 = 6"
 
 
 def test_several_outputs() -> None:
     x = Value(2.0, label="x")
     t = trace([x * 3, x.exp()])
-    assert t.lines(t.forward)[-2:] == ["y1 = v2 = 6", "y2 = v3 = 7.389"]
-    assert t.lines(t.adjoint)[-1] == f"∂(y1 + y2)/∂x = v̄1 = {format_number(3 + math.exp(2))}"
+    assert t.lines(t.forward)[-2:] == ["y₁ = v₂ = 6", "y₂ = v₃ = 7.389"]
+    assert t.lines(t.adjoint)[-1] == f"∂(y₁ + y₂)/∂x = v̄₁ = {format_number(3 + math.exp(2))}"
 
 
 def test_rich_formats() -> None:
@@ -202,8 +202,8 @@ def test_rich_formats() -> None:
     md = t._repr_markdown_()
     assert "| $v_{3}$ | $\\ln\\left(v_{1}\\right) = \\ln\\left(2\\right)$ | $0.693$ |" in md
     page = t._repr_html_()
-    assert page.count("<table") == 4 and "<td style='text-align:left'>v3</td>" in page
-    assert "ln(v1) = ln(2)" in page
+    assert page.count("<table") == 4 and "<td>v₃</td>" in page
+    assert "ln(v₁) = ln(2)" in page
 
 
 def test_to_dict_is_json_and_lines_match_text() -> None:
@@ -213,19 +213,19 @@ def test_to_dict_is_json_and_lines_match_text() -> None:
     assert data["forward"]["rows"][2] == {
         "node": "v3",
         "value": math.log(2.0),
-        "formula": "ln(v1)",
+        "formula": "ln(v₁)",
         "substituted": "ln(2)",
-        "line": "v3 = ln(v1) = ln(2) = 0.693",
+        "line": "v₃ = ln(v₁) = ln(2) = 0.693",
     }
     v2 = data["adjoint"]["rows"][5]
-    assert [term["partial"] for term in v2["terms"]] == ["v̄2→5", "v̄2→4"]
+    assert [term["partial"] for term in v2["terms"]] == ["v̄2→5", "v̄2→4"]  # names in the data are ASCII digits
     assert v2["terms"][1]["value"] == 2.0
 
 
 def test_non_finite_values_stay_json() -> None:
     x = Value(0.0, label="x")
     t = trace(x.sqrt())
-    assert t.lines(t.adjoint)[1] == "v̄1 = v̄2·inf = 1·inf = inf"
+    assert t.lines(t.adjoint)[1] == "v̄₁ = v̄₂·inf = 1·inf = inf"
     assert json.loads(t.to_json())["adjoint"]["summary"][0]["value"] == "inf"
 
 

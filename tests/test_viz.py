@@ -55,6 +55,21 @@ def test_dot_source_matches_golden_file(kind: str) -> None:
     assert source == golden.read_text(encoding="utf-8")
 
 
+def test_extended_graph_is_the_notes_figure() -> None:
+    """seeds/000, "reverse mode AD by extending computational graph": (exp(v₁)+1)*exp(v₁)."""
+    x1 = Value(1.0, label="x1")
+    e = x1.exp()
+    source = draw((e + 1) * e, kind="extended").source
+    golden = GOLDEN / "notes_exp_extended.dot"
+    if os.environ.get("SCALARGRAD_UPDATE_GOLDEN"):
+        golden.write_text(source, encoding="utf-8")
+    assert source == golden.read_text(encoding="utf-8")
+    for label in ("v̄₄|1", "v̄₃ = v̄₄*v₂", "v̄₂→₄ = v̄₄*v₃", "v̄₂ = v̄₂→₄ + v̄₃", "v̄₁ = v̄₂*v₂", 'label="v̄₂→₃"'):
+        assert label in source, label
+    compact = draw((e + 1) * e, kind="extended", style="compact").source
+    assert "v̄₄|1" not in compact and "v̄₁ = " in compact
+
+
 def test_dot_is_byte_stable_across_graphs() -> None:
     sources = {draw(notes_example()[2], kind="adjoint").source for _ in range(3)}
     assert len(sources) == 1
@@ -67,18 +82,18 @@ def test_forward_structure() -> None:
     assert "<" not in source.replace("->", "")  # record labels only, never HTML-like ones
     ns = nodes(source)
     assert list(ns) == [f"v{i}" for i in range(1, 8)]
-    assert ns["v1"] == "v1 = x1|2" and ns["v3"] == "v3 = ln(v1)|0.693" and ns["v5"] == "v5 = sin(v2)|-0.959"
+    assert ns["v1"] == "v₁ = x₁|2" and ns["v3"] == "v₃ = ln(v₁)|0.693" and ns["v5"] == "v₅ = sin(v₂)|−0.959"
     es = edges(source)
     assert len(es) == 8
-    assert ("v2", "v5", "cos(v2) = 0.284") in es
-    assert ("v1", "v3", "1/v1 = 0.5") in es
+    assert ("v2", "v5", "cos(v₂) = 0.284") in es
+    assert ("v1", "v3", "1/v₁ = 0.5") in es
 
 
 def test_tangent_diagram_shows_tangents() -> None:
     _, x2, y = notes_example()
     ns = nodes(draw(y, kind="tangent", wrt=x2).source)
-    assert ns["v2"].endswith("|v̇2 = 1") and ns["v7"].endswith("|v̇7 = 1.716")
-    assert nodes(draw(y, kind="tangent").source)["v7"].endswith("|v̇7 = 5.5")  # first input by default
+    assert ns["v2"].endswith("|v̇₂ = 1") and ns["v7"].endswith("|v̇₇ = 1.716")
+    assert nodes(draw(y, kind="tangent").source)["v7"].endswith("|v̇₇ = 5.5")  # first input by default
 
 
 def test_tangent_diagram_shows_forward_modes_numbers() -> None:
@@ -88,13 +103,13 @@ def test_tangent_diagram_shows_forward_modes_numbers() -> None:
     y = z.sqrt() + w  # sqrt'(0) = inf times z's tangent 0 contributes nothing
     labels = nodes(draw(y, kind="tangent", wrt=w).source)
     assert [labels[f"v{i}"].rsplit("|", 1)[1] for i in range(1, 5)] == [
-        "v̇1 = 0",
-        "v̇2 = 1",
-        "v̇3 = 0",
-        "v̇4 = 1",
+        "v̇₁ = 0",
+        "v̇₂ = 1",
+        "v̇₃ = 0",
+        "v̇₄ = 1",
     ]
     assert jvp(y, {w: 1.0}) == 1.0
-    assert labels["v4"].endswith("v̇4 = 1")
+    assert labels["v4"].endswith("v̇₄ = 1")
 
 
 def test_adjoint_diagram_shows_adjoints_and_partial_adjoints() -> None:
@@ -102,10 +117,10 @@ def test_adjoint_diagram_shows_adjoints_and_partial_adjoints() -> None:
     source = draw(y, kind="adjoint").source
     ns = nodes(source)
     assert (
-        ns["v1"].endswith("|v̄1 = 5.5") and ns["v2"].endswith("|v̄2 = 1.716") and ns["v5"].endswith("|v̄5 = -1")
+        ns["v1"].endswith("|v̄₁ = 5.5") and ns["v2"].endswith("|v̄₂ = 1.716") and ns["v5"].endswith("|v̄₅ = −1")
     )
     labels = {label for _, _, label in edges(source)}
-    assert {"v̄2→5 = -0.284", "v̄2→4 = 2", "v̄1→3 = 0.5", "v̄1→4 = 5"} <= labels
+    assert {"v̄₂→₅ = −0.284", "v̄₂→₄ = 2", "v̄₁→₃ = 0.5", "v̄₁→₄ = 5"} <= labels
 
 
 def test_extended_diagram_has_both_kinds_of_nodes() -> None:
@@ -115,21 +130,25 @@ def test_extended_diagram_has_both_kinds_of_nodes() -> None:
     ns = nodes(source)
     forward = [n for n in ns if n.startswith("v")]
     adjoint = [n for n in ns if n.startswith("a")]
-    assert len(forward) == 7 and len(adjoint) == 5
+    assert len(forward) == 7 and len(adjoint) == 10  # the notes' form: seed, partials, sums
     labels = set(ns.values())
-    assert "v̄1 = v2 + a4|5.5" in labels and "v̄2 = a2 + v1|1.716" in labels
-    assert source.count('fillcolor="#dbe9ff"') == 5  # adjoint nodes are drawn differently
+    assert "v̄₁ = v̄₁→₄ + v̄₁→₃|5.5" in labels and "v̄₂ = v̄₂→₅ + v̄₂→₄|1.716" in labels
+    assert "∂v₅/∂v₂ = cos(v₂)|0.284" in labels and "v̄₂→₅ = v̄₅*∂v₅/∂v₂|−0.284" in labels
+    assert source.count('fillcolor="#dbe9ff"') == 10  # adjoint nodes are drawn differently
+    compact = nodes(draw(y, kind="extended", style="compact").source)
+    assert len([n for n in compact if n.startswith("a")]) == 5
+    assert {"v̄₁ = v₂ + v̄₁→₃|5.5", "v̄₂ = v̄₂→₅ + v₁|1.716", "v̄₂→₅ = −∂v₅/∂v₂|−0.284"} <= set(compact.values())
 
 
 def test_extended_notes_example_exp() -> None:
     # seeds/000 "reverse mode AD by extending computational graph": (exp(v1) + 1) * exp(v1)
     v1 = Value(0.5, label="x")
     e = v1.exp()
-    source = draw((e + 1) * e, kind="extended").source
+    source = draw((e + 1) * e, kind="extended", style="compact").source
     labels = set(nodes(source).values())
-    assert "v̄1 = v̄2*v2|7.085" in labels  # the notes' v̄1 = v̄2 * exp(v1) = v̄2 * v2
-    assert "v̄2 = v3 + v2|4.297" in labels
-    assert "v3 = v2 + 1|2.649|v̄3 = v2" in labels  # an adjoint that is a forward node
+    assert "v̄₁ = v̄₂*v₂|7.085" in labels  # the notes' v̄1 = v̄2 * exp(v1) = v̄2 * v2
+    assert "v̄₂ = v₃ + v₂|4.297" in labels
+    assert "v₃ = v₂ + 1|2.649|v̄₃ = v₂" in labels  # an adjoint that is a forward node
 
 
 def test_constants_inline_and_labels_escaped() -> None:
@@ -137,10 +156,10 @@ def test_constants_inline_and_labels_escaped() -> None:
     source = draw(2 * x + 1).source
     ns = nodes(source)
     assert list(ns) == ["v1", "v2", "v3"]
-    assert ns["v1"] == 'v1 = a\\|b\\{c\\}\\<d\\>\\"e\\\\|3'
-    assert ns["v2"] == "v2 = 2*v1|6" and ns["v3"] == "v3 = v2 + 1|7"
+    assert ns["v1"] == 'v₁ = a\\|b\\{c\\}\\<d\\>\\"e\\\\|3'
+    assert ns["v2"] == "v₂ = 2*v₁|6" and ns["v3"] == "v₃ = v₂ + 1|7"
     svg = draw(2 * x + 1).pipe("svg", backend="wasm")
-    assert 'v1 = a|b{c}<d>"e\\' in svg_texts(svg)
+    assert 'v₁ = a|b{c}<d>"e\\' in svg_texts(svg)
 
 
 def test_a_constant_output_is_drawn() -> None:
@@ -149,14 +168,14 @@ def test_a_constant_output_is_drawn() -> None:
     x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
     g = grad(x1 + x2, x1, create_graph=True)  # the constant 1
     assert g.is_constant
-    for kind, label in [("forward", "v1|1"), ("adjoint", "v1|1|v̄1 = 1"), ("extended", "v1|1")]:
+    for kind, label in [("forward", "v₁|1"), ("adjoint", "v₁|1|v̄₁ = 1"), ("extended", "v₁|1")]:
         source = draw(g, kind=kind).source
         shown = {k: v for k, v in nodes(source).items() if k != "graph"}  # not the cluster's label
         assert shown == {"v1": label}, kind
         assert edges(source) == []
     with pytest.raises(ValueError, match="needs an input"):
         draw(g, kind="tangent")
-    assert nodes(draw([x1 * x2, g], kind="tangent").source)["v4"] == "v4|1|v̇4 = 0"
+    assert nodes(draw([x1 * x2, g], kind="tangent").source)["v4"] == "v₄|1|v̇₄ = 0"
 
 
 def test_too_many_nodes_is_refused_quickly() -> None:
@@ -198,7 +217,7 @@ def test_wasm_svg_is_well_formed_with_labels() -> None:
     _, _, y = notes_example()
     svg = draw(y, kind="adjoint").pipe("svg", backend="wasm")
     texts = svg_texts(svg)
-    for label in ["v1 = x1", "v3 = ln(v1)", "0.693", "v̄2 = 1.716", "v̄2→5 = -0.284", "v7 = v6 - v5"]:
+    for label in ["v₁ = x₁", "v₃ = ln(v₁)", "0.693", "v̄₂ = 1.716", "v̄₂→₅ = −0.284", "v₇ = v₆ − v₅"]:
         assert label in texts
 
 
@@ -215,7 +234,7 @@ def test_wasm_is_compiled_once_and_then_fast() -> None:
 @pytest.mark.parametrize("fmt", ["dot", "json", "plain"])
 def test_wasm_other_text_formats(fmt: str) -> None:
     out = draw(notes_example()[2]).pipe(fmt, backend="wasm").decode("utf-8")
-    assert "v3" in out
+    assert "v₃" in out
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf", "jpg"])
@@ -230,7 +249,7 @@ def test_render_writes_the_file(tmp_path: Path) -> None:
     d = draw(notes_example()[2], kind="adjoint")
     out = d.render(tmp_path / "graph.svg", backend="wasm")
     assert out == tmp_path / "graph.svg"
-    assert "v̄1 = 5.5" in svg_texts(out.read_bytes())
+    assert "v̄₁ = 5.5" in svg_texts(out.read_bytes())
     d.render(tmp_path / "graph.txt", format="plain", backend="wasm")
     assert (tmp_path / "graph.txt").read_text().startswith("graph ")
     with pytest.raises(ValueError, match="cannot tell the format"):
@@ -239,7 +258,7 @@ def test_render_writes_the_file(tmp_path: Path) -> None:
 
 def test_repr_mimebundle_is_svg() -> None:
     bundle = draw(notes_example()[2], kind="tangent")._repr_mimebundle_()
-    assert "v̇7 = 5.5" in svg_texts(bundle["image/svg+xml"].encode("utf-8"))
+    assert "v̇₇ = 5.5" in svg_texts(bundle["image/svg+xml"].encode("utf-8"))
     assert bundle["text/plain"].startswith("<Diagram kind='tangent'")
 
 
@@ -262,7 +281,7 @@ def test_system_dot_renders(fmt: str, tmp_path: Path) -> None:
     d = draw(notes_example()[2], kind="adjoint")
     data = d.pipe(fmt, backend="system")
     if fmt == "svg":
-        assert "v̄2 = 1.716" in svg_texts(data)
+        assert "v̄₂ = 1.716" in svg_texts(data)
     else:
         assert data.startswith(b"\x89PNG" if fmt == "png" else b"%PDF")
     assert d.render(tmp_path / f"g.{fmt}", backend="system").read_bytes() == data
@@ -275,6 +294,6 @@ def test_diagram_repr() -> None:
 
 def test_extended_without_new_adjoint_nodes_has_no_adjoint_cluster() -> None:
     x, z = Value(3.0), Value(2.0)
-    source = draw(x * z, kind="extended", wrt=z).source  # v̄2 is the forward node v1 itself
+    source = draw(x * z, kind="extended", wrt=z, style="compact").source  # v̄2 is the forward node v1
     assert "cluster_adjoint" not in source
-    assert nodes(source)["v2"] == "v2|2|v̄2 = v1"
+    assert nodes(source)["v2"] == "v₂|2|v̄₂ = v₁"

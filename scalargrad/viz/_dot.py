@@ -2,8 +2,9 @@
 
 Node ids come from the notes' numbering (``v1``…``vn`` for the forward graph,
 ``a1``…``am`` for adjoint nodes of the extended graph), never from ``id()``, so
-the same graph always gives byte-identical DOT. Labels are Graphviz *record*
-labels (the WebAssembly Graphviz drops HTML-like labels).
+the same graph always gives byte-identical DOT. Labels use the notation of the
+trace tables (``v₃``, ``v̄₂→₅``, ``v̇₄``, the minus sign ``−``) and are Graphviz
+*record* labels (the WebAssembly Graphviz drops HTML-like labels).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autodiff import adjoints, tangents
-from ..engine import Value, formula, topological_order
-from ..trace import BAR, DOT, TEXT, Graph, format_number
+from ..engine import Partial, Value, formula, topological_order
+from ..trace import BAR, DOT, TEXT, Digits, Graph
 
-__all__ = ["KINDS", "build_dot"]
+__all__ = ["EXTENDED_STYLES", "KINDS", "NOTES_STYLE_MAX_NODES", "build_dot"]
 
 KINDS = ("forward", "tangent", "adjoint", "extended")
+EXTENDED_STYLES = ("notes", "compact")
+NOTES_STYLE_MAX_NODES = 20
+"""Up to this many forward nodes the extended diagram is drawn as the notes draw it by default."""
 
 _INPUT_FILL = "#eeeeee"
 _ADJOINT_FILL = "#dbe9ff"
@@ -36,10 +40,14 @@ def _escape(text: str) -> str:
     return out
 
 
-def _one_level(v: Value, names: dict[Value, str], digits: int) -> str:
-    """``v``'s op over its parents' names (constants inline), e.g. ``ln(v1)``."""
-    parents = {p: (TEXT.number(p.data, digits)[0] if p.is_constant else names[p]) for p in v.parents}
-    return formula(v, parents, number=lambda x: TEXT.number(x, digits)[0])
+def _number(x: float, digits: Digits) -> str:
+    return TEXT.number(x, digits)[0]
+
+
+def _one_level(v: Value, names: dict[Value, str], digits: Digits) -> str:
+    """``v``'s op over its operands' names (numbers inline), e.g. ``ln(v₁)``: one node's worth."""
+    parents = {p: (_number(p.data, digits) if p.is_constant else names[p]) for p in v.parents}
+    return formula(v, parents, number=lambda x: _number(x, digits), max_length=2**62, minus=TEXT.minus)
 
 
 def _count(outputs: Sequence[Value]) -> int:
@@ -48,7 +56,23 @@ def _count(outputs: Sequence[Value]) -> int:
     return sum(1 for v in topological_order(outputs) if not v.is_constant or v in shown)
 
 
-def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes: int, digits: int) -> str:
+def _too_many(what: str, n: int, max_nodes: int) -> ValueError:
+    return ValueError(
+        f"{what} has {n} nodes, more than max_nodes={max_nodes}; "
+        f"pass a larger max_nodes to draw it anyway (large diagrams are hard to read)"
+    )
+
+
+def build_dot(
+    outputs: Sequence[Value],
+    kind: str,
+    wrt: Value | None,
+    max_nodes: int,
+    digits: Digits,
+    *,
+    caption: str | None = None,
+    style: str | None = None,
+) -> str:
     """The DOT source of one diagram (see :func:`scalargrad.viz.draw`)."""
     try:
         import graphviz
@@ -57,10 +81,7 @@ def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes:
 
     n = _count(outputs)
     if n > max_nodes:
-        raise ValueError(
-            f"the graph has {n} nodes, more than max_nodes={max_nodes}; "
-            f"pass a larger max_nodes to draw it anyway (large diagrams are hard to read)"
-        )
+        raise _too_many("the graph", n, max_nodes)
     g = Graph(outputs)
     if kind == "tangent":
         if wrt is None:
@@ -69,75 +90,73 @@ def build_dot(outputs: Sequence[Value], kind: str, wrt: Value | None, max_nodes:
             wrt = g.inputs[0]
         elif wrt not in g.index or wrt.op is not None or wrt.is_constant:
             raise ValueError(f"wrt must be an input of the drawn graph, got {wrt!r}")
+    graph_attr = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.3"}
+    if caption:
+        graph_attr.update(label=caption, labelloc="t", labeljust="l", fontsize="12")
     dot = graphviz.Digraph(
         "scalargrad",
-        graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.3"},
+        graph_attr=graph_attr,
         node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
-    names = {v: g.name(v) for v in g.order}
+    names = {v: TEXT.name(g.name(v)) for v in g.order}
     outs = set(outputs)
-    adjoint_names: dict[Value, str] = {}
-    adjoint_order: list[Value] = []
+    side: _AdjointSide | None = None
     adj: dict[Value, Any] = {}
     if kind == "extended":
-        targets = g.inputs if wrt is None else [wrt]
-        adj = adjoints(list(outputs), create_graph=True, wrt=targets)
-        adjoint_order, adjoint_names = _name_adjoints(g, adj)
-        if n + len(adjoint_order) > max_nodes:
-            raise ValueError(
-                f"the extended graph has {n + len(adjoint_order)} nodes, more than max_nodes={max_nodes}; "
-                "pass a larger max_nodes to draw it anyway (large diagrams are hard to read)"
-            )
+        chosen = style or ("notes" if n <= NOTES_STYLE_MAX_NODES else "compact")
+        side = _AdjointSide(g, [wrt] if wrt is not None else g.inputs, notes=chosen == "notes")
+        if n + len(side.order) > max_nodes:
+            raise _too_many("the extended graph", n + len(side.order), max_nodes)
     elif kind == "adjoint":
         adj = adjoints(list(outputs))
 
     extra = _extra_fields(g, kind, wrt, adj, digits)
     forward = dot
-    if kind == "extended":
+    if side is not None:
         forward = graphviz.Digraph(
-            "cluster_forward", graph_attr={"label": "forward graph", "style": "rounded"}
+            "cluster_forward",
+            graph_attr={"label": "forward graph", "style": "rounded", "labelloc": "t", "labeljust": "l"},
         )
     for v in g.order:
         head = names[v] if v.op is None else f"{names[v]} = {_one_level(v, names, digits)}"
         if v.op is None and v.label is not None:
-            head = f"{names[v]} = {v.label}"
-        fields = [head, format_number(v.data, digits), *extra.get(v, [])]
-        shown = isinstance(adj.get(v), Value) and adjoint_names.get(adj[v]) == g.name(v, BAR)
-        if kind == "extended" and v in adj and not shown:
-            fields.append(f"{g.name(v, BAR)} = {_adjoint_text(adj[v], names, adjoint_names, digits)}")
+            head = f"{names[v]} = {TEXT.name(v.label)}"
+        fields = [head, _number(v.data, digits), *extra.get(v, [])]
+        if side is not None:
+            fields += side.forward_fields(v, digits)
         attrs: dict[str, str] = {}
         if v.op is None:
             attrs.update(style="filled", fillcolor=_INPUT_FILL)
         if v in outs:
             attrs["penwidth"] = "2"
-        forward.node(names[v], graphviz.nohtml(_record(*fields)), **attrs)
+        forward.node(g.name(v), graphviz.nohtml(_record(*fields)), **attrs)
     for v in g.order:
         for label, p in _edges(g, v, kind, adj, digits):
             if label:
-                forward.edge(names[p], names[v], label=label)
+                forward.edge(g.name(p), g.name(v), label=label)
             else:
-                forward.edge(names[p], names[v])
-    if kind == "extended":
+                forward.edge(g.name(p), g.name(v))
+    if side is not None:
         dot.subgraph(forward)
-        _draw_adjoint_side(dot, graphviz, adjoint_order, names, adjoint_names, digits)
+        side.draw(dot, graphviz, digits)
     return str(dot.source)
 
 
 def _extra_fields(
-    g: Graph, kind: str, wrt: Value | None, adj: dict[Value, Any], digits: int
+    g: Graph, kind: str, wrt: Value | None, adj: dict[Value, Any], digits: Digits
 ) -> dict[Value, list[str]]:
-    """Tangent or adjoint fields per node, e.g. ``v̄3 = 1``."""
+    """Tangent or adjoint fields per node, e.g. ``v̄₃ = 1``."""
     if kind == "tangent":
         assert wrt is not None
         tangent = tangents(g.outputs, {wrt: 1.0})  # forward mode's walk: the numbers jvp gives
-        return {v: [f"{g.name(v, DOT)} = {format_number(tangent.get(v, 0.0), digits)}"] for v in g.order}
+        return {v: [f"{TEXT.name(g.name(v, DOT))} = {_number(tangent.get(v, 0.0), digits)}"] for v in g.order}
     if kind == "adjoint":
-        return {v: [f"{g.name(v, BAR)} = {format_number(adj.get(v, 0.0), digits)}"] for v in g.order}
+        return {v: [f"{TEXT.name(g.name(v, BAR))} = {_number(adj.get(v, 0.0), digits)}"] for v in g.order}
     return {}
 
 
-def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) -> list[tuple[str, Value]]:
+def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits) -> list[tuple[str, Value]]:
     """(label, parent) for each edge into ``v``: local derivatives, or partial adjoints."""
     if v.op is None:
         return []
@@ -145,8 +164,8 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) ->
     if kind == "adjoint":
         for p, d in zip(v.parents, v.local_grads):
             if not p.is_constant:
-                partial = f"{BAR}{g.index[p]}→{g.index[v]}"
-                out.append((f"v{partial} = {format_number(adj[v] * d, digits)}", p))
+                partial = TEXT.name(f"v{BAR}{g.index[p]}→{g.index[v]}")
+                out.append((f"{partial} = {_number(adj[v] * d, digits)}", p))
         return out
     if kind == "extended":
         return [("", p) for p in v.parents if not p.is_constant]
@@ -154,72 +173,131 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: int) ->
     for (p, rule), d in zip(g.derivatives(v), v.local_grads):
         if p.is_constant:
             continue
-        value = format_number(d, digits)
-        formula = TEXT.expr(rule, symbols, digits)[0]
-        out.append((value if formula == value else f"{formula} = {value}", p))
+        value = _number(d, digits)
+        text = TEXT.expr(rule, symbols, digits)[0]
+        out.append((value if text == value else f"{text} = {value}", p))
     return out
 
 
-def _name_adjoints(g: Graph, adj: dict[Value, Any]) -> tuple[list[Value], dict[Value, str]]:
-    """The extended graph's adjoint nodes in topological order, and their names.
+class _AdjointSide:
+    """The adjoint nodes of the extended graph, named in the notes' notation.
 
-    An adjoint node is named v̄k after its forward node (the one nearest the
-    output, where one node is the adjoint of several); the nodes in between
-    are named by their position, ``a1``, ``a2``, … (also their DOT ids).
+    ``notes=True`` draws it as the notes do (reverse mode by extending the
+    computational graph, the figure for ``(exp(v₁)+1)*exp(v₁)``): the output's
+    adjoint v̄ₙ = 1 is a node, every partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ is a node, and
+    a node with several consumers gets a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ. ``notes=False`` is
+    the compact form ``grad(..., create_graph=True)`` returns (the seed 1 folded
+    away). Either way the nodes are the ones the create_graph walk builds.
     """
-    forward = set(g.order)
-    side = [a for a in adj.values() if isinstance(a, Value)]
-    order = [u for u in topological_order(side) if u not in forward and not u.is_constant] if side else []
-    names = {u: f"a{i + 1}" for i, u in enumerate(order)}
-    named: set[Value] = set()
-    for v in reversed(g.order):
-        a = adj.get(v)
-        if isinstance(a, Value) and a in names and a not in named:
-            names[a] = g.name(v, BAR)
-            named.add(a)
-    return order, names
 
-
-def _adjoint_text(a: Any, names: dict[Value, str], adjoint_names: dict[Value, str], digits: int) -> str:
-    if isinstance(a, Value):
-        if a in names:
-            return names[a]
-        if a in adjoint_names:
-            return adjoint_names[a]
-        return format_number(a.data, digits)
-    return format_number(float(a), digits)
-
-
-def _draw_adjoint_side(
-    dot: Any,
-    graphviz: Any,
-    order: list[Value],
-    names: dict[Value, str],
-    adjoint_names: dict[Value, str],
-    digits: int,
-) -> None:
-    """The adjoint nodes of the extended graph, in their own cluster, with their edges."""
-    if not order:  # e.g. every adjoint is a number or a forward node
-        return
-    everything = {**names, **adjoint_names}
-    cluster = graphviz.Digraph(
-        "cluster_adjoint",
-        graph_attr={"label": "adjoint graph", "style": "rounded", "color": _ADJOINT_COLOR},
-    )
-    ids = {u: f"a{i + 1}" for i, u in enumerate(order)}
-    for u in order:
-        fields = [f"{adjoint_names[u]} = {_one_level(u, everything, digits)}", format_number(u.data, digits)]
-        cluster.node(
-            ids[u],
-            graphviz.nohtml(_record(*fields)),
-            style="filled",
-            fillcolor=_ADJOINT_FILL,
-            color=_ADJOINT_COLOR,
+    def __init__(self, g: Graph, targets: list[Value], notes: bool) -> None:
+        self.g = g
+        forward = set(g.order)
+        seeds: list[Any] = [1.0] * len(g.outputs)
+        if notes:
+            seeds = [Value(1.0, label=f"v{BAR}{g.index[o]}") for o in g.outputs]
+        self.node_to_grad: dict[Value, list[Partial]] = {}
+        self.adj = adjoints(
+            list(g.outputs), seeds, create_graph=True, wrt=targets, node_to_grad=self.node_to_grad
         )
-    dot.subgraph(cluster)
-    for u in order:
-        for p in u.parents:
-            if p.is_constant:
+        made = [a for a in self.adj.values() if isinstance(a, Value)]
+        self.order = (
+            [u for u in topological_order(made) if u not in forward and not u.is_constant] if made else []
+        )
+        self.ids = {u: f"a{i + 1}" for i, u in enumerate(self.order)}
+        self.names: dict[Value, str] = {}
+        self.partial_names: dict[tuple[Value, Value], str] = {}  # (sum node, term) -> v̄k→i
+        for v in reversed(g.order):
+            a = self.adj.get(v)
+            bar = TEXT.name(g.name(v, BAR))
+            if isinstance(a, Value) and a in self.ids:
+                self.names.setdefault(a, bar)
+            partials = self.node_to_grad.get(v, [])
+            if len(partials) < 2:
                 continue
-            source = ids[p] if p in ids else names[p]
-            dot.edge(source, ids[u], color=_ADJOINT_COLOR)
+            for child, _, term in partials:
+                if child is None:
+                    continue
+                partial = TEXT.name(f"v{BAR}{g.index[v]}→{g.index[child]}")
+                if isinstance(term, Value) and term in self.ids:
+                    self.names.setdefault(term, partial)
+                if isinstance(a, Value):
+                    self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
+        for (child, _), term in self._partials():
+            # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
+            # (v̄i·d, or −d where v̄i = −1 folded away)
+            if term.op is None or term.op.name not in ("mul", "neg"):
+                continue
+            if term.op.name == "mul" and self.adj.get(child) not in term.parents:
+                continue
+            others = [p for p in term.parents if p is not self.adj.get(child)]
+            for d in others[:1]:
+                if d in self.ids and d not in self.names:
+                    self.names[d] = self._derivative_name(child, term)
+        for u in self.order:  # running sums of three or more partial adjoints
+            self.names.setdefault(u, self.ids[u])
+
+    def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
+        """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""
+        found = []
+        for v, partials in self.node_to_grad.items():
+            for child, _, term in partials:
+                if child is not None and isinstance(term, Value) and term in self.ids:
+                    found.append(((child, v), term))
+        return found
+
+    def _derivative_name(self, child: Value, term: Value) -> str:
+        parent = next(v for (c, v), t in self._partials() if t is term and c is child)
+        g = self.g
+        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
+
+    def forward_fields(self, v: Value, digits: Digits) -> list[str]:
+        """A forward node's adjoint where it is no node of the adjoint graph (a number, a forward node)."""
+        a = self.adj.get(v)
+        if a is None or (isinstance(a, Value) and a in self.ids):
+            return []
+        bar = TEXT.name(self.g.name(v, BAR))
+        if isinstance(a, Value):
+            text = TEXT.name(self.g.name(a)) if a in self.g.index else _number(a.data, digits)
+            return [f"{bar} = {text}"]
+        return [f"{bar} = {_number(float(a), digits)}"]
+
+    def draw(self, dot: Any, graphviz: Any, digits: Digits) -> None:
+        """The adjoint nodes in their own cluster, with their edges (from the forward graph too)."""
+        if not self.order:  # e.g. every adjoint is a number or a forward node
+            return
+        g = self.g
+        everything = {**{v: TEXT.name(g.name(v)) for v in g.order}, **self.names}
+        cluster = graphviz.Digraph(
+            "cluster_adjoint",
+            graph_attr={
+                "label": "adjoint graph",
+                "style": "rounded",
+                "color": _ADJOINT_COLOR,
+                "fontcolor": _ADJOINT_COLOR,
+                "labelloc": "t",
+                "labeljust": "r",
+            },
+        )
+        for u in self.order:
+            head = self.names[u]
+            if u.op is not None:
+                head = f"{head} = {_one_level(u, everything, digits)}"
+            cluster.node(
+                self.ids[u],
+                graphviz.nohtml(_record(head, _number(u.data, digits))),
+                style="filled",
+                fillcolor=_ADJOINT_FILL,
+                color=_ADJOINT_COLOR,
+            )
+        dot.subgraph(cluster)
+        for u in self.order:
+            for p in u.parents:
+                if p.is_constant:
+                    continue
+                source = self.ids[p] if p in self.ids else g.name(p)
+                label = self.partial_names.get((u, p), "")
+                if label and label != self.names.get(p):
+                    dot.edge(source, self.ids[u], color=_ADJOINT_COLOR, label=label, fontcolor=_ADJOINT_COLOR)
+                else:
+                    dot.edge(source, self.ids[u], color=_ADJOINT_COLOR)
