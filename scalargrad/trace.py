@@ -26,11 +26,13 @@ as sums of rounded numbers do).
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -73,6 +75,23 @@ never be recomputed from it)."""
 # --------------------------------------------------------------------------- #
 # names and numbers                                                            #
 # --------------------------------------------------------------------------- #
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects at once.
+
+    A trace of 10⁵ nodes makes millions of rows, strings and dicts, none of them in
+    a reference cycle; the collector's repeated passes over them cost four times
+    the work itself. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def format_number(x: float, digits: Digits = 3) -> str:
@@ -308,6 +327,20 @@ class Table:
     digits: Digits = 3
     caption: str | None = None
     latex_caption: str | None = None
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+    styles: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def ensure(self, style: str) -> Table:
+        """Write the rows' formulas in ``style`` ("text" or "latex") if not yet done.
+
+        Tables are written on demand, one style at a time, so a long trace costs
+        only the form it is printed in.
+        """
+        if style not in self.styles and self.graph is not None:
+            with bulk():
+                _render(self, self.graph, style)
+            self.styles.add(style)
+        return self
 
 
 _PAGE_STYLE = """\
@@ -356,6 +389,7 @@ class Trace:
     # ------------------------------------------------------------------ text
     def lines(self, table: Table) -> list[str]:
         """The plain-text lines of one table (without its title)."""
+        table.ensure("text")
         return [" = ".join(r.parts("text", table.digits)) for r in table.rows + table.summary]
 
     def to_text(self) -> str:
@@ -383,7 +417,7 @@ class Trace:
         blocks = []
         for t in self.tables:
             lines = []
-            for r in t.rows + t.summary:
+            for r in t.ensure("latex").rows + t.summary:
                 head, *rest = r.parts("latex", t.digits)
                 lines.append(f"{head} &= " + " = ".join(rest))
             body = " \\\\\n".join(lines)
@@ -412,7 +446,7 @@ class Trace:
         )
 
     def _cells(self, r: Row, style: str, digits: Digits) -> tuple[str, str, str]:
-        head, *rest = r.parts(style, digits)
+        head, *rest = r.parts(style, digits)  # the caller ensured the style
         if len(rest) == 1:
             return head, "", rest[0]
         return head, " = ".join(rest[:-1]), rest[-1]
@@ -422,7 +456,7 @@ class Trace:
         blocks = [] if self.caption is None else [self.caption]
         for t in self.tables:
             rows = [f"**{t.title}**", "", "| node | definition | value |", "| --- | --- | ---: |"]
-            for r in t.rows + t.summary:
+            for r in t.ensure("latex").rows + t.summary:
                 head, middle, value = self._cells(r, "latex", t.digits)
                 mid = f"${middle}$" if middle else ""
                 rows.append(f"| ${head}$ | {mid} | ${value}$ |")
@@ -444,7 +478,7 @@ class Trace:
                 f"<caption>{caption}</caption>",
                 "<tr><th>node</th><th>definition</th><th>value</th></tr>",
             ]
-            for r in t.rows:
+            for r in t.ensure("text").rows:
                 rows.append(self._html_row(r, t.digits, ""))
             for r in t.summary:
                 rows.append(self._html_row(r, t.digits, " class='summary'"))
@@ -493,6 +527,7 @@ class Trace:
         if self.caption is not None:
             out["caption"] = self.caption
         for t in self.tables:
+            t.ensure("text")
             entry: dict[str, Any] = {
                 "title": t.title,
                 "digits": t.digits if isinstance(t.digits, int) else t.digits.decimals,
@@ -629,55 +664,56 @@ def _sum(terms: list[str]) -> str:
     return out
 
 
-def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool) -> None:
+def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool, style: str) -> None:
     """Set a tangent/adjoint row's formula, substituted numbers and partial values.
 
     Tangent terms read ``∂vi/∂vk · v̇k`` and adjoint terms ``v̄i · ∂vi/∂vk``, as in the
     notes; adjoint rows with several terms also show each partial adjoint's value.
     """
     terms = row.summands
-    for style, printer in STYLES.items():
-        sym, num = g.leaves(style, False, digits), g.leaves(style, True, digits)
-        symbolic, substituted, partial = [], [], []
-        for t in terms:
-            if not t.factor:  # an output's seed
-                symbolic.append("1")
-                substituted.append("1")
-                partial.append("1")
-                continue
-            symbolic.append(
-                _product(
-                    (printer.name(t.factor), ATOM),
-                    printer.expr(t.derivative, sym, digits),
-                    style,
-                    not adjoint,
-                )
+    printer = STYLES[style]
+    sym, num = g.leaves(style, False, digits), g.leaves(style, True, digits)
+    symbolic, substituted, partial = [], [], []
+    for t in terms:
+        if not t.factor:  # an output's seed
+            symbolic.append("1")
+            substituted.append("1")
+            partial.append("1")
+            continue
+        symbolic.append(
+            _product(
+                (printer.name(t.factor), ATOM),
+                printer.expr(t.derivative, sym, digits),
+                style,
+                not adjoint,
             )
-            substituted.append(
-                _product(
-                    printer.number(t.factor_value, digits),
-                    printer.expr(t.derivative, num, digits),
-                    style,
-                    not adjoint,
-                )
+        )
+        substituted.append(
+            _product(
+                printer.number(t.factor_value, digits),
+                printer.expr(t.derivative, num, digits),
+                style,
+                not adjoint,
             )
-            partial.append(printer.number(t.value, digits)[0])
-        row.formula[style] = _sum(symbolic)
-        row.substituted[style] = _sum(substituted)
-        row.partials[style] = _sum(partial) if adjoint and len(terms) > 1 else ""
+        )
+        partial.append(printer.number(t.value, digits)[0])
+    row.formula[style] = _sum(symbolic)
+    row.substituted[style] = _sum(substituted)
+    row.partials[style] = _sum(partial) if adjoint and len(terms) > 1 else ""
 
 
-def _render(table: Table, g: Graph, digits: Digits) -> None:
-    """Write every row of ``table`` with ``digits``."""
-    table.digits = digits
+def _render(table: Table, g: Graph, style: str) -> None:
+    """Write every row of ``table`` in ``style`` with the table's digits."""
+    digits = table.digits
+    printer = STYLES[style]
+    symbols, numbers = g.leaves(style, False, digits), g.leaves(style, True, digits)
+    adjoint = table.kind == "adjoint"
     for row in table.rows:
         if row.definition is not None:
-            d = row.definition
-            for style, printer in STYLES.items():
-                row.formula[style] = printer.expr(d, g.leaves(style, False, digits), digits)[0]
-                row.substituted[style] = printer.expr(d, g.leaves(style, True, digits), digits)[0]
+            row.formula[style] = printer.expr(row.definition, symbols, digits)[0]
+            row.substituted[style] = printer.expr(row.definition, numbers, digits)[0]
         elif row.summands and not _is_seed_only(row):
-            _fill(row, g, digits, adjoint=table.kind == "adjoint")
+            _fill(row, g, digits, adjoint, style)
 
 
 def _is_seed_only(row: Row) -> bool:
@@ -835,9 +871,11 @@ def trace(
             if not isinstance(t, Value) or t not in g.index or t.op is not None or t.is_constant:
                 raise ValueError(f"wrt must be inputs of the traced graph, got {t!r}")
     ynames = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
-    tables = [_forward_table(g, ynames)]
-    tables += [_tangent_table(g, t, ynames) for t in targets]
-    tables.append(_adjoint_table(g, ynames))
+    with bulk():
+        tables = [_forward_table(g, ynames)]
+        tables += [_tangent_table(g, t, ynames) for t in targets]
+        tables.append(_adjoint_table(g, ynames))
+        digits_chosen = [_choose_digits(table, wanted) for table in tables]
     text_caption = latex_caption = None
     if caption:
         text_caption = caption if isinstance(caption, str) else describe(g, ynames)
@@ -846,8 +884,9 @@ def trace(
             if isinstance(caption, str)
             else describe(g, ynames, latex=True)
         )
-    for table in tables:
-        _render(table, g, _choose_digits(table, wanted))
+    for table, chosen in zip(tables, digits_chosen):
+        table.digits = chosen
+        table.graph = g
         if text_caption is not None:
             table.caption = text_caption
             table.latex_caption = latex_caption

@@ -261,3 +261,94 @@ def test_deep_chain_is_iterative() -> None:
     t = trace(y)
     assert len(t.forward.rows) == 3001
     assert t.adjoint.summary[0].value == pytest.approx(1.0001**3000)
+
+
+# --------------------------------------------------------------------------- #
+# numbers a student can check, captions, formats, size                         #
+# --------------------------------------------------------------------------- #
+
+
+def test_auto_digits_make_every_line_checkable_by_hand() -> None:
+    from scalargrad.trace import AUTO_DIGITS, mismatches
+
+    x, a, b = Value(2.0, label="x"), Value(3.0, label="a"), Value(1.0, label="b")
+    t = trace((a * x + b).sigmoid())
+    for table in t.tables:
+        assert mismatches(table, table.digits) == 0, table.kind
+    # the default 3 digits could not be checked: 0.999*(1 - 0.999)*2 is not 0.00182
+    assert mismatches(t.adjoint, AUTO_DIGITS[0]) > 0
+    assert "v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.99909*(1 − 0.99909)) = 0.00091" in t.lines(t.adjoint)
+    # an explicit digits is kept as it is
+    assert trace((a * x + b).sigmoid(), digits=3).adjoint.digits == 3
+
+
+@given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
+def test_auto_digits_lines_recompute_from_what_they_show(case: tuple[Expression, list[float]]) -> None:
+    from scalargrad.trace import AUTO_DIGITS, mismatches
+
+    f, point = case
+    y = f(*[Value(x, label=f"x{i}") for i, x in enumerate(point)])
+    for table in trace(y).tables:
+        if table.digits != AUTO_DIGITS[-1]:  # the most digits auto tries: the best it can do
+            assert mismatches(table, table.digits) == 0, (str(f), table.kind)
+
+
+def test_captions_name_the_expression_the_point_and_the_input() -> None:
+    _, _, y = notes_example()
+    t = trace(y, caption=True)
+    assert t.caption == "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"
+    assert t.tangents[0].caption == t.caption + "; tangents w.r.t. x₁"
+    assert str(t).splitlines()[1] == f"  ({t.caption})"
+    assert t.to_markdown().splitlines()[0] == t.caption
+    assert (
+        r"y = \ln\left(x_{1}\right) + x_{1} \cdot x_{2} - \sin\left(x_{2}\right) \text{ at } x_{1} = 2"
+        in (t.to_latex())
+    )
+    assert trace(y).caption is None and "(y =" not in str(trace(y))
+    assert trace(y, caption="my example").forward.caption == "my example"
+
+
+def test_latex_blocks_put_titles_above_the_rows() -> None:
+    _, _, y = notes_example()
+    blocks = trace(y, caption=True).latex_blocks()
+    assert len(blocks) == 4
+    for block in blocks:
+        assert block.startswith("$$\\begin{gathered}\n\\textbf{") and block.endswith("\\end{gathered}$$")
+        assert "\\begin{aligned}" in block
+        assert block.isascii()
+    document = trace(y).to_latex(document=True)
+    assert document.startswith("\\documentclass{article}\n\\usepackage{amsmath}")
+    assert document.rstrip().endswith("\\end{document}")
+
+
+def test_html_page_is_complete_and_styled() -> None:
+    _, _, y = notes_example()
+    page = trace(y, caption=True).to_html(document=True)
+    assert page.startswith("<!DOCTYPE html>") and "<meta charset='utf-8'>" in page
+    assert "border: 1px solid" in page and "padding" in page and page.rstrip().endswith("</html>")
+    assert "<td class='value'>11.652</td>" in page  # the value in a cell of its own
+    fragment = trace(y)._repr_html_()
+    assert fragment.startswith("<style>") and "<!DOCTYPE" not in fragment
+
+
+def test_printing_a_trace_visits_each_node_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Formulas stop at named nodes: the work is linear in the graph, not quadratic."""
+    from scalargrad import engine
+
+    visited = [0]
+    original = engine._printing_order
+
+    def counting(value: Value, names: dict[Value, str]) -> list[Value]:
+        order = original(value, names)
+        visited[0] += len(order)
+        return order
+
+    monkeypatch.setattr(engine, "_printing_order", counting)
+    for n in (500, 2000):
+        visited[0] = 0
+        x = Value(0.5, label="x")
+        y = x
+        for _ in range(n):
+            y = (y * 1.0001).tanh()
+        str(trace(y, digits=3))
+        assert visited[0] <= 40 * (2 * n + 1), (n, visited[0])
