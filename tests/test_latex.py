@@ -1,0 +1,110 @@
+"""The LaTeX output, rendered for real: pdflatex compiles it, KaTeX renders every block.
+
+pdflatex comes from Debian's texlive-latex-base and KaTeX from npm (tests/js/package.json);
+.ci/run installs both. Without them the tests skip, except under CI (``CI`` set), where a
+missing component fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import scalargrad as sg
+from scalargrad import Value, trace
+
+JS = Path(__file__).parent / "js"
+
+
+def need_program(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed (.ci/run installs it)")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def need_katex() -> Path:
+    node = need_program("node")
+    katex = JS / "node_modules" / "katex"
+    if not katex.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("KaTeX is not installed: npm install --prefix tests/js (.ci/run does it)")
+        pytest.skip("KaTeX is not installed (npm install --prefix tests/js)")
+    return Path(node)
+
+
+def traces() -> dict[str, sg.Trace]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    x, a, b = Value(2.0, label="x"), Value(3.0, label="a"), Value(1.0, label="b")
+    w, z = Value(0.0, label="w_hidden"), Value(-1.5, label="z")
+    e = x1.exp()
+    return {
+        "notes": trace(x1.log() + x1 * x2 - x2.sin(), caption=True),
+        "sigmoid": trace((a * x + b).sigmoid(), caption=True),
+        "extended": trace((e + 1) * e, caption=True),
+        "odd": trace(w.sqrt() + abs(z) ** 2 / sg.atan2(z, 1.0) - (z * 1e-9).exp() + sg.maximum(z, w), caption=True),
+        "several": trace([x1 * x2, x1.exp() - math.pi], caption="two outputs: 50% & more_{x}"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(traces()))
+def test_pdflatex_compiles_the_document(name: str, tmp_path: Path) -> None:
+    pdflatex = need_program("pdflatex")
+    source = traces()[name].to_latex(document=True)
+    (tmp_path / "trace.tex").write_text(source, encoding="utf-8")
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (tmp_path / "trace.log").read_text(encoding="latin-1") if (tmp_path / "trace.log").exists() else ""
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "trace.pdf").stat().st_size > 1000
+    assert "Missing $ inserted" not in log and "Undefined control sequence" not in log
+
+
+_RENDER = """
+const katex = require(process.argv[process.argv.length - 1]);
+const blocks = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const out = blocks.map((tex) => {
+  try {
+    const html = katex.renderToString(tex, {displayMode: true, throwOnError: true, strict: "error"});
+    return {ok: true, length: html.length, error: html.includes("katex-error")};
+  } catch (e) {
+    return {ok: false, message: String(e.message)};
+  }
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.mark.parametrize("name", sorted(traces()))
+def test_katex_renders_every_block(name: str) -> None:
+    node = need_katex()
+    t = traces()[name]
+    blocks = [b.removeprefix("$$").removesuffix("$$") for b in t.latex_blocks()]
+    cells = []
+    for line in t.to_markdown().splitlines():  # Markdown's math cells go through KaTeX/MathJax too
+        cells += [c.strip().strip("$") for c in line.split("|") if c.strip().startswith("$")]
+    result = subprocess.run(
+        [str(node), "-e", _RENDER, str(JS / "node_modules" / "katex")],
+        input=json.dumps(blocks + cells),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    rendered = json.loads(result.stdout)
+    failures = [(tex, r) for tex, r in zip(blocks + cells, rendered) if not r["ok"] or r.get("error")]
+    assert not failures, failures[:3]
+    assert all(r["length"] > 100 for r in rendered[: len(blocks)])
