@@ -51,8 +51,10 @@ from .ops import (
     tan,
     tanh,
 )
+from .steps import MODES as steps_modes
+from .steps import Step, Steps, steps
 from .trace import Trace, trace
-from .viz import Diagram, draw  # imports graphviz only when a diagram is built
+from .viz import Diagram, draw, draw_step  # imports graphviz only when a diagram is built
 
 __version__ = "0.1.0"
 
@@ -61,6 +63,8 @@ __all__ = [
     "Diagram",
     "GradcheckError",
     "Op",
+    "Step",
+    "Steps",
     "Trace",
     "Value",
     "acos",
@@ -74,6 +78,7 @@ __all__ = [
     "count_ops",
     "define_op",
     "draw",
+    "draw_step",
     "erf",
     "evaluation_order",
     "exp",
@@ -101,6 +106,8 @@ __all__ = [
     "sinh",
     "softplus",
     "sqrt",
+    "steps",
+    "steps_modes",
     "tan",
     "tangents",
     "tanh",

@@ -118,7 +118,7 @@ def format_number(x: float, digits: Digits = 3) -> str:
     places, significant = digits if isinstance(digits, Precision) else (digits, digits)
     ax = abs(x)
     if ax >= 1e15 or ax < 1e-4:
-        return f"{x:.{significant}g}"
+        return f"{x:.{max(places, significant)}g}"
     decimals = max(places, significant - 1 - math.floor(math.log10(ax)))
     s = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s

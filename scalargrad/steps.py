@@ -1,0 +1,373 @@
+"""The notes' algorithms recorded step by step, to watch them run.
+
+:func:`steps` turns one evaluation of a graph into a list of :class:`Step`, one
+per node visited, in the notes' notation:
+
+* ``"forward"``: evaluation in topological order, one node per step, its
+  formula and value (``v₃ = ln(v₁) = 0.693``);
+* ``"tangent"``: forward mode for one input, each node's tangent as it is
+  computed (``v̇₄ = v₂·v̇₁ + v₁·v̇₂ = 5``);
+* ``"reverse"``: the notes' ``node_to_grad`` algorithm: at each step the node
+  visited, its list of partial adjoints and their sum, the partial adjoint
+  appended to each input's list, and the whole ``node_to_grad`` after the step;
+* ``"extend"``: reverse mode by extending the graph: the adjoint nodes each
+  step adds to the graph.
+
+The numbers come from the one shared walk of each method (``accumulate_adjoints``
+via :func:`scalargrad.adjoints`, forward mode's :func:`scalargrad.tangents`, the
+``create_graph`` walk), recorded and replayed; nothing here walks the graph a
+second way. The reverse walk visits nodes in *a* reverse topological order (the
+one ``backward`` uses), which may differ from the notes' v₇, v₆, v₅, … where two
+nodes do not depend on each other; the lists and sums are the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .autodiff import adjoints
+from .engine import Partial, Value, formula, topological_order
+from .trace import BAR, TEXT, Graph, as_outputs, json_number, text_name, trace
+
+__all__ = ["MODES", "Step", "Steps", "steps"]
+
+MODES = ("forward", "tangent", "reverse", "extend")
+
+
+class ExtendedGraph:
+    """The adjoint nodes of the extended graph, named in the notes' notation.
+
+    Internal helper shared by the ``"extend"`` steps and the extended diagrams
+    (not public API): ``adj`` and ``node_to_grad`` are the create_graph walk's,
+    ``order`` the new nodes in topological order, ``ids`` their DOT ids ``a1``…,
+    ``names`` their names (v̄ₖ, v̄ₖ→ᵢ, ∂vᵢ/∂vₖ), ``partial_names`` the partial
+    adjoint each sum node adds.
+
+    ``notes=True`` draws it as the notes do (reverse mode by extending the
+    computational graph, the figure for ``(exp(v₁)+1)*exp(v₁)``): the output's
+    adjoint v̄ₙ = 1 is a node, every partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ is a node, and
+    a node with several consumers gets a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ. ``notes=False`` is
+    the compact form ``grad(..., create_graph=True)`` returns (the seed 1 folded
+    away). Either way the nodes are the ones the create_graph walk builds.
+    """
+
+    def __init__(self, g: Graph, targets: list[Value], notes: bool) -> None:
+        self.g = g
+        forward = set(g.order)
+        seeds: list[Any] = [1.0] * len(g.outputs)
+        if notes:
+            seeds = [Value(1.0, label=f"v{BAR}{g.index[o]}") for o in g.outputs]
+        self.node_to_grad: dict[Value, list[Partial]] = {}
+        self.adj = adjoints(
+            list(g.outputs), seeds, create_graph=True, wrt=targets, node_to_grad=self.node_to_grad
+        )
+        made = [a for a in self.adj.values() if isinstance(a, Value)]
+        self.order = (
+            [u for u in topological_order(made) if u not in forward and not u.is_constant] if made else []
+        )
+        self.ids = {u: f"a{i + 1}" for i, u in enumerate(self.order)}
+        self.names: dict[Value, str] = {}
+        self.partial_names: dict[tuple[Value, Value], str] = {}  # (sum node, term) -> v̄k→i
+        for v in reversed(g.order):
+            a = self.adj.get(v)
+            bar = TEXT.name(g.name(v, BAR))
+            if isinstance(a, Value) and a in self.ids:
+                self.names.setdefault(a, bar)
+            partials = self.node_to_grad.get(v, [])
+            if len(partials) < 2:
+                continue
+            for child, _, term in partials:
+                if child is None:
+                    continue
+                partial = TEXT.name(f"v{BAR}{g.index[v]}→{g.index[child]}")
+                if isinstance(term, Value) and term in self.ids:
+                    self.names.setdefault(term, partial)
+                if isinstance(a, Value):
+                    self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
+        for (child, _), term in self._partials():
+            # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
+            # (v̄i·d, or −d where v̄i = −1 folded away)
+            if term.op is None or term.op.name not in ("mul", "neg"):
+                continue
+            if term.op.name == "mul" and self.adj.get(child) not in term.parents:
+                continue
+            others = [p for p in term.parents if p is not self.adj.get(child)]
+            for d in others[:1]:
+                if d in self.ids and d not in self.names:
+                    self.names[d] = self._derivative_name(child, term)
+        for u in self.order:  # running sums of three or more partial adjoints
+            self.names.setdefault(u, self.ids[u])
+
+    def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
+        """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""
+        found = []
+        for v, partials in self.node_to_grad.items():
+            for child, _, term in partials:
+                if child is not None and isinstance(term, Value) and term in self.ids:
+                    found.append(((child, v), term))
+        return found
+
+    def _derivative_name(self, child: Value, term: Value) -> str:
+        parent = next(v for (c, v), t in self._partials() if t is term and c is child)
+        g = self.g
+        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
+
+
+def _number(x: float, digits: int = 3) -> str:
+    return TEXT.number(x, digits)[0]
+
+
+@dataclass
+class Step:
+    """One step of an algorithm: plain data (names are ``v3``, ``v̄2→5``; see :func:`text_name`).
+
+    Every mode fills ``mode``, ``index`` (1-based), ``node`` (the node visited),
+    ``line`` (the step in the notes' notation), ``value`` (the node's value, tangent
+    or adjoint after the step), ``done`` (nodes finished after this step, in
+    order) and ``edges`` (the (from, to) node pairs this step used). ``"reverse"``
+    also fills ``partials`` (the visited node's list: (partial adjoint, value)
+    pairs), ``appended`` ((input node, partial adjoint, value) triples) and
+    ``node_to_grad`` (every list after the step); ``"extend"`` fills ``added``
+    ((adjoint node name, definition, value) triples).
+    """
+
+    mode: str
+    index: int
+    node: str
+    line: str
+    value: float
+    done: list[str] = field(default_factory=list)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    partials: list[tuple[str, float]] = field(default_factory=list)
+    appended: list[tuple[str, str, float]] = field(default_factory=list)
+    node_to_grad: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    added: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.line
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step as JSON-able data (non-finite numbers as "inf", "-inf", "nan")."""
+        return {
+            "mode": self.mode,
+            "index": self.index,
+            "node": self.node,
+            "line": self.line,
+            "value": json_number(self.value),
+            "done": list(self.done),
+            "edges": [list(e) for e in self.edges],
+            "partials": [[n, json_number(v)] for n, v in self.partials],
+            "appended": [[k, n, json_number(v)] for k, n, v in self.appended],
+            "node_to_grad": {
+                k: [[n, json_number(v)] for n, v in lst] for k, lst in self.node_to_grad.items()
+            },
+            "added": [[n, d, json_number(v)] for n, d, v in self.added],
+        }
+
+
+class Steps(list[Step]):
+    """The steps of one algorithm on one graph (a list of :class:`Step`), with its graph.
+
+    ``graph`` numbers the nodes (as the trace tables and diagrams do);
+    ``str(steps)`` prints one line per step; ``to_json()`` gives them as data.
+    """
+
+    def __init__(self, mode: str, graph: Graph, items: list[Step], wrt: Value | None = None) -> None:
+        super().__init__(items)
+        self.mode = mode
+        self.graph = graph
+        self.wrt = wrt
+
+    def __str__(self) -> str:
+        return "\n".join(f"{s.index:>3}. {s.line}" for s in self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The steps as a JSON list (``kwargs`` go to ``json.dumps``)."""
+        return json.dumps([s.to_dict() for s in self], ensure_ascii=False, allow_nan=False, **kwargs)
+
+
+def steps(
+    outputs: Value | Sequence[Value], *, mode: str = "reverse", wrt: Value | None = None, digits: int = 3
+) -> Steps:
+    """The notes' algorithm ``mode`` on the graph of ``outputs``, one :class:`Step` per node visited.
+
+    ``mode`` is ``"forward"``, ``"tangent"`` (forward mode w.r.t. ``wrt``, default
+    the first input), ``"reverse"`` (the ``node_to_grad`` algorithm) or
+    ``"extend"`` (reverse mode by extending the graph). Numbers in the lines show
+    ``digits`` decimals; the data keep full precision.
+
+    >>> from scalargrad import Value
+    >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    >>> s = steps(x1.log() + x1 * x2 - x2.sin())
+    >>> print(s[4].line)
+    visit v₂: node_to_grad[v₂] = [v̄₂→₅, v̄₂→₄] = [−0.284, 2], v̄₂ = 1.716 (an input)
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    outs = as_outputs(outputs, "steps")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"digits must be an integer from 1 to 15, got {digits!r}")
+    g = Graph(outs)
+    if wrt is not None and (not isinstance(wrt, Value) or wrt not in g.index or wrt.op is not None):
+        raise ValueError(f"wrt must be an input of the graph, got {wrt!r}")
+    if mode == "forward":
+        return Steps(mode, g, _forward(g, digits))
+    if mode == "tangent":
+        if wrt is None:
+            if not g.inputs:
+                raise ValueError("tangent steps need an input to differentiate against")
+            wrt = g.inputs[0]
+        return Steps(mode, g, _tangent(g, wrt, digits), wrt)
+    if mode == "reverse":
+        return Steps(mode, g, _reverse(g, digits))
+    return Steps(mode, g, _extend(g, digits))
+
+
+def _edges_into(g: Graph, v: Value) -> list[tuple[str, str]]:
+    return [(g.name(p), g.name(v)) for p in v.parents if p in g.index]
+
+
+def _forward(g: Graph, digits: int) -> list[Step]:
+    t = trace(g.outputs, wrt=[], digits=digits)
+    lines = t.lines(t.forward)
+    out, done = [], []
+    for i, v in enumerate(g.order):
+        done.append(g.name(v))
+        out.append(Step("forward", i + 1, g.name(v), lines[i], v.data, list(done), _edges_into(g, v)))
+    return out
+
+
+def _tangent(g: Graph, wrt: Value, digits: int) -> list[Step]:
+    t = trace(g.outputs, wrt=wrt, digits=digits)
+    table = t.tangents[0]
+    lines = t.lines(table)
+    out, done = [], []
+    for i, (v, row) in enumerate(zip(g.order, table.rows)):
+        done.append(g.name(v))
+        out.append(Step("tangent", i + 1, g.name(v), lines[i], row.value, list(done), _edges_into(g, v)))
+    return out
+
+
+def _reverse(g: Graph, digits: int) -> list[Step]:
+    """Replay the one reverse walk's record as the notes' node_to_grad algorithm."""
+    node_to_grad: dict[Value, list[Partial]] = {}
+    adjoint = adjoints(g.outputs, node_to_grad=node_to_grad)
+    appended_by: dict[Value, list[tuple[Value, Partial]]] = {}
+    for parent, received in node_to_grad.items():
+        for p in received:
+            if p.child is not None:
+                appended_by.setdefault(p.child, []).append((parent, p))
+    visit = [v for v in reversed(topological_order(g.outputs)) if v in g.index]
+    state: dict[str, list[tuple[str, float]]] = {}
+    for out in g.outputs:
+        state[g.name(out)] = [("1", 1.0)]
+    out_steps, done = [], []
+    for i, v in enumerate(visit):
+        name = g.name(v)
+        partials = [(_partial_name(g, v, p), p.value) for p in node_to_grad.get(v, [])]
+        total = adjoint.get(v, 0.0)
+        appended = []
+        for parent, p in sorted(appended_by.get(v, []), key=lambda item: item[1].position):
+            if parent not in g.index:
+                continue
+            pname = _partial_name(g, parent, p)
+            appended.append((g.name(parent), pname, p.value))
+            state.setdefault(g.name(parent), []).append((pname, p.value))
+        done.append(name)
+        line = _reverse_line(g, v, partials, total, appended, digits)
+        edges = _edges_into(g, v)
+        out_steps.append(
+            Step(
+                "reverse",
+                i + 1,
+                name,
+                line,
+                total,
+                list(done),
+                edges,
+                partials=partials,
+                appended=appended,
+                node_to_grad={k: list(lst) for k, lst in state.items()},
+            )
+        )
+    return out_steps
+
+
+def _partial_name(g: Graph, v: Value, p: Partial) -> str:
+    if p.child is None:
+        return "1"
+    return f"v{BAR}{g.index[v]}→{g.index[p.child]}"
+
+
+def _reverse_line(
+    g: Graph,
+    v: Value,
+    partials: list[tuple[str, float]],
+    total: float,
+    appended: list[tuple[str, str, float]],
+    digits: int,
+) -> str:
+    name = text_name(g.name(v))
+    bar = text_name(g.name(v, BAR))
+    names = ", ".join(n if n == "1" else text_name(n) for n, _ in partials)
+    values = ", ".join(_number(x, digits) for _, x in partials)
+    listed = f"[{names}]" if names == values else f"[{names}] = [{values}]"
+    line = f"visit {name}: node_to_grad[{name}] = {listed}, {bar} = {_number(total, digits)}"
+    if appended:
+        parts = [
+            f"{text_name(pn)} = {_number(x, digits)} to node_to_grad[{text_name(k)}]" for k, pn, x in appended
+        ]
+        line += "; append " + ", ".join(parts)
+    elif v.op is None:
+        line += " (an input)"
+    return line
+
+
+def _extend(g: Graph, digits: int) -> list[Step]:
+    """Replay the create_graph walk: the adjoint nodes each visited node adds (the notes' form)."""
+    ext = ExtendedGraph(g, g.inputs, notes=True)
+    position = {u: i for i, u in enumerate(ext.order)}
+    everything = {**{v: text_name(g.name(v)) for v in g.order}, **ext.names}
+    visit = [v for v in reversed(topological_order(g.outputs)) if v in g.index]
+    owner: dict[Value, Value] = {}  # each new node -> the visited node whose step made it
+    made_by: dict[Value, list[Value]] = {}
+    for partials in ext.node_to_grad.values():
+        for p in partials:
+            if p.child is not None and isinstance(p.value, Value):
+                made_by.setdefault(p.child, []).append(p.value)
+    for v in visit:  # the partial adjoints v passes on, and what they are made of
+        for term in made_by.get(v, []):
+            for u in topological_order(term):
+                if u in position and u not in owner:
+                    owner[u] = v
+    for v in visit:  # seeds and sums: made when v's list is summed (the notes' step for v)
+        a = ext.adj.get(v)
+        if isinstance(a, Value) and a in position:
+            for u in topological_order(a):
+                if u in position and u not in owner:
+                    owner[u] = v
+    out_steps, done = [], []
+    for i, v in enumerate(visit):
+        added = []
+        for u in ext.order:
+            if owner.get(u) is v:
+                definition = ext.names[u] if u.op is None else _definition(u, everything)
+                added.append((ext.names[u], definition, u.data))
+        done.append(g.name(v))
+        a = ext.adj.get(v)
+        value = a.data if isinstance(a, Value) else float(a) if a is not None else 0.0
+        shown = ", ".join(f"{d} = {_number(x, digits)}" for _, d, x in added)
+        line = f"visit {text_name(g.name(v))}: {text_name(g.name(v, BAR))} = {_number(value, digits)}"
+        line += f"; adds {shown}" if added else "; adds no node"
+        out_steps.append(
+            Step("extend", i + 1, g.name(v), line, value, list(done), _edges_into(g, v), added=added)
+        )
+    return out_steps
+
+
+def _definition(u: Value, names: dict[Value, str]) -> str:
+    parents = {p: names.get(p, _number(p.data)) for p in u.parents}
+    return f"{names[u]} = {formula(u, parents, number=_number, max_length=2**62, minus=TEXT.minus)}"

@@ -1,0 +1,112 @@
+"""The notes' algorithms step by step (seeds/000 and 002: the node_to_grad algorithm)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+
+import scalargrad as sg
+from scalargrad import Value, steps
+from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
+
+
+def notes_example() -> tuple[Value, Value, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    return x1, x2, x1.log() + x1 * x2 - x2.sin()
+
+
+def test_reverse_steps_are_the_notes_node_to_grad_algorithm() -> None:
+    x1, x2, y = notes_example()
+    s = steps(y, mode="reverse")
+    assert [step.node for step in s] == ["v7", "v5", "v6", "v4", "v2", "v3", "v1"]  # reverse topological
+    first = s[0]
+    assert first.partials == [("1", 1.0)] and first.value == 1.0
+    assert [(k, n) for k, n, _ in first.appended] == [("v6", "v̄6→7"), ("v5", "v̄5→7")]
+    v2 = next(step for step in s if step.node == "v2")
+    assert [n for n, _ in v2.partials] == ["v̄2→5", "v̄2→4"]  # in the order they were appended
+    assert [round(x, 3) for _, x in v2.partials] == [-0.284, 2.0]
+    assert v2.value == sg.grad(y, x2) and round(v2.value, 3) == 1.716
+    assert v2.line == "visit v₂: node_to_grad[v₂] = [v̄₂→₅, v̄₂→₄] = [−0.284, 2], v̄₂ = 1.716 (an input)"
+    assert s[-1].node == "v1" and s[-1].value == sg.grad(y, x1) == 5.5
+    # the whole node_to_grad after each step: lists only grow, in order
+    assert s[0].node_to_grad == {"v7": [("1", 1.0)], "v6": [("v̄6→7", 1.0)], "v5": [("v̄5→7", -1.0)]}
+    assert s[-1].node_to_grad["v1"] == [("v̄1→4", 5.0), ("v̄1→3", 0.5)]
+    assert s[-1].done == [step.node for step in s]
+
+
+@given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
+def test_reverse_steps_sum_to_the_walks_adjoints(case: tuple[Expression, list[float]]) -> None:
+    f, point = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    y = f(*xs)
+    adj = sg.adjoints(y)
+    s = steps(y)
+    for step in s:
+        node = next(v for v in s.graph.order if s.graph.name(v) == step.node)
+        assert step.value == adj[node]
+        total = 0.0
+        for _, x in step.partials:
+            total += x
+        assert total == step.value  # summed in the listed order: bit for bit
+
+
+def test_forward_and_tangent_steps_are_the_trace_lines() -> None:
+    x1, _, y = notes_example()
+    forward = steps(y, mode="forward")
+    t = sg.trace(y)
+    assert [step.line for step in forward] == t.lines(t.forward)[:-1]
+    tangent = steps(y, mode="tangent", wrt=x1)
+    assert [step.line for step in tangent] == t.lines(t.tangents[0])[:-1]
+    assert tangent[-1].value == sg.jvp(y, {x1: 1.0}) == 5.5
+
+
+def test_extend_steps_add_the_notes_adjoint_nodes() -> None:
+    x1 = Value(1.0, label="x1")
+    e = x1.exp()
+    s = steps((e + 1) * e, mode="extend")
+    added = [[name for name, _, _ in step.added] for step in s]
+    assert added == [["v̄₄", "v̄₃", "v̄₂→₄"], [], ["v̄₂", "v̄₁"], []]
+    assert s[2].added[0][1] == "v̄₂ = v̄₂→₄ + v̄₃"
+    assert s[2].added[1][1] == "v̄₁ = v̄₂*v₂"
+
+
+def test_steps_are_plain_data() -> None:
+    _, _, y = notes_example()
+    for mode in sg.steps_modes:
+        data = json.loads(steps(y, mode=mode).to_json())
+        assert len(data) == 7 and data[0]["mode"] == mode and data[0]["index"] == 1
+    assert str(steps(y)).splitlines()[0].startswith("  1. visit v₇:")
+
+
+def test_step_diagrams_are_deterministic_and_show_the_state() -> None:
+    pytest.importorskip("graphviz")
+    _, _, y = notes_example()
+    s = steps(y)
+    sources = [sg.draw_step(s, 5).source for _ in range(3)]
+    assert len(set(sources)) == 1
+    source = sources[0]
+    assert 'v2 [label="v₂ = x₂|5|node_to_grad: [v̄₂→₅ = −0.284, v̄₂→₄ = 2]|v̄₂ = 1.716"' in source
+    assert 'fillcolor="#ffd54f"' in source.split("v2 [", 1)[1].split("\n", 1)[0]  # the visited node
+    first = sg.draw_step(s, 1).source
+    assert 'v6 -> v7 [label="v̄₆→₇ = 1"' in first  # the edge used, with the partial adjoint it carried
+    for mode in sg.steps_modes:
+        ms = steps(y, mode=mode)
+        assert all(sg.draw_step(ms, k).source for k in range(1, len(ms) + 1))
+    assert "cluster_adjoint" in sg.draw_step(steps(y, mode="extend"), 2).source
+
+
+def test_bad_input() -> None:
+    _, _, y = notes_example()
+    with pytest.raises(ValueError, match="unknown mode 'sideways'"):
+        steps(y, mode="sideways")
+    with pytest.raises(ValueError, match="wrt must be an input"):
+        steps(y, mode="tangent", wrt=y)
+    with pytest.raises(TypeError, match="steps needs a Value"):
+        steps(2.0)  # type: ignore[arg-type]
+    pytest.importorskip("graphviz")
+    with pytest.raises(ValueError, match="from 1 to 7"):
+        sg.draw_step(steps(y), 8)
+    with pytest.raises(TypeError, match="draw_step needs"):
+        sg.draw_step([], 1)  # type: ignore[arg-type]
