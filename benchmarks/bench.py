@@ -5,6 +5,7 @@ Run on demand (not part of the test suite)::
     python benchmarks/bench.py            # everything, default sizes (a few minutes)
     python benchmarks/bench.py --quick    # small sizes, seconds; works with scalargrad alone
     python benchmarks/bench.py --workloads A,C --repeats 7
+    python benchmarks/bench.py --baseline /tmp/old   # also another checkout's scalargrad
 
 Workloads, each built from the same Python code for every graph-building peer and
 checked to agree numerically (assert) before anything is timed:
@@ -15,7 +16,15 @@ B. forward + backward of a deep chain ``y = tanh(y * w)`` of N = 10³…10⁶ op
 C. forward + backward of a seeded random DAG of N = 10⁴…10⁶ op nodes, each an
    add, mul, tanh or sin of earlier random nodes, all sinks summed into one output;
 D. memory per graph node retained (tracemalloc) and the time to free a graph, each
-   peer measured in a fresh subprocess.
+   peer measured in a fresh subprocess;
+E. forward + backward of a chain with plain numbers in the ops,
+   ``y = tanh(y * 1.0001 + 0.1)`` repeated N = 10⁵ times (3 ops each).
+
+``--baseline PATH`` adds the peer "baseline": the ``scalargrad`` package of another
+checkout (PATH is its root, e.g. the previous commit checked out elsewhere), imported
+under the module name ``scalargrad_baseline`` and run through every workload like
+scalargrad itself, so that each table has the ratio baseline / scalargrad of the same
+run, and the summary one line "scalargrad vs baseline" per workload (and size).
 
 Times are medians of several repeats, peers interleaved within each repeat, with
 the cyclic garbage collector left on as in ordinary use (``--gc-off`` disables it in
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -46,6 +56,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from types import ModuleType
 from typing import Any
 
 try:
@@ -57,10 +68,13 @@ except ImportError:  # run from a checkout without installing
 Node = Any
 """A graph node of whichever peer is running (a Value or a 0-d tensor)."""
 
-PEER_NAMES = ("scalargrad", "micrograd", "torch", "plain")
+PEER_NAMES = ("scalargrad", "baseline", "micrograd", "torch", "plain")
+"""Every peer, in table order; "baseline" runs only with ``--baseline PATH``."""
 NO_GC = "scalargrad, GC off"
 """Extra row of (B) and (C): scalargrad with the cyclic GC disabled inside the timed call."""
-GRAPH_PEERS = ("scalargrad", "micrograd", "torch")
+GRAPH_PEERS = ("scalargrad", "baseline", "micrograd", "torch")
+BASELINE_MODULE = "scalargrad_baseline"
+"""Module name under which ``--baseline PATH`` imports that checkout's ``scalargrad``."""
 LEAVES = 16  # inputs of the random DAG
 LR = 0.05  # SGD step of workload A
 
@@ -84,8 +98,8 @@ class Peer:
     sgd: Callable[[list[Node], float], None]
 
 
-def _scalargrad_peer() -> Peer:
-    from scalargrad import Value
+def _value_peer(name: str, value_cls: Any) -> Peer:
+    """The peer of a scalargrad ``Value`` class: this checkout's or the baseline's."""
 
     def sgd(params: list[Node], lr: float) -> None:
         for p in params:
@@ -93,16 +107,55 @@ def _scalargrad_peer() -> Peer:
             p.grad = 0.0
 
     return Peer(
-        name="scalargrad",
-        leaf=Value,
-        tanh=Value.tanh,
-        sin=Value.sin,
-        relu=Value.relu,
-        backward=Value.backward,
+        name=name,
+        leaf=value_cls,
+        tanh=value_cls.tanh,
+        sin=value_cls.sin,
+        relu=value_cls.relu,
+        backward=value_cls.backward,
         value=lambda v: v.data,
         grad=lambda v: float(v.grad),
         sgd=sgd,
     )
+
+
+def _scalargrad_peer() -> Peer:
+    from scalargrad import Value
+
+    return _value_peer("scalargrad", Value)
+
+
+def load_baseline(path: str) -> ModuleType:
+    """The ``scalargrad`` package of the checkout at ``path``, imported as ``scalargrad_baseline``.
+
+    The module is registered in ``sys.modules`` before it runs, so that its relative
+    imports (``from .engine import ...``) resolve inside it, not in this checkout's
+    package. No bytecode is written into the baseline checkout.
+    """
+    if BASELINE_MODULE in sys.modules:
+        return sys.modules[BASELINE_MODULE]
+    package = os.path.join(os.path.abspath(path), "scalargrad")
+    init = os.path.join(package, "__init__.py")
+    spec = importlib.util.spec_from_file_location(BASELINE_MODULE, init, submodule_search_locations=[package])
+    if not os.path.isfile(init) or spec is None or spec.loader is None:
+        raise ImportError(f"no scalargrad package in {path} (looked for {init})")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[BASELINE_MODULE] = module
+    write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        for name in [m for m in sys.modules if m.partition(".")[0] == BASELINE_MODULE]:
+            del sys.modules[name]
+        raise
+    finally:
+        sys.dont_write_bytecode = write_bytecode
+    return module
+
+
+def _baseline_peer(path: str) -> Peer:
+    return _value_peer("baseline", load_baseline(path).Value)
 
 
 def _micrograd_peer() -> Peer:
@@ -191,10 +244,18 @@ _LOADERS: dict[str, Callable[[], Peer]] = {
 }
 
 
-def load_peers(names: Sequence[str]) -> dict[str, Peer]:
-    """The requested graph-building peers that are installed; say which are skipped."""
+def load_peers(names: Sequence[str], baseline: str | None = None) -> dict[str, Peer]:
+    """The requested graph-building peers that are installed; say which are skipped.
+
+    "baseline" is loaded from the checkout at ``baseline``; failing to load it is an error.
+    """
     peers: dict[str, Peer] = {}
     for name in names:
+        if name == "baseline":
+            if baseline is None:
+                raise ValueError("the baseline peer needs --baseline PATH")
+            peers[name] = _baseline_peer(baseline)
+            continue
         if name not in _LOADERS:
             continue
         try:
@@ -322,6 +383,33 @@ def target(label: str, ratio: float, bound: float, at_least: bool = True) -> str
     line = f"  target {label}: {ratio:.2f} (need {rel} {bound:g}) {'MET' if ok else 'MISSED'}"
     print(line)
     return line
+
+
+def versus_baseline(label: str, new: float, old: float, better: str = "faster", worse: str = "slower") -> str:
+    """The line "scalargrad vs baseline" from two costs (lower is better): how many times better or worse."""
+    r = old / new
+    verdict = "the same" if r == 1 else better if r > 1 else worse
+    line = f"  {label} scalargrad vs baseline: {max(r, 1 / r):.2f}× ({verdict})"
+    print(line)
+    return line
+
+
+def baseline_lines(label: str, timings: dict[str, Timing]) -> list[str]:
+    """:func:`versus_baseline` of one table's times, if scalargrad and the baseline both ran."""
+    new, old = timings.get("scalargrad"), timings.get("baseline")
+    if new is None or old is None:
+        return []
+    if new.error or old.error:
+        line = f"  {label} scalargrad vs baseline: not compared ({new.error or old.error})"
+        print(line)
+        return [line]
+    return [versus_baseline(label, new.seconds, old.seconds)]
+
+
+def short(n: int) -> str:
+    """A size as in the targets: ``1e5`` for a power of ten, else ``12,345``."""
+    e = round(math.log10(n)) if n > 0 else 0
+    return f"1e{e}" if n == 10**e else f"{n:,}"
 
 
 def close(a: float, b: float, scale: float, what: str, tol: float = 1e-9) -> None:
@@ -526,8 +614,9 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> l
         for name, bound in (("micrograd", 12.0), ("torch", 8.0)):
             if name in t and not t[name].error:
                 lines.append(target(f"A {name}/scalargrad", t[name].seconds / base.seconds, bound))
-        if "plain" in t:
-            print(f"  (scalargrad / plain floats: {base.seconds / t['plain'].seconds:.2f}×)")
+        if "plain" in t and not t["plain"].error:
+            lines.append(target("A scalargrad/plain", base.seconds / t["plain"].seconds, 8.0, at_least=False))
+    lines += baseline_lines("A", t)
     return lines
 
 
@@ -577,6 +666,7 @@ def bench_chain(
     """(B): time per op of forward + backward of chains of growing length."""
     per_op: dict[str, dict[int, float]] = {}
     failed: dict[str, str] = {}
+    versus: list[str] = []
     for n in sizes:
         ref = chain_plain(n)
         fns: dict[str, Callable[[], object]] = {}
@@ -607,6 +697,7 @@ def bench_chain(
         print_table(
             f"(B) deep chain y = tanh(y·w), N = {n:,} ops (forward + backward); agree with plain", t, notes
         )
+        versus += baseline_lines(f"B N={short(n)}", t)
         for name, timing in t.items():
             if not timing.error:
                 per_op.setdefault(name, {})[n] = timing.seconds / n
@@ -639,7 +730,7 @@ def bench_chain(
         print(line)
     for name, why in failed.items():
         print(f"  {name}: {why}; not tried at larger N")
-    return lines
+    return lines + versus
 
 
 # --------------------------------------------------------------------------- #
@@ -788,6 +879,7 @@ def bench_dag(
             t,
             notes,
         )
+        lines += baseline_lines(f"C N={short(n)}", t)
         base = t.get("scalargrad")
         if n == 100_000 and base and not base.error:
             for name, bound in (("micrograd", 5.0), ("torch", 8.0)):
@@ -817,9 +909,14 @@ def _rss() -> int:
         return 0
 
 
-def memory_child(peer_name: str, n: int, mode: str, seed: int) -> dict[str, float]:
-    """Build one DAG and measure memory (``mode="tracemalloc"``) or RSS and free times."""
-    peer = load_peers([peer_name])[peer_name]
+def memory_child(
+    peer_name: str, n: int, mode: str, seed: int, baseline: str | None = None
+) -> dict[str, float]:
+    """Build one DAG and measure memory (``mode="tracemalloc"``) or RSS and free times.
+
+    ``baseline`` is the checkout root that the peer "baseline" is loaded from.
+    """
+    peer = load_peers([peer_name], baseline)[peer_name]
     gc.freeze()
     plan = dag_plan(n, seed)
     leaves = [peer.leaf(v) for v in leaf_values(seed)]
@@ -860,7 +957,7 @@ def memory_child(peer_name: str, n: int, mode: str, seed: int) -> dict[str, floa
     }
 
 
-def _run_child(peer: str, n: int, mode: str, seed: int) -> dict[str, float] | str:
+def _run_child(peer: str, n: int, mode: str, seed: int, baseline: str | None) -> dict[str, float] | str:
     cmd = [
         sys.executable,
         os.path.abspath(__file__),
@@ -870,6 +967,7 @@ def _run_child(peer: str, n: int, mode: str, seed: int) -> dict[str, float] | st
         mode,
         "--seed",
         str(seed),
+        *(["--baseline", baseline] if baseline else []),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -877,8 +975,11 @@ def _run_child(peer: str, n: int, mode: str, seed: int) -> dict[str, float] | st
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def bench_memory(peers: dict[str, Peer], n: int, seed: int) -> list[str]:
-    """(D): bytes per node retained by a DAG of n nodes, and the time to free it."""
+def bench_memory(peers: dict[str, Peer], n: int, seed: int, baseline: str | None = None) -> list[str]:
+    """(D): bytes per node retained by a DAG of n nodes, and the time to free it.
+
+    ``baseline`` is passed on to the child processes, which load the peer "baseline" from it.
+    """
     print(f"\n(D) memory of a random DAG of {n:,} op nodes, per node, each peer in a fresh process")
     print("    tracemalloc counts Python allocations only: not PyTorch's C++ tensors and graph,")
     print("    for which the RSS growth is shown instead (approximate).")
@@ -886,8 +987,8 @@ def bench_memory(peers: dict[str, Peer], n: int, seed: int) -> list[str]:
     print("  " + f"{hdr[0]:<12}" + "".join(f"{h:>24}" for h in hdr[1:]))
     rows: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     for name in peers:
-        tm = _run_child(name, n, "tracemalloc", seed)
-        rs = _run_child(name, n, "rss", seed)
+        tm = _run_child(name, n, "tracemalloc", seed, baseline)
+        rs = _run_child(name, n, "rss", seed, baseline)
         if isinstance(tm, str) or isinstance(rs, str):
             print(f"  {name:<12}failed: {tm if isinstance(tm, str) else rs}")
             continue
@@ -915,7 +1016,101 @@ def bench_memory(peers: dict[str, Peer], n: int, seed: int) -> list[str]:
         if "micrograd" in rows:
             ratio = rows["micrograd"][0]["forward"] / tm["forward"]
             lines.append(target("D micrograd/scalargrad bytes per node", ratio, 4.0))
+        if "baseline" in rows:
+            (old_tm, old_rs), new_rs = rows["baseline"], rows["scalargrad"][1]
+            for what in ("forward", "backward"):
+                lines.append(
+                    versus_baseline(f"D bytes/node ({what})", tm[what], old_tm[what], "smaller", "larger")
+                )
+            free, old_free = (r["del_seconds"] + r["collect_seconds"] for r in (new_rs, old_rs))
+            lines.append(versus_baseline("D time to free (del + gc.collect, one sample)", free, old_free))
     return lines
+
+
+# --------------------------------------------------------------------------- #
+# (E) chain with numbers in the ops                                           #
+# --------------------------------------------------------------------------- #
+
+SCALE, SHIFT = 1.0001, 0.1
+"""The numbers of (E): ``y = tanh(y * SCALE + SHIFT)``."""
+CHECK_N = 100
+"""(E) is also checked at this length, short enough for micrograd's recursion and for dy/dx
+(a product of factors ≈ 0.63) not to have underflowed yet: by N = 10⁴ it is stuck at the
+smallest subnormal, 5e-324, in every peer."""
+
+
+def number_chain_graph(peer: Peer, n: int) -> tuple[float, float]:
+    """``y = tanh(y * 1.0001 + 0.1)`` n times from a leaf x, the numbers passed as they are
+    (micrograd and the baseline wrap each in a constant node); backward; returns (y, dy/dx)."""
+    x = peer.leaf(0.5)
+    tanh = peer.tanh
+    scale, shift = SCALE, SHIFT
+    y = x
+    for _ in range(n):
+        y = tanh(y * scale + shift)
+    peer.backward(y)
+    return peer.value(y), peer.grad(x)
+
+
+def number_chain_plain(n: int) -> tuple[float, float]:
+    """The number chain with floats: forward storing the tanh outputs, then a hand-written backward."""
+    scale, shift = SCALE, SHIFT
+    y = 0.5
+    ys: list[float] = []
+    append = ys.append
+    tanh = math.tanh
+    for _ in range(n):
+        y = tanh(y * scale + shift)
+        append(y)
+    g = 1.0
+    for t in reversed(ys):
+        g = g * (1.0 - t * t) * scale
+    return y, g
+
+
+def bench_number_chain(
+    peers: dict[str, Peer], plain: bool, n: int, repeats: int, big_repeats: int, caps: dict[str, int]
+) -> list[str]:
+    """(E): forward + backward of the number chain, checked against floats at ``CHECK_N`` and n."""
+    checks = sorted({min(CHECK_N, n), n})
+    refs = {m: number_chain_plain(m) for m in checks}
+    fns: dict[str, Callable[[], object]] = {}
+    notes: dict[str, str] = {}
+    for name, peer in peers.items():
+        for m in checks:
+            if m > caps.get(name, m):
+                notes[name] = f"not run: capped at N ≤ {caps[name]:,}"
+                break
+            try:
+                got = number_chain_graph(peer, m)
+            except RecursionError:
+                notes[name] = f"RecursionError at N = {m:,} (recursive topological sort)"
+                break
+            for what, a, b in zip(("y", "dy/dx"), got, refs[m]):
+                close(a, b, 0.0, f"E {name} N={m} {what}")
+        else:
+            fns[name] = partial(number_chain_graph, peer, n)
+            if name == "scalargrad" and not GC_OFF:
+                fns[NO_GC] = without_gc(fns[name])
+    if plain:
+        fns["plain"] = partial(number_chain_plain, n)
+    t = measure(fns, repeats if n < 1_000_000 else big_repeats)
+    for name in notes:
+        t.setdefault(name, Timing(error="—"))
+    (y, dydx), (_, dydx_short) = refs[n], refs[checks[0]]
+    print_table(
+        f"(E) number chain y = tanh(y·{SCALE} + {SHIFT}), N = {n:,} times = {3 * n:,} ops"
+        f" (forward + backward);\n    agree with plain: y {y:.12g}, dy/dx {dydx:.3g}"
+        f" (at N = {checks[0]:,}: {dydx_short:.12g})",
+        t,
+        notes,
+    )
+    lines = []
+    base = t.get("scalargrad")
+    if base and not base.error and "plain" in t and not t["plain"].error:
+        ratio = base.seconds / t["plain"].seconds
+        lines.append(target(f"E N={short(n)} scalargrad/plain", ratio, 20.0, at_least=False))
+    return lines + baseline_lines(f"E N={short(n)}", t)
 
 
 # --------------------------------------------------------------------------- #
@@ -933,14 +1128,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     ap.add_argument("--quick", action="store_true", help="small sizes and 3 repeats (seconds, not minutes)")
-    ap.add_argument("--workloads", default="A,B,C,D", help="comma-separated subset of A,B,C,D (default all)")
     ap.add_argument(
-        "--peers", default=",".join(PEER_NAMES), help="comma-separated subset of " + ",".join(PEER_NAMES)
+        "--workloads", default="A,B,C,D,E", help="comma-separated subset of A,B,C,D,E (default all)"
+    )
+    ap.add_argument(
+        "--peers",
+        default=",".join(p for p in PEER_NAMES if p != "baseline"),
+        help="comma-separated subset of " + ",".join(PEER_NAMES) + " (baseline: added by --baseline)",
+    )
+    ap.add_argument(
+        "--baseline",
+        metavar="PATH",
+        default=None,
+        help="root of another checkout whose scalargrad package runs as the peer 'baseline'",
     )
     ap.add_argument("--repeats", type=int, default=None, help="samples per median (default 5, quick 3)")
     ap.add_argument("--big-repeats", type=int, default=3, help="samples per median at N >= 1e6 (default 3)")
     ap.add_argument("--chain-sizes", type=_sizes, default=None, help="(B) sizes, default 1e3,1e4,1e5,1e6")
     ap.add_argument("--dag-sizes", type=_sizes, default=None, help="(C) sizes, default 1e4,1e5,1e6")
+    ap.add_argument(
+        "--number-chain-size",
+        type=lambda s: int(float(s)),
+        default=None,
+        help="(E) times the op is repeated, default 1e5 (quick 1e4)",
+    )
     ap.add_argument(
         "--mem-size", type=lambda s: int(float(s)), default=None, help="(D) DAG size, default 1e5"
     )
@@ -958,7 +1169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.memory_child:
         peer, n, mode = args.memory_child
-        print(json.dumps(memory_child(peer, int(n), mode, args.seed)))
+        print(json.dumps(memory_child(peer, int(n), mode, args.seed, args.baseline)))
         return 0
 
     q = args.quick
@@ -966,6 +1177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chain_sizes = args.chain_sizes or ([1_000, 10_000, 100_000] if q else [1_000, 10_000, 100_000, 1_000_000])
     dag_sizes = args.dag_sizes or ([10_000] if q else [10_000, 100_000, 1_000_000])
     mem_size = args.mem_size or (10_000 if q else 100_000)
+    number_chain_size = args.number_chain_size or (10_000 if q else 100_000)
     caps = {
         "torch": args.torch_max or (10_000 if q else 100_000),
         "micrograd": args.micrograd_max or (10_000 if q else 1_000_000),
@@ -976,13 +1188,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"unknown peers: {', '.join(sorted(unknown))}")
     if "scalargrad" not in names:
         names.insert(0, "scalargrad")
+    if args.baseline:
+        if not os.path.isfile(os.path.join(args.baseline, "scalargrad", "__init__.py")):
+            ap.error(f"--baseline {args.baseline}: no scalargrad/__init__.py there")
+        args.baseline = os.path.abspath(args.baseline)
+        if "baseline" not in names:
+            names.insert(names.index("scalargrad") + 1, "baseline")
+    elif "baseline" in names:
+        ap.error("peer baseline needs --baseline PATH")
     workloads = {s.strip().upper() for s in args.workloads.split(",") if s.strip()}
 
     print(
         f"scalargrad {scalargrad.__version__} benchmarks — {time.strftime('%Y-%m-%d %H:%M')}, "
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
     )
-    peers = load_peers(names)
+    peers = load_peers(names, args.baseline)
     global GC_OFF
     GC_OFF = args.gc_off
     if not args.no_freeze:
@@ -993,7 +1213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"gc.freeze() after imports: {'no' if args.no_freeze else 'yes'} ({gc.get_freeze_count():,} objects)"
     )
     for name, peer in peers.items():
-        if name != "scalargrad":
+        if name == "baseline":
+            mod = sys.modules[BASELINE_MODULE]
+            where = os.path.dirname(mod.__file__ or "?")
+            print(f"baseline: scalargrad {getattr(mod, '__version__', '?')} from {where}")
+        elif name != "scalargrad":
             mod = (
                 sys.modules[peer.leaf.__module__.split(".")[0]]
                 if name == "micrograd"
@@ -1009,7 +1233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "C" in workloads:
         lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed)
     if "D" in workloads:
-        lines += bench_memory(peers, mem_size, args.seed)
+        lines += bench_memory(peers, mem_size, args.seed, args.baseline)
+    if "E" in workloads:
+        lines += bench_number_chain(peers, plain, number_chain_size, repeats, args.big_repeats, caps)
     if lines:
         print("\nSummary of targets (issue 3):")
         print("\n".join(lines))
