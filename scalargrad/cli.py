@@ -5,27 +5,39 @@
     scalargrad "sigmoid(a*x + b)" x=2 a=3 b=1 --format json
 
 The expression is parsed by :mod:`scalargrad.expr` (an ``ast`` whitelist, never
-``eval``). Everything after ``--`` is positional, so an expression starting with
-``-`` goes there: ``scalargrad -- "-x + 1" x=2``. Errors print one line on stderr:
-exit status 2 for bad input (the expression, the values, the options, numbers the
-traces or diagrams cannot be computed for), 1 when a diagram cannot be built,
-rendered or written (e.g. the ``viz`` extra is not installed). Never a traceback.
+``eval``); identical subexpressions become one node (``--no-share`` keeps them
+apart), and ``pi`` and ``e`` are constants. Everything after ``--`` is positional,
+so an expression starting with ``-`` goes there: ``scalargrad -- "-x + 1" x=2``.
+
+Errors print one line on stderr: exit status 2 for bad input (the expression, the
+values, the options, an output path that cannot be written — checked before any
+work —, numbers the traces or diagrams cannot be computed for), 1 when a diagram
+cannot be built, rendered or written (the ``viz`` extra is not installed, the
+graph is too complex to lay out, the render times out) or the output cannot be
+written (a full disk). Never a traceback, never a silent failure.
+
+``--format json`` is strict JSON: non-finite numbers are the strings ``"inf"``,
+``"-inf"`` and ``"nan"`` wherever they occur (:func:`json_safe`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
-from .expr import FUNCTIONS, ExpressionError, parse
-from .trace import format_number, trace
+from .expr import CONSTANTS, FUNCTIONS, ExpressionError, parse
+from .trace import trace
+from .viz._render import RENDER_TIMEOUT, check_format  # the standard library only: no graphviz yet
 
-__all__ = ["main"]
+__all__ = ["json_safe", "main"]
 
 T = TypeVar("T")
 
@@ -34,10 +46,13 @@ FAILED = 1
 
 _EPILOG = f"""\
 functions: {", ".join(sorted(FUNCTIONS))} (log is the natural log, like ln);
-operators: + - * / ** and parentheses. Start an expression that begins with '-'
-after '--', e.g.  scalargrad -- "-x + 1" x=2
+constants: {", ".join(CONSTANTS)}; operators: + - * / ** and parentheses.
+Identical subexpressions are one node, as in the notes' (exp(x1) + 1)*exp(x1).
+Start an expression that begins with '-' after '--', e.g.  scalargrad -- "-x + 1" x=2
 
-exit status: 0 success, 1 a diagram could not be built, rendered or written, 2 bad input.
+exit status: 0 success; 1 a diagram could not be built, rendered or written (too
+complex to lay out, a render over the time limit), or the output could not be
+written; 2 bad input (including an -o PATH that cannot be written).
 """
 
 
@@ -75,7 +90,16 @@ def _parser() -> argparse.ArgumentParser:
         help="how to print the traces (default: text)",
     )
     p.add_argument(
-        "--digits", type=int, default=3, help="decimals shown in the traces and diagrams (default: 3)"
+        "--digits",
+        type=_digits,
+        default="auto",
+        help="decimals shown in the traces and diagrams, or 'auto': per table, the fewest (3 to 8) at "
+        "which every line can be checked by hand (default: auto; diagrams then show 3)",
+    )
+    p.add_argument(
+        "--no-caption",
+        action="store_true",
+        help="no caption (the expression and the point) above the traces and the diagram",
     )
     p.add_argument(
         "--draw",
@@ -96,7 +120,22 @@ def _parser() -> argparse.ArgumentParser:
         help="Graphviz to render with: the system `dot`, WebAssembly, or auto (default)",
     )
     p.add_argument("--max-nodes", type=int, default=150, help="largest graph to draw (default: 150)")
-    p.add_argument("--no-trace", action="store_true", help="only write the diagram, print no traces")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=RENDER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"longest a diagram's render may take (default: {RENDER_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--no-trace", action="store_true", help="only write the diagram, print no traces (needs --draw)"
+    )
+    p.add_argument(
+        "--no-share",
+        action="store_true",
+        help="make a node for every occurrence of a repeated subexpression (default: one node)",
+    )
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
 
@@ -121,20 +160,38 @@ def _values(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
+def _digits(text: str) -> int | str:
+    """``--digits``: ``auto`` or an integer from 1 to 15."""
+    if text == "auto":
+        return "auto"
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer from 1 to 15, got {text!r}") from None
+    if not 1 <= n <= 15:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer from 1 to 15, got {n}")
+    return n
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.draw is None and (args.output or args.image_format):
         raise _UsageError("-o/--image-format need --draw KIND")
     if args.draw is not None and not args.output:
         raise _UsageError("--draw needs -o PATH, e.g. -o graph.svg")
-    if not 1 <= args.digits <= 15:
-        raise _UsageError(f"--digits must be from 1 to 15, got {args.digits}")
+    if args.no_trace and args.draw is None:
+        raise _UsageError("--no-trace prints nothing without --draw KIND -o PATH")
     if args.max_nodes < 1:
         raise _UsageError(f"--max-nodes must be positive, got {args.max_nodes}")
+    if not 0 < args.timeout < math.inf:
+        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    if args.draw is not None:
+        _check_output(args.output, args.image_format)
     expression = parse(args.expression)
     values = _values(args.values)
-    y, inputs = expression.build(values)
+    y, inputs = expression.build(values, share=not args.no_share)
     wrt = []
     for name in args.wrt or []:
+        name = unicodedata.normalize("NFKC", name.strip())  # as the expression's names are
         if name not in inputs:
             raise _UsageError(f"--wrt {name}: not a variable of the expression ({', '.join(inputs)})")
         wrt.append(inputs[name])
@@ -149,10 +206,117 @@ def _run(args: argparse.Namespace) -> int:
     if isinstance(traced, dict):
         if diagram_path is not None:
             traced["diagram"] = diagram_path
-        print(json.dumps(traced, ensure_ascii=False, indent=2))
+        _write(json.dumps(json_safe(traced), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     elif traced is not None:
-        print(traced, end="")
+        _write(traced)
     return 0
+
+
+def _check_output(path: str, image_format: str | None) -> None:
+    """Refuse, before any work, an output path that cannot take the diagram.
+
+    A directory, a FIFO (writing would block until a reader comes), a device or
+    socket, a missing or non-directory parent, and a path that cannot be opened
+    for writing are bad input. Writability is tested by really opening the file
+    (root passes permission checks that the write would still fail): an existing
+    file is opened for appending, without truncating it; a new one is created and
+    removed again. The format (from ``--image-format`` or the suffix) is checked too.
+    """
+    where = f"-o {path}"
+    parent = os.path.dirname(path) or "."
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise _UsageError(f"{where}: a broken symbolic link") from None
+        if not os.path.exists(parent):
+            raise _UsageError(f"{where}: the directory {parent!r} does not exist") from None
+        if not os.path.isdir(parent):
+            raise _UsageError(f"{where}: {parent!r} is not a directory") from None
+        info = None
+    except NotADirectoryError:
+        raise _UsageError(f"{where}: {parent!r} is not a directory") from None
+    except OSError as e:
+        raise _UsageError(f"{where}: {e.strerror or _one_line(e)}") from None
+    if info is not None:
+        kind = _special_kind(info.st_mode)
+        if kind is not None:
+            raise _UsageError(f"{where}: {kind}, not a regular file")
+    if image_format is None and not os.path.splitext(path)[1]:
+        raise _UsageError(
+            f"cannot tell the format of {path!r}: give a suffix such as .svg or pass --image-format"
+        )
+    try:
+        check_format(image_format or os.path.splitext(path)[1])
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+    try:
+        if info is None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            os.close(fd)
+            os.unlink(path)
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
+    except OSError as e:
+        raise _UsageError(f"{where}: cannot write it: {e.strerror or _one_line(e)}") from None
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, or None for a regular file."""
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "a special file"
+
+
+def _write(text: str) -> None:
+    """Write ``text`` to stdout and flush, so that a full disk is an error here, not at exit."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise _OutputError(f"cannot write the output: {e.strerror or _one_line(e)}") from None
+
+
+def json_safe(data: Any) -> Any:
+    """``data`` with every non-finite float replaced by ``"inf"``, ``"-inf"`` or ``"nan"``.
+
+    Applied to dicts, lists and tuples at any depth (iteratively), so that
+    ``json.dumps(..., allow_nan=False)`` gives standard JSON (no ``Infinity`` or
+    ``NaN`` tokens). The strings are the ones the trace tables print.
+
+    >>> json_safe({"value": float("inf"), "terms": [1.5, float("nan"), (-float("inf"),)]})
+    {'value': 'inf', 'terms': [1.5, 'nan', ['-inf']]}
+    """
+
+    def convert(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return "nan" if math.isnan(x) else "inf" if x > 0 else "-inf"
+        return x
+
+    root: list[Any] = [data]
+    stack: list[tuple[Any, Any]] = [(root, 0)]  # (container, key) whose item is still to convert
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, dict):
+            copy: Any = dict(item)
+        elif isinstance(item, (list, tuple)):
+            copy = list(item)
+        else:
+            container[key] = convert(item)
+            continue
+        container[key] = copy
+        stack.extend((copy, k) for k in (copy.keys() if isinstance(copy, dict) else range(len(copy))))
+    return root[0]
 
 
 def _computed(what: str, compute: Callable[[], T]) -> T:
@@ -170,7 +334,7 @@ def _computed(what: str, compute: Callable[[], T]) -> T:
 
 def _traces(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str | dict[str, Any]:
     """The traces as text in ``args.format``, or as JSON-able data for ``--format json``."""
-    t = trace(y, wrt=wrt or None, digits=args.digits)
+    t = trace(y, wrt=wrt or None, digits=args.digits, caption=not args.no_caption)
     if args.format == "json":
         return {
             "expression": args.expression,
@@ -178,48 +342,66 @@ def _traces(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[
             "value": y.data,
             "trace": t.to_dict(),
         }
-    return _render_trace(t, args.format, str(y), inputs, args.digits)
+    return _render_trace(t, args.format)
 
 
-def _render_trace(t: Any, fmt: str, formula: str, inputs: dict[str, Any], digits: int) -> str:
+def _render_trace(t: Any, fmt: str) -> str:
     if fmt == "markdown":
         return str(t.to_markdown())
     if fmt == "latex":
         return str(t.to_latex()) + "\n"
     if fmt == "html":
-        return str(t.to_html()) + "\n"
-    at = ", ".join(f"{n} = {format_number(v.data, digits)}" for n, v in inputs.items())
-    return f"y = {formula} at {at}\n\n{t}"
+        return str(t.to_html(document=True))
+    return str(t)
 
 
 def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
-    from .viz import RenderError, draw  # imports graphviz only when a diagram is built
-
     try:
-        diagram = _computed(
-            f"draw the {args.draw} diagram",
-            lambda: draw(
+        from .viz import DiagramTooComplexError, RenderError, draw  # imports graphviz only here
+    except ImportError as e:  # pragma: no cover - the viz module itself imports nothing optional
+        raise _Failure(_one_line(e)) from None
+
+    def build() -> Any:
+        try:
+            return draw(
                 y,
                 kind=args.draw,
                 wrt=wrt[0] if wrt else None,
                 max_nodes=args.max_nodes,
-                digits=args.digits,
-            ),
-        )
+                digits=args.digits if isinstance(args.digits, int) else 3,
+                caption=not args.no_caption,
+            )
+        except DiagramTooComplexError as e:  # a ValueError, but not bad input: exit 1
+            raise _Failure(_one_line(e)) from None
+
+    try:
+        diagram = _computed(f"draw the {args.draw} diagram", build)
     except ImportError as e:  # the viz extra (the graphviz package) is not installed
         raise _Failure(_one_line(e)) from None
     try:
-        path = diagram.render(args.output, format=args.image_format, backend=args.backend)
+        path = diagram.render(
+            args.output, format=args.image_format, backend=args.backend, timeout=args.timeout
+        )
     except ValueError as e:  # an unknown format or a path without a suffix
         raise _UsageError(str(e)) from None
     except (RenderError, OSError, ImportError) as e:
         raise _Failure(_one_line(e)) from None
-    print(f"scalargrad: wrote the {args.draw} diagram to {path}", file=sys.stderr)
+    _say(f"scalargrad: wrote the {args.draw} diagram to {path}")
     return str(path)
 
 
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written is not worth a traceback."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
+
+
 class _Failure(Exception):
-    """A diagram could not be built, rendered or written (exit status 1)."""
+    """A diagram could not be built, rendered or written, or the output not written (exit status 1)."""
+
+
+class _OutputError(_Failure):
+    """The traces could not be written to stdout (exit status 1)."""
 
 
 def _one_line(e: BaseException) -> str:
@@ -239,10 +421,26 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser = _parser()
     args = parser.parse_intermixed_args(argv)
     positional = ([] if args.expression is None else [args.expression]) + list(args.values) + rest
+    if args.version:
+        return args
     if not positional:
         parser.error("the following arguments are required: expression")
     args.expression, args.values = positional[0], positional[1:]
     return args
+
+
+def _discard_stdout() -> None:
+    """Point the real stdout at /dev/null, so the interpreter's final flush of text that
+    could not be written (full disk, closed pipe) does not print an "Exception ignored"."""
+    if sys.stdout is not sys.__stdout__ or sys.stdout is None:
+        return
+    try:
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        return
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,14 +450,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        return _run(_parse(sys.argv[1:] if argv is None else list(argv)))
+        try:
+            args = _parse(sys.argv[1:] if argv is None else list(argv))
+        except SystemExit as e:  # --help printed the help
+            _write("")
+            return e.code if isinstance(e.code, int) else 0
+        if args.version:
+            import scalargrad  # the package's version, set in its __init__
+
+            _write(f"scalargrad {scalargrad.__version__}\n")
+            return 0
+        return _run(args)
     except (_UsageError, ExpressionError) as e:
-        print(f"scalargrad: error: {_one_line(e)}", file=sys.stderr)
+        _say(f"scalargrad: error: {_one_line(e)}")
         return BAD_INPUT
     except _Failure as e:
-        print(f"scalargrad: error: {e}", file=sys.stderr)
+        if isinstance(e, _OutputError):
+            _discard_stdout()
+        _say(f"scalargrad: error: {_one_line(e)}")
         return FAILED
     except BrokenPipeError:
+        _discard_stdout()
         return 0
 
 

@@ -2,8 +2,11 @@
 
 The text is parsed with :mod:`ast` and checked against a whitelist — numbers,
 variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of the
-built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``) —
-and then evaluated by walking the checked tree. Nothing is ever passed to ``eval``.
+built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``)
+and the constants ``pi`` and ``e`` (:data:`CONSTANTS`) — and then evaluated by walking
+the checked tree. Nothing is ever passed to ``eval``. Identical subexpressions become one
+node when the graph is built (``(exp(x1) + 1)*exp(x1)`` has one ``exp`` node, used
+twice), unless ``share=False``.
 Limits on the text's length, the tree's size and the size of
 constant exponents keep every accepted expression fast to evaluate.
 
@@ -30,6 +33,7 @@ from . import ops
 from .engine import Value
 
 __all__ = [
+    "CONSTANTS",
     "FUNCTIONS",
     "MAX_EXPONENT",
     "MAX_LENGTH",
@@ -48,6 +52,9 @@ MAX_EXPONENT = 1000.0
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {"ln": ops.log, **ops.FUNCTIONS}
 """The functions an expression may call, from the op registry (``log`` is the natural log, like ``ln``)."""
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+"""Names that stand for numbers, not variables: ``pi`` (π) and ``e`` (Euler's number)."""
 
 _BINARY: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -111,37 +118,52 @@ class Expression:
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
 
-    def build(self, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+    def build(self, values: Mapping[str, float], *, share: bool = True) -> tuple[Value, dict[str, Value]]:
         """The expression's graph: its output Value and one labelled input Value per name.
 
         ``values`` gives each name's number; raises :class:`ExpressionError` as
         :meth:`evaluate` does, and when the expression has no names at all.
+        With ``share`` (the default) identical subexpressions are one node
+        (see :meth:`evaluate`).
         """
         if not self.names:
             raise ExpressionError("the expression has no variables to differentiate")
         inputs: dict[str, Value] = {}
         for name, v in values.items():
+            _check_variable(name)
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ExpressionError(f"the value of '{name}' must be a number, got {type(v).__name__}")
             if not math.isfinite(v):
                 raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r}")
             inputs[name] = Value(float(v), label=name)
-        out = self.evaluate(inputs)  # type: ignore[arg-type]
+        out = self.evaluate(inputs, share=share)  # type: ignore[arg-type]
         if not isinstance(out, Value):  # e.g. 0*x is still a Value; only name-free results are floats
             raise ExpressionError("the expression does not depend on its variables")
         return out, {n: inputs[n] for n in self.names if n in inputs}
 
-    def evaluate(self, values: Mapping[str, Value | float]) -> Value | float:
+    def evaluate(self, values: Mapping[str, Value | float], *, share: bool = True) -> Value | float:
         """The expression's value with ``values`` for its names.
 
         Pass Values to build a graph (the result is a Value whenever the
         expression has a name); numbers are used as constants. Names missing from
-        ``values`` or present there but not in the expression, values that are not
-        real numbers, and math errors (``ln(0)``, ``1/0``, overflow) raise
-        :class:`ExpressionError`.
+        ``values`` or present there but not in the expression (the constants
+        ``pi`` and ``e`` included), values that are not real numbers, and math
+        errors (``ln(0)``, ``1/0``, overflow) raise :class:`ExpressionError`.
+
+        With ``share`` (the default), identical subexpressions — the same op or
+        function applied to the same nodes and numbers — give the same Value, so
+        the graph of ``(exp(x) + 1)*exp(x)`` has one ``exp`` node used twice, as the
+        notes draw it. ``share=False`` makes a node for every occurrence.
+        Operands are matched as written: ``x*y`` and ``y*x`` stay two nodes.
+
+        >>> from scalargrad import Value
+        >>> y = parse("(exp(x) + 1)*exp(x)").evaluate({"x": Value(0.0, label="x")})
+        >>> y.parents[0].parents[0] is y.parents[1]
+        True
         """
         env: dict[str, Value | float] = {}
         for name, v in values.items():
+            _check_variable(name)
             if name not in self.names:
                 raise ExpressionError(f"'{name}' does not appear in the expression")
             if isinstance(v, Value):
@@ -156,7 +178,7 @@ class Expression:
         if missing:
             raise ExpressionError("no value for " + ", ".join(f"'{n}'" for n in missing))
         try:
-            return _evaluate(self._tree, env)
+            return _evaluate(self._tree, env, share)
         except ExpressionError:
             raise
         except (ArithmeticError, ValueError) as e:
@@ -166,6 +188,14 @@ class Expression:
 def _one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return text or type(e).__name__
+
+
+def _check_variable(name: object) -> None:
+    """Refuse a value for a constant's name (``pi=3``): it is not a variable."""
+    if isinstance(name, str) and name in CONSTANTS:
+        raise ExpressionError(
+            f"'{name}' is the constant {CONSTANTS[name]!r}, not a variable: it cannot be given a value"
+        )
 
 
 def parse(text: str) -> Expression:
@@ -225,6 +255,8 @@ def _check(tree: ast.expr) -> tuple[str, ...]:
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"'{node.id}' is a function: call it, as in {node.id}(x)")
+            if node.id in CONSTANTS:
+                continue
             if node.id.startswith("_"):
                 raise ExpressionError(f"names starting with '_' are not allowed: '{node.id}'")
             names.setdefault(node.id, None)
@@ -306,29 +338,64 @@ def _check_call(node: ast.Call) -> list[ast.expr]:
     return list(node.args)
 
 
-def _evaluate(tree: ast.expr, env: Mapping[str, Value | float]) -> Value | float:
-    """Evaluate a checked tree bottom-up, without recursion."""
+def _evaluate(tree: ast.expr, env: Mapping[str, Value | float], share: bool = True) -> Value | float:
+    """Evaluate a checked tree bottom-up, without recursion.
+
+    With ``share``, a node whose op and operands (the same Values, equal numbers)
+    were seen before reuses that result instead of making a new Value.
+    """
     results: dict[ast.AST, Any] = {}
+    seen: dict[tuple[object, ...], Value] = {}
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
         node, ready = stack.pop()
         if isinstance(node, ast.Constant):
             results[node] = float(node.value)  # type: ignore[arg-type]
         elif isinstance(node, ast.Name):
-            results[node] = env[node.id]
+            results[node] = CONSTANTS[node.id] if node.id in CONSTANTS else env[node.id]
         elif not ready:
             stack.append((node, True))
             for child in _children(node):
                 stack.append((child, False))
-        elif isinstance(node, ast.BinOp):
-            results[node] = _binary(type(node.op), results[node.left], results[node.right])
-        elif isinstance(node, ast.UnaryOp):
-            x = results[node.operand]
-            results[node] = -x if isinstance(node.op, ast.USub) else x
-        elif isinstance(node, ast.Call):
-            fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-            results[node] = fn(*(results[a] for a in node.args))
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+            results[node] = results[node.operand]
+        else:
+            results[node] = _apply(node, results, seen if share else None)
     return results[tree]  # type: ignore[no-any-return]
+
+
+def _apply(
+    node: ast.AST, results: Mapping[ast.AST, Any], seen: dict[tuple[object, ...], Value] | None
+) -> Any:
+    """The value of an operator or call node whose operands are in ``results``.
+
+    ``seen`` (when sharing) maps ``(op, operand keys…)`` to the Value made for
+    it; a hit returns that Value. Operands key by identity (Values) or by value
+    (numbers, ``repr`` so that ``-0.0`` and ``0.0`` differ).
+    """
+    if isinstance(node, ast.BinOp):
+        op: object = type(node.op)
+        operands = [results[node.left], results[node.right]]
+    elif isinstance(node, ast.UnaryOp):
+        op, operands = ast.USub, [results[node.operand]]
+    else:
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        op = FUNCTIONS[node.func.id]  # ln and log are one function, so they share
+        operands = [results[a] for a in node.args]
+    key: tuple[object, ...] | None = None
+    if seen is not None and any(isinstance(x, Value) for x in operands):
+        key = (op, *((id(x), None) if isinstance(x, Value) else (None, repr(x)) for x in operands))
+        if key in seen:
+            return seen[key]
+    if isinstance(node, ast.BinOp):
+        out = _binary(type(node.op), *operands)
+    elif isinstance(node, ast.UnaryOp):
+        out = -operands[0]
+    else:
+        out = FUNCTIONS[node.func.id](*operands)  # type: ignore[attr-defined]
+    if key is not None and seen is not None and isinstance(out, Value):
+        seen[key] = out
+    return out
 
 
 def _children(node: ast.AST) -> list[ast.AST]:

@@ -393,11 +393,10 @@ class Trace:
         return [" = ".join(r.parts("text", table.digits)) for r in table.rows + table.summary]
 
     def to_text(self) -> str:
-        """All tables as plain text, each under its title (and its caption, if any)."""
-        blocks = []
+        """All tables as plain text, each under its title, below the caption if there is one."""
+        blocks = [] if self.caption is None else [self.caption]
         for t in self.tables:
-            head = [t.title] if t.caption is None else [t.title, f"  ({t.caption})"]
-            blocks.append("\n".join([*head, *("  " + line for line in self.lines(t))]))
+            blocks.append("\n".join([t.title, *("  " + line for line in self.lines(t))]))
         return "\n\n".join(blocks) + "\n"
 
     def __str__(self) -> str:
@@ -543,7 +542,8 @@ class Trace:
 
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as a JSON string (``kwargs`` go to ``json.dumps``); always valid JSON."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False, **kwargs)
+        kwargs.setdefault("allow_nan", False)
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
 
 def json_number(x: float) -> float | str:

@@ -561,3 +561,69 @@ def test_product_partials_cost_n_squared_naively_and_n_in_reverse_mode(n: int) -
     assert (forward, extended, backward) == (n - 1, 2 * (n - 2), 2 * (n - 1))
     assert count_ops(example.product(example.thetas(n))) == {"mul": n - 1}
 
+
+
+# --------------------------------------------------------------------------- #
+# hostile structures: deep or self-containing wrt/outputs (issue 11.16)        #
+# --------------------------------------------------------------------------- #
+
+
+def _nested(leaf: Any, depth: int) -> Any:
+    tree = leaf
+    for _ in range(depth):
+        tree = [tree]
+    return tree
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda y, x, tree: grad(y, tree),
+        lambda y, x, tree: grad(y, tree, create_graph=True),
+        lambda y, x, tree: hessian(y, tree),
+        lambda y, x, tree: jacobian(y, tree),
+        lambda y, x, tree: grad(tree, x),
+        lambda y, x, tree: jvp(tree, {x: 1.0}),
+        lambda y, x, tree: jacobian(tree, x),
+        lambda y, x, tree: tree_flatten(tree),
+    ],
+)
+def test_deep_and_self_containing_structures_raise_value_error(call: Any) -> None:
+    x = Value(2.0, label="x")
+    y = x * x
+    deep = _nested(x, 100_000)
+    with pytest.raises(ValueError, match="nested more than 1000 levels deep"):
+        call(y, x, deep)
+    looped: list[Any] = [x]
+    looped.append(looped)
+    with pytest.raises(ValueError, match=r"contains itself \(a list inside itself\)"):
+        call(y, x, looped)
+    mapping: dict[str, Any] = {"x": x}
+    mapping["again"] = {"inner": (mapping,)}
+    with pytest.raises(ValueError, match=r"contains itself \(a dict inside itself\)"):
+        call(y, x, mapping)
+
+
+def test_the_error_names_the_argument() -> None:
+    x = Value(2.0)
+    looped: list[Any] = [x]
+    looped.append(looped)
+    with pytest.raises(ValueError, match=r"^wrt contains itself"):
+        grad(x * x, looped)
+    with pytest.raises(ValueError, match=r"^outputs is nested more than"):
+        grad(_nested(x * x, 2000), x)
+
+
+def test_nesting_up_to_the_limit_and_shared_containers_work() -> None:
+    x = Value(2.0)
+    deep = _nested(x, 1000)
+    result = grad(x * x, deep)
+    leaves, rebuild = tree_flatten(result)
+    assert leaves == [4.0]
+    rebuilt, depth = rebuild([1.0]), 0
+    while isinstance(rebuilt, list):  # == on 1000 nested lists would itself recurse too deep
+        assert len(rebuilt) == 1
+        rebuilt, depth = rebuilt[0], depth + 1
+    assert (rebuilt, depth) == (1.0, 1000)
+    shared = [x, x]
+    assert grad(x * x, [shared, {"a": shared}, (shared,)]) == [[4.0, 4.0], {"a": [4.0, 4.0]}, ([4.0, 4.0],)]

@@ -3,6 +3,8 @@
 import contextlib
 import io
 import json
+import math
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +20,12 @@ from hypothesis import strategies as st
 from scalargrad.cli import main
 
 NOTES = "ln(x1) + x1*x2 - sin(x2)"
+_PLAIN = str.maketrans("₀₁₂₃₄₅₆₇₈₉−", "0123456789-")
+
+
+def plain(text: str) -> str:
+    """``text`` with subscript digits and the minus sign written as ASCII (v₃ -> v3, − -> -)."""
+    return text.translate(_PLAIN)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -29,7 +37,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_notes_example_prints_the_three_tables(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, NOTES, "x1=2", "x2=5")
     assert code == 0 and err == ""
-    lines = out.splitlines()
+    lines = plain(out).splitlines()
     assert lines[0] == "y = ln(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5"
     for line in [
         "Forward evaluation trace",
@@ -50,12 +58,12 @@ def test_notes_example_prints_the_three_tables(capsys: pytest.CaptureFixture[str
 def test_wrt_selects_the_tangent_tables(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--wrt", "x2")
     assert code == 0
-    assert "w.r.t. x2" in out and "w.r.t. x1" not in out
+    assert "w.r.t. x2" in plain(out) and "w.r.t. x1" not in plain(out)
 
 
 def test_values_and_options_may_be_intermixed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, NOTES, "x1=2", "--wrt", "x1", "x2=5", "--digits", "5")
-    assert code == 0 and "  y = v7 = 11.65207" in out
+    assert code == 0 and "  y = v7 = 11.65207" in plain(out)
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +95,7 @@ def test_draw_writes_svg(capsys: pytest.CaptureFixture[str], tmp_path: Path, kin
     assert err == f"scalargrad: wrote the {kind} diagram to {target}\n"
     assert "Reverse mode AD trace" in out
     root = ET.fromstring(target.read_bytes())
-    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [plain(t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "v3 = ln(v1)" in texts
 
 
@@ -147,11 +155,18 @@ def test_json_names_the_diagram(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         (["x", "x=1", "--draw", "forward", "-o", "g.bmp"], "unknown diagram format '.bmp'"),
         (["x", "x=1", "--draw", "forward", "-o", "graph"], "cannot tell the format"),
         (["x", "x=1", "--format", "yaml"], "invalid choice: 'yaml'"),
-        (["x", "x=1", "--digits", "two"], "invalid int value"),
-        (["x", "x=1", "--digits", "0"], "--digits must be from 1 to 15"),
+        (["x", "x=1", "--digits", "two"], "--digits: must be 'auto' or an integer from 1 to 15, got 'two'"),
+        (["x", "x=1", "--digits", "0"], "--digits: must be 'auto' or an integer from 1 to 15, got 0"),
         (["x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "the following arguments are required: expression"),
         (["x*x*x", "x=1", "--draw", "forward", "-o", "g.svg", "--max-nodes", "2"], "more than max_nodes=2"),
+        (["x", "x=1", "--no-trace"], "--no-trace prints nothing without --draw"),
+        (["sin(pi*x)", "x=1", "pi=3"], "'pi' is the constant 3.14159"),
+        (["e*x", "x=1", "e=2"], "'e' is the constant 2.71828"),
+        (["x", "x=1", "--draw", "forward", "-o", "missing/g.svg"], "-o missing/g.svg: the directory"),
+        (["x", "x=1", "--draw", "forward", "-o", "."], "-o .: a directory, not a regular file"),
+        (["x", "x=1", "--draw", "forward", "-o", "/dev/null"], "a character device, not a regular file"),
+        (["x", "x=1", "--wrt", "pi"], "--wrt pi: not a variable"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -174,15 +189,10 @@ def test_format_without_system_graphviz_fails_with_install_hint(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, out, err = run(
-        capsys, "x*x", "x=1", "--draw", "forward", "-o", str(tmp_path / "g.png"), "--backend", "wasm"
+        capsys, "x*x", "x=1", "--draw", "forward", "-o", str(tmp_path / "g.gif"), "--backend", "wasm"
     )
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "needs the system Graphviz: install Graphviz" in err
-
-
-def test_unwritable_output_fails_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "x*x", "x=1", "--draw", "forward", "-o", str(tmp_path / "missing" / "g.svg"))
-    assert code == 1 and err.count("\n") == 1 and "No such file or directory" in err
 
 
 def _subprocess(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -194,7 +204,7 @@ def _subprocess(*argv: str) -> subprocess.CompletedProcess[str]:
 def test_python_dash_m_runs_the_command_line() -> None:
     done = _subprocess(NOTES, "x1=2", "x2=5")
     assert done.returncode == 0, done.stderr
-    assert "  v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5" in done.stdout.splitlines()
+    assert "  v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5" in plain(done.stdout).splitlines()
 
 
 @pytest.mark.parametrize("argv", [["sin(x", "x=1"], ["x", "x=one"], ["ln(x)", "x=-1"], ["x", "--nope"]])
@@ -210,7 +220,7 @@ def test_console_script() -> None:
     done = subprocess.run(
         ["scalargrad", "x*x", "x=3"], capture_output=True, text=True, timeout=60, check=False
     )
-    assert done.returncode == 0 and "∂y/∂x = v̄1 = 6" in done.stdout
+    assert done.returncode == 0 and "∂y/∂x = v̄1 = 6" in plain(done.stdout)
 
 
 def test_real_process_drawing_leaves_stderr_clean(tmp_path: Path) -> None:
@@ -242,7 +252,7 @@ def test_double_dash_makes_the_rest_positional(
 ) -> None:
     code, out, err = run(capsys, *argv)
     assert (code, err) == (0, "")
-    lines = out.splitlines()
+    lines = plain(out).splitlines()
     assert lines[0] == first_line and gradient in lines
 
 
@@ -386,8 +396,276 @@ def test_fuzz_the_command_line_never_raises(
         assert [line for line in lines if not line.startswith("scalargrad: wrote the ")] == [], argv
         if fmt == "json" or kind is None:
             assert out.getvalue()
+        if fmt == "json":
+            strict_json(out.getvalue())
     else:
         assert len(lines) == 1 and lines[0].startswith("scalargrad: error: "), (argv, lines)
         assert "unrecognized arguments" not in lines[0], argv  # "--" works
         assert out.getvalue() == "", argv
     assert elapsed < 5.0, (argv, elapsed)  # the first WebAssembly render compiles Graphviz (~0.5 s)
+
+
+# --------------------------------------------------------------------------- #
+# issue 11: sharing and constants, --version, strict JSON, output checked       #
+# before any work, writing never fails silently, drawing never hangs           #
+# --------------------------------------------------------------------------- #
+
+
+def strict_json(text: str) -> object:
+    """``json.loads`` that refuses the non-standard ``Infinity``, ``-Infinity`` and ``NaN``."""
+
+    def refuse(token: str) -> object:
+        raise AssertionError(f"not JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_identical_subexpressions_are_one_node(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "g.txt"
+    argv = ["(exp(x1)+1)*exp(x1)", "x1=2", "--draw", "forward", "-o", str(target), "--image-format", "plain"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    forward = plain(out).split("Forward mode")[0]
+    assert "  v2 = exp(v1) = exp(2) = 7.389" in forward and "v4 = v3*v2" in forward and "v5" not in forward
+    layout = target.read_text()
+    assert len(re.findall(r"^node ", layout, flags=re.M)) == 4
+    assert len(re.findall(r"^edge v2 ", layout, flags=re.M)) == 2  # one exp node, used twice
+    code, out, _ = run(capsys, "(exp(x1)+1)*exp(x1)", "x1=2", "--no-share")
+    forward = plain(out).split("Forward mode")[0]
+    assert code == 0 and forward.count(" = exp(v1) = exp(2) = 7.389") == 2 and "  v5 = " in forward
+
+
+def test_pi_and_e_are_known_constants(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sin(pi*x) + e", "x=1", "--format", "json")
+    assert (code, err) == (0, "")
+    data = strict_json(out)
+    assert isinstance(data, dict)
+    assert data["values"] == {"x": 1.0} and data["value"] == pytest.approx(math.e)
+    grads = {row["node"]: row["value"] for row in data["trace"]["adjoint"]["summary"]}
+    assert [pytest.approx(-math.pi)] == list(grads.values())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import scalargrad
+
+    assert run(capsys, "--version") == (0, f"scalargrad {scalargrad.__version__}\n", "")
+    assert run(capsys, "x", "x=1", "--version")[:2] == (0, f"scalargrad {scalargrad.__version__}\n")
+    done = _subprocess("--version")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"scalargrad {scalargrad.__version__}\n", "")
+
+
+def test_wrt_names_are_nfkc_normalised_like_the_expressions(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("ｘ1", "x₁", " x1 "):  # fullwidth x, subscript one: both are x1 after NFKC
+        code, out, err = run(capsys, "x1*x2", "x1=2", "x2=3", "--wrt", name)
+        assert (code, err) == (0, ""), name
+        assert "w.r.t. x1" in plain(out) and "w.r.t. x2" not in plain(out)
+
+
+@pytest.mark.parametrize(
+    ("expression", "value", "encoded"),
+    [
+        ("x*1e308*10", "x=1", "inf"),
+        ("0 - x*1e308*10", "x=1", "-inf"),
+        ("x*1e308*10 - x*1e308*10", "x=1", "nan"),
+        ("sqrt(x)", "x=0", 0.0),  # the derivative is inf
+        ("relu(x*1e308*10) * 0", "x=1", "nan"),
+    ],
+)
+def test_json_is_strict_for_non_finite_numbers(
+    capsys: pytest.CaptureFixture[str], expression: str, value: str, encoded: object
+) -> None:
+    code, out, err = run(capsys, expression, value, "--format", "json")
+    assert code == 0, err
+    data = strict_json(out)
+    assert isinstance(data, dict) and data["value"] == encoded
+    assert "Infinity" not in out and "NaN" not in out
+
+
+def test_json_safe_encodes_every_non_finite_number() -> None:
+    from scalargrad.cli import json_safe
+
+    data = {"a": [1.0, math.inf, (-math.inf, {"b": math.nan})], "c": "inf", "d": 3, "e": None}
+    assert json_safe(data) == {"a": [1.0, "inf", ["-inf", {"b": "nan"}]], "c": "inf", "d": 3, "e": None}
+    assert data["a"][1] == math.inf  # a copy: the input is left alone
+    deep: object = math.inf
+    for _ in range(100_000):  # iterative: no recursion limit
+        deep = [deep]
+    out = json_safe(deep)
+    for _ in range(100_000):
+        assert isinstance(out, list)
+        out = out[0]
+    assert out == "inf"
+
+
+def test_output_path_problems_are_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import scalargrad.cli
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the output path is checked first")
+
+    monkeypatch.setattr(scalargrad.cli, "parse", no_work)
+    fifo = tmp_path / "fifo.svg"
+    os.mkfifo(fifo)
+    (tmp_path / "dir.svg").mkdir()
+    (tmp_path / "link.svg").symlink_to(tmp_path / "nowhere" / "g.svg")
+    (tmp_path / "file").write_text("")
+    cases = {
+        str(fifo): "a FIFO (named pipe), not a regular file",
+        str(tmp_path / "dir.svg"): "a directory, not a regular file",
+        str(tmp_path / "missing" / "g.svg"): "the directory",
+        str(tmp_path / "link.svg"): "a broken symbolic link",
+        str(tmp_path / "file" / "g.svg"): "is not a directory",
+        "/dev/null": "a character device, not a regular file",
+    }
+    for path, message in cases.items():
+        code, out, err = run(capsys, "x", "x=1", "--draw", "forward", "-o", path)
+        assert (code, out) == (2, ""), path
+        _assert_one_line_error(err, f"-o {path}: ")
+        assert message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.svg", "fifo.svg", "file", "link.svg"]
+
+
+def _unwritable_paths(tmp_path: Path) -> list[Path]:
+    """Paths that cannot be written, also for root (who passes permission bits)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    candidates = [locked / "g.svg", Path("/proc/sys/kernel/ostype.svg"), Path("/sys/g.svg")]
+    found = []
+    for path in candidates:
+        try:
+            path.write_bytes(b"")
+        except OSError:
+            found.append(path)
+        else:
+            path.unlink()
+    return found
+
+
+def test_an_unwritable_output_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    paths = _unwritable_paths(tmp_path)
+    if not paths:
+        pytest.skip("no unwritable path on this machine")
+    for path in paths:
+        code, out, err = run(capsys, "x", "x=1", "--draw", "forward", "-o", str(path))
+        assert (code, out) == (2, ""), path
+        _assert_one_line_error(err, f"-o {path}: cannot write it:")
+        assert not path.exists()
+
+
+def test_an_existing_output_file_is_kept_until_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "g.dot"
+    target.write_text("old")
+    code, _, _ = run(capsys, "ln(x)", "x=0", "--draw", "forward", "-o", str(target))
+    assert code == 2 and target.read_text() == "old"  # checked, not truncated
+    code, _, _ = run(capsys, "ln(x)", "x=1", "--draw", "forward", "-o", str(target))
+    assert code == 0 and "digraph" in target.read_text()
+
+
+def _hostile(argv: list[str], stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    """The command line in a real process, with a generous timeout that only guards against hangs."""
+    return subprocess.run(
+        [sys.executable, "-m", "scalargrad", *argv],
+        stdout=stdout,  # type: ignore[arg-type]
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [NOTES, "x1=2", "x2=5"],
+        [NOTES, "x1=2", "x2=5", "--format", "json"],
+        [NOTES, "x1=2", "x2=5", "--format", "latex"],
+        ["--version"],
+        ["--help"],
+    ],
+)
+def test_a_full_disk_is_one_line_and_exit_1(argv: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = _hostile(argv, stdout=full)
+    assert done.returncode == 1
+    assert done.stderr == "scalargrad: error: cannot write the output: No space left on device\n"
+
+
+def test_a_closed_pipe_is_quiet() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -m scalargrad 'x' x=1 --format json | head -c 1 >/dev/null",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+
+
+@pytest.mark.parametrize("backend", ["wasm", "auto"])
+def test_a_graph_too_complex_to_lay_out_is_one_line_and_exit_1(tmp_path: Path, backend: str) -> None:
+    """x + x + ... + x with 150 terms: within --max-nodes, but minutes of layout (issue 11.11)."""
+    target = tmp_path / "g.svg"
+    terms = "+".join(["x"] * 150)
+    done = _hostile([terms, "x=1", "--draw", "forward", "-o", str(target), "--backend", backend])
+    assert done.returncode == 1 and done.stdout == ""
+    _assert_one_line_error(done.stderr, "the forward diagram is too complex to lay out")
+    assert not target.exists()
+
+
+def test_a_fifo_output_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "g.svg"
+    os.mkfifo(fifo)
+    done = _hostile(["x*x", "x=1", "--draw", "forward", "-o", str(fifo)])
+    assert done.returncode == 2 and done.stdout == ""
+    _assert_one_line_error(done.stderr, "a FIFO (named pipe), not a regular file")
+
+
+def test_a_render_over_the_time_limit_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "g.svg"
+    argv = ["+".join(["x"] * 60), "x=1", "--draw", "forward", "-o", str(target), "--no-trace"]
+    code, out, err = run(capsys, *argv, "--backend", "wasm", "--timeout", "0.01")
+    assert (code, out) == (1, "")
+    _assert_one_line_error(err, "did not finish within 0.01 s")
+    assert not target.exists()
+    for bad in ("0", "-1", "nan", "inf"):
+        code, _, err = run(capsys, *argv, "--timeout", bad)
+        assert code == 2
+        _assert_one_line_error(err, "--timeout must be a positive number of seconds")
+
+
+def test_png_and_pdf_without_the_system_graphviz(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for suffix, magic in ((".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")):
+        target = tmp_path / f"graph{suffix}"
+        argv = [NOTES, "x1=2", "x2=5", "--draw", "adjoint", "-o", str(target), "--backend", "wasm"]
+        code, _, err = run(capsys, *argv)
+        assert code == 0, err
+        assert target.read_bytes().startswith(magic)
+
+
+def test_captions_and_checkable_digits_by_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5")
+    assert code == 0 and out.splitlines()[0] == "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"
+    assert "  v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716" in out.splitlines()
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--no-caption")
+    assert code == 0 and out.splitlines()[0] == "Forward evaluation trace"
+    code, out, _ = run(capsys, "sigmoid(a*x + b)", "x=2", "a=3", "b=1")
+    assert "  v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.99909*(1 − 0.99909)) = 0.00091" in out.splitlines()
+    code, out, _ = run(capsys, "sigmoid(a*x + b)", "x=2", "a=3", "b=1", "--digits", "3")
+    assert "  v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.999*(1 − 0.999)) = 0.00091" in out.splitlines()
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--format", "markdown")
+    assert out.splitlines()[0] == "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"
+    pytest.importorskip("graphviz")
+    target = tmp_path / "g.dot"
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--draw", "adjoint", "-o", str(target), "--no-trace")
+    assert code == 0 and 'label="y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"' in target.read_text()

@@ -174,3 +174,89 @@ _PIECES += [f"{name}(" for name in FUNCTIONS] + ["foo(", "[", "]", "=", "9", "_"
 @given(st.lists(st.sampled_from(_PIECES), max_size=80).map("".join))
 def test_random_token_soup_raises_only_expression_error(text: str) -> None:
     _check_quietly(text)
+
+
+# --------------------------------------------------------------------------- #
+# identical subexpressions are one node; pi and e are constants (issue 11.3)  #
+# --------------------------------------------------------------------------- #
+
+
+def _node_count(y: Value) -> int:
+    from scalargrad import topological_order
+
+    return len(topological_order(y))
+
+
+def test_the_notes_extended_example_has_one_exp_node_used_twice() -> None:
+    y, inputs = parse("(exp(x1)+1)*exp(x1)").build({"x1": 0.5})
+    assert _node_count(y) == 4  # x1, exp, add, mul: the notes' graph
+    add, exp = y.parents
+    assert exp.parents == (inputs["x1"],) and add.parents == (exp,)
+    unshared, _ = parse("(exp(x1)+1)*exp(x1)").build({"x1": 0.5}, share=False)
+    assert _node_count(unshared) == 5
+    assert unshared.data == y.data
+    assert grad(y, inputs["x1"]) == pytest.approx(math.exp(0.5) * (2 * math.exp(0.5) + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "shared", "unshared"),
+    [
+        ("sin(x)*sin(x)", 3, 4),
+        ("-x + -x", 3, 4),
+        ("ln(x) + log(x)", 3, 4),  # ln is log
+        ("(x+1) * (x+1.0)", 3, 4),  # equal numbers
+        ("x*y + y*x", 5, 5),  # operands as written: no algebra
+        ("x*0.0 + x*-0.0", 4, 4),  # 0.0 and -0.0 differ
+        ("exp(x) + exp(y)", 5, 5),
+        ("sin(cos(x)) + sin(cos(x)) + sin(cos(x))", 5, 9),
+        ("+x * x", 2, 2),
+    ],
+)
+def test_identical_subexpressions_share_a_node(text: str, shared: int, unshared: int) -> None:
+    values = {n: 0.75 for n in parse(text).names}
+    y, _ = parse(text).build(values)
+    z, _ = parse(text).build(values, share=False)
+    assert (_node_count(y), _node_count(z)) == (shared, unshared)
+    assert y.data == z.data
+
+
+def test_sharing_keeps_values_and_gradients() -> None:
+    text = "x*y + sin(x*y) * exp(x*y) / (1 + exp(x*y)) - (x*y)**2"
+    e = parse(text)
+    y, inputs = e.build({"x": 0.3, "y": -1.2})
+    z, others = e.build({"x": 0.3, "y": -1.2}, share=False)
+    assert y.data == pytest.approx(z.data, rel=1e-15)
+    assert grad(y, [inputs["x"], inputs["y"]]) == pytest.approx(grad(z, [others["x"], others["y"]]))
+    assert _node_count(y) < _node_count(z)
+
+
+def test_evaluate_shares_too_and_numbers_stay_numbers() -> None:
+    x = Value(1.0, label="x")
+    out = parse("exp(x) * exp(x)").evaluate({"x": x})
+    assert isinstance(out, Value) and out.parents[0] is out.parents[1]
+    assert parse("exp(x) * exp(x)").evaluate({"x": 1.0}) == pytest.approx(math.e**2)
+    out = parse("exp(x) * exp(x)").evaluate({"x": x}, share=False)
+    assert isinstance(out, Value) and out.parents[0] is not out.parents[1]
+
+
+def test_pi_and_e_are_constants() -> None:
+    e = parse("sin(pi*x) + e**x")
+    assert e.names == ("x",)
+    y, inputs = e.build({"x": 1.0})
+    assert list(inputs) == ["x"]
+    assert y.data == pytest.approx(math.sin(math.pi) + math.e)
+    assert parse("2*pi + e").evaluate({}) == pytest.approx(2 * math.pi + math.e)
+    with pytest.raises(ExpressionError, match="no variables"):
+        parse("pi * e").build({})
+
+
+@pytest.mark.parametrize("name", ["pi", "e"])
+def test_a_constant_cannot_be_given_a_value(name: str) -> None:
+    for values in ({"x": 1.0, name: 3.0}, {name: 3.0}):
+        with pytest.raises(ExpressionError, match=f"'{name}' is the constant .*, not a variable") as info:
+            parse(f"sin({name}*x)").build(values)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ExpressionError, match="not a variable"):
+        parse("x").evaluate({"x": 1.0, name: 3.0})
+    with pytest.raises(ExpressionError, match=f"unknown function '{name}'"):
+        parse(f"{name}(x)")

@@ -50,7 +50,9 @@ def traces() -> dict[str, sg.Trace]:
         "notes": trace(x1.log() + x1 * x2 - x2.sin(), caption=True),
         "sigmoid": trace((a * x + b).sigmoid(), caption=True),
         "extended": trace((e + 1) * e, caption=True),
-        "odd": trace(w.sqrt() + abs(z) ** 2 / sg.atan2(z, 1.0) - (z * 1e-9).exp() + sg.maximum(z, w), caption=True),
+        "odd": trace(
+            w.sqrt() + abs(z) ** 2 / sg.atan2(z, 1.0) - (z * 1e-9).exp() + sg.maximum(z, w), caption=True
+        ),
         "several": trace([x1 * x2, x1.exp() - math.pi], caption="two outputs: 50% & more_{x}"),
     }
 

@@ -300,7 +300,7 @@ def test_captions_name_the_expression_the_point_and_the_input() -> None:
     t = trace(y, caption=True)
     assert t.caption == "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"
     assert t.tangents[0].caption == t.caption + "; tangents w.r.t. x₁"
-    assert str(t).splitlines()[1] == f"  ({t.caption})"
+    assert str(t).splitlines()[:3] == [t.caption, "", "Forward evaluation trace"]
     assert t.to_markdown().splitlines()[0] == t.caption
     assert (
         r"y = \ln\left(x_{1}\right) + x_{1} \cdot x_{2} - \sin\left(x_{2}\right) \text{ at } x_{1} = 2"
