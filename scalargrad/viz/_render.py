@@ -417,11 +417,14 @@ def _pipe_wasm(source: str, fmt: str, timeout: float = RENDER_TIMEOUT) -> bytes:
 # --------------------------------------------------------------------------- #
 
 _FALLBACK_FONTS = (
-    "Helvetica, Arial, 'Liberation Sans', 'Nimbus Sans', 'Nimbus Sans L', FreeSans, Arimo, "
-    "'DejaVu Sans Condensed', 'DejaVu Sans', 'Noto Sans', Roboto, 'Open Sans', Verdana, sans-serif"
+    "'DejaVu Sans Condensed', 'DejaVu Sans', Helvetica, Arial, 'Liberation Sans', 'Nimbus Sans', "
+    "'Nimbus Sans L', FreeSans, Arimo, 'Noto Sans', Roboto, 'Open Sans', Verdana, sans-serif"
 )
-"""Families tried after the diagram's own font; Graphviz sized the text for Helvetica,
-so metric-compatible families (Arial, Liberation Sans, Nimbus Sans) come first."""
+"""Families tried for the diagram's text. DejaVu first: it has every glyph of the notes'
+notation (subscript digits, the combining macron of v̄, →, ∂, −), so a label is drawn in one
+font; fonts without them (Liberation Sans, Arial) made resvg draw those characters in a
+serif fallback. DejaVu Sans Condensed is about as wide as the Helvetica Graphviz sized
+the boxes for."""
 _FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
 _font_options: dict[str, Any] | None = None
 
