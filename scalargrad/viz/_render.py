@@ -416,15 +416,16 @@ def _pipe_wasm(source: str, fmt: str, timeout: float = RENDER_TIMEOUT) -> bytes:
 # SVG -> PNG (resvg-py) and PDF (that image on a page)                         #
 # --------------------------------------------------------------------------- #
 
+_PREFERRED_FONTS = "'DejaVu Sans Condensed', 'DejaVu Sans'"
 _FALLBACK_FONTS = (
-    "'DejaVu Sans Condensed', 'DejaVu Sans', Helvetica, Arial, 'Liberation Sans', 'Nimbus Sans', "
-    "'Nimbus Sans L', FreeSans, Arimo, 'Noto Sans', Roboto, 'Open Sans', Verdana, sans-serif"
+    "Helvetica, Arial, 'Liberation Sans', 'Nimbus Sans', 'Nimbus Sans L', FreeSans, Arimo, "
+    "'Noto Sans', Roboto, 'Open Sans', Verdana, sans-serif"
 )
-"""Families tried for the diagram's text. DejaVu first: it has every glyph of the notes'
-notation (subscript digits, the combining macron of v̄, →, ∂, −), so a label is drawn in one
-font; fonts without them (Liberation Sans, Arial) made resvg draw those characters in a
-serif fallback. DejaVu Sans Condensed is about as wide as the Helvetica Graphviz sized
-the boxes for."""
+"""Families tried for the diagram's text after :data:`_PREFERRED_FONTS`. DejaVu comes first
+because it has every glyph of the notes' notation (subscript digits, the macron of v̄, →, ∂,
+−), so a label is drawn in one font; without them (Liberation Sans, Arial) resvg drew those
+characters in a serif fallback. DejaVu Sans Condensed is about as wide as the Helvetica
+Graphviz sized the boxes for."""
 _FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
 _font_options: dict[str, Any] | None = None
 
@@ -453,9 +454,12 @@ def _convert_svg(svg: bytes, fmt: str) -> bytes:
 
 
 def _families(families: str) -> str:
-    """The SVG's font list, then fallbacks (lower-case generic names, which resvg needs)."""
+    """DejaVu first, then the SVG's own fonts and the other fallbacks (see :data:`_FALLBACK_FONTS`).
+
+    Generic names are written in lower case, which resvg needs.
+    """
     own = [f.strip() for f in families.split(",") if f.strip().lower() not in ("sans-serif", "serif", "")]
-    return ", ".join([*own, _FALLBACK_FONTS])
+    return ", ".join([_PREFERRED_FONTS, *own, _FALLBACK_FONTS])
 
 
 def _svg_size(svg: str) -> tuple[float, float]:
@@ -498,7 +502,7 @@ def _fonts(resvg_py: Any) -> dict[str, Any]:
 
 def _draws_text(resvg_py: Any, options: dict[str, Any]) -> bool:
     frame = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24">{}</svg>'
-    letter = f'<text x="2" y="20" font-family="{_FALLBACK_FONTS}" font-size="20">H</text>'
+    letter = f'<text x="2" y="20" font-family="{_PREFERRED_FONTS}, {_FALLBACK_FONTS}" font-size="20">H</text>'
     try:
         blank = resvg_py.svg_to_bytes(svg_string=frame.format(""), **options)
         lettered = resvg_py.svg_to_bytes(svg_string=frame.format(letter), **options)
