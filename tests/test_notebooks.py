@@ -29,6 +29,7 @@ NEEDS = {
     "03_training_an_mlp.ipynb": ("sklearn", "matplotlib"),
     "04_tensors_from_scalars.ipynb": ("numpy",),
     "05_property_based_testing.ipynb": ("hypothesis",),
+    "06_the_gradient_as_code.ipynb": ("numpy", "matplotlib"),
 }
 
 
@@ -111,7 +112,7 @@ DISTRIBUTIONS = {"sklearn": "scikit-learn", "IPython": "ipykernel"}
 
 
 def test_the_notebook_and_viz_extras_cover_every_notebook() -> None:
-    """README: ``pip install -e ".[notebook,viz]"`` is enough to run the notebooks."""
+    """README: ``pip install -e ".[notebook,viz]"`` is enough to open (JupyterLab) and run the notebooks."""
     import configparser
 
     config = configparser.ConfigParser()
@@ -121,6 +122,6 @@ def test_the_notebook_and_viz_extras_cover_every_notebook() -> None:
     for extra in ("notebook", "viz"):
         for line in extras[extra].split():
             names.add(line.split(">")[0].split("=")[0].split("<")[0].strip().lower())
-    needed = {"nbclient", "nbformat", "ipykernel"} | {m for ms in NEEDS.values() for m in ms}
+    needed = {"jupyterlab", "nbclient", "nbformat", "ipykernel"} | {m for ms in NEEDS.values() for m in ms}
     missing = sorted(m for m in needed if DISTRIBUTIONS.get(m, m).lower() not in names)
     assert not missing, f"the notebook/viz extras lack {missing}"
