@@ -9,7 +9,12 @@ Prints the train/test accuracy, shows a progress bar over epochs (tqdm) and save
 curves (matplotlib, Agg backend) to ``--out`` (default: examples/output/, git-ignored).
 Needs the ``examples`` extra: pip install -e ".[examples]"
 
-Run: python examples/train_classifier.py [--dataset iris|wine] [--epochs 40] [--out loss.png]
+With ``--compiled`` the loss and gradient of one example are compiled to straight-line
+float code once per class (``scalargrad.nn.compile_loss``) and every step runs that code
+instead of building a graph; the script trains both ways from the same initialisation and
+batch order and prints both times.
+
+Run: python examples/train_classifier.py [--dataset iris|wine] [--epochs 40] [--out loss.png] [--compiled]
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from tqdm import tqdm
 
 from scalargrad import Value
-from scalargrad.nn import MLP, SGD, softmax_cross_entropy
+from scalargrad.nn import MLP, SGD, compile_loss, softmax_cross_entropy
 
 DATASETS = {"iris": load_iris, "wine": load_wine}
 DEFAULT_OUT = Path(__file__).resolve().parent / "output" / "loss_curve.png"
@@ -49,6 +54,11 @@ def load(name: str, seed: int) -> tuple[Rows, list[int], Rows, list[int], list[s
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     scale = lambda a: ((a - mean) / std).tolist()
     return scale(x_train), y_train.tolist(), scale(x_test), y_test.tolist(), list(bunch.target_names)
+
+
+def example_loss(model: MLP, x: list[Value], y: int) -> Value:
+    """The loss of one example: what compile_loss compiles (once per class)."""
+    return softmax_cross_entropy(model(x), y)
 
 
 def mean_loss(model: MLP, xs: Rows, ys: list[int]) -> Value:
@@ -75,34 +85,48 @@ def confusion(model: MLP, xs: Rows, ys: list[int], n: int) -> list[list[int]]:
     return table
 
 
-def train(args: argparse.Namespace) -> dict:
+def train(args: argparse.Namespace, compiled: bool = False) -> dict:
     x_train, y_train, x_test, y_test, classes = load(args.dataset, args.seed)
     model = MLP(len(x_train[0]), [args.hidden, len(classes)], activation="tanh", seed=args.seed)
     opt = SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     rng = random.Random(args.seed)
     order = list(range(len(x_train)))
     history: dict[str, list[float]] = {"train": [], "test": []}
-    print(f"dataset: {args.dataset} ({len(x_train)} train / {len(x_test)} test, "
-          f"{len(x_train[0])} features, {len(classes)} classes: {', '.join(classes)})")
-    print(f"model: {model} with {len(model.parameters())} parameters; {opt}")
+    if not compiled:
+        print(f"dataset: {args.dataset} ({len(x_train)} train / {len(x_test)} test, "
+              f"{len(x_train[0])} features, {len(classes)} classes: {', '.join(classes)})")
+        print(f"model: {model} with {len(model.parameters())} parameters; {opt}")
     start = time.perf_counter()
-    bar = tqdm(range(args.epochs), desc="epochs", unit="epoch", disable=args.no_progress)
+    # compiled: one straight-line function per class, compiled on first use and reused every step
+    loss_fn = compile_loss(model, example_loss, (x_train[0], y_train[0])) if compiled else None
+    desc = "epochs (compiled)" if compiled else "epochs"
+    bar = tqdm(range(args.epochs), desc=desc, unit="epoch", disable=args.no_progress)
     for _ in bar:
         rng.shuffle(order)
         epoch_loss = 0.0
         for s in range(0, len(order), args.batch_size):
             batch = order[s:s + args.batch_size]
-            loss = mean_loss(model, [x_train[i] for i in batch], [y_train[i] for i in batch])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            epoch_loss += loss.data * len(batch)
+            xs, ys = [x_train[i] for i in batch], [y_train[i] for i in batch]
+            if loss_fn is not None:
+                value, grads = loss_fn(xs, ys)
+                opt.step(grads)
+            else:
+                loss = mean_loss(model, xs, ys)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                value = loss.data
+            epoch_loss += value * len(batch)
         history["train"].append(epoch_loss / len(order))
-        history["test"].append(mean_loss(model, x_test, y_test).data)
+        if loss_fn is not None:
+            history["test"].append(loss_fn(x_test, y_test)[0])
+        else:
+            history["test"].append(mean_loss(model, x_test, y_test).data)
         bar.set_postfix(loss=f"{history['train'][-1]:.4f}")
     seconds = time.perf_counter() - start
     return {
         "model": model, "history": history, "classes": classes, "seconds": seconds,
+        "compile_seconds": loss_fn.compile_seconds if loss_fn is not None else 0.0,
         "train_acc": accuracy(model, x_train, y_train), "test_acc": accuracy(model, x_test, y_test),
         "confusion": confusion(model, x_test, y_test, len(classes)),
     }
@@ -152,6 +176,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to save the loss-curve PNG")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--compiled", action="store_true",
+        help="also train with the loss and gradient compiled to float code (scalargrad.nn.compile_loss) "
+             "and print both times",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or args.hidden < 1:
         parser.error("--epochs, --batch-size and --hidden must be positive")
@@ -167,6 +196,15 @@ def main(argv: list[str] | None = None) -> None:
     h = result["history"]
     print(f"trained {args.epochs} epochs in {result['seconds']:.1f} s: "
           f"loss {h['train'][0]:.4f} -> {h['train'][-1]:.4f}")
+    if args.compiled:
+        graph = result
+        result = train(args, compiled=True)
+        h = result["history"]
+        print(f"compiled: trained {args.epochs} epochs in {result['seconds']:.2f} s "
+              f"(compiling {result['compile_seconds']:.2f} s of it): "
+              f"loss {h['train'][0]:.4f} -> {h['train'][-1]:.4f}")
+        print(f"time: graph engine {graph['seconds']:.2f} s, compiled {result['seconds']:.2f} s "
+              f"({graph['seconds'] / result['seconds']:.1f}x faster)")
     print(f"train accuracy: {result['train_acc']:.3f}")
     print(f"test accuracy: {result['test_acc']:.3f}")
     print("test confusion matrix (rows: true class, columns: predicted):")

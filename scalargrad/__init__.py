@@ -12,6 +12,7 @@
 
 from . import ops as ops  # the built-in ops: registered before anything else uses the engine
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten
+from .compile import CompileCheckError, CompiledGradient, compile
 from .engine import (
     OPS,
     Op,
@@ -60,6 +61,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OPS",
+    "CompileCheckError",
+    "CompiledGradient",
     "Diagram",
     "GradcheckError",
     "Op",
@@ -73,6 +76,7 @@ __all__ = [
     "atan",
     "atan2",
     "check_op",
+    "compile",
     "cos",
     "cosh",
     "count_ops",

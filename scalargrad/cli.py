@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         "which every line can be checked by hand (default: auto; diagrams then show 3)",
     )
     p.add_argument(
+        "--code",
+        action="store_true",
+        help="print the value-and-gradient code (scalargrad.compile) instead of the traces",
+    )
+    p.add_argument(
         "--no-caption",
         action="store_true",
         help="no caption (the expression and the point) above the traces and the diagram",
@@ -198,7 +203,9 @@ def _run(args: argparse.Namespace) -> int:
     # The traces are computed (and formatted) before a diagram is written, so that
     # an error in either leaves no diagram behind.
     traced = None
-    if not args.no_trace:
+    if args.code:
+        traced = _computed("compile the expression", lambda: _code(y, inputs, wrt))
+    elif not args.no_trace:
         traced = _computed("trace the expression", lambda: _traces(args, y, inputs, wrt))
     diagram_path = None
     if args.draw is not None:
@@ -210,6 +217,14 @@ def _run(args: argparse.Namespace) -> int:
     elif traced is not None:
         _write(traced)
     return 0
+
+
+def _code(y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str:
+    """The value and gradient as Python (``--code``): the notes' traces as statements."""
+    from .compile import compile as compile_gradient
+
+    leaves = list(inputs.values())
+    return str(compile_gradient(y, wrt or leaves, inputs=leaves).source)
 
 
 def _check_output(path: str, image_format: str | None) -> None:

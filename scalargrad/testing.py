@@ -13,6 +13,8 @@ extra); ``import scalargrad`` never imports it.
 * :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
   function's scalargrad first/second derivatives against central finite
   differences, with a tolerance that accounts for rounding in the function.
+* :func:`assert_gradients_close_batched` — the same first-derivative check at many
+  points at once, with the function compiled once and run over NumPy arrays.
 
 A property-based test::
 
@@ -35,10 +37,12 @@ from hypothesis import strategies as st
 
 from . import engine
 from .autodiff import adjoints, grad
+from .compile import CompileCheckError, compile
 from .engine import Value
 from .numeric import (
     NOT_A_GRAPH_HINT,
     Comparisons,
+    GradcheckError,
     as_point,
     as_positive,
     as_result,
@@ -53,6 +57,7 @@ __all__ = [
     "DEFAULT_OPS",
     "Expression",
     "assert_gradients_close",
+    "assert_gradients_close_batched",
     "assert_hessian_close",
     "expressions",
     "expressions_and_points",
@@ -444,3 +449,93 @@ def assert_hessian_close(
             checks.compare(what, (i, j), None, rows[i][j], numeric, slack=slacks[i], symmetric=True)
     checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}")
     return rows
+
+
+def assert_gradients_close_batched(
+    f: Callable[..., Any],
+    points: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-7,
+    rtol: float = 1e-4,
+) -> Any:
+    """Assert that f's gradient matches central differences at every row of ``points``, in a few array calls.
+
+    ``points`` is an (n_points, n_inputs) array-like (NumPy is needed). ``f`` is
+    compiled once (:func:`scalargrad.compile.compile`, traced at the first point) and
+    run over all points with NumPy: the gradient, the value and the values at θ ± εeᵢ
+    for the central differences, one call each. Because the compiled code is the
+    path f's Python control flow took at the first point, its values are first
+    compared with ``f`` itself on floats at every point (a
+    :class:`~scalargrad.compile.CompileCheckError` if they differ beyond rounding), so
+    the differences are differences of ``f``. The tolerance is that of
+    :func:`assert_gradients_close`, rounding slack included (estimated per point from
+    the compiled code as u·Σ|v·∂f/∂v|/eps). Returns the gradients as an
+    (n_points, n_inputs) array; raises :class:`~scalargrad.numeric.GradcheckError`
+    naming the worst point and input.
+
+    >>> import numpy as np
+    >>> from scalargrad import sin
+    >>> assert_gradients_close_batched(lambda x, y: x * sin(y), np.array([[1.0, 0.0], [2.0, 1.0]])).round(4)
+    array([[0.    , 1.    ],
+           [0.8415, 1.0806]])
+    """
+    import numpy as np
+
+    who = "assert_gradients_close_batched"
+    check_function(f, who)
+    grid = np.asarray(points, dtype=np.float64)
+    if grid.ndim != 2 or grid.shape[0] == 0 or grid.shape[1] == 0:
+        raise ValueError(f"{who}: points must be a 2-D array (n_points, n_inputs), got shape {grid.shape}")
+    if not np.all(np.isfinite(grid)):
+        raise ValueError(f"{who}: points must be finite")
+    step = as_positive(eps, "eps", who)
+    a = as_positive(atol, "atol", who, zero_ok=True)
+    r = as_positive(rtol, "rtol", who, zero_ok=True)
+    n_points, n = grid.shape
+    curves = compile(f, [float(x) for x in grid[0]]).vectorized("numpy")
+    columns = [grid[:, i] for i in range(n)]
+    value, gradient, rounding = curves.with_rounding(*columns)
+    analytic = np.stack([np.asarray(g, dtype=np.float64) for g in gradient], axis=1)
+    expected = np.array([as_result(f(*(float(x) for x in row)), who) for row in grid])
+    value_tolerance = 16 * _ROUNDING * rounding + 1e-12 * np.abs(expected)
+    off = ~((value == expected) | (np.abs(value - expected) <= value_tolerance))
+    if off.any():
+        k = int(np.argmax(off))
+        raise CompileCheckError(
+            f"{who}: f compiled at {grid[0].tolist()} gives {float(value[k])!r} at point {k} "
+            f"{grid[k].tolist()}, but f gives {float(expected[k])!r}: f's Python control flow depends on "
+            "its inputs, so one compiled graph cannot stand for it at every point; check the points "
+            "with assert_gradients_close one at a time",
+            args=grid[k].tolist(),
+            what="the value",
+            compiled=float(value[k]),
+            engine=float(expected[k]),
+        )
+    numeric = np.empty_like(analytic)
+    for i in range(n):
+        plus = [c + step if j == i else c for j, c in enumerate(columns)]
+        minus = [c - step if j == i else c for j, c in enumerate(columns)]
+        numeric[:, i] = (curves(*plus)[0] - curves(*minus)[0]) / (2.0 * step)
+    slack = (_ROUNDING * rounding / step)[:, None]
+    tolerance = a + r * np.maximum(np.abs(analytic), np.abs(numeric)) + slack
+    error = np.abs(analytic - numeric)
+    bad = ~((analytic == numeric) | (error <= tolerance))
+    if bad.any():
+        badness = np.where(bad, np.where(np.isnan(error), np.inf, error / np.maximum(tolerance, 1e-300)), 0.0)
+        k, i = (int(t) for t in np.unravel_index(int(np.argmax(badness)), badness.shape))
+        raise GradcheckError(
+            f"{who} failed: {int(bad.sum())} of {bad.size} comparisons out of tolerance "
+            f"(f={f!r}, {n_points} points, eps={step:g})\n"
+            f"worst mismatch: point {k} {grid[k].tolist()}, input {i} (df/dx{i}): "
+            f"analytic={float(analytic[k, i])!r}, numeric={float(numeric[k, i])!r}, "
+            f"error={float(error[k, i]):.3g} > tolerance={float(tolerance[k, i]):.3g}",
+            index=i,
+            direction=None,
+            analytic=float(analytic[k, i]),
+            numeric=float(numeric[k, i]),
+            error=float(error[k, i]),
+            tolerance=float(tolerance[k, i]),
+            mismatches=int(bad.sum()),
+        )
+    return analytic

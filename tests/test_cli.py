@@ -669,3 +669,18 @@ def test_captions_and_checkable_digits_by_default(capsys: pytest.CaptureFixture[
     target = tmp_path / "g.dot"
     code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--draw", "adjoint", "-o", str(target), "--no-trace")
     assert code == 0 and 'label="y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"' in target.read_text()
+
+
+def test_code_prints_the_gradient_as_python(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--code")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "def value_and_grad(v1, v2):"
+    assert "    v3 = log(v1)" in lines and "    v2_bar = v5_bar * cos(v2) + v4_bar * v1" in lines
+    assert lines[-1] == "    return v7, [v1_bar, v2_bar]"
+    namespace: dict[str, object] = {}
+    import math
+
+    exec(out, {"log": math.log, "sin": math.sin, "cos": math.cos}, namespace)  # TEST ONLY: our own output
+    value, gradient = namespace["value_and_grad"](2.0, 5.0)  # type: ignore[operator]
+    assert value == pytest.approx(11.652071455223084) and gradient == [5.5, pytest.approx(1.7163378145367738)]

@@ -463,3 +463,110 @@ def test_mlp_hidden_activation_is_read_only() -> None:
     assert model.hidden_activation == "tanh"
     with pytest.raises(AttributeError):
         model.hidden_activation = "relu"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- compile_loss
+
+
+def _mean_graph_loss(model: Module, loss_fn: Callable[..., Value], xs: list[list[float]], ys: list) -> Value:
+    total = loss_fn(model, [Value(v) for v in xs[0]], ys[0])
+    for x, y in zip(xs[1:], ys[1:]):
+        total = total + loss_fn(model, [Value(v) for v in x], y)
+    return total / len(xs)
+
+
+def _cross_entropy(model: Module, x: list[Value], y: int) -> Value:
+    return softmax_cross_entropy(model(x), y)
+
+
+def test_compile_loss_equals_the_graph_per_class() -> None:
+    from scalargrad.nn import CompiledLoss, compile_loss
+
+    model = MLP(3, [5, 3], activation="tanh", seed=2)
+    rng = random.Random(0)
+    xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(12)]
+    ys = [k % 3 for k in range(12)]
+    loss = compile_loss(model, _cross_entropy, (xs[0], ys[0]))
+    assert isinstance(loss, CompiledLoss) and list(loss.compiled) == [0]
+    value, grads = loss(xs, ys)
+    assert sorted(loss.compiled) == [0, 1, 2]  # one function per class, compiled on first use
+    reference = _mean_graph_loss(model, _cross_entropy, xs, ys)
+    assert math.isclose(value, reference.data, rel_tol=1e-12)
+    _close(grads, grad(reference, model.parameters()), 1e-12)
+    assert "def value_and_grad(" in loss.compiled[1].source
+    assert repr(loss) == "CompiledLoss(38 parameters, 3 compiled (per class))"
+
+
+def test_compiled_training_follows_the_graph_training() -> None:
+    from scalargrad.nn import compile_loss
+
+    rng = random.Random(4)
+    xs = [[rng.uniform(-1, 1) for _ in range(2)] for _ in range(8)]
+    ys = [int(x[0] * x[1] > 0) for x in xs]
+    graph_model, compiled_model = MLP(2, [6, 2], seed=5), MLP(2, [6, 2], seed=5)  # relu hidden units
+    graph_opt = SGD(graph_model, lr=0.2, momentum=0.5)
+    compiled_opt = SGD(compiled_model, lr=0.2, momentum=0.5)
+    loss = compile_loss(compiled_model, _cross_entropy, (xs[0], ys[0]), check=True)
+    for _ in range(20):
+        reference = _mean_graph_loss(graph_model, _cross_entropy, xs, ys)
+        graph_opt.step(grad(reference, graph_model.parameters()))
+        value, grads = loss(xs, ys)  # relu's branches are taken per call: units may switch on and off
+        compiled_opt.step(grads)
+        assert math.isclose(value, reference.data, rel_tol=1e-9)
+    _close([p.data for p in compiled_model.parameters()], [p.data for p in graph_model.parameters()], 1e-9)
+
+
+def test_compile_loss_with_targets_as_data() -> None:
+    from scalargrad.nn import compile_loss
+
+    model = MLP(2, [4, 1], activation="sigmoid", seed=1)
+
+    def squared_error(m: Module, x: list[Value], y: list[Value]) -> Value:
+        return mse(m(x), y)
+
+    loss = compile_loss(model, squared_error, ([0.5, 0.5], [1.0]))
+    xs, ys = [[0.1, 0.2], [1.0, -1.0], [0.3, 0.0]], [[0.5], [-2.0], [3.0]]
+    value, grads = loss(xs, ys)
+    assert list(loss.compiled) == [None]  # targets are inputs of the one compiled function
+    reference = _mean_graph_loss(model, squared_error, xs, ys)
+    assert math.isclose(value, reference.data, rel_tol=1e-12)
+    _close(grads, grad(reference, model.parameters()), 1e-12)
+    scalar = compile_loss(model, lambda m, x, y: (m(x)[0] - y) * (m(x)[0] - y), ([0.5, 0.5], 1.5))
+    assert math.isclose(scalar([[0.1, 0.2]], [0.5])[0], (model([0.1, 0.2])[0].data - 0.5) ** 2, rel_tol=1e-12)
+
+
+def test_compile_loss_check_catches_control_flow() -> None:
+    from scalargrad.compile import CompileCheckError
+    from scalargrad.nn import compile_loss
+
+    model = MLP(1, [2, 1], seed=0)
+
+    def branchy(m: Module, x: list[Value], y: float) -> Value:
+        out = m(x)[0]
+        return out * out if x[0] > 0 else out
+
+    loss = compile_loss(model, branchy, ([1.0], 0.0), check=True)
+    loss([[2.0]], [0.0])
+    with pytest.raises(CompileCheckError, match="control flow"):
+        loss([[-2.0]], [0.0])
+
+
+def test_compile_loss_bad_input() -> None:
+    from scalargrad.nn import compile_loss
+
+    model = MLP(2, [2], seed=0)
+    with pytest.raises(TypeError, match="needs a Module"):
+        compile_loss([], _cross_entropy, ([1.0, 2.0], 0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="loss_fn"):
+        compile_loss(model, None, ([1.0, 2.0], 0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="one example"):
+        compile_loss(model, _cross_entropy, [1.0, 2.0, 0])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must return a Value"):
+        compile_loss(model, lambda m, x, y: 1.0, ([1.0, 2.0], 0))
+    loss = compile_loss(model, _cross_entropy, ([1.0, 2.0], 0))
+    with pytest.raises(ValueError, match="each input needs 2 numbers"):
+        loss([[1.0]], [0])
+    with pytest.raises(ValueError, match="as many targets"):
+        loss([[1.0, 2.0]], [0, 1])
+    with pytest.raises(TypeError, match="class indices"):
+        loss([[1.0, 2.0]], [0.5])

@@ -1,0 +1,1676 @@
+"""The gradient as code: a graph compiled to straight-line Python, the notes' traces as statements.
+
+:func:`compile` turns a graph (an output and the inputs to differentiate with
+respect to), or a Python function traced once at example inputs (as ``jax.jit``
+traces), into a :class:`CompiledGradient`: a callable that takes new input values
+and returns the value and the gradient, computed with plain floats and no graph.
+Its ``source`` is the code it runs, written as the notes write their traces:
+
+>>> from scalargrad import Value, log, sin
+>>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+>>> y = log(x1) + x1 * x2 - sin(x2)
+>>> g = compile(y, [x1, x2])
+>>> print(g.source, end="")
+def value_and_grad(v1, v2):
+    # inputs: v1 = x1, v2 = x2
+    # forward evaluation trace
+    v3 = log(v1)
+    v4 = v1 * v2
+    v5 = sin(v2)
+    v6 = v3 + v4
+    v7 = v6 - v5
+    # reverse adjoint trace: vk_bar = dy/dvk, the sum of the partial adjoints vi_bar * dvi/dvk
+    v7_bar = 1.0
+    v6_bar = v7_bar
+    v5_bar = -v7_bar
+    v4_bar = v6_bar
+    v3_bar = v6_bar
+    v2_bar = v5_bar * cos(v2) + v4_bar * v1
+    v1_bar = v4_bar * v2 + v3_bar * (1.0 / v1)
+    return v7, [v1_bar, v2_bar]
+>>> value, gradient = g(2.0, 5.0)
+>>> round(value, 3), gradient[0], round(gradient[1], 3)
+(11.652, 5.5, 1.716)
+
+**How the code is written.** Nodes are numbered v1…vn as the notes number them
+(:func:`~scalargrad.engine.evaluation_order`: inputs first, then by depth). Each
+forward line is the op's own value template from its single definition
+(:mod:`scalargrad.ops`), and each partial adjoint ``vi_bar * dvi/dvk`` uses the
+op's own derivative template: the templates are parsed with :mod:`ast`, their
+operand names ``a``, ``b`` and ``out`` renamed, and unparsed (once per template;
+each node then fills the renamed names with variable names or number literals,
+which is what makes 10⁵ nodes compile in a few seconds). The partial adjoints of
+a node are summed in the order the engine's reverse walk sums them
+(:func:`~scalargrad.engine.accumulate_adjoints`), so the gradient is equal to
+:func:`~scalargrad.grad`'s bit for bit (a sum that the engine starts at ``0.0 +``
+may differ only in the sign of a zero). Constants are folded as ``create_graph``
+folds them: no ``* 1.0``, ``* -1.0`` becomes a minus sign, no ``+ 0.0``, and a
+derivative that depends on numbers only is computed once (``x / 4`` gives
+``v2_bar * 0.25``). Leaves that are not inputs, and everything computed from them
+alone, are constants with their values at compile time.
+
+**Piecewise ops keep their branch per call.** ``relu``, ``abs``, ``minimum`` and
+``maximum`` are conditional expressions in their templates, so a new input on
+the other side of a kink gets the right value and derivative.
+
+**Python control flow is fixed at trace time**, as in ``jax.jit``: an ``if x > 0:``
+on a Value, ``max()`` of Values, a float computed from ``.data`` (the max shift of
+:func:`scalargrad.nn.softmax_cross_entropy`) or a loop whose length depends on a
+value are run once, at the example inputs, and the compiled code is the path they
+took. ``check=True`` re-runs the engine at every call and raises
+:class:`CompileCheckError` (an ``AssertionError``) when the compiled result differs.
+With ``order=2`` the same holds for the branches of the piecewise ops' *derivative
+rules*: the Hessian code is compiled from the ``create_graph`` gradient graph, in
+which relu'(x) is the number 0 or 1 chosen at trace time.
+
+**Limits.** Graphs above :data:`MAX_NODES` nodes are refused with a
+:class:`CompileError` (pass ``max_nodes=`` to raise the limit: compiling costs about
+2 s per 10⁵ nodes, most of it in Python's own ``compile``, and the code is kept in
+memory). The generated code has no import statement and runs with empty builtins:
+every name in it is bound from the op registry's float namespace
+(:data:`scalargrad.engine.FLOAT_NAMESPACE`, which wraps :mod:`math`), from NumPy in
+the array form, or to a user-defined op's own ``evaluate``/``rule``. (The array
+form's builtins hold ``__import__`` alone: NumPy's and PyTorch's C functions import
+lazily through the builtins of the frame that calls them.) No label,
+formula or other user text is ever part of the code: a label appears only in a
+comment, and only when it is an identifier.
+
+**Over many points.** :meth:`CompiledGradient.vectorized` gives the same code over
+NumPy arrays (or PyTorch tensors): conditional expressions become ``where``, the
+checked helpers become NumPy functions, so the gradient at 10⁶ points is one call;
+:func:`plot` draws f, f′ and f″ with it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import concurrent.futures
+import contextlib
+import gc
+import io
+import itertools
+import linecache
+import math
+import numbers
+import operator
+import time
+import tokenize
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .autodiff import grad, hessian, tree_flatten
+from .engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
+
+__all__ = [
+    "BLOCK",
+    "MAX_NODES",
+    "READABLE_NODES",
+    "ArrayGradient",
+    "CompileCheckError",
+    "CompileError",
+    "CompiledGradient",
+    "compile",
+    "literal",
+    "plot",
+]
+
+MAX_NODES = 200_000
+"""The largest graph :func:`compile` accepts by default (nodes, leaves included).
+
+Compiling takes about 2 s per 10⁵ nodes (Python's own ``compile`` of the generated
+function is most of it) and the source, about 100 bytes per node, stays in memory
+for tracebacks. Pass ``max_nodes=`` to go further."""
+
+READABLE_NODES = 2_000
+"""Above this many nodes the code is written for speed rather than reading: an adjoint that is
+just a copy of one child's adjoint (``v6_bar = v7_bar``, below a ``+``) gets no variable of its
+own, and its uses read the child's. The numbers are the same; the function has fewer
+statements and local variables (the MLP step of the benchmarks runs about 15 % faster)."""
+
+_SUM_CHUNK = 64
+"""Partial adjoints per statement: longer sums continue as ``vk_bar = vk_bar + ...``
+(the same left-to-right additions), so that Python's compiler never meets a deeply
+nested expression."""
+
+_COMMENT_INPUTS = 12
+"""Inputs named one by one in the source's first comment; more are summarised."""
+
+
+class CompileError(ValueError):
+    """A graph or function that :func:`compile` cannot turn into code (too large, no array form, ...)."""
+
+
+class CompileCheckError(AssertionError):
+    """With ``check=True``: the compiled result differs from the engine's at these inputs.
+
+    For a traced function this means that its Python control flow (an ``if`` on a
+    Value, ``max`` of Values, a number computed from ``.data``) took another path than
+    at trace time: compile again at these inputs, or write the branch with a
+    piecewise op (``relu``, ``abs``, ``minimum``, ``maximum``), which the compiled code
+    evaluates per call. Attributes: ``inputs`` (the inputs, flat), ``what`` (which
+    result differs first), ``compiled`` and ``engine`` (its two values).
+    """
+
+    def __init__(self, message: str, *, args: list[float], what: str, compiled: float, engine: float) -> None:
+        super().__init__(message)
+        self.inputs = args
+        self.what = what
+        self.compiled = compiled
+        self.engine = engine
+
+
+# --------------------------------------------------------------------------- #
+# Templates: each op's expressions, renamed once with ast                      #
+# --------------------------------------------------------------------------- #
+
+_SLOTS = ("a", "b", "out")
+_PLACEHOLDERS = ("__slot_a__", "__slot_b__", "__slot_out__")
+_ATOMS = (ast.Name, ast.Constant, ast.Call, ast.Subscript, ast.Attribute)
+_BOOLEAN_HELPERS = frozenset({"inside_unit", "normal_square"})
+"""Helpers of the derivative templates that return a truth value (arrays of them in the array form)."""
+
+VALUE = -1
+"""The template index of an op's forward value (derivative templates are 0 and 1)."""
+
+
+@dataclass(frozen=True)
+class _Template:
+    """One op expression with its operand names renamed to numbered slots.
+
+    ``text`` is a format string (``"{0} * {1}"``) made by parsing the expression with
+    :mod:`ast`, renaming ``a``, ``b``, ``out`` to placeholder names, unparsing it and
+    replacing each placeholder *token* by its slot number; filling a slot with a name
+    or a parenthesised number gives exactly the code that renaming the AST node and
+    unparsing would. ``slots`` are the slots used, ``names`` the other names it reads
+    (bound in the namespace), ``atomic`` whether it needs no parentheses as a factor.
+    """
+
+    text: str
+    slots: frozenset[int]
+    names: frozenset[str]
+    atomic: bool
+
+    def fill(self, args: Sequence[str]) -> str:
+        return self.text.format(*args)
+
+
+class _ArrayForm(ast.NodeTransformer):
+    """Rewrites a float expression for arrays: ``x if c else y`` becomes ``where(c, x, y)``."""
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        test = self.condition(node.test)
+        return ast.Call(
+            ast.Name("where", ast.Load()), [test, self.visit(node.body), self.visit(node.orelse)], []
+        )
+
+    def condition(self, node: ast.expr) -> ast.expr:
+        """A truth value per element: comparisons stay, ``a or b`` is ``logical_or``, a number is ``!= 0``."""
+        if isinstance(node, ast.Compare):
+            parts = [node.left, *node.comparators]
+            pairs: list[ast.expr] = [
+                ast.Compare(self.visit(left), [op], [self.visit(right)])
+                for left, op, right in zip(parts, node.ops, parts[1:])
+            ]
+            return self.combine("logical_and", pairs)
+        if isinstance(node, ast.BoolOp):
+            name = "logical_and" if isinstance(node.op, ast.And) else "logical_or"
+            return self.combine(name, [self.condition(v) for v in node.values])
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ast.Call(ast.Name("logical_not", ast.Load()), [self.condition(node.operand)], [])
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _BOOLEAN_HELPERS
+        ):
+            return self.visit(node)  # type: ignore[no-any-return]
+        return ast.Compare(self.visit(node), [ast.NotEq()], [ast.Constant(0.0)])
+
+    @staticmethod
+    def combine(name: str, parts: list[ast.expr]) -> ast.expr:
+        result = parts[0]
+        for p in parts[1:]:
+            result = ast.Call(ast.Name(name, ast.Load()), [result, p], [])
+        return result
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        raise CompileError(f"no array form for a boolean expression outside a condition: {ast.unparse(node)}")
+
+
+def _template_from(expression: str, array: bool) -> _Template:
+    """Parse ``expression``, rename its operands to slots with ast, unparse, and split at the slots."""
+    tree: ast.AST = ast.parse(expression, mode="eval")
+    if array:
+        tree = ast.fix_missing_locations(_ArrayForm().visit(tree))
+    renamed = 0
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id in _SLOTS:
+                node.id = _PLACEHOLDERS[_SLOTS.index(node.id)]
+                renamed += 1
+            else:
+                if not array and node.id.startswith(_CHECKED):
+                    node.id = node.id.removeprefix(_CHECKED)  # reads as the notes do: log(v1)
+                names.add(node.id)
+    text = ast.unparse(tree)
+    pieces: list[str] = []
+    slots: list[int] = []
+    last = 0
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.NAME and tok.string in _PLACEHOLDERS:
+            start, end = tok.start[1], tok.end[1]
+            pieces.append(text[last:start].replace("{", "{{").replace("}", "}}"))
+            slot = _PLACEHOLDERS.index(tok.string)
+            pieces.append(f"{{{slot}}}")
+            slots.append(slot)
+            last = end
+    pieces.append(text[last:].replace("{", "{{").replace("}", "}}"))
+    if len(slots) != renamed or "\n" in text:  # every renamed name is one placeholder token
+        raise CompileError(f"cannot make a template of {expression!r}")
+    body = tree.body if isinstance(tree, ast.Expression) else tree
+    return _Template("".join(pieces), frozenset(slots), frozenset(names), isinstance(body, _ATOMS))
+
+
+_CHECKED = "checked_"
+"""Prefix of the float namespace's functions that raise ``math``'s errors naming the op.
+
+The float code calls them by their plain name (``log(v1)``, as the notes write it), bound to
+the checked function; a derivative template's ``cos`` is then the checked one too, which
+gives the same numbers inside the domain the forward pass has already checked."""
+
+
+def _user_expression(op: Op, index: int) -> str:
+    """The expression standing for a user-defined op, which has no source: calls of its own functions."""
+    operands = ("a", "b")[: op.arity]
+    if index == VALUE:
+        return f"user_{op.name}_value({', '.join(operands)})"
+    return f"user_{op.name}_rule({', '.join((*operands, 'out'))})[{index}]"
+
+
+_TEMPLATES: dict[tuple[str, int, bool], _Template] = {}
+
+
+def _template(op: Op, index: int, array: bool) -> _Template:
+    """The template of ``op``'s value (``index`` :data:`VALUE`) or of its ``index``-th derivative."""
+    key = (op.name, index, array)
+    t = _TEMPLATES.get(key)
+    if t is None:
+        if op.source is None:
+            expression = _user_expression(op, index)
+        else:
+            value, derivatives = op.source
+            expression = value if index == VALUE else derivatives[index]
+        t = _TEMPLATES[key] = _template_from(expression, array)
+    return t
+
+
+def literal(x: float) -> str:
+    """``x`` as Python source that evaluates to exactly ``x``: ``2.5``, ``(-2.0)``, ``inf``, ``nan``.
+
+    Negative numbers are parenthesised so that they can fill any operand of a
+    template (``(-2.0) ** v1``); ``inf`` and ``nan`` are names of the namespace.
+    """
+    if x != x:
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(float(x))
+    return f"({text})" if math.copysign(1.0, x) < 0 else text
+
+
+# --------------------------------------------------------------------------- #
+# The program: forward and reverse statements, independent of the graph       #
+# --------------------------------------------------------------------------- #
+
+
+class _Expr(NamedTuple):
+    """An op expression: which template (op, :data:`VALUE` or derivative index) and the texts of a, b, out."""
+
+    op: Op
+    which: int
+    args: tuple[str, str, str]
+
+
+Factor = _Expr | str | None
+"""How a partial adjoint scales its child's adjoint: None is ×1, ``"-"`` negates, a
+str is a number literal, an :class:`_Expr` a derivative computed per call."""
+
+
+@dataclass
+class _Block:
+    """One reverse pass: the seed's adjoint and, child before parent, each adjoint's partial adjoints."""
+
+    comment: str
+    seed: str | None
+    bars: list[tuple[str, list[tuple[str, Factor]]]]
+
+
+@dataclass
+class _Program:
+    """Everything the emitter needs, as text and ops: the graph itself is not kept."""
+
+    params: list[str]
+    comments: list[str]
+    forward: list[tuple[str, _Expr]]
+    blocks: list[_Block]
+    value: str
+    gradient: list[str]
+    hessian: list[list[str]] | None
+    rounding: list[tuple[str, str]]
+    split: int | None = None
+    split_comment: str = ""
+    ops: dict[str, Op] = field(default_factory=dict)
+    nodes: int = 0
+
+
+def _build(
+    output: Value, inputs: list[Value], wrt: list[Value], order: int, max_nodes: int, labels: list[str | None]
+) -> _Program:
+    """Number the graph as the notes do and write its forward and reverse traces as statements.
+
+    ``labels`` name the ``wrt`` inputs in the Hessian blocks' comments (identifiers or None).
+    """
+    forward_topo = topological_order([output, *inputs])
+    _check_size(forward_topo, max_nodes, "the graph")
+    roots = [output]
+    gradient_nodes: list[Value] = []
+    topo = forward_topo
+    if order == 2:
+        gradient_nodes = grad(output, wrt, create_graph=True)
+        roots.extend(gradient_nodes)
+        topo = topological_order([*roots, *inputs])
+        _check_size(topo, max_nodes, "the graph with its create_graph gradient (order=2)")
+        if len(topo) * (len(wrt) + 1) > max_nodes:  # one reverse trace per Hessian row, each up to len(topo)
+            raise CompileError(
+                f"order=2 writes a reverse trace over the {len(topo):,} nodes of the graph and its gradient "
+                f"graph for each of the {len(wrt)} wrt inputs: up to {len(topo) * (len(wrt) + 1):,} "
+                f"statements, more than compile's limit of {max_nodes:,}; pass max_nodes= to raise it, "
+                "or use order=1 with scalargrad.hessian"
+            )
+    input_set = set(inputs)
+    wrt_set = set(wrt)
+    variable: set[Value] = set()  # depends on an input: recomputed at every call
+    depends: set[Value] = set()  # depends on a wrt input: has an adjoint
+    for v in topo:
+        parents = v.parents
+        if v in input_set or any(p in variable for p in parents):
+            variable.add(v)
+            if v in wrt_set or any(p in depends for p in parents):
+                depends.add(v)
+    # v1...vn as the notes number them (inputs first, then by depth): the forward graph first, as in
+    # order 1 and in trace(y), then the nodes of the create_graph gradient graph (order 2)
+    name: dict[Value, str] = {}
+    groups = [[output, *inputs], roots] if order == 2 else [[output, *inputs]]
+    forward_nodes = 0
+    for group in groups:
+        for v in evaluation_order(group):
+            if v in variable and v not in name:
+                name[v] = f"v{len(name) + 1}"
+        forward_nodes = forward_nodes or len(name)
+    index = {v: k for k, v in enumerate(name, 1)}
+    program = _Program(
+        params=[name[v] for v in inputs],
+        comments=[],
+        forward=[],
+        blocks=[],
+        value="",
+        gradient=[],
+        hessian=None,
+        rounding=[],
+        nodes=len(topo),
+    )
+
+    def text(x: Value | float) -> str:
+        if isinstance(x, Value):
+            n = name.get(x)
+            return n if n is not None else literal(x.data)
+        return literal(x)
+
+    ops = program.ops
+    arguments: dict[Value, tuple[str, str, str]] = {}  # each op node's a, b, out as code
+    for v, k in index.items():  # in the notes' order
+        op = v.op
+        if op is None:
+            continue
+        if k > forward_nodes and program.split is None:
+            program.split = len(program.forward)
+        ops[op.name] = op
+        operands = v.operands
+        args = arguments[v] = (text(operands[0]), text(operands[1]) if len(operands) > 1 else "", name[v])
+        program.forward.append((name[v], _Expr(op, VALUE, args)))
+
+    alias = len(topo) > READABLE_NODES
+    folded: dict[str, float | None] = {}
+    uses: dict[tuple[str, int], tuple[bool, bool, bool]] = {}
+
+    def factor(op: Op, position: int, args: tuple[str, str, str], var_a: bool, var_b: bool) -> Factor:
+        """dv_child/dv_operand as code, or folded: None for 1, "-" for -1, a literal for a number."""
+        key = (op.name, position)
+        used = uses.get(key)
+        if used is None:
+            slots = _template(op, position, False).slots
+            used = uses[key] = (0 in slots, 1 in slots, 2 in slots)
+        if used[2] or (used[0] and var_a) or (used[1] and var_b):
+            return _Expr(op, position, args)
+        code = _template(op, position, False).fill(args)  # numbers only: computed once, as the engine does
+        if code not in folded:
+            folded[code] = _constant_value(code)
+        c = folded[code]
+        if c is None:
+            return _Expr(op, position, args)
+        if c == 1.0:
+            return None
+        if c == -1.0:
+            return "-"
+        return literal(c)
+
+    def block(seed: Value, suffix: str, comment: str) -> tuple[_Block, dict[Value, str]]:
+        """The reverse pass from ``seed``, summing each node's partial adjoints as the engine's walk does."""
+        bars: dict[Value, str] = {}
+        if seed not in depends:
+            return _Block(comment, None, []), bars
+        arrivals: dict[Value, list[tuple[Value, Factor]]] = {}
+        walk = forward_topo if seed is output else topological_order(seed)
+        for c in reversed(walk):
+            if c not in depends:
+                continue
+            op = c.op
+            if op is None:
+                continue
+            operands = c.operands
+            a = operands[0]
+            b = operands[1] if len(operands) > 1 else None
+            args = arguments[c]
+            var_a = isinstance(a, Value) and a in variable
+            var_b = isinstance(b, Value) and b in variable
+            if isinstance(a, Value) and a in depends:
+                arrivals.setdefault(a, []).append((c, factor(op, 0, args, var_a, var_b)))
+            if isinstance(b, Value) and b in depends:
+                arrivals.setdefault(b, []).append((c, factor(op, 1, args, var_a, var_b)))
+        seed_bar = f"{name[seed]}_bar{suffix}"
+        bars[seed] = seed_bar
+        lines = []
+        for v in sorted(arrivals, key=index.__getitem__, reverse=True):  # children before parents
+            terms = arrivals[v]
+            if alias and len(terms) == 1 and terms[0][1] is None:
+                bars[v] = bars[terms[0][0]]  # a copy of one child's adjoint: no variable of its own
+                continue
+            bar = bars[v] = f"{name[v]}_bar{suffix}"
+            lines.append((bar, [(bars[c], f) for c, f in terms]))
+        return _Block(comment, seed_bar, lines), bars
+
+    first, first_bars = block(
+        output,
+        "",
+        "# reverse adjoint trace: vk_bar = dy/dvk, the sum of the partial adjoints vi_bar * dvi/dvk",
+    )
+    program.blocks.append(first)
+    program.value = text(output)
+    program.gradient = [first_bars.get(w, "0.0") for w in wrt]
+    program.rounding = [(name[v], b) for v, b in first_bars.items()]
+    if order == 2:
+        rows = []
+        described = []
+        for i, (g, label) in enumerate(zip(gradient_nodes, labels)):
+            what = f"dy/d{label}" if label is not None else f"the gradient's component {i + 1}"
+            described.append(f"{what} = {text(g)}")
+            where = f" = {name[g]}" if g in name else ""
+            b, bars = block(
+                g, f"_{i + 1}", f"# reverse adjoint trace of {what}{where}: row {i + 1} of the Hessian"
+            )
+            program.blocks.append(b)
+            rows.append([bars.get(w, "0.0") for w in wrt])
+        program.hessian = rows
+        shown = described if len(described) <= _COMMENT_INPUTS else [*described[:3], "..."]
+        program.split_comment = (
+            "# the gradient graph of grad(y, wrt, create_graph=True), evaluated forward: " + ", ".join(shown)
+        )
+    return program
+
+
+def _check_size(nodes: list[Value], max_nodes: int, what: str) -> None:
+    if len(nodes) > max_nodes:
+        raise CompileError(
+            f"{what} has {len(nodes):,} nodes, more than compile's limit of {max_nodes:,} "
+            f"(compiling takes about 2 s per 100,000 nodes); pass max_nodes= to raise the limit, "
+            "or use scalargrad.grad, which has no limit"
+        )
+
+
+_FOLDING: dict[str, Any] = {}
+
+
+def _constant_value(code: str) -> float | None:
+    """The number a numbers-only derivative expression gives on floats, or None if it raises.
+
+    ``code`` is a built-in op's derivative template with numbers in its operands,
+    evaluated in the same float namespace as the generated code.
+    """
+    if not _FOLDING:
+        _FOLDING.update(_float_namespace({}, None))
+    try:
+        value = eval(builtins.compile(code, "<scalargrad constant>", "eval"), dict(_FOLDING))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return float(value)
+
+
+# --------------------------------------------------------------------------- #
+# Emitting the source                                                          #
+# --------------------------------------------------------------------------- #
+
+
+def _render(program: _Program, array: bool, *, rounding: bool = False, header: str = "") -> tuple[str, str]:
+    """The function's source and name: forward trace, reverse trace(s), return."""
+    name = "value_and_grad" if program.hessian is None else "value_grad_hessian"
+    if rounding:
+        name += "_and_rounding"
+    lines = [f"def {name}({', '.join(program.params)}):"]
+    lines.extend(f"    {c}" for c in program.comments)
+    if header:
+        lines.append(f"    {header}")
+
+    def expression(e: _Expr) -> tuple[str, bool]:
+        t = _template(e.op, e.which, array)
+        return t.fill(e.args), t.atomic
+
+    lines.append("    # forward evaluation trace")
+    for i, (target, e) in enumerate(program.forward):
+        if i == program.split:
+            lines.append(f"    {program.split_comment}")
+        lines.append(f"    {target} = {expression(e)[0]}")
+    for b in program.blocks:
+        lines.append(f"    {b.comment}")
+        if b.seed is None:
+            continue
+        lines.append(f"    {b.seed} = 1.0")
+        for bar, terms in b.bars:
+            rendered = []
+            for child, f in terms:
+                if f is None:
+                    rendered.append(child)
+                elif f == "-":
+                    rendered.append(f"-{child}")
+                elif isinstance(f, str):
+                    rendered.append(f"{child} * {f}")
+                else:
+                    code, atomic = expression(f)
+                    rendered.append(f"{child} * {code}" if atomic else f"{child} * ({code})")
+            lines.extend(_sum(bar, rendered))
+    result = f"{program.value}, [{', '.join(program.gradient)}]"
+    if program.hessian is not None:
+        result += ", [" + ", ".join(f"[{', '.join(row)}]" for row in program.hessian) + "]"
+    if rounding:
+        lines.append(
+            "    # rounding: the sum over the nodes of |vk * vk_bar| bounds y's rounding error (times u)"
+        )
+        bounds = [f"abs({v} * {b})" for v, b in program.rounding]
+        lines.extend(_sum("rounding", bounds or ["0.0"]))
+        result += ", rounding"
+    lines.append(f"    return {result}")
+    return "\n".join(lines) + "\n", name
+
+
+def _sum(target: str, terms: list[str]) -> list[str]:
+    """``target = t1 + t2 + ...``, in chunks of :data:`_SUM_CHUNK` terms, left to right."""
+    out = []
+    for start in range(0, len(terms), _SUM_CHUNK):
+        chunk = terms[start : start + _SUM_CHUNK]
+        parts = [chunk[0]] if start == 0 else [target, _signed(chunk[0])]
+        parts.extend(_signed(t) for t in chunk[1:])
+        out.append(f"    {target} = {''.join(parts)}")
+    return out
+
+
+def _signed(term: str) -> str:
+    """`` + term``, or `` - x`` for ``-x`` (x + (-y) and x - y are the same IEEE operation)."""
+    return f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+
+
+_generated = itertools.count()
+
+
+def _define(source: str, name: str, namespace: dict[str, Any], kind: str) -> Callable[..., Any]:
+    """Compile the generated ``source`` in ``namespace``; tracebacks show its lines."""
+    filename = f"<scalargrad {kind} #{next(_generated)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope = dict(namespace)
+    exec(builtins.compile(source, filename, "exec"), scope)  # generated from op templates only
+    fn: Callable[..., Any] = scope[name]
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return fn
+
+
+def _names(program: _Program, array: bool) -> set[str]:
+    """The names the generated code reads besides its variables."""
+    used = {"inf", "nan"}
+    seen: set[tuple[str, int]] = set()
+    for _, e in program.forward:
+        seen.add((e.op.name, VALUE))
+    for b in program.blocks:
+        for _, terms in b.bars:
+            for _, f in terms:
+                if isinstance(f, _Expr):
+                    seen.add((f.op.name, f.which))
+    for op_name, i in seen:
+        used |= _template(program.ops[op_name], i, array).names
+    return used
+
+
+_BUILTINS = {"abs": abs, "min": min, "max": max, "float": float}
+"""The builtins an op template may call (``abs(a)``); the generated code sees no others."""
+
+
+def _float_namespace(ops: dict[str, Op], needed: set[str] | None) -> dict[str, Any]:
+    """Bindings for the float code: the op registry's float namespace, user ops' own functions, no builtins.
+
+    ``needed`` are the names the code reads (None: every name of the float namespace).
+    """
+    namespace: dict[str, Any] = {"__builtins__": {}, "inf": math.inf, "nan": math.nan}
+    checked = {k.removeprefix(_CHECKED): v for k, v in FLOAT_NAMESPACE.items() if k.startswith(_CHECKED)}
+    if needed is None:
+        namespace.update({k: v for k, v in FLOAT_NAMESPACE.items() if not k.startswith("_")})
+        namespace.update(_BUILTINS)
+        namespace.update(checked)
+    else:
+        for key in needed:
+            if key in checked:
+                namespace[key] = checked[key]
+            elif key in FLOAT_NAMESPACE:
+                namespace[key] = FLOAT_NAMESPACE[key]
+            elif key in _BUILTINS:
+                namespace[key] = _BUILTINS[key]
+    for op in ops.values():
+        if op.source is None:
+            namespace[f"user_{op.name}_value"] = _user_value(op)
+            namespace[f"user_{op.name}_rule"] = _user_rule(op)
+    return namespace
+
+
+def _user_value(op: Op) -> Callable[..., float]:
+    evaluate = op.evaluate
+
+    def value(*xs: float) -> float:
+        return float(evaluate(*xs))
+
+    return value
+
+
+def _user_rule(op: Op) -> Callable[..., tuple[float, ...]]:
+    rule = op.rule
+    name = op.name
+
+    def local_derivatives(*xs: float) -> tuple[float, ...]:
+        try:
+            return tuple(float(g) for g in rule(*xs))
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: its rule must return numbers, got {rule(*xs)!r}") from None
+
+    return local_derivatives
+
+
+# --------------------------------------------------------------------------- #
+# The compiled callables                                                       #
+# --------------------------------------------------------------------------- #
+
+
+def _real(x: object, where: str) -> float:
+    """One input number as a float, or a TypeError naming where it was found."""
+    if type(x) is float:
+        return x
+    if isinstance(x, float):  # NumPy's float64 and other float subclasses
+        return float(x)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or isinstance(x, Value):
+        hint = " (pass numbers, e.g. v.data)" if isinstance(x, Value) else ""
+        raise TypeError(
+            f"compiled gradient: {where} must be a real number, got {type(x).__name__}: {x!r}{hint}"
+        )
+    return float(x)
+
+
+class _Signature:
+    """How a call's arguments map to the flat inputs and back: the structure of the example."""
+
+    def __init__(self, structure: tuple[Any, ...], n_inputs: int) -> None:
+        self.structure = structure  # one entry per positional argument: a leaf or a dict/list/tuple of leaves
+        self.n_inputs = n_inputs
+        self.scalars = all(isinstance(s, Value) for s in structure)
+
+    def flatten(self, args: tuple[Any, ...]) -> list[float]:
+        if len(args) != len(self.structure):
+            raise TypeError(
+                f"compiled gradient takes {len(self.structure)} argument"
+                f"{'s' if len(self.structure) != 1 else ''} (as compiled), got {len(args)}"
+            )
+        if self.scalars:
+            return [_real(a, f"argument {i}") for i, a in enumerate(args)]
+        flat: list[float] = []
+        for i, (arg, example) in enumerate(zip(args, self.structure)):
+            if isinstance(example, Value):
+                flat.append(_real(arg, f"argument {i}"))
+                continue
+            leaves, _ = tree_flatten(arg)
+            expected, _ = tree_flatten(example)
+            if len(leaves) != len(expected) or (len(leaves) == 1 and leaves[0] is arg):
+                raise ValueError(
+                    f"compiled gradient: argument {i} must be shaped like the example it was compiled "
+                    f"with ({len(expected)} number{'s' if len(expected) != 1 else ''}), got {arg!r:.200}"
+                )
+            flat.extend(_real(x, f"argument {i}") for x in leaves)
+        return flat
+
+
+def _same(a: float, b: float, rtol: float) -> bool:
+    return a == b or (a != a and b != b) or abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+class CompiledGradient:
+    """A graph's value and gradient as straight-line float code: ``g(*inputs) -> (value, gradient)``.
+
+    Made by :func:`compile`. Call it with new input values shaped like the inputs
+    it was compiled for; it returns ``(value, gradient)`` with the gradient shaped
+    like ``wrt`` (as :func:`scalargrad.grad` returns it), or ``(value, gradient,
+    hessian)`` for ``order=2`` (the Hessian shaped as :func:`scalargrad.hessian`
+    returns it). Plain floats, no graph: it is safe to call from several threads.
+
+    * ``source``: the code (see the module documentation), ``function``: the
+      generated function itself, taking one float per input in order and
+      returning the value, the flat gradient list (and the Hessian rows);
+    * ``nodes``: the graph's size, ``compile_seconds``: the time compiling took;
+    * :meth:`vectorized`: the same code over NumPy arrays or PyTorch tensors.
+    """
+
+    def __init__(
+        self,
+        program: _Program,
+        signature: _Signature,
+        rebuild_gradient: Callable[[list[Any]], Any],
+        single_wrt: bool,
+        reference: Callable[[list[float]], tuple[float, list[float], list[list[float]] | None]] | None,
+        check_rtol: float,
+    ) -> None:
+        self._program = program
+        self._signature = signature
+        self._rebuild = rebuild_gradient
+        self._single = single_wrt
+        self._reference = reference
+        self._check_rtol = check_rtol
+        self.order = 1 if program.hessian is None else 2
+        # one float argument per input, a flat list of Values as wrt, order 1, no check: the fast path
+        self._plain = (
+            signature.scalars and self.order == 1 and reference is None and rebuild_gradient is _as_list
+        )
+        source, name = _render(program, False)
+        self.source: str = source
+        """The generated Python code, forward trace then reverse trace(s)."""
+        self.function: Callable[..., Any] = _define(
+            source, name, _float_namespace(program.ops, _names(program, False)), "compiled gradient"
+        )
+        """The generated function: one float per input; returns the value, the flat gradient (and Hessian)."""
+        self.nodes: int = program.nodes
+        """How many nodes (leaves included) the compiled graph has."""
+        self.compile_seconds: float = 0.0
+        """How long :func:`compile` took, tracing included."""
+
+    @property
+    def check(self) -> bool:
+        """Whether every call re-runs the engine and compares (``compile(..., check=True)``)."""
+        return self._reference is not None
+
+    def __call__(self, *args: Any) -> tuple[Any, ...]:
+        if self._plain and len(args) == self._signature.n_inputs:
+            for a in args:  # the common case, floats in order: no conversion
+                if type(a) is not float:
+                    args = tuple(self._signature.flatten(args))
+                    break
+            result = self.function(*args)
+            return result[0], result[1]
+        flat = self._signature.flatten(args)
+        result = self.function(*flat)
+        if self._reference is not None:
+            self._verify(flat, result)
+        gradient = self._rebuild(result[1])
+        if self.order == 1:
+            return result[0], gradient
+        rows = result[2]
+        return result[0], gradient, (rows[0][0] if self._single else rows)
+
+    def _verify(self, flat: list[float], result: tuple[Any, ...]) -> None:
+        assert self._reference is not None
+        value, gradient, rows = self._reference(flat)
+        pairs: list[tuple[str, float, float]] = [("the value", result[0], value)]
+        pairs += [(f"gradient[{i}]", a, b) for i, (a, b) in enumerate(zip(result[1], gradient))]
+        if rows is not None:
+            pairs += [
+                (f"hessian[{i}][{j}]", a, b)
+                for i, (ra, rb) in enumerate(zip(result[2], rows))
+                for j, (a, b) in enumerate(zip(ra, rb))
+            ]
+        for what, compiled, engine in pairs:
+            if not _same(compiled, engine, self._check_rtol):
+                raise CompileCheckError(
+                    f"compile check failed at inputs {flat!r:.300}: {what} is {compiled!r} compiled but "
+                    f"{engine!r} by the engine. The compiled code is the path the traced function took at "
+                    "its example inputs; Python control flow on values (if on a Value, max() of Values, "
+                    "numbers computed from .data) may have taken another path here. Compile again at "
+                    "these inputs, or write the branch with relu/abs/minimum/maximum.",
+                    args=flat,
+                    what=what,
+                    compiled=compiled,
+                    engine=engine,
+                )
+
+    def vectorized(self, xp: Any = "numpy", *, threads: int = 1) -> ArrayGradient:
+        """The same code over arrays: ``xp`` is ``"numpy"`` (default), ``"torch"``, or either module.
+
+        Conditional expressions become ``where``, the checked float helpers become the
+        array library's functions (where the float code raises a domain error, the
+        array code gives nan or ±inf at that point, as NumPy does, without warnings),
+        and user-defined ops are applied element by element (NumPy only). NumPy is
+        imported only here. Large NumPy inputs run in cache-sized blocks, on
+        ``threads`` threads if more than 1. See :class:`ArrayGradient`.
+        """
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        return ArrayGradient(self, self._program, _array_backend(xp), threads)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledGradient(order={self.order}, inputs={self._signature.n_inputs}, "
+            f"nodes={self.nodes}, check={self.check})"
+        )
+
+
+BLOCK = 16_384
+"""Points per block of the NumPy form (see :meth:`ArrayGradient._evaluate`): 128 KiB per array."""
+
+
+def _flat_results(result: tuple[Any, ...]) -> list[Any]:
+    """The generated function's results in one list: value, gradient, Hessian rows, extras."""
+    flat = [result[0], *result[1]]
+    rest = result[2:]
+    if rest and isinstance(rest[0], list):
+        flat.extend(h for row in rest[0] for h in row)
+        rest = rest[1:]
+    flat.extend(rest)
+    return flat
+
+
+class ArrayGradient:
+    """A :class:`CompiledGradient`'s code over arrays: the gradient at many points in one call.
+
+    Call it like the float form, with arrays (or numbers) in place of numbers; they
+    are broadcast together, and every result (value, each gradient entry, each
+    Hessian entry) is a float64 array of the broadcast shape. ``source`` is the
+    code, ``xp`` the array module.
+
+    >>> import numpy as np
+    >>> from scalargrad import sin
+    >>> g = compile(lambda x: x * sin(x), (1.0,)).vectorized()
+    >>> value, (dx,) = g(np.array([0.0, np.pi / 2]))
+    >>> value.round(6).tolist(), dx.round(6).tolist()
+    ([0.0, 1.570796], [0.0, 1.0])
+    """
+
+    def __init__(
+        self, compiled: CompiledGradient, program: _Program, backend: _Backend, threads: int
+    ) -> None:
+        self.threads = threads
+        """Threads the blocks of a large NumPy call run on (see :meth:`CompiledGradient.vectorized`)."""
+        self._compiled = compiled
+        self._program = program
+        self._backend = backend
+        self.xp: Any = backend.module
+        namespace = backend.namespace(program)
+        self.source, name = _render(program, True, header=f"# the array form ({backend.name})")
+        self.function: Callable[..., Any] = _define(self.source, name, namespace, f"{backend.name} gradient")
+        self._rounding: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> tuple[Any, ...]:
+        return self._assemble(self._evaluate(self.function, self._arrays(args)))
+
+    def with_rounding(self, *args: Any) -> tuple[Any, ...]:
+        """As a call, plus a last result: Σ|vk·v̄k| over the nodes, per point.
+
+        Times the unit roundoff, this bounds the rounding error of the value to first
+        order (what :func:`scalargrad.testing.assert_gradients_close_batched` uses).
+        """
+        if self._rounding is None:
+            source, name = _render(self._program, True, rounding=True)
+            self._rounding = _define(source, name, self._backend.namespace(self._program), "rounding")
+        flat = self._evaluate(self._rounding, self._arrays(args))
+        return (*self._assemble(flat[:-1]), flat[-1])
+
+    def _evaluate(self, fn: Callable[..., Any], arrays: list[Any]) -> list[Any]:
+        """Every result (value, gradient, Hessian entries, ...) as an array of the inputs' broadcast shape.
+
+        NumPy inputs of more than :data:`BLOCK` points run in blocks of that many, so
+        that the code's temporaries stay in the processor's cache (about twice as fast
+        at 10⁶ points as one call over whole arrays), on ``threads`` threads (NumPy
+        releases the GIL inside its loops); the numbers are the same.
+        """
+        backend = self._backend
+        shape = backend.shape(arrays)
+        size = math.prod(shape)
+        if backend.name != "numpy" or size <= BLOCK:
+            with backend.quiet():
+                return [backend.full(r, shape) for r in _flat_results(fn(*arrays))]
+        np = backend.module
+        flat = [a if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
+
+        def run(start: int) -> list[Any]:
+            with backend.quiet():  # NumPy's error state is per thread
+                return _flat_results(fn(*(a if a.ndim == 0 else a[start : start + BLOCK] for a in flat)))
+
+        first = run(0)
+        outputs = [np.empty(size, dtype=np.float64) for _ in first]
+
+        def store(start: int, results: list[Any]) -> None:
+            for out, r in zip(outputs, results):
+                out[start : start + BLOCK] = r
+
+        store(0, first)
+        starts = range(BLOCK, size, BLOCK)
+        if self.threads > 1:
+            with concurrent.futures.ThreadPoolExecutor(self.threads) as pool:
+                for start, results in zip(starts, pool.map(run, starts)):
+                    store(start, results)
+        else:
+            for start in starts:
+                store(start, run(start))
+        return [out.reshape(shape) for out in outputs]
+
+    def _assemble(self, flat: list[Any]) -> tuple[Any, ...]:
+        """``(value, gradient shaped like wrt[, hessian])`` from the flat results."""
+        n = len(self._program.gradient)
+        value, gradient = flat[0], self._compiled._rebuild(flat[1 : 1 + n])
+        if self._program.hessian is None:
+            return value, gradient
+        rows = [flat[1 + n + i * n : 1 + n + (i + 1) * n] for i in range(n)]
+        return value, gradient, (rows[0][0] if self._compiled._single else rows)
+
+    def _arrays(self, args: tuple[Any, ...]) -> list[Any]:
+        signature = self._compiled._signature
+        if len(args) != len(signature.structure):
+            raise TypeError(
+                f"array gradient takes {len(signature.structure)} argument"
+                f"{'s' if len(signature.structure) != 1 else ''} (as compiled), got {len(args)}"
+            )
+        leaves: list[Any] = []
+        for i, (arg, example) in enumerate(zip(args, signature.structure)):
+            if isinstance(example, Value):
+                leaves.append(arg)
+                continue
+            flat, _ = tree_flatten(arg)
+            expected, _ = tree_flatten(example)
+            if len(flat) != len(expected):
+                raise ValueError(
+                    f"array gradient: argument {i} must be shaped like the example it was compiled with"
+                )
+            leaves.extend(flat)
+        return [self._backend.array(x, i) for i, x in enumerate(leaves)]
+
+    def __repr__(self) -> str:
+        return (
+            f"ArrayGradient({self._backend.name}, order={self._compiled.order}, nodes={self._compiled.nodes})"
+        )
+
+
+# --------------------------------------------------------------------------- #
+# Array namespaces: NumPy and PyTorch versions of the float helpers            #
+# --------------------------------------------------------------------------- #
+
+
+class _Backend:
+    """An array library: its module, how to make arrays, and its versions of the float namespace."""
+
+    def __init__(self, name: str, module: Any) -> None:
+        self.name = name
+        self.module = module
+        self.functions = _numpy_functions(module) if name == "numpy" else _torch_functions(module)
+
+    def namespace(self, program: _Program) -> dict[str, Any]:
+        # The code has no import statement, but an array library's C functions may import lazily, and
+        # they look up __import__ in the builtins of the frame that calls them: the generated one.
+        namespace: dict[str, Any] = {"__builtins__": {"__import__": builtins.__import__}}
+        namespace["abs"] = self.functions["abs"]
+        for key in _names(program, True):
+            if key in self.functions:
+                namespace[key] = self.functions[key]
+            elif not key.startswith("user_"):
+                op_names = [
+                    op.name
+                    for op in program.ops.values()
+                    if any(key in _template(op, i, True).names for i in (VALUE, *range(op.arity)))
+                ]
+                raise CompileError(f"no {self.name} form of {key!r}, used by the op(s) {', '.join(op_names)}")
+        for op in program.ops.values():
+            if op.source is None:
+                if self.name != "numpy":
+                    raise CompileError(
+                        f"the user-defined op {op.name!r} has no {self.name} form (only NumPy applies "
+                        "user-defined ops element by element)"
+                    )
+                namespace[f"user_{op.name}_value"] = self._elementwise_value(op)
+                namespace[f"user_{op.name}_rule"] = self._elementwise_rule(op)
+        return namespace
+
+    def _elementwise_value(self, op: Op) -> Callable[..., Any]:
+        """A user-defined op's value, applied element by element (NumPy's frompyfunc)."""
+        np = self.module
+        ufunc = np.frompyfunc(_user_value(op), op.arity, 1)
+        return lambda *xs: np.asarray(ufunc(*xs), dtype=np.float64)
+
+    def _elementwise_rule(self, op: Op) -> Callable[..., tuple[Any, ...]]:
+        """A user-defined op's local derivatives, element by element: a tuple of arrays, one per operand."""
+        np = self.module
+        rule = _user_rule(op)
+        if op.arity == 1:
+            first = np.frompyfunc(lambda *xs: rule(*xs)[0], 2, 1)
+            return lambda *xs: (np.asarray(first(*xs), dtype=np.float64),)
+        both = np.frompyfunc(rule, 3, 2)
+        return lambda *xs: tuple(np.asarray(r, dtype=np.float64) for r in both(*xs))
+
+    def array(self, x: Any, i: int) -> Any:
+        if isinstance(x, (Value, str, bytes)):
+            raise TypeError(f"array gradient: input {i} must be numbers or an array, got {type(x).__name__}")
+        if self.name == "numpy":
+            return self.module.asarray(x, dtype=self.module.float64)
+        return self.module.as_tensor(x, dtype=self.module.float64)
+
+    def shape(self, arrays: list[Any]) -> tuple[int, ...]:
+        shapes = [tuple(a.shape) for a in arrays]
+        return tuple(self.module.broadcast_shapes(*shapes)) if shapes else ()
+
+    def full(self, x: Any, shape: tuple[int, ...]) -> Any:
+        a = self.array(x, 0)
+        if tuple(a.shape) == shape:
+            return a
+        if self.name == "numpy":
+            return self.module.broadcast_to(a, shape).copy()
+        return a.broadcast_to(shape).clone()
+
+    def quiet(self) -> Any:
+        """NumPy's floating-point warnings off: nan and inf are the array form's domain errors."""
+        if self.name == "numpy":
+            return self.module.errstate(all="ignore")
+        return contextlib.nullcontext()
+
+
+def _array_backend(xp: Any) -> _Backend:
+    name = xp if isinstance(xp, str) else getattr(xp, "__name__", None)
+    if name == "numpy":
+        import numpy
+
+        return _Backend("numpy", numpy)
+    if name == "torch":
+        import torch
+
+        return _Backend("torch", torch)
+    raise ValueError(f"vectorized needs xp='numpy' or 'torch' (or the module), got {xp!r}")
+
+
+def _shared_helpers(where: Callable[..., Any], log: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The derivative helpers of :mod:`scalargrad.ops` for arrays, from ``where``: same values per element."""
+
+    def pow_base_grad(a: Any, b: Any, out: Any) -> Any:
+        at_zero = where(b < 1.0, math.inf, where(b == 1.0, 1.0, 0.0))
+        return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * (out / where(a == 0.0, 1.0, a))))
+
+    def pow_exponent_grad(a: Any, out: Any) -> Any:
+        positive = a > 0.0
+        return where(positive, out * log(where(positive, a, 1.0)), where(a == 0.0, 0.0, math.nan))
+
+    def min_share(a: Any, b: Any) -> Any:
+        return where(a > b, 0.0, where(a == b, 0.5, 1.0))
+
+    def max_share(a: Any, b: Any) -> Any:
+        return where(a < b, 0.0, where(a == b, 0.5, 1.0))
+
+    def inside_unit(a: Any) -> Any:
+        return (a > -1.0) & (a < 1.0)
+
+    def normal_square(a: Any, b: Any) -> Any:
+        s = a * a + b * b
+        return (s > 0.0) & (s < math.inf)
+
+    return {
+        "pow_base_grad": pow_base_grad,
+        "pow_exponent_grad": pow_exponent_grad,
+        "min_share": min_share,
+        "max_share": max_share,
+        "inside_unit": inside_unit,
+        "normal_square": normal_square,
+    }
+
+
+_CONSTANTS = ("inf", "nan", "LN2", "LN10", "TWO_OVER_SQRT_PI")
+
+
+def _numpy_functions(np: Any) -> dict[str, Any]:
+    """NumPy versions of every name the built-in ops' templates use."""
+
+    def sigmoid(x: Any) -> Any:
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def softplus(x: Any) -> Any:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    functions: dict[str, Any] = {k: FLOAT_NAMESPACE[k] for k in _CONSTANTS if k in FLOAT_NAMESPACE}
+    functions.update(inf=math.inf, nan=math.nan)
+    functions.update(_shared_helpers(np.where, np.log))
+    functions.update(
+        where=np.where,
+        logical_or=np.logical_or,
+        logical_and=np.logical_and,
+        logical_not=np.logical_not,
+        abs=np.abs,
+        sign=np.sign,
+        exp=np.exp,
+        sin=np.sin,
+        cos=np.cos,
+        sqrt=np.sqrt,
+        sinh=np.sinh,
+        cosh=np.cosh,
+        tanh=np.tanh,
+        atan=np.arctan,
+        erf=np.vectorize(math.erf, otypes=[np.float64]),
+        atan2=np.arctan2,
+        hypot=np.hypot,
+        sigmoid=sigmoid,
+        softplus=softplus,
+        minimum=np.minimum,
+        maximum=np.maximum,
+        divide=np.true_divide,
+        power=np.power,
+        checked_exp=np.exp,
+        checked_log=np.log,
+        checked_sqrt=np.sqrt,
+        checked_sin=np.sin,
+        checked_cos=np.cos,
+        checked_tan=np.tan,
+        checked_asin=np.arcsin,
+        checked_acos=np.arccos,
+        checked_sinh=np.sinh,
+        checked_cosh=np.cosh,
+        checked_log1p=np.log1p,
+        checked_expm1=np.expm1,
+        checked_log2=np.log2,
+        checked_log10=np.log10,
+    )
+    return functions
+
+
+def _torch_functions(torch: Any) -> dict[str, Any]:
+    """PyTorch (float64 tensors) versions of every name the built-in ops' templates use."""
+
+    def tensor(x: Any) -> Any:
+        return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
+
+    def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *xs: fn(*(tensor(x) for x in xs))
+
+    def where(c: Any, x: Any, y: Any) -> Any:
+        return torch.where(tensor(c).bool(), tensor(x), tensor(y))
+
+    def sign(x: Any) -> Any:
+        x = tensor(x)
+        return torch.where(torch.isnan(x), x, torch.sign(x))
+
+    def sigmoid(x: Any) -> Any:
+        x = tensor(x)
+        e = torch.exp(-torch.abs(x))
+        return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def softplus(x: Any) -> Any:
+        x = tensor(x)
+        return torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x)))
+
+    log = lift(torch.log)
+    functions: dict[str, Any] = {k: FLOAT_NAMESPACE[k] for k in _CONSTANTS if k in FLOAT_NAMESPACE}
+    functions.update(inf=math.inf, nan=math.nan)
+    functions.update(_shared_helpers(where, log))
+    plain = {
+        "logical_or": torch.logical_or,
+        "logical_and": torch.logical_and,
+        "logical_not": torch.logical_not,
+        "abs": torch.abs,
+        "exp": torch.exp,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "sqrt": torch.sqrt,
+        "sinh": torch.sinh,
+        "cosh": torch.cosh,
+        "tanh": torch.tanh,
+        "atan": torch.atan,
+        "erf": torch.erf,
+        "atan2": torch.atan2,
+        "hypot": torch.hypot,
+        "minimum": torch.minimum,
+        "maximum": torch.maximum,
+        "divide": torch.true_divide,
+        "power": torch.pow,
+        "checked_exp": torch.exp,
+        "checked_log": torch.log,
+        "checked_sqrt": torch.sqrt,
+        "checked_sin": torch.sin,
+        "checked_cos": torch.cos,
+        "checked_tan": torch.tan,
+        "checked_asin": torch.asin,
+        "checked_acos": torch.acos,
+        "checked_sinh": torch.sinh,
+        "checked_cosh": torch.cosh,
+        "checked_log1p": torch.log1p,
+        "checked_expm1": torch.expm1,
+        "checked_log2": torch.log2,
+        "checked_log10": torch.log10,
+    }
+    functions.update({k: lift(fn) for k, fn in plain.items()})
+    functions.update(where=where, sign=sign, sigmoid=sigmoid, softplus=softplus)
+    return functions
+
+
+# --------------------------------------------------------------------------- #
+# compile                                                                      #
+# --------------------------------------------------------------------------- #
+
+
+def compile(
+    target: Value | Callable[..., Any],
+    wrt: Any = None,
+    *,
+    inputs: Any = None,
+    argnums: int | Sequence[int] | None = None,
+    order: int = 1,
+    check: bool = False,
+    check_rtol: float = 0.0,
+    max_nodes: int = MAX_NODES,
+) -> CompiledGradient:
+    """Compile a graph's value and gradient (and Hessian) to straight-line Python.
+
+    Two forms:
+
+    * ``compile(y, wrt, inputs=None)``: ``y`` is a Value (the output) and ``wrt`` the
+      input leaves to differentiate with respect to, a Value or any nesting of
+      dicts, lists and tuples of them. ``inputs`` (default ``wrt``) are the leaves
+      the compiled function takes as arguments: give it to pass data that is not
+      differentiated (e.g. ``inputs=[*params, *xs]``). If ``inputs`` is a list or
+      tuple, the compiled function takes one positional argument per item, else one
+      argument shaped like ``inputs``. Every other leaf of the graph is a constant
+      with its value at compile time.
+    * ``compile(f, example_args, argnums=None)``: ``f`` is traced once, called on
+      Values made from ``example_args`` (a tuple or list of arguments, each a number
+      or a dict/list/tuple of numbers; a single number is a one-argument call), as
+      ``jax.jit`` traces. The compiled function takes arguments shaped like the
+      example. The gradient is with respect to the arguments ``argnums`` (an int:
+      shaped like that argument; a tuple: a tuple of those; None, the default: a
+      tuple with one entry per argument).
+
+    Returns a :class:`CompiledGradient`: ``g(*new_inputs)`` gives ``(value,
+    gradient)``, or ``(value, gradient, hessian)`` with ``order=2`` (the Hessian over
+    the flattened ``wrt``, as :func:`scalargrad.hessian` returns it; its code is
+    compiled from the ``create_graph`` gradient graph). The value and gradient are
+    equal to :func:`scalargrad.grad`'s bit for bit, and the Hessian to
+    :func:`scalargrad.hessian`'s, where the graph is the same.
+
+    ``check=True`` re-runs the engine at every call (the traced function again, or
+    the graph replayed with the new inputs) and raises :class:`CompileCheckError` when
+    a result differs by more than ``check_rtol`` (relative; default 0: bit for bit,
+    NaN equal to NaN). Python control flow in a traced function is fixed at trace
+    time (see the module documentation); this is how to catch it.
+
+    Raises TypeError/ValueError for bad arguments, :class:`CompileError` for a graph of
+    more than ``max_nodes`` nodes (default :data:`MAX_NODES`).
+    """
+    if order not in (1, 2) or isinstance(order, bool):
+        raise ValueError(f"order must be 1 (value and gradient) or 2 (and the Hessian), got {order!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    if isinstance(check_rtol, bool) or not isinstance(check_rtol, numbers.Real) or not check_rtol >= 0:
+        raise ValueError(f"check_rtol must be a number >= 0, got {check_rtol!r}")
+    # Compiling allocates a few objects per node (the program, the source, Python's own compile);
+    # each allocation burst would start full collections that walk the whole graph, which doubles
+    # the time for 10^5 nodes. The collector is paused for the call and restored after.
+    start = time.perf_counter()
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        compiled = _compile(target, wrt, inputs, argnums, order, check, float(check_rtol), max_nodes)
+    finally:
+        if paused:
+            gc.enable()
+    compiled.compile_seconds = time.perf_counter() - start
+    return compiled
+
+
+def _compile(
+    target: Value | Callable[..., Any],
+    wrt: Any,
+    inputs: Any,
+    argnums: int | Sequence[int] | None,
+    order: int,
+    check: bool,
+    check_rtol: float,
+    max_nodes: int,
+) -> CompiledGradient:
+    if isinstance(target, Value):
+        if argnums is not None:
+            raise TypeError(
+                "argnums is for a traced function; with a graph, say what to differentiate in wrt"
+            )
+        if wrt is None:
+            raise TypeError("compile(y, wrt) needs wrt: the input Values to differentiate with respect to")
+        return _compile_graph(
+            target, wrt, wrt if inputs is None else inputs, order, check, check_rtol, max_nodes
+        )
+    if callable(target):
+        if inputs is not None:
+            raise TypeError("inputs is for a graph; a traced function's inputs are its arguments")
+        return _compile_function(target, wrt, argnums, order, check, check_rtol, max_nodes)
+    raise TypeError(
+        f"compile needs a Value (the output of a graph) or a function to trace, got {type(target).__name__}"
+    )
+
+
+def _leaves(tree: Any, what: str) -> list[Value]:
+    leaves, _ = tree_flatten(tree)
+    for leaf in leaves:
+        if not isinstance(leaf, Value):
+            raise TypeError(
+                f"{what} must be Values (or dicts/lists/tuples of Values), found {type(leaf).__name__}"
+            )
+    return leaves
+
+
+def _labels(values: list[Value]) -> list[str | None]:
+    """Labels that may appear in a comment: identifiers only, never arbitrary text."""
+    return [v.label if v.label is not None and v.label.isidentifier() else None for v in values]
+
+
+def _input_comments(params: list[str], labels: list[str | None], frozen: bool) -> list[str]:
+    named = [f"{p} = {label}" if label else p for p, label in zip(params, labels)]
+    if len(named) > _COMMENT_INPUTS:
+        named = [*named[:3], "...", named[-1]]
+        comment = f"# inputs ({len(params)} numbers): {', '.join(named)}"
+    else:
+        comment = f"# inputs: {', '.join(named)}" if named else "# no inputs"
+    comments = [comment]
+    if frozen:
+        comments.append("# leaves that are not inputs are constants, with their values when compiled")
+    return comments
+
+
+def _compile_graph(
+    output: Value, wrt: Any, inputs: Any, order: int, check: bool, check_rtol: float, max_nodes: int
+) -> CompiledGradient:
+    wrt_values = _leaves(wrt, "wrt")
+    input_values = _leaves(inputs, "inputs")
+    seen: set[Value] = set()
+    for v in input_values:
+        if v.op is not None or v.is_constant:
+            kind = f"a node made by {v.op.name}" if v.op is not None else "a constant leaf"
+            raise ValueError(f"compile's inputs must be input leaves (Value(...)), got {kind}: {v!r}")
+        if v in seen:
+            raise ValueError(f"the same Value appears twice in compile's inputs: {v!r}")
+        seen.add(v)
+    for w in wrt_values:
+        if w not in seen:
+            raise ValueError(f"every wrt Value must be one of compile's inputs; {w!r} is not")
+    structure = (
+        tuple(inputs) if isinstance(inputs, (list, tuple)) and not hasattr(inputs, "_fields") else (inputs,)
+    )
+    leaves_order = [leaf for part in structure for leaf in _leaves(part, "inputs")]
+    _, rebuild = tree_flatten(wrt)
+    program = _build(output, leaves_order, wrt_values, order, max_nodes, _labels(wrt_values))
+    leaves_in_graph = {v for v in topological_order(output) if v.op is None and not v.is_constant}
+    program.comments = _input_comments(program.params, _labels(leaves_order), bool(leaves_in_graph - seen))
+    reference = _replayer(output, leaves_order, wrt_values, order) if check else None
+    return CompiledGradient(
+        program,
+        _Signature(structure, len(leaves_order)),
+        _fast_rebuild(wrt, rebuild),
+        isinstance(wrt, Value),
+        reference,
+        float(check_rtol),
+    )
+
+
+def _as_list(flat: list[Any]) -> list[Any]:
+    """The gradient of a flat list of Values: the generated function's own (new) list."""
+    return flat
+
+
+def _fast_rebuild(wrt: Any, rebuild: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Any]:
+    """The gradient's shape from the flat list: the list itself when ``wrt`` is a flat list of Values."""
+    if type(wrt) is list and all(isinstance(w, Value) for w in wrt):
+        return _as_list
+    if isinstance(wrt, Value):
+        return lambda flat: flat[0]
+    return rebuild
+
+
+_INFIX: dict[str, Callable[..., Any]] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+    "neg": operator.neg,
+    "abs": operator.abs,
+}
+"""Ops replayed through Python's operators, so that the engine's own (hot, reflected) methods run."""
+
+
+def _replayer(
+    output: Value, inputs: list[Value], wrt: list[Value], order: int
+) -> Callable[[list[float]], tuple[float, list[float], list[list[float]] | None]]:
+    """The engine's results at new inputs, by applying the recorded graph's ops again (``check=True``)."""
+    nodes = topological_order([output, *inputs])
+    positions = {v: i for i, v in enumerate(inputs)}
+
+    def reference(flat: list[float]) -> tuple[float, list[float], list[list[float]] | None]:
+        fresh = [Value(x, label=v.label) for v, x in zip(inputs, flat)]
+        mapped: dict[Value, Value] = {}
+        for v in nodes:
+            if v in positions:
+                mapped[v] = fresh[positions[v]]
+            elif v.op is not None:
+                op = v.op
+                args = [mapped.get(x, x) if isinstance(x, Value) else x for x in v.operands]
+                apply = _INFIX.get(op.name, op) if op.builtin else op
+                mapped[v] = apply(*args)
+        y = mapped.get(output, output)
+        targets = [mapped[w] for w in wrt]
+        gradient = grad(y, targets)
+        rows = hessian(y, targets) if order == 2 else None
+        return y.data, gradient, rows
+
+    return reference
+
+
+def _compile_function(
+    fn: Callable[..., Any],
+    example_args: Any,
+    argnums: int | Sequence[int] | None,
+    order: int,
+    check: bool,
+    check_rtol: float,
+    max_nodes: int,
+) -> CompiledGradient:
+    if example_args is None:
+        raise TypeError("compile(f, example_args) needs the example arguments to trace f at, e.g. (2.0, 5.0)")
+    args = tuple(example_args) if isinstance(example_args, (list, tuple)) else (example_args,)
+    if not args:
+        raise ValueError("compile(f, example_args): example_args is empty; give at least one argument")
+    selected = _argnums(argnums, len(args))
+    counter = itertools.count(1)
+    traced: list[Any] = []
+    for i, arg in enumerate(args):
+        leaves, rebuild = tree_flatten(arg)
+        if not leaves:
+            raise ValueError(f"compile(f, example_args): argument {i} holds no numbers")
+        values = [Value(_example_number(x, i), label=f"x{next(counter)}") for x in leaves]
+        traced.append(rebuild(values) if not _is_leaf(arg) else values[0])
+    inputs = _leaves(tuple(traced), "inputs")
+    wrt_tree: Any = (
+        tuple(traced)
+        if argnums is None
+        else (traced[selected[0]] if isinstance(argnums, int) else tuple(traced[i] for i in selected))
+    )
+    wrt = _leaves(wrt_tree, "wrt")
+
+    def trace(values: list[Value]) -> Value:
+        it = iter(values)
+        call_args = []
+        for part in traced:
+            if isinstance(part, Value):
+                call_args.append(next(it))
+            else:
+                leaves, rebuild = tree_flatten(part)
+                call_args.append(rebuild([next(it) for _ in leaves]))
+        y = fn(*call_args)
+        if not isinstance(y, Value):
+            raise TypeError(
+                f"compile: f returned {type(y).__name__} {y!r:.80}, not a Value: it does not depend on its "
+                "arguments through scalargrad ops (math.sin on a Value gives a float; use scalargrad.sin)"
+            )
+        return y
+
+    output = trace(inputs)
+    program = _build(output, inputs, wrt, order, max_nodes, _labels(wrt))
+    program.comments = _input_comments(program.params, _labels(inputs), False)
+    reference = None
+    if check:
+        where = {v: i for i, v in enumerate(inputs)}
+        positions = [where[w] for w in wrt]
+
+        def reference(flat: list[float]) -> tuple[float, list[float], list[list[float]] | None]:
+            fresh = [Value(x, label=v.label) for v, x in zip(inputs, flat)]
+            y = trace(fresh)
+            targets = [fresh[p] for p in positions]
+            return y.data, grad(y, targets), hessian(y, targets) if order == 2 else None
+
+    _, rebuild = tree_flatten(wrt_tree)
+    return CompiledGradient(
+        program,
+        _Signature(tuple(traced), len(inputs)),
+        _fast_rebuild(wrt_tree, rebuild) if not isinstance(wrt_tree, tuple) else rebuild,
+        isinstance(wrt_tree, Value),
+        reference,
+        float(check_rtol),
+    )
+
+
+def _is_leaf(x: Any) -> bool:
+    leaves, _ = tree_flatten(x)
+    return len(leaves) == 1 and leaves[0] is x
+
+
+def _example_number(x: Any, i: int) -> float:
+    if isinstance(x, Value):
+        raise TypeError(
+            f"compile(f, example_args): argument {i} holds a Value; pass plain numbers (e.g. v.data)"
+        )
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            f"compile(f, example_args): argument {i} must hold real numbers, found {type(x).__name__}: {x!r}"
+        )
+    return float(x)
+
+
+def _argnums(argnums: int | Sequence[int] | None, n: int) -> list[int]:
+    if argnums is None:
+        return list(range(n))
+    items = [argnums] if isinstance(argnums, int) and not isinstance(argnums, bool) else argnums
+    if not isinstance(items, (list, tuple)) or not items:
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    chosen = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"argnums must be ints, got {a!r}")
+        if not -n <= a < n:
+            raise ValueError(f"argnums {a} is out of range for {n} argument{'s' if n != 1 else ''}")
+        chosen.append(a % n)
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"argnums names an argument twice: {argnums!r}")
+    return chosen
+
+
+# --------------------------------------------------------------------------- #
+# plot                                                                         #
+# --------------------------------------------------------------------------- #
+
+
+def plot(
+    f: Callable[[Any], Any],
+    interval: tuple[float, float],
+    *,
+    points: int = 401,
+    at: float | None = None,
+    ax: Any = None,
+    check_points: int = 7,
+) -> Any:
+    """Draw f, f′ and f″ over ``interval`` with matplotlib, from one compiled array call.
+
+    ``f`` is a function of one number written with scalargrad's ops; it is traced
+    once at ``at`` (default: the middle of the interval), compiled with
+    ``order=2`` and evaluated at ``points`` points with NumPy. Because Python control
+    flow is fixed at trace time, the curves are compared with the engine at
+    ``check_points`` points of the interval first (where ``f`` is defined), and a
+    :class:`CompileCheckError` is raised if they differ. Returns the matplotlib
+    Axes (``ax``, or a new figure's).
+    """
+    lo, hi = (float(t) for t in interval)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"plot needs a finite interval (lo, hi) with lo < hi, got {interval!r}")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise ValueError(f"points must be an int >= 2, got {points!r}")
+    import numpy as np
+
+    x0 = (lo + hi) / 2 if at is None else float(at)
+    compiled = compile(f, (x0,), argnums=0, order=2)
+    curves = compiled.vectorized("numpy")
+    xs = np.linspace(lo, hi, points)
+    y, dy, d2 = curves(xs)
+    for x in np.linspace(lo, hi, check_points) if check_points > 0 else []:
+        _check_curve(f, float(x), curves)
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(xs, y, label="f")
+    ax.plot(xs, dy, label="f′", linestyle="--")
+    ax.plot(xs, d2, label="f″", linestyle=":")
+    ax.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
+    ax.set_xlabel("x")
+    ax.legend()
+    return ax
+
+
+def _check_curve(f: Callable[[Any], Any], x: float, curves: ArrayGradient) -> None:
+    """Compare the array code with the engine at ``x`` (skipped where f is undefined there)."""
+    v = Value(x, label="x")
+    try:
+        y = f(v)
+        if not isinstance(y, Value):
+            return
+        engine = [y.data, grad(y, v), hessian(y, v)]
+    except (ArithmeticError, ValueError):
+        return
+    got = curves(x)
+    compiled = [float(got[0]), float(got[1]), float(got[2])]
+    for what, a, b in zip(("f", "f′", "f″"), compiled, engine):
+        if not _same(a, b, 1e-9) and not abs(a - b) <= 1e-12:
+            raise CompileCheckError(
+                f"plot: {what}({x!r}) is {a!r} in the compiled code but {b!r} by the engine: f's Python "
+                "control flow (or a piecewise op's derivative rule, for f″) is fixed at the point f was "
+                "traced at; plot a smaller interval, or pass at= inside the branch you want",
+                args=[x],
+                what=what,
+                compiled=a,
+                engine=b,
+            )
