@@ -5,7 +5,8 @@ Iris (150 flowers, 4 features, 3 species) by default, or Wine (178 wines, 13 fea
 is the notes' softmax cross-entropy ℓ = −h_y + log Σ exp h_j (with the max trick), averaged
 over a mini-batch, and one ``backward()`` per batch gives every weight's gradient.
 
-Prints the train/test accuracy, shows a progress bar over epochs (tqdm) and saves the loss
+Prints the train/test accuracy, shows a progress bar over epochs (tqdm: one line updated in
+place in a terminal, a widget in Jupyter, nothing when the output is captured or logged) and saves the loss
 curves (matplotlib, Agg backend) to ``--out`` (default: examples/output/, git-ignored).
 Needs the ``examples`` extra: pip install -e ".[examples]"
 
@@ -34,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_iris, load_wine
 from sklearn.model_selection import train_test_split
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget in Jupyter, one line updated in place in a terminal
 
 from scalargrad import Value
 from scalargrad.nn import MLP, SGD, compile_loss, softmax_cross_entropy
@@ -100,7 +101,8 @@ def train(args: argparse.Namespace, compiled: bool = False) -> dict:
     # compiled: one straight-line function per class, compiled on first use and reused every step
     loss_fn = compile_loss(model, example_loss, (x_train[0], y_train[0])) if compiled else None
     desc = "epochs (compiled)" if compiled else "epochs"
-    bar = tqdm(range(args.epochs), desc=desc, unit="epoch", disable=args.no_progress)
+    # disable=None: no bar at all when stderr is not a terminal (captured or logged output)
+    bar = tqdm(range(args.epochs), desc=desc, unit="epoch", disable=True if args.no_progress else None)
     for _ in bar:
         rng.shuffle(order)
         epoch_loss = 0.0

@@ -134,6 +134,16 @@ def test_train_classifier_compiled(tmp_path: Path) -> None:
 
 
 @pytest.mark.example
+def test_progress_bar_stays_out_of_captured_output(tmp_path: Path) -> None:
+    """Captured or logged output (stderr not a terminal) gets no progress bar, not one line per update."""
+    for module in NEEDS["train_classifier.py"]:
+        need(module)
+    result = run("train_classifier.py", ["--epochs", "5", "--out", str(tmp_path / "loss.png")])
+    assert result.returncode == 0, result.stderr
+    assert "epoch" not in result.stderr and "\r" not in result.stderr and "%|" not in result.stderr
+
+
+@pytest.mark.example
 def test_train_classifier_rejects_bad_arguments() -> None:
     for module in NEEDS["train_classifier.py"]:
         need(module)
