@@ -638,55 +638,49 @@ _DUNDERS = {
     "abs": ("__abs__",),
 }
 
+
+def _building(indent: str, form: str, da: str, b: str, db: str) -> str:
+    """The lines of a generated method that make the node ``out`` (the same in every method)."""
+    lines = [
+        "v = _new(Value)",
+        "v.data = out",
+        "v.grad = 0.0",
+        "v.label = None",
+        f"v._op = {form}",
+        "v._a = self",
+        f"v._da = {da}",
+        f"v._b = {b}",
+        f"v._db = {db}",
+        "return v",
+    ]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
 _UNARY_METHOD = '''\
 def {method}(self):
     """{doc}"""
     a = self.data
     out = {value}
-    v = _new(Value)
-    v.data = out
-    v.grad = 0.0
-    v.label = None
-    v._op = {op}
-    v._a = self
-    v._da = {da}
-    v._b = None
-    v._db = 0.0
-    return v
-'''
+''' + _building("    ", "{op}", "{da}", "None", "0.0")
 
-_BINARY_METHOD = '''\
+_BINARY_METHOD = (
+    '''\
 def {method}(self, other):
     """{doc}"""
     a = self.data
     if type(other) is Value:
         b = other.data
         out = {value}
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = None
-        v._op = {op}
-        v._a = self
-        v._da = {da}
-        v._b = other
-        v._db = {db}
-        return v
+'''
+    + _building("        ", "{op}", "{da}", "other", "{db}")
+    + """\
     b = other if type(other) is float else _number(other)
     if b is None:
         return NotImplemented
     out = {value}
-    v = _new(Value)
-    v.data = out
-    v.grad = 0.0
-    v.label = None
-    v._op = {op}_NUMBER_SECOND
-    v._a = self
-    v._da = {da}
-    v._b = None
-    v._db = b
-    return v
-'''
+"""
+    + _building("    ", "{op}_NUMBER_SECOND", "{da}", "None", "b")
+)
 
 _REFLECTED_METHOD = '''\
 def {method}(self, other):
@@ -696,17 +690,7 @@ def {method}(self, other):
         return NotImplemented
     b = self.data
     out = {value}
-    v = _new(Value)
-    v.data = out
-    v.grad = 0.0
-    v.label = None
-    v._op = {op}_NUMBER_FIRST
-    v._a = self
-    v._da = {db}
-    v._b = None
-    v._db = a
-    return v
-'''
+''' + _building("    ", "{op}_NUMBER_FIRST", "{db}", "None", "a")
 
 _NO_GRAPH_METHOD = '''\
 def {method}(self{other}):
