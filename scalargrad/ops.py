@@ -221,18 +221,8 @@ _SHARED = {
     "max_share": lambda a, b: _tie_share(a, b, lambda m, o: m < o),
 }
 FLOAT_NAMESPACE.update(
-    _SHARED,
-    exp=math.exp,
-    sin=math.sin,
-    cos=math.cos,
-    sqrt=math.sqrt,
-    sinh=math.sinh,
-    cosh=math.cosh,
-    tanh=math.tanh,
-    atan=math.atan,
-    erf=math.erf,
-    atan2=math.atan2,
-    hypot=math.hypot,
+    {name: getattr(math, name) for name in dir(math) if not name.startswith("_")},  # math.cos as cos, …
+    **_SHARED,
     sigmoid=_sigmoid,
     softplus=_softplus,
     minimum=_minimum,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +74,15 @@ def test_every_list_of_ops_is_the_registry() -> None:
     for name in calls:
         assert name in help_text, name
         assert f"`{name}" in table, name
+    # the signatures type checkers see (Value's TYPE_CHECKING block) and the package's exports
+    tree = ast.parse(inspect.getsource(engine))
+    value_class = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Value")
+    block = next(
+        n for n in value_class.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+    )
+    declared = {f.name for f in block.body if isinstance(f, ast.FunctionDef)}
+    assert set(engine._SOURCES) <= declared, set(engine._SOURCES) - declared
+    assert calls - {"abs"} <= set(sg.__all__) and calls - {"abs"} <= set(ops.__all__)
 
 
 @pytest.mark.parametrize("name", UNARY)
