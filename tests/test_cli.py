@@ -684,3 +684,21 @@ def test_code_prints_the_gradient_as_python(capsys: pytest.CaptureFixture[str]) 
     exec(out, {"log": math.log, "sin": math.sin, "cos": math.cos}, namespace)  # TEST ONLY: our own output
     value, gradient = namespace["value_and_grad"](2.0, 5.0)  # type: ignore[operator]
     assert value == pytest.approx(11.652071455223084) and gradient == [5.5, pytest.approx(1.7163378145367738)]
+
+
+def test_the_notes_extended_figure_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Typing the notes' (exp(x1)+1)*exp(x1) gives their 4-node graph and their extended figure."""
+    from scalargrad import count_ops, draw
+    from scalargrad.expr import parse
+
+    y, _ = parse("(exp(x1)+1)*exp(x1)").build({"x1": 1.0})  # what the command line draws
+    assert count_ops(y) == {"exp": 1, "add": 1, "mul": 1}
+    pytest.importorskip("graphviz")
+    golden = Path(__file__).parent / "golden" / "notes_exp_extended.dot"
+    assert draw(y, kind="extended").source == golden.read_text(encoding="utf-8")
+    target = tmp_path / "extended.svg"
+    argv = ["(exp(x1)+1)*exp(x1)", "x1=1", "--draw", "extended", "-o", str(target), "--no-trace"]
+    code, _, _ = run(capsys, *argv)
+    assert code == 0 and "v̄₂ = v̄₂→₄ + v̄₃" in target.read_text(encoding="utf-8")
