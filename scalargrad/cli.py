@@ -202,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
         wrt.append(inputs[name])
     # The traces are computed (and formatted) before a diagram is written, so that
     # an error in either leaves no diagram behind.
-    traced = None
+    traced: str | dict[str, Any] | None = None
     if args.code:
         traced = _computed("compile the expression", lambda: _code(y, inputs, wrt))
     elif not args.no_trace:
