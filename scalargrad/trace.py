@@ -353,6 +353,7 @@ table.scalargrad-trace th { background: #f2f2f2; }
 table.scalargrad-trace td.value { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; padding-left: 1.5em; }
 table.scalargrad-trace tr.summary td { border-top: 2px solid #888; font-weight: bold; }
+table.scalargrad-trace tr.summary + tr.summary td { border-top: 1px solid #bbb; }
 """
 
 
