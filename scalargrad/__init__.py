@@ -55,7 +55,15 @@ from .ops import (
 from .steps import MODES as steps_modes
 from .steps import Step, Steps, steps
 from .trace import Trace, trace
-from .viz import Diagram, draw, draw_step  # imports graphviz only when a diagram is built
+from .viz import (  # imports graphviz only when a diagram is built
+    Diagram,
+    StepThrough,
+    draw,
+    draw_step,
+    walkthrough,
+    write_frames,
+    write_walkthrough,
+)
 
 __version__ = "0.1.0"
 
@@ -67,6 +75,7 @@ __all__ = [
     "GradcheckError",
     "Op",
     "Step",
+    "StepThrough",
     "Steps",
     "Trace",
     "Value",
@@ -119,4 +128,7 @@ __all__ = [
     "trace",
     "tree_flatten",
     "tree_unflatten",
+    "walkthrough",
+    "write_frames",
+    "write_walkthrough",
 ]

@@ -97,6 +97,23 @@ def _parser() -> argparse.ArgumentParser:
         "which every line can be checked by hand (default: auto; diagrams then show 3)",
     )
     p.add_argument(
+        "--steps",
+        choices=("forward", "tangent", "reverse", "extend"),
+        metavar="MODE",
+        help="print the notes' algorithm step by step instead of the traces: forward, tangent, "
+        "reverse (the node_to_grad algorithm) or extend",
+    )
+    p.add_argument(
+        "--frames",
+        metavar="DIR",
+        help="write one diagram per step into DIR (svg and png) for slides: the --steps mode, or reverse",
+    )
+    p.add_argument(
+        "--html",
+        metavar="PATH",
+        help="write an offline web page stepping through every mode, with the trace tables",
+    )
+    p.add_argument(
         "--code",
         action="store_true",
         help="print the value-and-gradient code (scalargrad.compile) instead of the traces",
@@ -191,6 +208,12 @@ def _run(args: argparse.Namespace) -> int:
         raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
     if args.draw is not None:
         _check_output(args.output, args.image_format)
+    if args.html is not None:
+        _check_output(args.html, None, option="--html", diagram=False)
+    if args.frames is not None:
+        _check_directory(args.frames)
+    if args.steps == "tangent" and args.wrt and len(args.wrt) > 1:
+        raise _UsageError("--steps tangent follows one input: give at most one --wrt")
     expression = parse(args.expression)
     values = _values(args.values)
     y, inputs = expression.build(values, share=not args.no_share)
@@ -203,13 +226,19 @@ def _run(args: argparse.Namespace) -> int:
     # The traces are computed (and formatted) before a diagram is written, so that
     # an error in either leaves no diagram behind.
     traced: str | dict[str, Any] | None = None
-    if args.code:
+    if args.steps is not None:
+        traced = _computed("record the steps", lambda: _steps_text(args, y, wrt))
+    elif args.code:
         traced = _computed("compile the expression", lambda: _code(y, inputs, wrt))
     elif not args.no_trace:
         traced = _computed("trace the expression", lambda: _traces(args, y, inputs, wrt))
     diagram_path = None
     if args.draw is not None:
         diagram_path = _draw(args, y, wrt)
+    if args.frames is not None:
+        _frames(args, y, wrt)
+    if args.html is not None:
+        _page(args, y, wrt)
     if isinstance(traced, dict):
         if diagram_path is not None:
             traced["diagram"] = diagram_path
@@ -217,6 +246,58 @@ def _run(args: argparse.Namespace) -> int:
     elif traced is not None:
         _write(traced)
     return 0
+
+
+def _steps_of(args: argparse.Namespace, y: Any, wrt: list[Any]) -> Any:
+    from .steps import steps
+
+    mode = args.steps or "reverse"
+    digits = args.digits if isinstance(args.digits, int) else 3
+    return steps(y, mode=mode, wrt=wrt[0] if wrt and mode == "tangent" else None, digits=digits)
+
+
+def _steps_text(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
+    """``--steps MODE``: one line per step, or the steps as JSON."""
+    recorded = _steps_of(args, y, wrt)
+    if args.format == "json":
+        return str(recorded.to_json(indent=2)) + "\n"
+    return f"{recorded}\n"
+
+
+def _check_directory(path: str) -> None:
+    """``--frames DIR``: an existing directory, or one that can be made, before any work."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise _UsageError(f"--frames {path}: not a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(path) and not os.path.isdir(parent):
+        raise _UsageError(f"--frames {path}: the directory {parent!r} does not exist")
+    if not os.access(path if os.path.exists(path) else parent, os.W_OK):
+        raise _UsageError(f"--frames {path}: cannot write there")
+
+
+def _frames(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
+    from .viz import DiagramTooComplexError, RenderError, write_frames
+
+    recorded = _computed("record the steps", lambda: _steps_of(args, y, wrt))
+    try:
+        os.makedirs(args.frames, exist_ok=True)
+        frames = write_frames(recorded, args.frames, backend=args.backend, timeout=args.timeout)
+    except (DiagramTooComplexError, RenderError, OSError, ImportError) as e:
+        raise _Failure(_one_line(e)) from None
+    for fmt, why in frames.skipped.items():
+        _say(f"scalargrad: {fmt} frames not written: {why}")
+    _say(f"scalargrad: wrote {len(frames)} frames of the {recorded.mode} steps to {args.frames}")
+
+
+def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
+    from .viz import write_walkthrough
+
+    mode = args.steps or "reverse"
+    try:
+        path = write_walkthrough(y, args.html, wrt=wrt[0] if wrt else None, mode=mode)
+    except (OSError, ImportError) as e:
+        raise _Failure(_one_line(e)) from None
+    _say(f"scalargrad: wrote the step-through page to {path}")
 
 
 def _code(y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str:
@@ -227,7 +308,7 @@ def _code(y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str:
     return str(compile_gradient(y, wrt or leaves, inputs=leaves).source)
 
 
-def _check_output(path: str, image_format: str | None) -> None:
+def _check_output(path: str, image_format: str | None, *, option: str = "-o", diagram: bool = True) -> None:
     """Refuse, before any work, an output path that cannot take the diagram.
 
     A directory, a FIFO (writing would block until a reader comes), a device or
@@ -235,9 +316,10 @@ def _check_output(path: str, image_format: str | None) -> None:
     for writing are bad input. Writability is tested by really opening the file
     (root passes permission checks that the write would still fail): an existing
     file is opened for appending, without truncating it; a new one is created and
-    removed again. The format (from ``--image-format`` or the suffix) is checked too.
+    removed again. For a diagram, the format (from ``--image-format`` or the
+    suffix) is checked too; ``option`` names the option in messages.
     """
-    where = f"-o {path}"
+    where = f"{option} {path}"
     parent = os.path.dirname(path) or "."
     try:
         info = os.stat(path)
@@ -257,14 +339,15 @@ def _check_output(path: str, image_format: str | None) -> None:
         kind = _special_kind(info.st_mode)
         if kind is not None:
             raise _UsageError(f"{where}: {kind}, not a regular file")
-    if image_format is None and not os.path.splitext(path)[1]:
+    if diagram and image_format is None and not os.path.splitext(path)[1]:
         raise _UsageError(
             f"cannot tell the format of {path!r}: give a suffix such as .svg or pass --image-format"
         )
-    try:
-        check_format(image_format or os.path.splitext(path)[1])
-    except ValueError as e:
-        raise _UsageError(str(e)) from None
+    if diagram:
+        try:
+            check_format(image_format or os.path.splitext(path)[1])
+        except ValueError as e:
+            raise _UsageError(str(e)) from None
     try:
         if info is None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

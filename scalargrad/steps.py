@@ -87,7 +87,9 @@ class ExtendedGraph:
                     self.names.setdefault(term, partial)
                 if isinstance(a, Value):
                     self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
-        for (child, _), term in self._partials():
+        self.partials = self._partials()
+        made_for = {(term, child): parent for (child, parent), term in self.partials}
+        for (child, _), term in self.partials:
             # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
             # (v̄i·d, or −d where v̄i = −1 folded away)
             if term.op is None or term.op.name not in ("mul", "neg"):
@@ -97,7 +99,7 @@ class ExtendedGraph:
             others = [p for p in term.parents if p is not self.adj.get(child)]
             for d in others[:1]:
                 if d in self.ids and d not in self.names:
-                    self.names[d] = self._derivative_name(child, term)
+                    self.names[d] = self._derivative_name(child, made_for[(term, child)])
         for u in self.order:  # running sums of three or more partial adjoints
             self.names.setdefault(u, self.ids[u])
 
@@ -110,8 +112,7 @@ class ExtendedGraph:
                     found.append(((child, v), term))
         return found
 
-    def _derivative_name(self, child: Value, term: Value) -> str:
-        parent = next(v for (c, v), t in self._partials() if t is term and c is child)
+    def _derivative_name(self, child: Value, parent: Value) -> str:
         g = self.g
         return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
 
@@ -340,15 +341,11 @@ def _extend(g: Graph, digits: int) -> list[Step]:
                 made_by.setdefault(p.child, []).append(p.value)
     for v in visit:  # the partial adjoints v passes on, and what they are made of
         for term in made_by.get(v, []):
-            for u in topological_order(term):
-                if u in position and u not in owner:
-                    owner[u] = v
+            _claim(term, v, position, owner)
     for v in visit:  # seeds and sums: made when v's list is summed (the notes' step for v)
         a = ext.adj.get(v)
-        if isinstance(a, Value) and a in position:
-            for u in topological_order(a):
-                if u in position and u not in owner:
-                    owner[u] = v
+        if isinstance(a, Value):
+            _claim(a, v, position, owner)
     out_steps, done = [], []
     for i, v in enumerate(visit):
         added = []
@@ -366,6 +363,18 @@ def _extend(g: Graph, digits: int) -> list[Step]:
             Step("extend", i + 1, g.name(v), line, value, list(done), _edges_into(g, v), added=added)
         )
     return out_steps
+
+
+def _claim(root: Value, v: Value, new: dict[Value, int], owner: dict[Value, Value]) -> None:
+    """Make ``v``'s step the owner of ``root`` and the new nodes it is built from that no
+    earlier step owns; walks only those nodes, so all steps together cost one pass."""
+    stack = [root]
+    while stack:
+        u = stack.pop()
+        if u not in new or u in owner:
+            continue
+        owner[u] = v
+        stack.extend(u.parents)
 
 
 def _definition(u: Value, names: dict[Value, str]) -> str:

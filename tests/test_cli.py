@@ -702,3 +702,45 @@ def test_the_notes_extended_figure_from_the_command_line(
     argv = ["(exp(x1)+1)*exp(x1)", "x1=1", "--draw", "extended", "-o", str(target), "--no-trace"]
     code, _, _ = run(capsys, *argv)
     assert code == 0 and "v̄₂ = v̄₂→₄ + v̄₃" in target.read_text(encoding="utf-8")
+
+
+def test_steps_frames_and_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--steps", "reverse")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 7 and lines[0].startswith("  1. visit v₇: node_to_grad[v₇] = [1], v̄₇ = 1")
+    assert "  5. visit v₂: node_to_grad[v₂] = [v̄₂→₅, v̄₂→₄] = [−0.284, 2], v̄₂ = 1.716 (an input)" in lines
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--steps", "tangent", "--wrt", "x2")
+    assert code == 0 and out.splitlines()[-1] == "  7. v̇₇ = v̇₆ − v̇₅ = 2 − 0.284 = 1.716"
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--steps", "extend", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["mode"] == "extend"
+    pytest.importorskip("graphviz")
+    frames, page = tmp_path / "frames", tmp_path / "walk.html"
+    argv = [NOTES, "x1=2", "x2=5", "--steps", "reverse", "--frames", str(frames), "--html", str(page)]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert sorted(p.name for p in frames.glob("*.svg"))[0] == "reverse_step_1.svg"
+    assert len(list(frames.glob("*.svg"))) == 7
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "sideways"], "argument --steps: invalid choice: 'sideways'"),
+        (["--steps", "tangent", "--wrt", "x1", "--wrt", "x2"], "--steps tangent follows one input"),
+        (["--frames", "{file}"], "not a directory"),
+        (["--frames", "{tmp}/missing/frames"], "does not exist"),
+        (["--html", "{tmp}/missing/page.html"], "--html {tmp}/missing/page.html: the directory"),
+        (["--html", "{tmp}"], "not a regular file"),
+    ],
+)
+def test_step_options_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    argv = [a.format(tmp=tmp_path, file=file) for a in argv]
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message.format(tmp=tmp_path) in err, err

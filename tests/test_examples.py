@@ -179,15 +179,21 @@ def test_train_classifier_rejects_bad_values_before_training(
     assert "dataset:" not in result.stdout  # rejected before training started
 
 
-def test_gallery_svg_shows_the_notes_adjoints() -> None:
-    """docs/adjoint.svg (README gallery, made by docs/make_gallery.py) is an SVG of the notes' adjoints."""
+def test_gallery_shows_what_the_library_draws_now() -> None:
+    """The README gallery (docs/, made by docs/make_gallery.py) is up to date with the library."""
     import xml.etree.ElementTree as ET
 
     svg = EXAMPLES.parent / "docs" / "adjoint.svg"
     root = ET.parse(svg).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     texts = {t.text.strip() for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text}
-    assert {"v1 = x1", "v2 = x2", "11.652", "v̄1 = 5.5", "v̄2 = 1.716"} <= texts, sorted(texts)
+    assert {"v₁ = x₁", "v₂ = x₂", "11.652", "v̄₁ = 5.5", "v̄₂ = 1.716"} <= texts, sorted(texts)
+    from PIL import Image  # the viz extra
+
+    with Image.open(EXAMPLES.parent / "docs" / "extended.png") as png:
+        assert png.format == "PNG" and png.width > 1000
+    with Image.open(EXAMPLES.parent / "docs" / "reverse_steps.gif") as gif:
+        assert gif.n_frames == 7  # one frame per step of the notes' example
 
 
 def test_every_declared_pytest_marker_is_used() -> None:

@@ -30,6 +30,7 @@ NEEDS = {
     "04_tensors_from_scalars.ipynb": ("numpy",),
     "05_property_based_testing.ipynb": ("hypothesis",),
     "06_the_gradient_as_code.ipynb": ("numpy", "matplotlib"),
+    "07_watch_reverse_mode.ipynb": ("graphviz", "ipywidgets"),
 }
 
 

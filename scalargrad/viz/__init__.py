@@ -38,6 +38,9 @@ from ._render import (
     pipe,
 )
 from ._steps import build_step_dot
+from .frames import Frames, write_animation, write_frames
+from .page import walkthrough, write_walkthrough
+from .widget import StepThrough
 
 __all__ = [
     "FORMATS",
@@ -47,11 +50,17 @@ __all__ = [
     "WASM_FORMATS",
     "Diagram",
     "DiagramTooComplexError",
+    "Frames",
     "RenderError",
+    "StepThrough",
     "available_backend",
     "draw",
     "draw_step",
     "layout_cost",
+    "walkthrough",
+    "write_animation",
+    "write_frames",
+    "write_walkthrough",
 ]
 
 MAX_NODES = 150

@@ -16,7 +16,7 @@ from ..steps import ExtendedGraph, Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
 from ._dot import one_level, record
 
-__all__ = ["STEP_STYLE", "build_step_dot"]
+__all__ = ["STEP_STYLE", "build_step_dot", "node_fields"]
 
 STEP_STYLE = {
     "visited": {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "2.5"},
@@ -62,7 +62,7 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     done = set(step.done)
     used = set(step.edges)
     travelled = {(k, step.node): f"{text_name(pn)} = {_number(x, digits)}" for k, pn, x in step.appended}
-    state = _state(steps, step, digits)
+    state = node_fields(steps, digits, only=index)[0]
     for v in g.order:
         ident = g.name(v)
         head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
@@ -87,42 +87,46 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     return str(dot.source)
 
 
-def _state(steps: Steps, step: Step, digits: int) -> dict[str, list[str]]:
-    """What each node shows after ``step``: value, tangent, adjoint or node_to_grad list."""
-    g = steps.graph
-    done = set(step.done)
-    shown: dict[str, list[str]] = {}
-    if steps.mode in ("forward", "extend"):
-        for v in g.order:
-            ident = g.name(v)
-            known = steps.mode == "extend" or ident in done or v.op is None
-            shown[ident] = [_number(v.data, digits) if known else "?"]
-        return shown
-    if steps.mode == "tangent":
-        by_node = {s.node: s.value for s in steps if s.node in done}
-        for v in g.order:
-            ident = g.name(v)
-            dot_name = text_name(g.name(v, DOT))
-            value = by_node.get(ident)
-            shown[ident] = [
-                _number(v.data, digits),
-                f"{dot_name} = {'?' if value is None else _number(value, digits)}",
-            ]
-        return shown
-    adjoint = {s.node: s.value for s in steps if s.node in done}
-    for v in g.order:
-        ident = g.name(v)
-        fields = [_number(v.data, digits)]
-        listed = step.node_to_grad.get(ident)
-        if listed:
-            entries = ", ".join(
-                n if n == "1" else f"{text_name(n)} = {_number(x, digits)}" for n, x in listed
-            )
-            fields.append(f"node_to_grad: [{entries}]")
-        if ident in adjoint:
-            fields.append(f"{text_name(g.name(v, BAR))} = {_number(adjoint[ident], digits)}")
-        shown[ident] = fields
-    return shown
+def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str, list[str]]]:
+    """What each node of the forward graph holds after each step, as the step diagrams show it
+    in the node's record below its definition: its value (``?`` until evaluated), its tangent
+    (``v̇ᵢ = …``), or its ``node_to_grad`` list and adjoint (``v̄ᵢ = …``) once it has them.
+
+    One pass over the steps; ``only`` (1-based) keeps just that step's fields (what one
+    diagram needs). Shared by :func:`build_step_dot` and the step-through page.
+    """
+    g = s.graph
+    values = {g.name(v): _number(v.data, digits) for v in g.order}
+    leaves = {g.name(v) for v in g.order if v.op is None}
+    dots = {g.name(v): text_name(g.name(v, DOT)) for v in g.order}
+    bars = {g.name(v): text_name(g.name(v, BAR)) for v in g.order}
+    known: dict[str, str] = {}  # node -> its number once its step has run
+    out = []
+    for st in s[:only]:
+        known[st.node] = _number(st.value, digits)
+        if only is not None and st.index != only:
+            continue
+        if s.mode == "extend":
+            fields = {n: [x] for n, x in values.items()}
+        elif s.mode == "forward":
+            fields = {n: [x if n in known or n in leaves else "?"] for n, x in values.items()}
+        elif s.mode == "tangent":
+            fields = {n: [x, f"{dots[n]} = {known.get(n, '?')}"] for n, x in values.items()}
+        else:
+            fields = {}
+            for n, x in values.items():
+                shown = [x]
+                listed = st.node_to_grad.get(n)
+                if listed:
+                    entries = ", ".join(
+                        k if k == "1" else f"{text_name(k)} = {_number(y, digits)}" for k, y in listed
+                    )
+                    shown.append(f"node_to_grad: [{entries}]")
+                if n in known:
+                    shown.append(f"{bars[n]} = {known[n]}")
+                fields[n] = shown
+        out.append(fields)
+    return out
 
 
 def _draw_extension(dot: Any, graphviz: Any, steps: Steps, step: Step, digits: int) -> None:
