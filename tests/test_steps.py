@@ -110,3 +110,17 @@ def test_bad_input() -> None:
         sg.draw_step(steps(y), 8)
     with pytest.raises(TypeError, match="draw_step needs"):
         sg.draw_step([], 1)  # type: ignore[arg-type]
+
+
+def test_reverse_steps_on_the_extended_graph_example() -> None:
+    """seeds/000's (exp(v1)+1)*exp(v1): v2 = exp(v1) has two consumers, v3 and v4."""
+    x1 = Value(1.0, label="x1")
+    e = x1.exp()
+    y = (e + 1) * e
+    s = steps(y, mode="reverse")
+    assert [step.node for step in s] == ["v4", "v3", "v2", "v1"]
+    v2 = s[2]
+    assert [n for n, _ in v2.partials] == ["v̄2→4", "v̄2→3"]
+    assert [round(x, 3) for _, x in v2.partials] == [3.718, 2.718] and round(v2.value, 3) == 6.437
+    assert s[-1].value == sg.grad(y, x1) and round(s[-1].value, 3) == 17.496
+    assert s[-1].node_to_grad["v1"] == [("v̄1→2", s[-1].value)]
