@@ -580,6 +580,13 @@ class Graph:
     def name(self, v: Value, mark: str = "") -> str:
         return f"v{mark}{self.index[v]}"
 
+    def output_names(self) -> list[str]:
+        """What the outputs are called: ``y`` (``y1``, ``y2``, … for several), or ``f`` when
+        an input is itself named ``y``, so that ``∂y/∂y`` cannot appear."""
+        taken = {v.label for v in self.inputs}
+        letter = "f" if "y" in taken or any(f"y{i + 1}" in taken for i in range(len(self.outputs))) else "y"
+        return [letter] if len(self.outputs) == 1 else [f"{letter}{i + 1}" for i in range(len(self.outputs))]
+
     def input_name(self, v: Value) -> str:
         return v.label if v.label is not None else self.name(v)
 
@@ -871,7 +878,7 @@ def trace(
         for t in targets:
             if not isinstance(t, Value) or t not in g.index or t.op is not None or t.is_constant:
                 raise ValueError(f"wrt must be inputs of the traced graph, got {t!r}")
-    ynames = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
+    ynames = g.output_names()
     with bulk():
         tables = [_forward_table(g, ynames)]
         tables += [_tangent_table(g, t, ynames) for t in targets]

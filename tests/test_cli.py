@@ -244,7 +244,8 @@ def test_real_process_drawing_leaves_stderr_clean(tmp_path: Path) -> None:
         (["--", "-x*2", "x=2"], "y = -x*2 at x = 2", "  ∂y/∂x = v̄1 = -2"),
         (["--", "-(-x)", "x=2"], "y = -(-x) at x = 2", "  ∂y/∂x = v̄1 = 1"),
         (["--digits", "2", "--", "-x", "x=2"], "y = -x at x = 2", "  ∂y/∂x = v̄1 = -1"),
-        (["--wrt", "x", "--", "-x*y", "x=2", "y=3"], "y = -x*y at x = 2, y = 3", "  ∂y/∂x = v̄1 = -3"),
+        # an input named y: the output is called f, so ∂f/∂y and not ∂y/∂y
+        (["--wrt", "x", "--", "-x*y", "x=2", "y=3"], "f = -x*y at x = 2, y = 3", "  ∂f/∂x = v̄1 = -3"),
     ],
 )
 def test_double_dash_makes_the_rest_positional(

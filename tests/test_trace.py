@@ -354,3 +354,10 @@ def test_printing_a_trace_visits_each_node_a_bounded_number_of_times(monkeypatch
             y = (y * 1.0001).tanh()
         str(trace(y, digits=3))
         assert visited[0] <= 40 * (2 * n + 1), (n, visited[0])
+
+
+def test_an_input_named_y_renames_the_output() -> None:
+    x, y_in = Value(2.0, label="x"), Value(3.0, label="y")
+    t = trace(x * y_in, caption=True)
+    assert t.caption == "f = x*y at x = 2, y = 3"
+    assert t.lines(t.adjoint)[-2:] == ["∂f/∂x = v̄₁ = 3", "∂f/∂y = v̄₂ = 2"]

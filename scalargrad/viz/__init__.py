@@ -188,8 +188,7 @@ def draw(
 def _caption(outs: list[Value], kind: str, wrt: Value | None) -> str:
     """The expression and the point (and for tangents the input), as trace captions say it."""
     g = Graph(outs)
-    names = ["y"] if len(outs) == 1 else [f"y{i + 1}" for i in range(len(outs))]
-    text = describe(g, names)
+    text = describe(g, g.output_names())
     if kind == "tangent":
         x = wrt if wrt is not None else (g.inputs[0] if g.inputs else None)
         if x is not None:
