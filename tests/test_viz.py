@@ -297,3 +297,66 @@ def test_extended_without_new_adjoint_nodes_has_no_adjoint_cluster() -> None:
     source = draw(x * z, kind="extended", wrt=z, style="compact").source  # v̄2 is the forward node v1
     assert "cluster_adjoint" not in source
     assert nodes(source)["v2"] == "v₂|2|v̄₂ = v₁"
+
+
+def _edge_points(svg: str) -> dict[str, list[tuple[float, float]]]:
+    """Points along each edge: its cubic Bézier segments sampled finely (Graphviz writes M, then C)."""
+    import html
+    import re
+
+    found = {}
+    for title, d in re.findall(r'class="edge">\s*<title>([^<]*)</title>\s*<path[^>]*\bd="([^"]*)"', svg):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+        pts = list(zip(numbers[::2], numbers[1::2]))
+        samples = [pts[0]]
+        for k in range(1, len(pts) - 2, 3):
+            (x0, y0), (x1, y1), (x2, y2), (x3, y3) = pts[k - 1], pts[k], pts[k + 1], pts[k + 2]
+            for i in range(1, 41):
+                t = i / 40
+                u = 1 - t
+                samples.append(
+                    (
+                        u**3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3,
+                        u**3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3,
+                    )
+                )
+        found[html.unescape(title)] = samples
+    return found
+
+
+def _title_box(svg: str, cluster: str) -> tuple[float, float, float, float]:
+    """The bounding box (x0, y0, x1, y1) of a cluster's title text, from its anchor and size."""
+    import re
+
+    block = svg[svg.index(f"<title>{cluster}</title>") :]
+    m = re.search(
+        r'<text[^>]*text-anchor="middle" x="([-\d.]+)" y="([-\d.]+)"[^>]*font-size="([\d.]+)"[^>]*>([^<]*)<',
+        block,
+    )
+    assert m, cluster
+    x, y, size, text = float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4)
+    half = 0.3 * size * len(text)  # generous: Helvetica averages about 0.5 em a letter
+    return x - half, y - size, x + half, y + 0.3 * size
+
+
+@pytest.mark.parametrize("style", ["notes", "compact"])
+@pytest.mark.parametrize("example", ["notes", "exp", "sigmoid"])
+def test_no_edge_crosses_a_cluster_title(example: str, style: str) -> None:
+    pytest.importorskip("wasmtime")
+    if example == "notes":
+        y = notes_example()
+    elif example == "exp":
+        x1 = Value(1.0, label="x1")
+        e = x1.exp()
+        y = (e + 1) * e
+    else:
+        x, a, b = Value(2.0, label="x"), Value(3.0, label="a"), Value(1.0, label="b")
+        y = (a * x + b).sigmoid()
+    svg = draw(y, kind="extended", style=style).pipe("svg", backend="wasm").decode("utf-8")
+    for cluster in ("cluster_forward", "cluster_adjoint"):
+        if f"<title>{cluster}</title>" not in svg:
+            continue
+        x0, y0, x1_, y1 = _title_box(svg, cluster)
+        for edge, points in _edge_points(svg).items():
+            for px, py in points:
+                assert not (x0 <= px <= x1_ and y0 <= py <= y1), (cluster, edge, (px, py), (x0, y0, x1_, y1))
