@@ -82,7 +82,7 @@ class ExtendedGraph:
             for child, _, term in partials:
                 if child is None:
                     continue
-                partial = TEXT.name(f"v{BAR}{g.index[v]}→{g.index[child]}")
+                partial = TEXT.name(g.partial_name(v, child))
                 if isinstance(term, Value) and term in self.ids:
                     self.names.setdefault(term, partial)
                 if isinstance(a, Value):
@@ -261,7 +261,7 @@ def _reverse(g: Graph, digits: int) -> list[Step]:
         for p in received:
             if p.child is not None:
                 appended_by.setdefault(p.child, []).append((parent, p))
-    visit = [v for v in reversed(topological_order(g.outputs)) if v in g.index]
+    visit = _visit_order(g)
     state: dict[str, list[tuple[str, float]]] = {}
     for out in g.outputs:
         state[g.name(out)] = [("1", 1.0)]
@@ -297,10 +297,15 @@ def _reverse(g: Graph, digits: int) -> list[Step]:
     return out_steps
 
 
+def _visit_order(g: Graph) -> list[Value]:
+    """The nodes in the order the reverse walk visits them (the reverse of backward's order)."""
+    return [v for v in reversed(topological_order(g.outputs)) if v in g.index]
+
+
 def _partial_name(g: Graph, v: Value, p: Partial) -> str:
     if p.child is None:
         return "1"
-    return f"v{BAR}{g.index[v]}→{g.index[p.child]}"
+    return g.partial_name(v, p.child)
 
 
 def _reverse_line(
@@ -332,7 +337,7 @@ def _extend(g: Graph, digits: int) -> list[Step]:
     ext = ExtendedGraph(g, g.inputs, notes=True)
     position = {u: i for i, u in enumerate(ext.order)}
     everything = {**{v: text_name(g.name(v)) for v in g.order}, **ext.names}
-    visit = [v for v in reversed(topological_order(g.outputs)) if v in g.index]
+    visit = _visit_order(g)
     owner: dict[Value, Value] = {}  # each new node -> the visited node whose step made it
     made_by: dict[Value, list[Value]] = {}
     for partials in ext.node_to_grad.values():

@@ -587,6 +587,10 @@ class Graph:
         letter = "f" if "y" in taken or any(f"y{i + 1}" in taken for i in range(len(self.outputs))) else "y"
         return [letter] if len(self.outputs) == 1 else [f"{letter}{i + 1}" for i in range(len(self.outputs))]
 
+    def partial_name(self, k: Value, i: Value) -> str:
+        """The notes' name of the partial adjoint v_k passes on from v_i: ``v̄2→5``."""
+        return f"v{BAR}{self.index[k]}→{self.index[i]}"
+
     def input_name(self, v: Value) -> str:
         return v.label if v.label is not None else self.name(v)
 
@@ -834,6 +838,11 @@ def describe(g: Graph, ynames: list[str], latex: bool = False) -> str:
     return ", ".join(outputs) + (at + point if point else "")
 
 
+def with_tangent(caption: str, x: str) -> str:
+    """A caption for forward mode w.r.t. the input named ``x``: ``…; tangents w.r.t. x₁``."""
+    return f"{caption}; tangents w.r.t. {text_name(x)}"
+
+
 def trace(
     outputs: Value | Sequence[Value],
     *,
@@ -899,8 +908,7 @@ def trace(
             table.caption = text_caption
             table.latex_caption = latex_caption
             if table.wrt is not None:
-                x = text_name(table.wrt)
-                table.caption = f"{text_caption}; tangents w.r.t. {x}"
+                table.caption = with_tangent(text_caption, table.wrt)
                 table.latex_caption = rf"{latex_caption} \text{{; tangents w.r.t. }} {_latex_name(table.wrt)}"
     return Trace(tables, wanted, text_caption)
 
@@ -973,7 +981,7 @@ def _adjoint_table(g: Graph, ynames: list[str]) -> Table:
                 continue
             parent, d = g.derivatives(child)[position]
             assert parent is v
-            name = f"v{BAR}{g.index[v]}→{g.index[child]}"
+            name = g.partial_name(v, child)
             at = g.derivative_at(child, position)
             row.summands.append(
                 Term(g.name(child, BAR), adjoint[child], d, value, partial=name, derivative_at=at)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..engine import Value
 from ..steps import Steps
-from ..trace import Graph, as_outputs, describe, text_name
+from ..trace import Graph, as_outputs, describe, with_tangent
 from ._dot import EXTENDED_STYLES, KINDS, build_dot
 from ._render import (
     FORMATS,
@@ -192,7 +192,7 @@ def _caption(outs: list[Value], kind: str, wrt: Value | None) -> str:
     if kind == "tangent":
         x = wrt if wrt is not None else (g.inputs[0] if g.inputs else None)
         if x is not None:
-            text += f"; tangents w.r.t. {text_name(g.input_name(x))}"
+            text = with_tangent(text, g.input_name(x))
     return text
 
 

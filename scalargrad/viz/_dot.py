@@ -165,7 +165,7 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits)
     if kind == "adjoint":
         for p, d in zip(v.parents, v.local_grads):
             if not p.is_constant:
-                partial = TEXT.name(f"v{BAR}{g.index[p]}→{g.index[v]}")
+                partial = TEXT.name(g.partial_name(p, v))
                 out.append((f"{partial} = {_number(adj[v] * d, digits)}", p))
         return out
     if kind == "extended":
