@@ -68,8 +68,9 @@ except ImportError:  # run from a checkout without installing
 Node = Any
 """A graph node of whichever peer is running (a Value or a 0-d tensor)."""
 
-PEER_NAMES = ("scalargrad", "baseline", "micrograd", "torch", "plain")
-"""Every peer, in table order; "baseline" runs only with ``--baseline PATH``."""
+PEER_NAMES = ("scalargrad", "baseline", "micrograd", "torch", "plain", "floor")
+"""Every peer, in table order; "baseline" runs only with ``--baseline PATH``. "floor" is
+not an autodiff engine: it is :class:`FloorNode`, the least any pure-Python graph costs."""
 NO_GC = "scalargrad, GC off"
 """Extra row of (B) and (C): scalargrad with the cyclic GC disabled inside the timed call."""
 GRAPH_PEERS = ("scalargrad", "baseline", "micrograd", "torch")
@@ -235,6 +236,91 @@ def _torch_peer() -> Peer:
         grad=grad,
         sgd=sgd,
     )
+
+
+class FloorNode:
+    """The cheapest graph node pure Python allows: its value and its two parents, nothing else.
+
+    Not an autodiff engine: it stores no local derivative and its backward does nothing.
+    Building and freeing a graph of these is a lower bound for any engine whose nodes
+    are Python objects, since each op still pays an operator dispatch, an object
+    allocation, the cyclic GC walking the growing graph, and freeing it. The row
+    "floor" of (A), (C) and (E) measures that bound in the same run as the others.
+    """
+
+    __slots__ = ("_a", "_b", "data")
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self._a = self._b = None
+
+    def __add__(self, other: Any) -> FloorNode:
+        v = _new_floor(FloorNode)
+        if type(other) is FloorNode:
+            v.data, v._a, v._b = self.data + other.data, self, other
+        else:
+            v.data, v._a, v._b = self.data + other, self, None
+        return v
+
+    def __sub__(self, other: Any) -> FloorNode:
+        v = _new_floor(FloorNode)
+        if type(other) is FloorNode:
+            v.data, v._a, v._b = self.data - other.data, self, other
+        else:
+            v.data, v._a, v._b = self.data - other, self, None
+        return v
+
+    def __mul__(self, other: Any) -> FloorNode:
+        v = _new_floor(FloorNode)
+        if type(other) is FloorNode:
+            v.data, v._a, v._b = self.data * other.data, self, other
+        else:
+            v.data, v._a, v._b = self.data * other, self, None
+        return v
+
+    def relu(self) -> FloorNode:
+        v = _new_floor(FloorNode)
+        d = self.data
+        v.data, v._a, v._b = (d if d > 0.0 else 0.0), self, None
+        return v
+
+    def tanh(self) -> FloorNode:
+        v = _new_floor(FloorNode)
+        v.data, v._a, v._b = math.tanh(self.data), self, None
+        return v
+
+    def sin(self) -> FloorNode:
+        v = _new_floor(FloorNode)
+        v.data, v._a, v._b = math.sin(self.data), self, None
+        return v
+
+
+_new_floor = object.__new__
+
+FLOOR = Peer(
+    name="floor",
+    leaf=FloorNode,
+    tanh=FloorNode.tanh,
+    sin=FloorNode.sin,
+    relu=FloorNode.relu,
+    backward=lambda v: None,
+    value=lambda v: v.data,
+    grad=lambda v: math.nan,
+    sgd=lambda params, lr: None,
+)
+"""The peer "floor": builds and frees the graph, computes no derivative (see :class:`FloorNode`)."""
+
+
+def floor_line(label: str, timings: dict[str, Timing], bound: float | None = None) -> list[str]:
+    """The line "floor/plain": the lowest ratio any pure-Python graph reaches on this workload."""
+    f, p = timings.get("floor"), timings.get("plain")
+    if f is None or p is None or f.error or p.error:
+        return []
+    ratio = f.seconds / p.seconds
+    room = "" if bound is None else f"; the target ≤ {bound:g} leaves {bound - ratio:.2f} for the derivatives"
+    line = f"  {label} floor/plain: {ratio:.2f} (a graph built and freed, no derivative{room})"
+    print(line)
+    return [line]
 
 
 _LOADERS: dict[str, Callable[[], Peer]] = {
@@ -577,7 +663,7 @@ class PlainMLP:
         return loss
 
 
-def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> list[str]:
+def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int, floor: bool = False) -> list[str]:
     """(A): check that all peers agree on loss and gradients, then time a training step."""
     init = mlp_init(seed)
     xs, ys = mlp_data(seed)
@@ -605,6 +691,9 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> l
 
     if not plain:
         del models["plain"]
+    if floor:
+        models["floor"] = GraphMLP(FLOOR, init)
+        close(FLOOR.value(models["floor"].loss(xs, ys)), ref_loss, 0.0, "A floor loss")
     fns: dict[str, Callable[[], object]] = {name: partial(m.step, xs, ys) for name, m in models.items()}
     t = measure(fns, repeats)
     print_table("(A) MLP 2→16→16→1 training step, 100 points, relu (forward + backward + SGD)", t)
@@ -616,6 +705,7 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int) -> l
                 lines.append(target(f"A {name}/scalargrad", t[name].seconds / base.seconds, bound))
         if "plain" in t and not t["plain"].error:
             lines.append(target("A scalargrad/plain", base.seconds / t["plain"].seconds, 8.0, at_least=False))
+    lines += floor_line("A", t, 8.0)
     lines += baseline_lines("A", t)
     return lines
 
@@ -843,6 +933,7 @@ def bench_dag(
     big_repeats: int,
     caps: dict[str, int],
     seed: int,
+    floor: bool = False,
 ) -> list[str]:
     """(C): forward + backward of random DAGs of growing size."""
     lines = []
@@ -870,6 +961,9 @@ def bench_dag(
                 fns[NO_GC] = without_gc(fns[name])
         if plain:
             fns["plain"] = partial(dag_plain, plan, values)
+        if floor:
+            close(dag_graph(FLOOR, plan, values)[0], ref_out, 0.0, f"C floor N={n} output")
+            fns["floor"] = partial(dag_graph, FLOOR, plan, values)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
         for name in notes:
             t.setdefault(name, Timing(error="—"))
@@ -892,6 +986,7 @@ def bench_dag(
                 if NO_GC in t and not t[NO_GC].error:
                     ratio = t[NO_GC].seconds / t["plain"].seconds
                     lines.append(target("C N=1e5 (scalargrad, GC off)/plain", ratio, 3.5, at_least=False))
+            lines += floor_line("C N=1e5", t, 3.5)
     return lines
 
 
@@ -1069,7 +1164,13 @@ def number_chain_plain(n: int) -> tuple[float, float]:
 
 
 def bench_number_chain(
-    peers: dict[str, Peer], plain: bool, n: int, repeats: int, big_repeats: int, caps: dict[str, int]
+    peers: dict[str, Peer],
+    plain: bool,
+    n: int,
+    repeats: int,
+    big_repeats: int,
+    caps: dict[str, int],
+    floor: bool = False,
 ) -> list[str]:
     """(E): forward + backward of the number chain, checked against floats at ``CHECK_N`` and n."""
     checks = sorted({min(CHECK_N, n), n})
@@ -1094,6 +1195,9 @@ def bench_number_chain(
                 fns[NO_GC] = without_gc(fns[name])
     if plain:
         fns["plain"] = partial(number_chain_plain, n)
+    if floor:
+        close(number_chain_graph(FLOOR, n)[0], refs[n][0], 0.0, f"E floor N={n} y")
+        fns["floor"] = partial(number_chain_graph, FLOOR, n)
     t = measure(fns, repeats if n < 1_000_000 else big_repeats)
     for name in notes:
         t.setdefault(name, Timing(error="—"))
@@ -1110,6 +1214,7 @@ def bench_number_chain(
     if base and not base.error and "plain" in t and not t["plain"].error:
         ratio = base.seconds / t["plain"].seconds
         lines.append(target(f"E N={short(n)} scalargrad/plain", ratio, 20.0, at_least=False))
+    lines += floor_line(f"E N={short(n)}", t, 20.0)
     return lines + baseline_lines(f"E N={short(n)}", t)
 
 
@@ -1225,17 +1330,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"{name}: {getattr(mod, '__version__', 'installed (no __version__)')}")
     plain = "plain" in names
+    floor = "floor" in names
     lines: list[str] = []
     if "A" in workloads:
-        lines += bench_mlp(peers, plain, repeats, args.seed)
+        lines += bench_mlp(peers, plain, repeats, args.seed, floor)
     if "B" in workloads:
         lines += bench_chain(peers, plain, chain_sizes, repeats, args.big_repeats, caps)
     if "C" in workloads:
-        lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed)
+        lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed, floor)
     if "D" in workloads:
         lines += bench_memory(peers, mem_size, args.seed, args.baseline)
     if "E" in workloads:
-        lines += bench_number_chain(peers, plain, number_chain_size, repeats, args.big_repeats, caps)
+        lines += bench_number_chain(peers, plain, number_chain_size, repeats, args.big_repeats, caps, floor)
     if lines:
         print("\nSummary of targets (issue 3):")
         print("\n".join(lines))
