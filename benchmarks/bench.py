@@ -68,9 +68,9 @@ except ImportError:  # run from a checkout without installing
 Node = Any
 """A graph node of whichever peer is running (a Value or a 0-d tensor)."""
 
-PEER_NAMES = ("scalargrad", "baseline", "micrograd", "torch", "plain", "floor")
-"""Every peer, in table order; "baseline" runs only with ``--baseline PATH``. "floor" is
-not an autodiff engine: it is :class:`FloorNode`, the least any pure-Python graph costs."""
+PEER_NAMES = ("scalargrad", "baseline", "micrograd", "torch", "plain", "floor", "floor-tape")
+"""Every peer, in table order; "baseline" runs only with ``--baseline PATH``. The two
+floors are not autodiff engines but lower bounds: :class:`FloorNode` and :class:`TapeHandle`."""
 NO_GC = "scalargrad, GC off"
 """Extra row of (B) and (C): scalargrad with the cyclic GC disabled inside the timed call."""
 GRAPH_PEERS = ("scalargrad", "baseline", "micrograd", "torch")
@@ -297,30 +297,120 @@ class FloorNode:
 
 _new_floor = object.__new__
 
-FLOOR = Peer(
-    name="floor",
-    leaf=FloorNode,
-    tanh=FloorNode.tanh,
-    sin=FloorNode.sin,
-    relu=FloorNode.relu,
-    backward=lambda v: None,
-    value=lambda v: v.data,
-    grad=lambda v: math.nan,
-    sgd=lambda params, lr: None,
-)
-"""The peer "floor": builds and frees the graph, computes no derivative (see :class:`FloorNode`)."""
+
+class TapeHandle:
+    """The cheapest op-by-op recording without a graph of nodes: a tape, as a Wengert list.
+
+    Each op returns a handle (its value and its index) and appends its operands'
+    indices to a list; handles of intermediate results die young, so the cyclic GC
+    never walks them twice. No derivative is stored and nothing is walked back. It
+    bounds engines that record a tape instead of linking nodes (not scalargrad's
+    design, whose walks all start from a Value's parents).
+    """
+
+    __slots__ = ("data", "i")
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self.i = -1
+
+    def __add__(self, other: Any) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        if type(other) is TapeHandle:
+            _record((self.i, other.i))
+            v.data = self.data + other.data
+        else:
+            _record((self.i, -1))
+            v.data = self.data + other
+        v.i = len(_TAPE)
+        return v
+
+    def __sub__(self, other: Any) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        if type(other) is TapeHandle:
+            _record((self.i, other.i))
+            v.data = self.data - other.data
+        else:
+            _record((self.i, -1))
+            v.data = self.data - other
+        v.i = len(_TAPE)
+        return v
+
+    def __mul__(self, other: Any) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        if type(other) is TapeHandle:
+            _record((self.i, other.i))
+            v.data = self.data * other.data
+        else:
+            _record((self.i, -1))
+            v.data = self.data * other
+        v.i = len(_TAPE)
+        return v
+
+    def relu(self) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        _record((self.i, -1))
+        d = self.data
+        v.data = d if d > 0.0 else 0.0
+        v.i = len(_TAPE)
+        return v
+
+    def tanh(self) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        _record((self.i, -1))
+        v.data = math.tanh(self.data)
+        v.i = len(_TAPE)
+        return v
+
+    def sin(self) -> TapeHandle:
+        v = _new_floor(TapeHandle)
+        _record((self.i, -1))
+        v.data = math.sin(self.data)
+        v.i = len(_TAPE)
+        return v
 
 
-def floor_line(label: str, timings: dict[str, Timing], bound: float | None = None) -> list[str]:
-    """The line "floor/plain": the lowest ratio any pure-Python graph reaches on this workload."""
-    f, p = timings.get("floor"), timings.get("plain")
-    if f is None or p is None or f.error or p.error:
-        return []
-    ratio = f.seconds / p.seconds
-    room = "" if bound is None else f"; the target ≤ {bound:g} leaves {bound - ratio:.2f} for the derivatives"
-    line = f"  {label} floor/plain: {ratio:.2f} (a graph built and freed, no derivative{room})"
-    print(line)
-    return [line]
+_TAPE: list[tuple[int, int]] = []
+_record = _TAPE.append
+
+
+def _floor_peer(name: str, node: Any, backward: Callable[[Node], None]) -> Peer:
+    return Peer(
+        name=name,
+        leaf=node,
+        tanh=node.tanh,
+        sin=node.sin,
+        relu=node.relu,
+        backward=backward,
+        value=lambda v: v.data,
+        grad=lambda v: math.nan,
+        sgd=lambda params, lr: None,
+    )
+
+
+FLOORS = {
+    "floor": _floor_peer("floor", FloorNode, lambda v: None),
+    "floor-tape": _floor_peer("floor-tape", TapeHandle, lambda v: _TAPE.clear()),
+}
+"""The two lower bounds: build (and free) the forward record, compute no derivative."""
+
+
+def floor_lines(label: str, timings: dict[str, Timing], bound: float) -> list[str]:
+    """The lines "floor/plain": the lowest ratio a pure-Python recording reaches on this workload."""
+    lines = []
+    p = timings.get("plain")
+    for name in FLOORS:
+        f = timings.get(name)
+        if f is None or p is None or f.error or p.error:
+            continue
+        ratio = f.seconds / p.seconds
+        line = (
+            f"  {label} ({name})/plain: {ratio:.2f} (the forward recorded and freed, no derivative;"
+            f" the target ≤ {bound:g} leaves {bound - ratio:.2f} for the derivatives)"
+        )
+        print(line)
+        lines.append(line)
+    return lines
 
 
 _LOADERS: dict[str, Callable[[], Peer]] = {
@@ -663,7 +753,9 @@ class PlainMLP:
         return loss
 
 
-def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int, floor: bool = False) -> list[str]:
+def bench_mlp(
+    peers: dict[str, Peer], plain: bool, repeats: int, seed: int, floors: dict[str, Peer] | None = None
+) -> list[str]:
     """(A): check that all peers agree on loss and gradients, then time a training step."""
     init = mlp_init(seed)
     xs, ys = mlp_data(seed)
@@ -691,9 +783,10 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int, floo
 
     if not plain:
         del models["plain"]
-    if floor:
-        models["floor"] = GraphMLP(FLOOR, init)
-        close(FLOOR.value(models["floor"].loss(xs, ys)), ref_loss, 0.0, "A floor loss")
+    for name, peer in (floors or {}).items():
+        models[name] = GraphMLP(peer, init)
+        close(peer.value(models[name].loss(xs, ys)), ref_loss, 0.0, f"A {name} loss")
+        peer.backward(None)
     fns: dict[str, Callable[[], object]] = {name: partial(m.step, xs, ys) for name, m in models.items()}
     t = measure(fns, repeats)
     print_table("(A) MLP 2→16→16→1 training step, 100 points, relu (forward + backward + SGD)", t)
@@ -705,7 +798,7 @@ def bench_mlp(peers: dict[str, Peer], plain: bool, repeats: int, seed: int, floo
                 lines.append(target(f"A {name}/scalargrad", t[name].seconds / base.seconds, bound))
         if "plain" in t and not t["plain"].error:
             lines.append(target("A scalargrad/plain", base.seconds / t["plain"].seconds, 8.0, at_least=False))
-    lines += floor_line("A", t, 8.0)
+    lines += floor_lines("A", t, 8.0)
     lines += baseline_lines("A", t)
     return lines
 
@@ -933,7 +1026,7 @@ def bench_dag(
     big_repeats: int,
     caps: dict[str, int],
     seed: int,
-    floor: bool = False,
+    floors: dict[str, Peer] | None = None,
 ) -> list[str]:
     """(C): forward + backward of random DAGs of growing size."""
     lines = []
@@ -961,9 +1054,9 @@ def bench_dag(
                 fns[NO_GC] = without_gc(fns[name])
         if plain:
             fns["plain"] = partial(dag_plain, plan, values)
-        if floor:
-            close(dag_graph(FLOOR, plan, values)[0], ref_out, 0.0, f"C floor N={n} output")
-            fns["floor"] = partial(dag_graph, FLOOR, plan, values)
+        for name, peer in (floors or {}).items():
+            close(dag_graph(peer, plan, values)[0], ref_out, 0.0, f"C {name} N={n} output")
+            fns[name] = partial(dag_graph, peer, plan, values)
         t = measure(fns, repeats if n < 1_000_000 else big_repeats)
         for name in notes:
             t.setdefault(name, Timing(error="—"))
@@ -986,7 +1079,7 @@ def bench_dag(
                 if NO_GC in t and not t[NO_GC].error:
                     ratio = t[NO_GC].seconds / t["plain"].seconds
                     lines.append(target("C N=1e5 (scalargrad, GC off)/plain", ratio, 3.5, at_least=False))
-            lines += floor_line("C N=1e5", t, 3.5)
+            lines += floor_lines("C N=1e5", t, 3.5)
     return lines
 
 
@@ -1170,7 +1263,7 @@ def bench_number_chain(
     repeats: int,
     big_repeats: int,
     caps: dict[str, int],
-    floor: bool = False,
+    floors: dict[str, Peer] | None = None,
 ) -> list[str]:
     """(E): forward + backward of the number chain, checked against floats at ``CHECK_N`` and n."""
     checks = sorted({min(CHECK_N, n), n})
@@ -1195,9 +1288,9 @@ def bench_number_chain(
                 fns[NO_GC] = without_gc(fns[name])
     if plain:
         fns["plain"] = partial(number_chain_plain, n)
-    if floor:
-        close(number_chain_graph(FLOOR, n)[0], refs[n][0], 0.0, f"E floor N={n} y")
-        fns["floor"] = partial(number_chain_graph, FLOOR, n)
+    for name, peer in (floors or {}).items():
+        close(number_chain_graph(peer, n)[0], refs[n][0], 0.0, f"E {name} N={n} y")
+        fns[name] = partial(number_chain_graph, peer, n)
     t = measure(fns, repeats if n < 1_000_000 else big_repeats)
     for name in notes:
         t.setdefault(name, Timing(error="—"))
@@ -1214,7 +1307,7 @@ def bench_number_chain(
     if base and not base.error and "plain" in t and not t["plain"].error:
         ratio = base.seconds / t["plain"].seconds
         lines.append(target(f"E N={short(n)} scalargrad/plain", ratio, 20.0, at_least=False))
-    lines += floor_line(f"E N={short(n)}", t, 20.0)
+    lines += floor_lines(f"E N={short(n)}", t, 20.0)
     return lines + baseline_lines(f"E N={short(n)}", t)
 
 
@@ -1252,10 +1345,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--chain-sizes", type=_sizes, default=None, help="(B) sizes, default 1e3,1e4,1e5,1e6")
     ap.add_argument("--dag-sizes", type=_sizes, default=None, help="(C) sizes, default 1e4,1e5,1e6")
     ap.add_argument(
-        "--number-chain-size",
-        type=lambda s: int(float(s)),
+        "--number-chain-sizes",
+        type=_sizes,
         default=None,
-        help="(E) times the op is repeated, default 1e5 (quick 1e4)",
+        help="(E) times the statement is repeated (3 ops each), default 33334,1e5\n"
+        "(10⁵ ops, as (B) counts them, and 10⁵ repetitions; quick 1e4)",
     )
     ap.add_argument(
         "--mem-size", type=lambda s: int(float(s)), default=None, help="(D) DAG size, default 1e5"
@@ -1282,7 +1376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chain_sizes = args.chain_sizes or ([1_000, 10_000, 100_000] if q else [1_000, 10_000, 100_000, 1_000_000])
     dag_sizes = args.dag_sizes or ([10_000] if q else [10_000, 100_000, 1_000_000])
     mem_size = args.mem_size or (10_000 if q else 100_000)
-    number_chain_size = args.number_chain_size or (10_000 if q else 100_000)
+    number_chain_sizes = args.number_chain_sizes or ([10_000] if q else [33_334, 100_000])
     caps = {
         "torch": args.torch_max or (10_000 if q else 100_000),
         "micrograd": args.micrograd_max or (10_000 if q else 1_000_000),
@@ -1330,20 +1424,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"{name}: {getattr(mod, '__version__', 'installed (no __version__)')}")
     plain = "plain" in names
-    floor = "floor" in names
+    floors = {name: FLOORS[name] for name in names if name in FLOORS}
     lines: list[str] = []
     if "A" in workloads:
-        lines += bench_mlp(peers, plain, repeats, args.seed, floor)
+        lines += bench_mlp(peers, plain, repeats, args.seed, floors)
     if "B" in workloads:
         lines += bench_chain(peers, plain, chain_sizes, repeats, args.big_repeats, caps)
     if "C" in workloads:
-        lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed, floor)
+        lines += bench_dag(peers, plain, dag_sizes, repeats, args.big_repeats, caps, args.seed, floors)
     if "D" in workloads:
         lines += bench_memory(peers, mem_size, args.seed, args.baseline)
     if "E" in workloads:
-        lines += bench_number_chain(peers, plain, number_chain_size, repeats, args.big_repeats, caps, floor)
+        for n in number_chain_sizes:
+            lines += bench_number_chain(peers, plain, n, repeats, args.big_repeats, caps, floors)
     if lines:
-        print("\nSummary of targets (issue 3):")
+        print("\nSummary of targets (issues 3 and 10) and floors:")
         print("\n".join(lines))
     return 0
 
