@@ -1084,9 +1084,17 @@ def count_ops(outputs: Value | Iterable[Value]) -> dict[str, int]:
 # --------------------------------------------------------------------------- #
 
 
-def _format_number(x: float) -> str:
+_NAMED_NUMBERS = {math.pi: ("pi", r"\pi"), math.e: ("e", "e")}
+"""The doubles nearest π and e, printed by name (text, LaTeX), as the expression parser reads them."""
+
+
+def _format_number(x: float, latex: bool = False) -> str:
+    """Integers without ``.0``, π and e by name, other numbers as ``repr`` (exact, re-readable)."""
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x))
+    named = _NAMED_NUMBERS.get(abs(x))
+    if named is not None:
+        return ("-" if x < 0 else "") + named[latex]
     return repr(x)
 
 
@@ -1104,9 +1112,11 @@ def formula(
     Leaves print as their label (or their number when unlabelled); ``names`` maps
     any node to the text to print for it instead of expanding it (what it was
     computed from is then not visited); ``number`` formats numbers (default:
-    integers without ``.0``, others as ``repr``); ``latex=True`` prints each op's
-    LaTeX form; ``minus`` is the sign printed for subtraction and negation (the
-    trace tables use the typographic minus ``−``). Shared subgraphs are printed
+    integers without ``.0``, the doubles nearest π and e as ``pi`` and ``e``
+    (``\\pi`` in LaTeX), others as ``repr``, so the text parses back to the same
+    numbers); ``latex=True`` prints each op's LaTeX form; ``minus`` is the sign
+    printed for subtraction and negation (the trace tables use the typographic
+    minus ``−``). Shared subgraphs are printed
     out in full each time, so the text can be exponentially longer than the
     graph: beyond ``max_length`` characters a ValueError is raised.
     """
@@ -1128,7 +1138,7 @@ def formula_parts(
     text with a lower precedence than its surroundings needs parentheses.
     """
     names = names or {}
-    printer = _Printer(names, number or _format_number, latex, minus)
+    printer = _Printer(names, number or (lambda x: _format_number(x, latex)), latex, minus)
     text: dict[Value, tuple[str, int]] = {}
     for v in _printing_order(value, names):
         text[v] = printer.node(v, text)

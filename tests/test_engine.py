@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value, count_ops, topological_order
+from scalargrad.expr import parse
 
 # ---------------------------------------------------------------- the notes
 
@@ -369,6 +370,18 @@ def test_formula_in_latex() -> None:
         r"\sin\left(\frac{x}{y}\right)^{2} - \sqrt{x} \cdot \left(-\operatorname{relu}\left(y\right)\right)"
     )
     assert sg.formula(x * y, {x: "a"}, number=str) == "a*y"
+
+
+def test_formula_names_pi_and_e_and_parses_back() -> None:
+    x = Value(0.5, label="x")
+    y = (math.pi * x).sin() + math.e * x - math.pi + x**-math.e
+    text = sg.formula(y)
+    assert text == "sin(pi*x) + e*x - pi + x**(-e)"
+    assert sg.formula(math.pi * x, latex=True) == r"\pi \cdot x"
+    again = parse(text).evaluate({"x": 0.5})
+    assert isinstance(again, float) and again == y.data
+    # only the exact doubles are named: a number near π prints as itself
+    assert sg.formula(x * 3.14159) == "x*3.14159"
 
 
 @pytest.mark.parametrize("name", sorted(set(sg.OPS) - {"const"}))
