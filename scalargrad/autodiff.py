@@ -14,6 +14,7 @@ type as the value"); :func:`tree_flatten` and :func:`tree_unflatten` do that.
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "jvp",
     "tangents",
     "tree_flatten",
+    "tree_leaves_like",
     "tree_unflatten",
 ]
 
@@ -73,6 +75,50 @@ def tree_flatten(tree: Tree) -> tuple[list[Any], TreeDef]:
 def tree_unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Tree:
     """Rebuild the structure recorded by :func:`tree_flatten` around new leaves."""
     return treedef(list(leaves))
+
+
+def tree_leaves_like(tree: Tree, like: Tree, what: str = "the structure") -> list[Any]:
+    """The leaves of ``tree`` in the order of ``like``'s leaves, matching dict entries by key.
+
+    >>> tree_leaves_like({"b": 2, "a": 1}, {"a": 0, "b": 0})
+    [1, 2]
+
+    ``tree`` must have ``like``'s shape: a dict where ``like`` has one, with the same
+    keys (in any order); a list or tuple of the same length where ``like`` has a list
+    or tuple; a single leaf where ``like`` has a leaf. Otherwise ValueError, naming
+    ``what`` and where inside it the shapes part. The walk follows ``like``, so it is
+    as deep as ``like`` (which :func:`tree_flatten` accepts) and never recurses.
+    """
+    _flatten(like, what)  # refuses a ``like`` that contains itself or is nested too deep
+    leaves: list[Any] = []
+    stack: list[tuple[Any, Any, str]] = [(like, tree, what)]
+    while stack:
+        ref, item, where = stack.pop()
+        if isinstance(ref, Mapping):
+            if not isinstance(item, Mapping):
+                raise ValueError(f"{where} must be a dict with the keys {list(ref)}, got {_kind(item)}")
+            if len(item) != len(ref) or any(k not in item for k in ref):
+                raise ValueError(f"{where} must have the keys {list(ref)}, got {list(item)}")
+            stack.extend((ref[k], item[k], f"{where}[{k!r}]") for k in reversed(list(ref)))
+        elif isinstance(ref, (list, tuple)):
+            if not isinstance(item, (list, tuple)) or len(item) != len(ref):
+                raise ValueError(f"{where} must be a list or tuple of {len(ref)}, got {_kind(item)}")
+            pairs = list(zip(ref, item))
+            stack.extend((r, i, f"{where}[{n}]") for n, (r, i) in reversed(list(enumerate(pairs))))
+        elif isinstance(item, (Mapping, list, tuple)):
+            raise ValueError(f"{where} must be a single value, got {_kind(item)}")
+        else:
+            leaves.append(item)
+    return leaves
+
+
+def _kind(item: Any) -> str:
+    """How an error names what it got instead: ``a dict of 2``, ``a float``."""
+    name = type(item).__name__
+    article = "an" if name[:1] in "aeiou" else "a"
+    if isinstance(item, (Mapping, list, tuple)):
+        return f"{article} {name} of {len(item)}"
+    return f"{article} {name}"
 
 
 class _Node:
@@ -206,15 +252,14 @@ def adjoints(
 
 
 def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
+    """One seed per output, matched to the outputs by position and, in dicts, by key."""
     if seed is None:
         return [1.0] * len(outs)
-    seeds, _ = tree_flatten(seed)
-    if len(seeds) != len(outs):
-        raise ValueError(f"seed must match the outputs' structure: {len(outs)} outputs, {len(seeds)} seeds")
+    seeds = tree_leaves_like(seed, outputs, "seed (shaped like the outputs, to match them)")
     for s in seeds:
-        if not isinstance(s, (int, float, Value)):
+        if not isinstance(s, (numbers.Real, Value)):
             raise TypeError(f"seeds must be numbers or Values, found {type(s).__name__}: {s!r}")
-    return seeds
+    return [s if isinstance(s, Value) else float(s) for s in seeds]
 
 
 def _graph_adjoints(
@@ -381,9 +426,9 @@ def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
     for v, t in seed.items():
         if not isinstance(v, Value):
             raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
-        if isinstance(t, Value) or not isinstance(t, (int, float)):
+        if isinstance(t, Value) or not isinstance(t, numbers.Real):
             raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r}")
-    return accumulate_tangents(topological_order(outs), seed)
+    return accumulate_tangents(topological_order(outs), {v: float(t) for v, t in seed.items()})
 
 
 def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:

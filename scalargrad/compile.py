@@ -101,7 +101,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .autodiff import grad, hessian, tree_flatten
+from .autodiff import grad, hessian, tree_flatten, tree_leaves_like
 from .engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
 
 __all__ = [
@@ -752,13 +752,7 @@ class _Signature:
             if isinstance(example, Value):
                 flat.append(_real(arg, f"argument {i}"))
                 continue
-            leaves, _ = tree_flatten(arg)
-            expected, _ = tree_flatten(example)
-            if len(leaves) != len(expected) or (len(leaves) == 1 and leaves[0] is arg):
-                raise ValueError(
-                    f"compiled gradient: argument {i} must be shaped like the example it was compiled "
-                    f"with ({len(expected)} number{'s' if len(expected) != 1 else ''}), got {arg!r:.200}"
-                )
+            leaves = tree_leaves_like(arg, example, f"compiled gradient: argument {i}")
             flat.extend(_real(x, f"argument {i}") for x in leaves)
         return flat
 
@@ -1004,13 +998,7 @@ class ArrayGradient:
             if isinstance(example, Value):
                 leaves.append(arg)
                 continue
-            flat, _ = tree_flatten(arg)
-            expected, _ = tree_flatten(example)
-            if len(flat) != len(expected):
-                raise ValueError(
-                    f"array gradient: argument {i} must be shaped like the example it was compiled with"
-                )
-            leaves.extend(flat)
+            leaves.extend(tree_leaves_like(arg, example, f"array gradient: argument {i}"))
         return [self._backend.array(x, i) for i, x in enumerate(leaves)]
 
     def __repr__(self) -> str:

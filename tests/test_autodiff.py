@@ -520,7 +520,7 @@ def test_bad_input_errors() -> None:
         grad(y, {"a": [x, "b"]})
     with pytest.raises(TypeError, match="outputs must be Values"):
         grad(4.0, x)
-    with pytest.raises(ValueError, match="seed must match"):
+    with pytest.raises(ValueError, match=r"to match them\) must be a list or tuple of 2, got a list of 1"):
         grad([y, y], x, seed=[1.0])
     with pytest.raises(TypeError, match="seeds must be numbers"):
         grad(y, x, seed="1")
@@ -627,3 +627,35 @@ def test_nesting_up_to_the_limit_and_shared_containers_work() -> None:
     assert (rebuilt, depth) == (1.0, 1000)
     shared = [x, x]
     assert grad(x * x, [shared, {"a": shared}, (shared,)]) == [[4.0, 4.0], {"a": [4.0, 4.0]}, ([4.0, 4.0],)]
+
+
+def test_dict_seeds_and_compiled_dict_arguments_are_matched_by_key() -> None:
+    from fractions import Fraction
+
+    from scalargrad import compile
+    from scalargrad.autodiff import tree_leaves_like
+
+    x = Value(2.0)
+    outs = {"a": x * 10, "b": x * 1}
+    assert grad(outs, x, seed={"a": 1.0, "b": 0.0}) == 10.0
+    assert grad(outs, x, seed={"b": 0.0, "a": 1.0}) == 10.0
+    assert grad(outs, x, seed={"b": 0.0, "a": 1.0}, create_graph=True).data == 10.0
+    with pytest.raises(ValueError, match=r"seed .* must have the keys \['a', 'b'\], got \['c', 'd'\]"):
+        grad(outs, x, seed={"c": 1.0, "d": 0.0})
+    # any real number is a seed or a tangent, converted to float
+    assert grad(x * x, x, seed=Fraction(1, 2)) == 2.0
+    assert jvp(x * x, {x: Fraction(1, 2)}) == 2.0
+
+    def f(d: dict[str, float]) -> Any:
+        return d["a"] * 10 + d["b"]
+
+    compiled = compile(f, ({"a": 1.0, "b": 2.0},))
+    assert compiled({"b": 4.0, "a": 3.0})[0] == 34.0
+    with pytest.raises(ValueError, match=r"argument 0 must have the keys \['a', 'b'\]"):
+        compiled({"x": 3.0, "y": 4.0})
+    a, b = Value(1.0), Value(2.0)
+    assert compile(a * 10 + b, {"a": a, "b": b})({"b": 4.0, "a": 3.0})[0] == 34.0
+    nested = {"w": [1, (2, 3)], "b": {"k": 4}}
+    assert tree_leaves_like({"b": {"k": 40}, "w": [10, [20, 30]]}, nested) == [10, 20, 30, 40]
+    with pytest.raises(ValueError, match=r"structure\['w'\]\[1\] must be a list or tuple of 2, got an int"):
+        tree_leaves_like({"b": {"k": 40}, "w": [10, 20]}, nested)
