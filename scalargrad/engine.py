@@ -30,6 +30,7 @@ import linecache
 import math
 import numbers
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
@@ -456,19 +457,17 @@ _saving: dict[int, int] = {}
 
 
 class _Saved:
-    """Saved last with a graph: takes its nodes off :data:`_saving`."""
+    """Saved last with a graph: takes its nodes off :data:`_saving`.
+
+    If saving stops before it gets here (a full disk, an unpicklable label), the
+    pickler drops it unsaved, and being garbage releases the nodes just the same,
+    so a failed pickle leaves nothing behind to confuse the next one.
+    """
+
+    __slots__ = ("__weakref__", "_release")
 
     def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
-
-    def _release(self) -> None:
-        for key in self.ids:
-            count = _saving.get(key, 0) - 1
-            if count > 0:
-                _saving[key] = count
-            else:
-                _saving.pop(key, None)
-        self.ids = []
+        self._release = weakref.finalize(self, _release, ids)
 
     def __reduce__(self) -> tuple[Any, ...]:
         self._release()
@@ -476,6 +475,15 @@ class _Saved:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> None:
         self._release()
+
+
+def _release(ids: list[int]) -> None:
+    for key in ids:
+        count = _saving.get(key, 0) - 1
+        if count > 0:
+            _saving[key] = count
+        else:
+            _saving.pop(key, None)
 
 
 def _as_float(x: object) -> float:
@@ -496,14 +504,16 @@ def _number(x: object) -> float | None:
     return None
 
 
-def _compared(other: object) -> float | None:
-    """The number a Value compares against: a Value's data, a real number, else None."""
+def _compared(other: object) -> Any:
+    """What a Value's data compares with: a Value's data, a real number as it is, else None.
+
+    A number is not converted to float first, so ``Value(0.1) > Fraction(1, 10)`` is
+    ``0.1 > Fraction(1, 10)``, exactly, and a huge int or Fraction cannot overflow.
+    """
     if isinstance(other, Value):
         return other.data
-    if isinstance(other, (int, float)):
-        return other
     if isinstance(other, numbers.Real):
-        return float(other)
+        return other
     return None
 
 
@@ -551,7 +561,10 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
         )
     if op.builtin and type(operands[0]) is Value:  # the generated method: the fast path
         method: Callable[..., Any] = getattr(operands[0], _DUNDERS.get(op.name, (op.name,))[0])
-        return method(*operands[1:])
+        result = method(*operands[1:])
+        if result is NotImplemented:
+            raise operand_error(op.name, operands[1])
+        return result
     floats = []
     values: list[Value | None] = []
     for x in operands:
@@ -561,7 +574,7 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
             continue
         number = _number(x)
         if number is None:
-            raise TypeError(f"{op.name}: expected a real number or a Value, got {type(x).__name__}: {x!r}")
+            raise operand_error(op.name, x)
         floats.append(number)
         values.append(None)
     out = float(op.evaluate(*floats))
@@ -578,6 +591,11 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
     if a is None:
         return node(op.with_constant[0], out, b, grads[1], None, floats[0])  # type: ignore[arg-type]
     return node(op.with_constant[1], out, a, grads[0], None, floats[1])
+
+
+def operand_error(name: str, x: object) -> TypeError:
+    """The error for an operand of op ``name`` that is neither a real number nor a Value."""
+    return TypeError(f"{name}: expected a real number or a Value, got {type(x).__name__}: {x!r}")
 
 
 def _checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
@@ -676,7 +694,7 @@ def {method}(self, other):
     + """\
     b = other if type(other) is float else _number(other)
     if b is None:
-        return NotImplemented
+        {refuse}
     out = {value}
 """
     + _building("    ", "{op}_NUMBER_SECOND", "{da}", "None", "b")
@@ -698,7 +716,7 @@ def {method}(self{other}):
     a = {a}
     b = {b}
     if a is None or b is None:
-        return NotImplemented
+        {refuse}
     return leaf({value})
 '''
 
@@ -737,6 +755,9 @@ def _install_methods(op: Op) -> None:
     )
     names = _DUNDERS.get(op.name, (op.name,))
     fields = {"value": value, "op": constant, "doc": doc, "da": derivatives[0]}
+    # an operator method hands a foreign operand back to Python; a named method refuses it
+    refuse = "return NotImplemented" if op.name in _DUNDERS else f"raise operand_error({op.name!r}, other)"
+    fields["refuse"] = refuse
     if op.arity == 1:
         sources = {names[0]: _UNARY_METHOD.format(method=names[0], **fields)}
         no_graph = {
@@ -754,8 +775,9 @@ def _install_methods(op: Op) -> None:
         }
         if len(names) > 1:
             sources[names[1]] = _REFLECTED_METHOD.format(method=names[1], **fields)
+            reflected = {**fields, "refuse": "return NotImplemented"}
             no_graph[names[1]] = _NO_GRAPH_METHOD.format(
-                method=names[1], other=", other", a="_number(other)", b="self.data", **fields
+                method=names[1], other=", other", a="_number(other)", b="self.data", **reflected
             )
     for method, source in sources.items():
         _SOURCES[method] = source
@@ -912,23 +934,45 @@ def define_op(
     return op
 
 
+_PROBES = (0.5, 1.5, 2.5, -0.5, 0.25, 3.5)
+"""Where :func:`define_op` first tries a new op (the same number for every operand)."""
+
+
 def _check_rule(op: Op) -> None:
-    """Call a new op's rule once inside its domain: one number per operand, or a clear error."""
-    point = (0.5,) * op.arity  # inside every domain of DOMAINS
-    try:
-        out = float(op.evaluate(*point))
-    except Exception as e:
-        raise TypeError(f"{op.name}: evaluate{point} failed: {e}") from None
-    try:
-        grads = op.rule(*point, out)
-    except Exception as e:
-        raise TypeError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
-    if len(grads) != op.arity:
-        raise TypeError(
-            f"{op.name}: derivative must return {op.arity} local derivative"
-            f"{'s' if op.arity > 1 else ''} (one per operand), got {len(grads)}: {grads!r}"
-        )
-    _checked_grads(op, grads)
+    """Call a new op's rule once where it is defined: one number per operand, or a clear error.
+
+    The first of :data:`_PROBES` where the value and the rule both compute is used
+    (an op defined only for x ≥ 1, or with a pole at 0.5, is fine); an error other
+    than a math error (a wrong signature, say) is reported at once.
+    """
+    failures = []
+    for probe in _PROBES:
+        point = (probe,) * op.arity
+        try:
+            out = float(op.evaluate(*point))
+        except (ArithmeticError, ValueError) as e:
+            failures.append(f"evaluate{point}: {e}")
+            continue
+        except Exception as e:
+            raise TypeError(f"{op.name}: evaluate{point} failed: {e}") from None
+        try:
+            grads = op.rule(*point, out)
+        except (ArithmeticError, ValueError) as e:
+            failures.append(f"derivative{(*point, out)}: {e}")
+            continue
+        except Exception as e:
+            raise TypeError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
+        if len(grads) != op.arity:
+            raise TypeError(
+                f"{op.name}: derivative must return {op.arity} local derivative"
+                f"{'s' if op.arity > 1 else ''} (one per operand), got {len(grads)}: {grads!r}"
+            )
+        _checked_grads(op, grads)
+        return
+    raise ValueError(
+        f"{op.name}: could not be evaluated at any of the points {_PROBES} to check its derivative "
+        f"({'; '.join(failures[-2:])})"
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -1091,7 +1135,7 @@ _NAMED_NUMBERS = {math.pi: ("pi", r"\pi"), math.e: ("e", "e")}
 def _format_number(x: float, latex: bool = False) -> str:
     """Integers without ``.0``, π and e by name, other numbers as ``repr`` (exact, re-readable)."""
     if x.is_integer() and abs(x) < 1e16:
-        return str(int(x))
+        return str(int(x)) if x or math.copysign(1.0, x) > 0 else "-0.0"
     named = _NAMED_NUMBERS.get(abs(x))
     if named is not None:
         return ("-" if x < 0 else "") + named[latex]
@@ -1230,4 +1274,4 @@ class _Printer:
 CONST = Op("const", arity=0, evaluate=float, rule=lambda out: (), notation="leaf", latex="{0}", builtin=True)
 """The form of constant leaves (not in :data:`OPS`: it is not an operation)."""
 
-FLOAT_NAMESPACE.update(Value=Value, _new=_new, _number=_number, leaf=leaf)
+FLOAT_NAMESPACE.update(Value=Value, _new=_new, _number=_number, leaf=leaf, operand_error=operand_error)

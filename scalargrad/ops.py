@@ -149,7 +149,8 @@ def _sign(x: Any) -> float:
 
 
 def _inside_unit(x: Any) -> bool:
-    return -1.0 < float(x) < 1.0
+    """True strictly inside (−1, 1), and for NaN, where the ordinary formula gives NaN."""
+    return not abs(float(x)) >= 1.0
 
 
 def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) -> float:
@@ -167,12 +168,22 @@ def _normal_square(a: Any, b: Any) -> bool:
 
 
 def _pow_base_grad(a: float, b: float, out: float) -> float:
-    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0."""
+    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0.
+
+    Computed as written, not as b * (out / a), which loses everything when a**b
+    underflows or overflows (x**2 at 1e-200, or at inf); b * (out / a) stands in
+    only where a**(b-1) itself overflows, giving the same infinity.
+    """
     if b == 0.0:
         return 0.0
     if a == 0.0:
         return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
-    return b * (out / a)
+    if b == 2.0:
+        return 2.0 * a
+    try:
+        return b * math.pow(a, b - 1.0)
+    except OverflowError:
+        return b * (out / a)
 
 
 def _pow_exponent_grad(a: float, out: float) -> float:
@@ -333,7 +344,7 @@ log1p = builtin_op(
     domains=("above_minus_one",),
 )
 expm1 = builtin_op(
-    "expm1", "checked_expm1(a)", ("out + 1.0",), latex=r"\left(e^{{{0}}} - 1\right)", domains=("bounded",)
+    "expm1", "checked_expm1(a)", ("exp(a)",), latex=r"\left(e^{{{0}}} - 1\right)", domains=("bounded",)
 )
 log2 = builtin_op(
     "log2", "checked_log2(a)", ("1.0 / (a * LN2)",), latex=r"\log_2\left({0}\right)", domains=("positive",)

@@ -7,6 +7,7 @@ import math
 import operator
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -443,3 +444,95 @@ def test_nan_propagates_through_kinks() -> None:
         assert math.isnan(y.data)
     assert math.isnan(sg.relu(math.nan))
     assert math.isnan(abs(Value(math.nan)).local_grads[0])
+
+
+def test_pow_derivative_survives_underflow_and_overflow_of_the_power() -> None:
+    cases = [(1e-200, 2.0, 2e-200), (1e-160, 2.0, 2e-160), (math.inf, 2.0, math.inf), (1e-120, 3.0, 3e-240)]
+    for a, b, expected in cases:
+        x = Value(a)
+        assert sg.grad(x**b, x) == expected == sg.grad(x**b, x, create_graph=True).data
+    base, exponent = Value(-2.0), Value(math.inf)
+    assert sg.grad(base**exponent, base) == math.inf == sg.grad(base**exponent, base, create_graph=True).data
+
+
+def test_named_binary_methods_refuse_foreign_operands_with_a_type_error() -> None:
+    from decimal import Decimal
+
+    x = Value(1.0)
+    calls = [
+        lambda: x.atan2("a"),
+        lambda: sg.hypot(x, None),
+        lambda: sg.maximum(x, Decimal(2)),
+        lambda: sg.OPS["mul"](x, "a"),
+        lambda: sg.OPS["atan2"](x, [1.0]),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="expected a real number or a Value"):
+            call()
+        with sg.no_grad(), pytest.raises(TypeError, match="expected a real number or a Value"):
+            call()
+    with pytest.raises(TypeError, match="unsupported operand"):
+        x + "a"  # operators still hand the operand back to Python first
+
+
+def test_comparisons_with_other_real_numbers_are_exact() -> None:
+    from fractions import Fraction
+
+    assert Value(0.1) > Fraction(1, 10)  # 0.1 is 0.1000000000000000055...
+    assert Value(1e300) < Fraction(10**400)
+    assert Value(1e300) < 10**400
+    assert not Value(0.1) < Fraction(1, 10)
+
+
+def test_define_op_checks_its_rule_where_the_op_is_defined() -> None:
+    acosh = sg.define_op("test_acosh", math.acosh, lambda x, out: 1 / (x * x - 1) ** 0.5, domain="positive")
+    x = Value(2.0)
+    assert sg.grad(acosh(x), x) == pytest.approx(1 / math.sqrt(3))
+    pole = sg.define_op("test_pole", lambda x: 1 / (x - 0.5), lambda x, out: -out * out)
+    assert sg.grad(pole(x), x) == pytest.approx(-1 / 2.25)
+    with pytest.raises(ValueError, match="could not be evaluated at any of the points"):
+        sg.define_op("test_nowhere", lambda x: math.log(-abs(x) - 1), lambda x, out: 1.0)
+    with pytest.raises(TypeError, match="must return 1 local derivative"):
+        sg.define_op("test_two", math.acosh, lambda x, out: (1.0, 2.0))
+
+
+def test_local_derivatives_at_the_edges() -> None:
+    x = Value(-30.0)
+    assert sg.grad(x.expm1(), x) == math.exp(-30.0)  # exactly, where out + 1 lost 4 digits
+    n = Value(math.nan)
+    assert math.isnan(sg.grad(n.asin(), n)) and math.isnan(sg.grad(n.acos(), n))
+    one = Value(1.0)
+    assert sg.grad(one.asin(), one) == math.inf and sg.grad(one.acos(), one) == -math.inf
+    assert str(-0.0 * Value(1.0, label="x")) == "-0.0*x"
+
+
+def test_an_interrupted_pickle_leaves_nothing_behind() -> None:
+    import copy
+    import io
+    import pickle
+
+    from scalargrad import engine
+
+    w = Value(0.5)
+    for _ in range(3000):
+        w = (w * 1.0001 + 0.1).tanh()
+
+    class Full(io.RawIOBase):
+        written = 0
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.written += len(b)
+            if self.written > 5000:
+                raise OSError(28, "No space left on device")
+            return len(b)
+
+    with pytest.raises(OSError):
+        pickle.dump(w, Full())
+    assert not engine._saving
+    middle = w.parents[0]
+    assert pickle.loads(pickle.dumps(middle)).data == middle.data
+    assert copy.deepcopy(middle).data == middle.data
+    assert not engine._saving
