@@ -59,9 +59,15 @@ on a Value, ``max()`` of Values, a float computed from ``.data`` (the max shift 
 value are run once, at the example inputs, and the compiled code is the path they
 took. ``check=True`` re-runs the engine at every call and raises
 :class:`CompileCheckError` (an ``AssertionError``) when the compiled result differs.
-With ``order=2`` the same holds for the branches of the piecewise ops' *derivative
-rules*: the Hessian code is compiled from the ``create_graph`` gradient graph, in
-which relu'(x) is the number 0 or 1 chosen at trace time.
+With ``order=2`` the same holds for every branch a *derivative rule* takes on values:
+the Hessian code is compiled from the ``create_graph`` gradient graph built at the
+example inputs, in which relu'(x) and abs'(x) are the numbers chosen there, minimum's
+and maximum's winner is fixed, and so are the special cases of sqrt's and pow's rules
+at 0, asin's and acos's at ±1 and atan2's and hypot's at the origin (a zero base makes
+``x**y``'s gradient a constant, so its Hessian code is zero everywhere). Elsewhere the
+Hessian may be silently wrong (``check=True`` catches it), or its code may fail (a
+division by zero where the engine's rule takes its special case), which raises a
+:class:`CompileCheckError` saying so rather than an error from a line the user never wrote.
 
 **Limits.** Graphs above :data:`MAX_NODES` nodes are refused with a
 :class:`CompileError` (pass ``max_nodes=`` to raise the limit: compiling costs about
@@ -96,6 +102,7 @@ import numbers
 import operator
 import time
 import tokenize
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +110,7 @@ from typing import Any, NamedTuple
 
 from .autodiff import grad, hessian, tree_flatten, tree_leaves_like
 from .engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
+from .numeric import agree
 
 __all__ = [
     "BLOCK",
@@ -150,7 +158,10 @@ class CompileCheckError(AssertionError):
     Value, ``max`` of Values, a number computed from ``.data``) took another path than
     at trace time: compile again at these inputs, or write the branch with a
     piecewise op (``relu``, ``abs``, ``minimum``, ``maximum``), which the compiled code
-    evaluates per call. Attributes: ``inputs`` (the inputs, flat), ``what`` (which
+    evaluates per call. Also raised, with or without ``check``, when an ``order=2``
+    function's Hessian code fails (a division by zero, say) because a derivative rule's
+    branch fixed at trace time does not hold at these inputs; ``compiled`` and
+    ``engine`` are NaN then. Attributes: ``inputs`` (the inputs, flat), ``what`` (which
     result differs first), ``compiled`` and ``engine`` (its two values).
     """
 
@@ -758,7 +769,8 @@ class _Signature:
 
 
 def _same(a: float, b: float, rtol: float) -> bool:
-    return a == b or (a != a and b != b) or abs(a - b) <= rtol * max(abs(a), abs(b))
+    """Equal, NaN and NaN, or within ``rtol`` relative (never an infinity against another number)."""
+    return bool(agree(a, b, rtol * max(abs(a), abs(b)), nan_equal=True))
 
 
 class CompiledGradient:
@@ -785,6 +797,8 @@ class CompiledGradient:
         single_wrt: bool,
         reference: Callable[[list[float]], tuple[float, list[float], list[list[float]] | None]] | None,
         check_rtol: float,
+        *,
+        traced: bool,
     ) -> None:
         self._program = program
         self._signature = signature
@@ -792,6 +806,7 @@ class CompiledGradient:
         self._single = single_wrt
         self._reference = reference
         self._check_rtol = check_rtol
+        self._traced = traced
         self.order = 1 if program.hessian is None else 2
         # one float argument per input, a flat list of Values as wrt, order 1, no check: the fast path
         self._plain = (
@@ -804,6 +819,7 @@ class CompiledGradient:
             source, name, _float_namespace(program.ops, _names(program, False)), "compiled gradient"
         )
         """The generated function: one float per input; returns the value, the flat gradient (and Hessian)."""
+        self._second_order_lines = _second_order_lines(source, program)
         self.nodes: int = program.nodes
         """How many nodes (leaves included) the compiled graph has."""
         self.compile_seconds: float = 0.0
@@ -823,7 +839,25 @@ class CompiledGradient:
             result = self.function(*args)
             return result[0], result[1]
         flat = self._signature.flatten(args)
-        result = self.function(*flat)
+        try:
+            result = self.function(*flat)
+        except (ArithmeticError, ValueError) as e:
+            line = _failing_line(e, self.function)
+            if line is None or not any(line in lines for lines in self._second_order_lines):
+                raise  # f's own forward trace or gradient: the engine raises the same error
+            raise CompileCheckError(
+                f"compiled Hessian failed at inputs {flat!r:.300}: {type(e).__name__}: {e} (in the line "
+                f"{linecache.getline(self.function.__code__.co_filename, line).strip()!r:.200}). The Hessian "
+                "code is the create_graph gradient graph built at the example inputs, and derivative rules "
+                "branch on values (sqrt's and pow's at 0, asin's at ±1, hypot's at the origin, ...), so the "
+                "branches they took there are fixed in it, and do not hold here. Use scalargrad.hessian at "
+                "such inputs, or compile again at them (check=True also catches the inputs where a fixed "
+                "branch silently gives other numbers).",
+                args=flat,
+                what="the Hessian",
+                compiled=math.nan,
+                engine=math.nan,
+            ) from e
         if self._reference is not None:
             self._verify(flat, result)
         gradient = self._rebuild(result[1])
@@ -847,15 +881,38 @@ class CompiledGradient:
             if not _same(compiled, engine, self._check_rtol):
                 raise CompileCheckError(
                     f"compile check failed at inputs {flat!r:.300}: {what} is {compiled!r} compiled but "
-                    f"{engine!r} by the engine. The compiled code is the path the traced function took at "
-                    "its example inputs; Python control flow on values (if on a Value, max() of Values, "
-                    "numbers computed from .data) may have taken another path here. Compile again at "
-                    "these inputs, or write the branch with relu/abs/minimum/maximum.",
+                    f"{engine!r} by the engine. {self._causes(what.startswith('hessian'))}",
                     args=flat,
                     what=what,
                     compiled=compiled,
                     engine=engine,
                 )
+
+    def _causes(self, hessian: bool) -> str:
+        """Why a checked result can differ from the engine's, for a traced function or a graph."""
+        if self._traced:
+            causes = (
+                "The compiled code is the path the traced function took at its example inputs; Python "
+                "control flow on values (if on a Value, max() of Values, numbers computed from .data) "
+                "may have taken another path here"
+            )
+            fix = "Compile again at these inputs, or write the branch with relu/abs/minimum/maximum."
+        else:
+            causes = (
+                "The compiled code is the graph as recorded, with the leaves that are not inputs "
+                "frozen at their values when compiled; the engine replayed its ops at these inputs with "
+                "those leaves' current values: a leaf that is not an input may have changed since "
+                "(pass it in inputs=), or an op of your own may not be a function of its operands"
+            )
+            fix = "Compile the graph again."
+        if hessian:
+            causes += (
+                "; or, for the Hessian, a derivative rule that branches on values (relu's at its kink, "
+                "sqrt's and pow's at 0, asin's at ±1, ...) took another branch here than when the "
+                "create_graph gradient graph was built at the example inputs"
+            )
+            fix = fix.removesuffix(".") + ", or use scalargrad.hessian at these inputs."
+        return f"{causes}. {fix}"
 
     def vectorized(self, xp: Any = "numpy", *, threads: int = 1) -> ArrayGradient:
         """The same code over arrays: ``xp`` is ``"numpy"`` (default), ``"torch"``, or either module.
@@ -866,9 +923,23 @@ class CompiledGradient:
         and user-defined ops are applied element by element (NumPy only). NumPy is
         imported only here. Large NumPy inputs run in cache-sized blocks, on
         ``threads`` threads if more than 1. See :class:`ArrayGradient`.
+
+        The array form never re-runs the engine: ``check=True`` checks the float form's
+        calls only (per point it would cost as much as the engine), so for a checked
+        gradient this warns; check array results with
+        :func:`scalargrad.testing.assert_gradients_close_batched` or the float form at
+        a few of the points.
         """
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
+        if self.check:
+            warnings.warn(
+                "vectorized(): the array form of a check=True compiled gradient is not checked (it never "
+                "re-runs the engine); where the compiled code does not stand for the engine (Python "
+                "control flow fixed at trace time, or a derivative rule's branch with order=2) its numbers "
+                "are silently wrong: check such points with the float form",
+                stacklevel=2,
+            )
         return ArrayGradient(self, self._program, _array_backend(xp), threads)
 
     def __repr__(self) -> str:
@@ -876,6 +947,37 @@ class CompiledGradient:
             f"CompiledGradient(order={self.order}, inputs={self._signature.n_inputs}, "
             f"nodes={self.nodes}, check={self.check})"
         )
+
+
+def _second_order_lines(source: str, program: _Program) -> list[range]:
+    """The source lines an order-2 function computes from the create_graph gradient graph.
+
+    Those are the gradient graph's forward lines and the Hessian rows' reverse traces; the
+    forward trace of f and its gradient's reverse trace are what order 1 runs, as the engine does.
+    """
+    if program.hessian is None:
+        return []
+    lines = source.splitlines()
+
+    def number(comment: str) -> int:
+        return lines.index(f"    {comment}") + 1
+
+    ranges = []
+    if program.split is not None:
+        ranges.append(range(number(program.split_comment) + 1, number(program.blocks[0].comment)))
+    if len(program.blocks) > 1:
+        ranges.append(range(number(program.blocks[1].comment) + 1, len(lines) + 1))
+    return ranges
+
+
+def _failing_line(error: BaseException, function: Callable[..., Any]) -> int | None:
+    """The line of the generated ``function`` that was running when ``error`` was raised."""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is function.__code__:
+            return tb.tb_lineno
+        tb = tb.tb_next
+    return None
 
 
 BLOCK = 16_384
@@ -1301,9 +1403,10 @@ def compile(
     Returns a :class:`CompiledGradient`: ``g(*new_inputs)`` gives ``(value,
     gradient)``, or ``(value, gradient, hessian)`` with ``order=2`` (the Hessian over
     the flattened ``wrt``, as :func:`scalargrad.hessian` returns it; its code is
-    compiled from the ``create_graph`` gradient graph). The value and gradient are
-    equal to :func:`scalargrad.grad`'s bit for bit, and the Hessian to
-    :func:`scalargrad.hessian`'s, where the graph is the same.
+    compiled from the ``create_graph`` gradient graph, so the branches derivative rules
+    took on the example's values are fixed in it: see the module documentation). The
+    value and gradient are equal to :func:`scalargrad.grad`'s bit for bit, and the
+    Hessian to :func:`scalargrad.hessian`'s, where the graph is the same.
 
     ``check=True`` re-runs the engine at every call (the traced function again, or
     the graph replayed with the new inputs) and raises :class:`CompileCheckError` when
@@ -1424,6 +1527,7 @@ def _compile_graph(
         isinstance(wrt, Value),
         reference,
         float(check_rtol),
+        traced=False,
     )
 
 
@@ -1550,6 +1654,7 @@ def _compile_function(
         isinstance(wrt_tree, Value),
         reference,
         float(check_rtol),
+        traced=True,
     )
 
 
@@ -1655,7 +1760,7 @@ def _check_curve(f: Callable[[Any], Any], x: float, curves: ArrayGradient) -> No
         if not _same(a, b, 1e-9) and not abs(a - b) <= 1e-12:
             raise CompileCheckError(
                 f"plot: {what}({x!r}) is {a!r} in the compiled code but {b!r} by the engine: f's Python "
-                "control flow (or a piecewise op's derivative rule, for f″) is fixed at the point f was "
+                "control flow (or, for f″, a derivative rule's branch on values) is fixed at the point f was "
                 "traced at; plot a smaller interval, or pass at= inside the branch you want",
                 args=[x],
                 what=what,

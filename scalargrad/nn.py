@@ -33,6 +33,7 @@ from typing import Any
 from .autodiff import grad
 from .compile import CompileCheckError, CompiledGradient, compile
 from .engine import Value
+from .numeric import agree
 
 __all__ = [
     "ACTIVATIONS",
@@ -417,9 +418,9 @@ def softmax_cross_entropy(logits: Sequence[Scalar], target: int) -> Value:
     True
     """
     hs = _scalars(logits, "logits")
-    y = _check_target(target, len(hs))
     if not hs:
         raise ValueError("softmax_cross_entropy needs at least one logit")
+    y = _check_target(target, len(hs))
     m = _finite_max(hs, "softmax_cross_entropy")
     k = next(j for j, h in enumerate(hs) if float(h) == m)
     shifted = [h - m for h in hs]
@@ -447,6 +448,8 @@ def hinge_loss(scores: Sequence[Scalar], target: int, margin: float = 1.0) -> Va
     0.5
     """
     ss = _scalars(scores, "scores")
+    if not ss:
+        raise ValueError("hinge_loss needs at least one score")
     y = _check_target(target, len(ss))
     if not _is_number(margin) or not math.isfinite(margin):
         raise ValueError(f"margin must be a finite number, got {margin!r}")
@@ -592,7 +595,7 @@ def compile_loss(
     the largest logit *of the traced example* as a constant, which gives the same
     loss (to rounding) for any logits within about 700 of it. ``check=True`` compares
     every example with the engine (to 1e-9 relative, plus 1e-12 of the largest
-    result for gradients near zero) and raises
+    finite result for gradients near zero; an infinity matches only itself) and raises
     :class:`~scalargrad.compile.CompileCheckError` if they differ.
 
     >>> model = MLP(2, [4, 3], activation="tanh", seed=0)
@@ -696,13 +699,11 @@ class CompiledLoss:
         target = y if self.static else _shaped_like(y, [Value(t) for t in _target_numbers(y)])
         loss = self._loss(xs, target)
         expected = [loss.data, *grad(loss, self.params)]
-        scale = max((abs(e) for e in expected if e == e), default=0.0)
+        scale = max((abs(e) for e in expected if math.isfinite(e)), default=0.0)
         for what, a, b in zip(
             ["the loss", *(f"gradient[{i}]" for i in range(len(gradient)))], [value, *gradient], expected
         ):
-            if not (
-                a == b or (a != a and b != b) or abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + 1e-12 * scale
-            ):
+            if not agree(a, b, 1e-9 * max(abs(a), abs(b)) + 1e-12 * scale, nan_equal=True):
                 raise CompileCheckError(
                     f"compiled loss differs from the engine at x={row!r}, y={y!r}: {what} is {a!r} "
                     f"compiled, {b!r} by the engine; loss_fn's Python control flow depends on the "

@@ -20,8 +20,9 @@ a Value. Functions written with operators and the module functions
 Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 ``__all__``): :func:`check_function`, :func:`as_point`, :func:`as_positive`,
 :func:`as_result` (argument checks with the messages above), :func:`basis`,
-:func:`central_difference`, :func:`plain_grad` and :class:`Comparisons` (tolerance
-checks reported as one :class:`GradcheckError`).
+:func:`central_difference`, :func:`plain_grad`, :func:`agree` (the tolerance test,
+shared with :mod:`scalargrad.compile` and :mod:`scalargrad.nn` too) and
+:class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
 """
 
 from __future__ import annotations
@@ -108,10 +109,16 @@ def as_point(args: object, who: str) -> list[float]:
 
 
 def as_positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> float:
-    """The option ``name`` as a finite float > 0 (>= 0 if ``zero_ok``), or a clear TypeError/ValueError."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"{who}: {name} must be a number, got {type(x).__name__}: {x!r}")
-    value = float(x)
+    """The option ``name`` as a finite float > 0 (>= 0 if ``zero_ok``), or a clear TypeError/ValueError.
+
+    Any real number but a bool is accepted (NumPy's scalars and ``Fraction`` too), as for ``args``.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a real number, got {type(x).__name__}: {x!r}")
+    try:
+        value = float(x)
+    except OverflowError:  # an int or Fraction beyond the float range
+        value = math.inf
     if not math.isfinite(value) or value < 0.0 or (value == 0.0 and not zero_ok):
         need = ">= 0" if zero_ok else "> 0"
         raise ValueError(f"{who}: {name} must be a finite number {need}, got {x!r}")
@@ -233,6 +240,22 @@ def _unit_ball(rng: random.Random, n: int) -> list[float]:
 # --------------------------------------------------------------------------- #
 
 
+def agree(a: Any, b: Any, tolerance: Any, *, nan_equal: bool = False) -> Any:
+    """Whether ``a`` and ``b`` match: equal (equal infinities included), or a finite ``|a − b| <= tolerance``.
+
+    A non-finite difference (an infinity against a finite number or the opposite
+    infinity, or a NaN) never matches, whatever the tolerance: a relative tolerance
+    ``rtol·max(|a|, |b|)`` is itself infinite there. NaN matches NaN only if
+    ``nan_equal``. Floats give a bool; NumPy arrays give a boolean array (element by
+    element; the caller silences NumPy's warnings for inf − inf).
+    """
+    error = abs(a - b)
+    same = (a == b) | ((error <= tolerance) & (error < math.inf))
+    if nan_equal:
+        same = same | ((a != a) & (b != b))
+    return same
+
+
 class Comparisons:
     """Collects (what, analytic, numeric) comparisons and reports the worst mismatch.
 
@@ -257,19 +280,17 @@ class Comparisons:
         slack: float = 0.0,
         symmetric: bool = False,
     ) -> None:
-        """Record a mismatch unless ``|analytic − numeric| <= atol + rtol·scale + slack``.
+        """Record a mismatch unless ``|analytic − numeric| <= atol + rtol·scale + slack`` (see :func:`agree`).
 
         ``scale`` is ``|numeric|``, or ``max(|analytic|, |numeric|)`` if ``symmetric``.
         """
         self.count += 1
         scale = max(abs(analytic), abs(numeric)) if symmetric else abs(numeric)
         tolerance = self.atol + self.rtol * scale + slack
-        if analytic == numeric:  # equal infinities included
+        if agree(analytic, numeric, tolerance):
             return
         error = abs(analytic - numeric)
-        if error <= tolerance:
-            return
-        badness = math.inf if math.isnan(error) or tolerance == 0.0 else error / tolerance
+        badness = math.inf if not math.isfinite(error) or tolerance == 0.0 else error / tolerance
         self.failures.append((badness, what, index, direction, analytic, numeric, error, tolerance))
 
     def raise_if_failed(self, header: str, hint: str = "") -> None:

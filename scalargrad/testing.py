@@ -14,7 +14,8 @@ extra); ``import scalargrad`` never imports it.
   function's scalargrad first/second derivatives against central finite
   differences, with a tolerance that accounts for rounding in the function.
 * :func:`assert_gradients_close_batched` — the same first-derivative check at many
-  points at once, with the function compiled once and run over NumPy arrays.
+  points, the gradient compiled once and run over NumPy arrays, against f's own
+  central differences.
 
 A property-based test::
 
@@ -43,6 +44,7 @@ from .numeric import (
     NOT_A_GRAPH_HINT,
     Comparisons,
     GradcheckError,
+    agree,
     as_point,
     as_positive,
     as_result,
@@ -459,20 +461,21 @@ def assert_gradients_close_batched(
     atol: float = 1e-7,
     rtol: float = 1e-4,
 ) -> Any:
-    """Assert that f's gradient matches central differences at every row of ``points``, in a few array calls.
+    """Assert that f's gradient matches central differences of f at every row of ``points``.
 
-    ``points`` is an (n_points, n_inputs) array-like (NumPy is needed). ``f`` is
-    compiled once (:func:`scalargrad.compile.compile`, traced at the first point) and
-    run over all points with NumPy: the gradient, the value and the values at θ ± εeᵢ
-    for the central differences, one call each. Because the compiled code is the
-    path f's Python control flow took at the first point, its values are first
-    compared with ``f`` itself on floats at every point (a
-    :class:`~scalargrad.compile.CompileCheckError` if they differ beyond rounding), so
-    the differences are differences of ``f``. The tolerance is that of
-    :func:`assert_gradients_close`, rounding slack included (estimated per point from
-    the compiled code as u·Σ|v·∂f/∂v|/eps). Returns the gradients as an
-    (n_points, n_inputs) array; raises :class:`~scalargrad.numeric.GradcheckError`
-    naming the worst point and input.
+    ``points`` is an (n_points, n_inputs) array-like (NumPy is needed). The analytic
+    gradient comes from ``f`` compiled once (:func:`scalargrad.compile.compile`, traced
+    at the first point) and run over all points in one NumPy call. The numeric side is
+    ``f`` itself on floats: its value at every point and its central differences
+    (f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε, 2·n_inputs + 1 Python calls per point, so a
+    function that loses part of its graph (``math.sin`` on a Value) fails. Because the
+    compiled code is the path f's Python control flow took at the first point, its
+    values are first compared with f's at every point (a
+    :class:`~scalargrad.compile.CompileCheckError` if they differ beyond rounding). The
+    tolerance is that of :func:`assert_gradients_close`, rounding slack included
+    (estimated per point from the compiled code as u·Σ|v·∂f/∂v|/eps). Returns the
+    gradients as an (n_points, n_inputs) array; raises
+    :class:`~scalargrad.numeric.GradcheckError` naming the worst point and input.
 
     >>> import numpy as np
     >>> from scalargrad import sin
@@ -493,41 +496,44 @@ def assert_gradients_close_batched(
     a = as_positive(atol, "atol", who, zero_ok=True)
     r = as_positive(rtol, "rtol", who, zero_ok=True)
     n_points, n = grid.shape
-    curves = compile(f, [float(x) for x in grid[0]]).vectorized("numpy")
-    columns = [grid[:, i] for i in range(n)]
-    value, gradient, rounding = curves.with_rounding(*columns)
+    rows: list[list[float]] = grid.tolist()
+    curves = compile(f, rows[0]).vectorized("numpy")
+    value, gradient, rounding = curves.with_rounding(*(grid[:, i] for i in range(n)))
+    rounding = np.where(np.isfinite(rounding), rounding, 0.0)
     analytic = np.stack([np.asarray(g, dtype=np.float64) for g in gradient], axis=1)
-    expected = np.array([as_result(f(*(float(x) for x in row)), who) for row in grid])
-    value_tolerance = 16 * _ROUNDING * rounding + 1e-12 * np.abs(expected)
-    off = ~((value == expected) | (np.abs(value - expected) <= value_tolerance))
-    if off.any():
-        k = int(np.argmax(off))
+    expected = np.array([as_result(f(*row), who) for row in rows])
+    with np.errstate(invalid="ignore"):
+        same = agree(value, expected, 16 * _ROUNDING * rounding + 1e-12 * np.abs(expected))
+    if not same.all():
+        k = int(np.argmin(same))
         raise CompileCheckError(
-            f"{who}: f compiled at {grid[0].tolist()} gives {float(value[k])!r} at point {k} "
-            f"{grid[k].tolist()}, but f gives {float(expected[k])!r}: f's Python control flow depends on "
-            "its inputs, so one compiled graph cannot stand for it at every point; check the points "
-            "with assert_gradients_close one at a time",
-            args=grid[k].tolist(),
+            f"{who}: f compiled at {rows[0]} gives {float(value[k])!r} at point {k} {rows[k]}, but f "
+            f"gives {float(expected[k])!r}: f's Python control flow depends on its inputs, or f computes "
+            "with numbers taken from Values (math.sin(x) instead of scalargrad.sin(x), float(x), .data), "
+            "so one compiled graph cannot stand for it at every point; check the points with "
+            "assert_gradients_close one at a time",
+            args=rows[k],
             what="the value",
             compiled=float(value[k]),
             engine=float(expected[k]),
         )
-    numeric = np.empty_like(analytic)
-    for i in range(n):
-        plus = [c + step if j == i else c for j, c in enumerate(columns)]
-        minus = [c - step if j == i else c for j, c in enumerate(columns)]
-        numeric[:, i] = (curves(*plus)[0] - curves(*minus)[0]) / (2.0 * step)
+    numeric = np.array(
+        [[central_difference(f, row, basis(n, i), step, who) for i in range(n)] for row in rows]
+    )
     slack = (_ROUNDING * rounding / step)[:, None]
     tolerance = a + r * np.maximum(np.abs(analytic), np.abs(numeric)) + slack
-    error = np.abs(analytic - numeric)
-    bad = ~((analytic == numeric) | (error <= tolerance))
+    with np.errstate(invalid="ignore"):
+        error = np.abs(analytic - numeric)
+        bad = ~agree(analytic, numeric, tolerance)
     if bad.any():
-        badness = np.where(bad, np.where(np.isnan(error), np.inf, error / np.maximum(tolerance, 1e-300)), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(np.isfinite(error), error / np.maximum(tolerance, 1e-300), np.inf)
+        badness = np.where(bad, ratio, 0.0)
         k, i = (int(t) for t in np.unravel_index(int(np.argmax(badness)), badness.shape))
         raise GradcheckError(
             f"{who} failed: {int(bad.sum())} of {bad.size} comparisons out of tolerance "
             f"(f={f!r}, {n_points} points, eps={step:g})\n"
-            f"worst mismatch: point {k} {grid[k].tolist()}, input {i} (df/dx{i}): "
+            f"worst mismatch: point {k} {rows[k]}, input {i} (df/dx{i}): "
             f"analytic={float(analytic[k, i])!r}, numeric={float(numeric[k, i])!r}, "
             f"error={float(error[k, i]):.3g} > tolerance={float(tolerance[k, i]):.3g}",
             index=i,

@@ -282,6 +282,59 @@ def test_check_catches_stale_derivative_branches_of_order_two() -> None:
         g(-2.0)
 
 
+def test_check_never_accepts_an_infinity_against_a_number() -> None:
+    def f(x: Any) -> Any:
+        return x**0.5 if x > 0 else 2 * x  # at 0 the traced branch's gradient is inf, the engine's 2
+
+    for rtol in (0.0, 1e-9):  # rtol·max(|inf|, 2) is inf: the relative tolerance must not swallow it
+        with pytest.raises(CompileCheckError, match="gradient") as info:
+            compile(f, 1.0, check=True, check_rtol=rtol)(0.0)
+        assert (info.value.compiled, info.value.engine) == (math.inf, 2.0)
+    compile(lambda x: x**0.5, 1.0, check=True, check_rtol=1e-9)(0.0)  # equal infinities agree
+
+
+def test_a_graphs_check_blames_what_can_differ_in_a_graph() -> None:
+    x, k = Value(1.0), Value(2.0)
+    g = compile(x * k, [x], check=True)  # k is a constant of the code, read afresh by the replay
+    k.data = 3.0
+    with pytest.raises(CompileCheckError, match="leaf that is not an input") as info:
+        g(1.0)
+    assert "traced function" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("f", "example", "at"),
+    [
+        (sg.sqrt, (1.0,), (0.0,)),
+        (lambda x: x**0.5, (1.0,), (0.0,)),
+        (sg.asin, (0.5,), (1.0,)),
+        (sg.hypot, (1.0, 2.0), (0.0, 0.0)),
+    ],
+)
+def test_order_two_code_failing_at_a_boundary_says_why(f: Any, example: tuple[float, ...], at: Any) -> None:
+    compile(f, example)(*at)  # order 1 and the engine are defined there
+    with pytest.raises(CompileCheckError, match="create_graph gradient graph built at the example") as info:
+        compile(f, example, order=2)(*at)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert "scalargrad.hessian" in str(info.value) and "derivative rules branch on values" in str(info.value)
+
+
+def test_order_two_passes_f_s_own_domain_errors_through() -> None:
+    with pytest.raises(ValueError, match="log: math domain error") as info:
+        compile(sg.log, 1.0, order=2)(-1.0)  # f itself is undefined there, as in the engine
+    assert not isinstance(info.value, CompileCheckError)
+
+
+def test_check_catches_a_stale_pow_rule_of_order_two() -> None:
+    def power(x: Any, y: Any) -> Any:
+        return x**y
+
+    assert compile(power, (0.0, 0.5), order=2)(2.0, 3.0)[2] == [[0.0, 0.0], [0.0, 0.0]]  # the limit
+    with pytest.raises(CompileCheckError, match="derivative rule that branches on values") as info:
+        compile(power, (0.0, 0.5), order=2, check=True)(2.0, 3.0)
+    assert info.value.what.startswith("hessian") and info.value.engine == 12.0
+
+
 # --------------------------------------------------------------------------- second order
 
 
@@ -646,6 +699,21 @@ def test_the_torch_form() -> None:
         compile(lambda x: x * x, (1.0,)).vectorized("jax")
 
 
+def test_a_checked_gradient_warns_that_its_array_form_is_not_checked() -> None:
+    np = need("numpy")
+    checked = compile(branchy, 1.0, check=True)
+    with pytest.warns(UserWarning, match="not checked"):
+        vg = checked.vectorized()
+    value, _ = vg(np.array([-2.0, 2.0]))
+    assert value.tolist() == [4.0, 4.0]  # the traced branch, unchecked, as the warning says
+
+
+def test_plot_rejects_an_infinite_derivative_against_a_finite_one() -> None:
+    need("numpy")
+    with pytest.raises(CompileCheckError, match=r"f′\(0\.0\) is inf"):
+        plot(lambda x: sg.sqrt(x) if x > 0 else 2 * x, (0.0, 1.0))
+
+
 def test_plot_draws_f_and_its_derivatives() -> None:
     np = need("numpy")
     matplotlib = need("matplotlib")
@@ -681,6 +749,9 @@ def test_batched_gradient_check() -> None:
         assert_gradients_close_batched(lambda x: wrong(x), rng.uniform(-1, 1, size=(50, 1)))
     with pytest.raises(CompileCheckError):  # traced control flow: the compiled values are not f's
         assert_gradients_close_batched(lambda x: x * x if x > 0 else x, np.array([[1.0], [-1.0]]))
+    infinite = sg.define_op("compile_infinite_square", lambda x: x * x, lambda x, out: math.inf)
+    with pytest.raises(GradcheckError, match="analytic=inf"):
+        assert_gradients_close_batched(lambda x: infinite(x), np.array([[1.0]]))
     with pytest.raises(ValueError, match="2-D"):
         assert_gradients_close_batched(branchy, np.array([1.0, 2.0]))
 

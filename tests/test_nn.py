@@ -322,6 +322,13 @@ def test_loss_errors() -> None:
         hinge_loss(logits, 0, margin=math.inf)
 
 
+def test_empty_logits_are_named_before_the_target() -> None:
+    with pytest.raises(ValueError, match="softmax_cross_entropy needs at least one logit"):
+        softmax_cross_entropy([], 0)
+    with pytest.raises(ValueError, match="hinge_loss needs at least one score"):
+        hinge_loss([], 0)
+
+
 def test_sgd_errors() -> None:
     p = Value(1.0)
     with pytest.raises(ValueError, match="lr must be a positive finite number"):
@@ -549,6 +556,24 @@ def test_compile_loss_check_catches_control_flow() -> None:
     loss([[2.0]], [0.0])
     with pytest.raises(CompileCheckError, match="control flow"):
         loss([[-2.0]], [0.0])
+
+
+def test_compile_loss_check_rejects_an_infinite_gradient_against_a_finite_one() -> None:
+    from scalargrad import sqrt
+    from scalargrad.compile import CompileCheckError
+    from scalargrad.nn import compile_loss
+
+    model = MLP(1, [1], seed=0)
+    w, b = model.parameters()
+    w.data, b.data = 1.0, -1.0
+
+    def kinked(m: Module, x: list[Value], y: float) -> Value:
+        out = m(x)[0]
+        return sqrt(out) if out > 0 else 2 * out  # traced at out = 1; at x = 1, out = 0 and sqrt' = inf
+
+    loss = compile_loss(model, kinked, ([2.0], 0.0), check=True)
+    with pytest.raises(CompileCheckError, match=r"gradient\[0\] is inf compiled, 2.0 by the engine"):
+        loss([[1.0]], [0.0])
 
 
 def test_compile_loss_bad_input() -> None:

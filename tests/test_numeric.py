@@ -124,7 +124,7 @@ def test_numerical_grad_accepts_ints_tuples_and_value_results() -> None:
         ({"eps": 0.0}, ValueError, "eps must be a finite number > 0"),
         ({"eps": -1e-6}, ValueError, "eps must be a finite number > 0"),
         ({"eps": math.inf}, ValueError, "eps must be a finite number > 0"),
-        ({"eps": "small"}, TypeError, "eps must be a number"),
+        ({"eps": "small"}, TypeError, "eps must be a real number"),
         ({"method": "backward"}, ValueError, "method must be 'central' or 'forward'"),
         ({"f": 3}, TypeError, "f must be callable"),
         ({"f": lambda x: "one"}, TypeError, "f must return a number or a Value, got str"),
@@ -232,6 +232,42 @@ def test_gradcheck_tolerances_decide() -> None:
         gradcheck(slightly_wrong, [1.0])
     assert gradcheck(slightly_wrong, [1.0], rtol=1e-2)
     assert gradcheck(slightly_wrong, [1.0], atol=1e-2, rtol=0.0, directions=0)
+
+
+def test_an_infinite_difference_never_passes() -> None:
+    def blows_up(x: Any) -> Any:  # slope 1 on Values; on floats inf just above 1
+        return x if isinstance(x, Value) or x <= 1.0 else math.inf
+
+    with pytest.raises(GradcheckError, match=r"analytic=1\.0, numeric=inf"):
+        gradcheck(blows_up, [1.0])  # atol + rtol·|numeric| is inf: the tolerance must not accept it
+    assert gradcheck(blows_up, [0.5])
+
+
+def test_agree_matches_equal_values_and_finite_differences_only() -> None:
+    from scalargrad.numeric import agree
+
+    assert agree(math.inf, math.inf, 0.0) and agree(1.0, 1.0 + 1e-12, 1e-9)
+    assert not agree(math.inf, 2.0, math.inf) and not agree(math.inf, -math.inf, math.inf)
+    assert not agree(math.nan, math.nan, math.inf) and agree(math.nan, math.nan, 0.0, nan_equal=True)
+    assert not agree(math.nan, 1.0, math.inf, nan_equal=True)
+    np = pytest.importorskip("numpy")
+    a = np.array([math.inf, 1.0, math.nan, 1.0])
+    b = np.array([math.inf, math.inf, math.nan, 1.5])
+    with np.errstate(invalid="ignore"):
+        assert agree(a, b, np.inf).tolist() == [True, False, False, True]
+
+
+def test_options_accept_any_real_number() -> None:
+    from fractions import Fraction
+
+    np = pytest.importorskip("numpy")
+    for eps in (np.float32(1e-3), Fraction(1, 1000), np.float64(1e-3)):
+        assert numerical_grad(lambda x: x * x, [1.0], eps=eps) == pytest.approx([2.0])
+    assert gradcheck(lambda x: x * x, [1.0], atol=np.float32(1e-5), rtol=Fraction(1, 10**4))
+    with pytest.raises(TypeError, match="eps must be a real number, got bool"):
+        numerical_grad(lambda x: x * x, [1.0], eps=True)
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        numerical_grad(lambda x: x * x, [1.0], eps=10**400)
 
 
 def test_gradcheck_passes_constant_functions() -> None:

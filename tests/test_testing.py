@@ -289,6 +289,45 @@ def test_assertion_helpers_fail_with_a_hint_when_f_loses_its_graph(helper: Calla
     assert "hint:" not in str(info.value)
 
 
+INFINITE_SQUARE = sg.define_op("testing_infinite_square", lambda x: x * x, lambda x, out: math.inf)
+"""x·x with a derivative rule that says inf: rtol·max(|inf|, |2|) is inf, and must not accept it."""
+
+
+def test_an_infinite_gradient_is_never_close_to_a_finite_difference() -> None:
+    from scalargrad.testing import assert_gradients_close_batched
+
+    with pytest.raises(GradcheckError, match=r"analytic=inf, numeric=2\.0") as info:
+        assert_gradients_close(lambda x: INFINITE_SQUARE(x), [1.0])
+    assert info.value.analytic == math.inf
+    with pytest.raises(GradcheckError, match=r"analytic=inf, numeric=2\.0"):
+        assert_gradients_close_batched(lambda x: INFINITE_SQUARE(x), [[1.0]])
+    assert assert_gradients_close(lambda x: x * x, [1.0]) == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("f", "grid"),
+    [
+        (lambda x: math.sin(x) + x, [[1.0]]),
+        (lambda x, y: math.sin(x) + y, [[1.0, 0.0], [1.0, 2.0]]),
+    ],
+)
+def test_batched_differences_are_differences_of_f(f: Callable[..., Any], grid: list[list[float]]) -> None:
+    # math.sin on a Value is a float: the compiled graph, and its values at θ ± εeᵢ, miss it
+    from scalargrad.testing import assert_gradients_close_batched
+
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dx0\): analytic=[01]\.0, numeric=") as info:
+        assert_gradients_close_batched(f, grid)
+    assert info.value.numeric == pytest.approx(math.cos(1.0) + (1.0 if len(grid[0]) == 1 else 0.0))
+
+
+def test_batched_value_mismatch_names_both_causes() -> None:
+    from scalargrad.compile import CompileCheckError
+    from scalargrad.testing import assert_gradients_close_batched
+
+    with pytest.raises(CompileCheckError, match="control flow depends on its inputs, or f computes with num"):
+        assert_gradients_close_batched(lambda x: math.sin(x) + x, [[1.0], [2.0]])
+
+
 def test_assert_hessian_close_checks_the_first_derivative() -> None:
     # the Value path's slope is wrong but its second derivative (0) is right: only the
     # first-order comparison with f's central differences can see it
