@@ -1263,7 +1263,10 @@ class _Printer:
             ls = self.paren(ls)
         if self.latex and name == "pow":
             return op.latex.format(ls, rs), prec
-        if rp < prec or self.negative(rs) or (rp == prec and name in ("sub", "div")):
+        # a right operand of equal precedence keeps its parentheses even for + and *:
+        # floating-point sums and products are not associative, and the text must parse
+        # back to the same number (a + (b - c) is not a + b - c at b = c = 1e16)
+        if rp < prec or self.negative(rs) or (rp == prec and name != "pow"):
             rs = self.paren(rs)
         if self.latex:
             return op.latex.format(ls, rs), prec

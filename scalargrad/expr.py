@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -131,11 +132,7 @@ class Expression:
         inputs: dict[str, Value] = {}
         for name, v in values.items():
             _check_variable(name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ExpressionError(f"the value of '{name}' must be a number, got {type(v).__name__}")
-            if not math.isfinite(v):
-                raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r}")
-            inputs[name] = Value(float(v), label=name)
+            inputs[name] = Value(_number_for(name, v), label=name)
         out = self.evaluate(inputs, share=share)  # type: ignore[arg-type]
         if not isinstance(out, Value):  # e.g. 0*x is still a Value; only name-free results are floats
             raise ExpressionError("the expression does not depend on its variables")
@@ -166,14 +163,7 @@ class Expression:
             _check_variable(name)
             if name not in self.names:
                 raise ExpressionError(f"'{name}' does not appear in the expression")
-            if isinstance(v, Value):
-                env[name] = v
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                if not math.isfinite(v):
-                    raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r}")
-                env[name] = float(v)
-            else:
-                raise ExpressionError(f"the value of '{name}' must be a number, got {type(v).__name__}")
+            env[name] = v if isinstance(v, Value) else _number_for(name, v)
         missing = [n for n in self.names if n not in env]
         if missing:
             raise ExpressionError("no value for " + ", ".join(f"'{n}'" for n in missing))
@@ -196,6 +186,19 @@ def _check_variable(name: object) -> None:
         raise ExpressionError(
             f"'{name}' is the constant {CONSTANTS[name]!r}, not a variable: it cannot be given a value"
         )
+
+
+def _number_for(name: str, v: object) -> float:
+    """A variable's value as a finite float: any real number but a bool, else ExpressionError."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise ExpressionError(f"the value of '{name}' must be a real number, got {type(v).__name__}")
+    try:
+        number = float(v)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r:.40}")
+    return number
 
 
 def parse(text: str) -> Expression:

@@ -684,6 +684,9 @@ class CompiledLoss:
             if self.static and key is None:
                 raise TypeError(f"targets must be class indices (ints) as in the example, got {y!r}")
             targets = [] if self.static else _target_numbers(y)
+            if len(targets) != self.n_targets:
+                need = f"{self.n_targets} number{'s' if self.n_targets != 1 else ''}"
+                raise ValueError(f"each target needs {need} (as in the example), got {len(targets)}")
             fn = self._function(key, y)
             value, gradient = fn(*theta, *row, *targets)
             if self.check:

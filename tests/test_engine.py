@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scalargrad as sg
-from scalargrad import Value, count_ops, topological_order
+from scalargrad import Value, count_ops, testing, topological_order
 from scalargrad.expr import parse
 
 # ---------------------------------------------------------------- the notes
@@ -536,3 +536,14 @@ def test_an_interrupted_pickle_leaves_nothing_behind() -> None:
     assert pickle.loads(pickle.dumps(middle)).data == middle.data
     assert copy.deepcopy(middle).data == middle.data
     assert not engine._saving
+
+
+@given(testing.expressions_and_points(1, 3, ops=testing.ALL_OPS))
+def test_a_printed_formula_parses_back_to_the_same_number(case: Any) -> None:
+    expression, point = case
+    inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    y = expression(*inputs)
+    assert isinstance(y, Value)
+    text = str(y)
+    again = parse(text).evaluate({f"x{i}": x for i, x in enumerate(point) if f"x{i}" in text})
+    assert again == y.data or (math.isnan(again) and math.isnan(y.data))

@@ -128,8 +128,10 @@ def test_rejected_with_one_line(text: str, message: str) -> None:
         ("x ** 0.5", {"x": -4.0}, "negative base"),
         ("x + y", {"x": 1.0}, "no value for 'y'"),
         ("x", {"x": 1.0, "z": 2.0}, "'z' does not appear"),
-        ("x", {"x": "2"}, "must be a number"),
+        ("x", {"x": "2"}, "must be a real number, got str"),
+        ("x", {"x": True}, "must be a real number, got bool"),
         ("x", {"x": math.nan}, "finite"),
+        ("x", {"x": 10**400}, "must be a finite number, got 1000000000"),
         ("2 + 3", {}, "no variables"),
     ],
 )
@@ -260,3 +262,11 @@ def test_a_constant_cannot_be_given_a_value(name: str) -> None:
         parse("x").evaluate({"x": 1.0, name: 3.0})
     with pytest.raises(ExpressionError, match=f"unknown function '{name}'"):
         parse(f"{name}(x)")
+
+
+def test_any_real_number_is_a_value() -> None:
+    from fractions import Fraction
+
+    assert parse("x*2").evaluate({"x": Fraction(1, 4)}) == 0.5
+    y, inputs = parse("x*2").build({"x": Fraction(1, 4)})
+    assert y.data == 0.5 and inputs["x"].data == 0.25

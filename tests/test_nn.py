@@ -540,6 +540,9 @@ def test_compile_loss_with_targets_as_data() -> None:
     _close(grads, grad(reference, model.parameters()), 1e-12)
     scalar = compile_loss(model, lambda m, x, y: (m(x)[0] - y) * (m(x)[0] - y), ([0.5, 0.5], 1.5))
     assert math.isclose(scalar([[0.1, 0.2]], [0.5])[0], (model([0.1, 0.2])[0].data - 0.5) ** 2, rel_tol=1e-12)
+    for wrong in ([], [1.0, 2.0]):
+        with pytest.raises(ValueError, match=rf"needs 1 number \(as in the example\), got {len(wrong)}"):
+            loss([[0.1, 0.2]], [wrong])
 
 
 def test_compile_loss_check_catches_control_flow() -> None:
