@@ -217,12 +217,15 @@ def _run(args: argparse.Namespace) -> int:
     expression = parse(args.expression)
     values = _values(args.values)
     y, inputs = expression.build(values, share=not args.no_share)
-    wrt = []
+    wanted: list[str] = []
     for name in args.wrt or []:
         name = unicodedata.normalize("NFKC", name.strip())  # as the expression's names are
         if name not in inputs:
             raise _UsageError(f"--wrt {name}: not a variable of the expression ({', '.join(inputs)})")
-        wrt.append(inputs[name])
+        if name in wanted:
+            raise _UsageError(f"--wrt {name} is given more than once")
+        wanted.append(name)
+    wrt = [inputs[name] for name in wanted]
     # The traces are computed (and formatted) before a diagram is written, so that
     # an error in either leaves no diagram behind.
     traced: str | dict[str, Any] | None = None
@@ -286,7 +289,11 @@ def _frames(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
         raise _Failure(_one_line(e)) from None
     for fmt, why in frames.skipped.items():
         _say(f"scalargrad: {fmt} frames not written: {why}")
-    _say(f"scalargrad: wrote {len(frames)} frames of the {recorded.mode} steps to {args.frames}")
+    formats = ", ".join(dict.fromkeys(path.suffix.lstrip(".") for path in frames))
+    _say(
+        f"scalargrad: wrote {len(recorded)} frames of the {recorded.mode} steps "
+        f"({len(frames)} files: {formats}) to {args.frames}"
+    )
 
 
 def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
@@ -456,6 +463,7 @@ def _render_trace(t: Any, fmt: str) -> str:
 def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
     try:
         from .viz import DiagramTooComplexError, RenderError, draw  # imports graphviz only here
+        from .viz._dot import TooManyNodesError
     except ImportError as e:  # pragma: no cover - the viz module itself imports nothing optional
         raise _Failure(_one_line(e)) from None
 
@@ -471,6 +479,8 @@ def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
             )
         except DiagramTooComplexError as e:  # a ValueError, but not bad input: exit 1
             raise _Failure(_one_line(e)) from None
+        except TooManyNodesError as e:
+            raise _UsageError(f"cannot draw the {args.draw} diagram: {e.message('--max-nodes')}") from None
 
     try:
         diagram = _computed(f"draw the {args.draw} diagram", build)

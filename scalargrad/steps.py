@@ -384,4 +384,5 @@ def _claim(root: Value, v: Value, new: dict[Value, int], owner: dict[Value, Valu
 
 def _definition(u: Value, names: dict[Value, str]) -> str:
     parents = {p: names.get(p, _number(p.data)) for p in u.parents}
-    return f"{names[u]} = {formula(u, parents, number=_number, max_length=2**62, minus=TEXT.minus)}"
+    text = formula(u, parents, number=lambda x: TEXT.constant(x, 3), max_length=2**62, minus=TEXT.minus)
+    return f"{names[u]} = {text}"

@@ -14,24 +14,27 @@ and a real minus sign in the text forms, and ``\\bar v_{i \\to j}`` in LaTeX.
 The local derivative formulas (``cos(v₂)``, ``v₁``, ``1/v₁``) come from each op's
 single definition: its ``rule`` is evaluated on named leaf Values and printed with
 the op's own symbol, notation and precedence. Numbers in ops (the ``2`` in
-``2*x``) are shown inline. The adjoint table's numbers are the one reverse walk's
+``2*x``) are shown inline; π, e and the constants of the derivative rules (ln 2,
+ln 10, 2/√π, ln c in ``c**x``) by name (``pi``, ``v₂*ln(2)``), exact as ``ln(2)``
+is in ``v₃ = ln(2)``. The adjoint table's numbers are the one reverse walk's
 (:func:`scalargrad.adjoints`), with each node's partial adjoints in the order the
 walk summed them, so they equal ``backward`` and ``grad`` to the last bit.
 
 With ``digits="auto"`` (the default) each table shows the fewest digits (3 to 8)
-at which every line can be checked by hand: recomputing it from the numbers it
-shows gives the result it shows, to its last digit (give or take one unit there,
-as sums of rounded numbers do).
+at which every line can be checked by hand: recomputing it from exactly what it
+shows (each number as printed, each named constant exact) gives the result it
+shows, to its last digit (give or take one unit there, as sums of rounded numbers do).
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -51,9 +54,41 @@ AUTO_DIGITS_MAX_ROWS = 5000
 every line at several precisions would cost more than the table)."""
 
 _NEG = OPS["neg"].precedence
-_NAME = re.compile(r"([A-Za-z])([\u0304\u0307]?)(\d+)(?:→(\d+))?")
+_MUL = OPS["mul"].precedence
+_NAME = re.compile(r"([^\W\d_])([\u0304\u0307]?)([0-9]+)(?:→([0-9]+))?")
 
 Rounder = Callable[[float], float]
+Named = Mapping[float, tuple[str, str]]
+"""Numbers printed by name in formulas: the exact double -> (text, LaTeX)."""
+
+
+def _ln(c: str) -> tuple[str, str]:
+    log = OPS["log"]
+    return f"{log.symbol}({c})", log.latex.format(c)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ln_name(c: float) -> tuple[str, str] | None:
+    """How ``ln(c)`` prints (text, LaTeX) when its formulas may name it: ``c`` positive, not 1,
+    shown exactly, and ln c not a whole number or a constant named already (ln 2, ln 10)."""
+    ln = math.log(c) if math.isfinite(c) and c > 0.0 else 0.0
+    shown = format_number(c)
+    if ln.is_integer() or float(shown) != c or ln in NAMED_CONSTANTS or -ln in NAMED_CONSTANTS:
+        return None
+    return _ln(TEXT.numeral(shown))[0], _ln(LATEX.numeral(shown))[1]
+
+
+NAMED_CONSTANTS: Named = {
+    math.pi: ("pi", r"\pi"),  # π and e as captions and the expression parser name them
+    math.e: ("e", "e"),
+    math.log(2.0): _ln("2"),
+    math.log(10.0): _ln("10"),
+    2.0 / math.sqrt(math.pi): (f"(2/{OPS['sqrt'].symbol}(pi))", r"\frac{2}{\sqrt{\pi}}"),
+}
+"""Constants that formulas in tables and diagrams print by name, in both the symbolic and the
+substituted column: π, e, and the constants of the built-in ops' derivative rules (ln 2, ln 10,
+2/√π). Rounded to the table's digits they could not be checked (``1024*0.693`` is not 709.783),
+so the check by hand takes them as exact, as it takes ``ln(2)`` in ``v₃ = ln(2) = 0.693``."""
 
 
 class Precision(NamedTuple):
@@ -137,45 +172,126 @@ def text_name(name: str) -> str:
     return out if j is None else f"{out}→{j.translate(SUBSCRIPTS)}"
 
 
+def ascii_name(name: str) -> str:
+    """A row's name as :meth:`Trace.to_dict` gives it, in ASCII: ``v3``, ``v̇3`` → ``v3_dot``,
+    ``v̄3`` → ``v3_bar`` (as :func:`scalargrad.compile` names adjoints), ``v̄2→5`` →
+    ``v2_bar_to_5``, ``∂y/∂x1`` → ``dy/dx1``. An input's name is user text and stays as
+    given (``∂y/∂α`` → ``dy/dα``)."""
+    parts = _derivative_head(name)
+    if parts is not None:
+        return f"d{parts[0]}/d{parts[1]}"
+    m = _NAME.fullmatch(name)
+    if m is None:
+        return name
+    letter, accent, i, j = m.groups()
+    out = letter + i + {DOT: "_dot", BAR: "_bar"}.get(accent, "")
+    return out if j is None else f"{out}_to_{j}"
+
+
 def _latex_number(s: str) -> str:
     if s in ("inf", "-inf"):
         return s.replace("inf", r"\infty")
     if s == "nan":
         return r"\mathrm{NaN}"
-    if "e" in s:
-        mantissa, exponent = s.split("e")
+    mantissa, e, exponent = s.partition("e")
+    if mantissa and e and exponent[1:].isdigit():
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return s
 
 
+_GREEK_MACROS = (  # noqa: SIM905 (a table: letter, macro name, …)
+    "α alpha β beta γ gamma δ delta ε varepsilon ζ zeta η eta θ theta ι iota κ kappa λ lambda μ mu "
+    "ν nu ξ xi π pi ρ rho ς varsigma σ sigma τ tau υ upsilon φ varphi χ chi ψ psi ω omega "
+    "ϵ epsilon ϑ vartheta ϕ phi ϖ varpi ϱ varrho "
+    "Γ Gamma Δ Delta Θ Theta Λ Lambda Ξ Xi Π Pi Σ Sigma Υ Upsilon Φ Phi Ψ Psi Ω Omega"
+).split()
+GREEK_LATEX = {
+    **{g: "\\" + macro for g, macro in zip(_GREEK_MACROS[::2], _GREEK_MACROS[1::2])},
+    **{g: rf"{{\mathrm{{{a}}}}}" for g, a in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX")},
+    "ο": "o",
+}
+"""Greek letters in LaTeX math: their macros (``α`` → ``\\alpha``, ``Γ`` → ``\\Gamma``); the
+capitals LaTeX has no macro for look like Latin ones and are those, upright (``Α`` →
+``\\mathrm{A}``, as KaTeX's ``\\Alpha``), and omicron is ``o``."""
+
+
+def _latex_letter(c: str) -> str:
+    """One letter in math: ASCII as it is, Greek as its macro, any other as ``{\\text{é}}``."""
+    return c if c.isascii() else GREEK_LATEX.get(c, rf"{{\text{{{c}}}}}")
+
+
 def _latex_name(name: str) -> str:
-    """``v3`` → ``v_{3}``, ``x1`` → ``x_{1}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, others as text."""
+    """A name in LaTeX math: ``v3`` → ``v_{3}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, ``α1`` → ``\\alpha_{1}``.
+
+    Greek letters are their macros (:data:`GREEK_LATEX`), other non-ASCII letters stay
+    UTF-8 inside ``\\text{}``, where KaTeX, MathJax, XeLaTeX and LuaLaTeX accept any
+    character and pdflatex those of its UTF-8 input (accented Latin letters such as
+    ``é``; not CJK, which needs XeLaTeX, LuaLaTeX or the CJK package). A longer name of
+    ASCII letters, digits, ``_`` and Greek letters is ``\\mathrm{}``, any other
+    ``\\text{}`` (see :func:`_latex_escape`).
+    """
     m = _NAME.fullmatch(name)
     if m:
         letter, accent, i, j = m.groups()
         mark = {DOT: r"\dot ", BAR: r"\bar "}.get(accent, "")
         sub = i if j is None else rf"{i} \to {j}"
-        return rf"{mark}{letter}_{{{sub}}}"
+        return rf"{mark}{_latex_letter(letter)}_{{{sub}}}"
     accent = ""
     if len(name) > 1 and name[1] in (DOT, BAR):
         accent = r"\dot " if name[1] == DOT else r"\bar "
         name = name[0] + name[2:]
-    if re.fullmatch(r"[A-Za-z]", name):
-        return accent + name
-    return rf"{accent}\mathrm{{{_latex_escape(name)}}}"
+    if len(name) == 1 and name.isalpha():
+        return accent + _latex_letter(name)
+    if re.fullmatch(r"[A-Za-z0-9_ ]*", name.translate(_NO_GREEK)):
+        text = "".join(rf"{{{GREEK_LATEX[c]}}}" if c in GREEK_LATEX else _LATEX_TEXT.get(c, c) for c in name)
+        return rf"{accent}\mathrm{{{text}}}"
+    return rf"{accent}\text{{{_latex_escape(name)}}}"
 
 
-_LATEX_TEXT = {"→": r"$\to$", "−": "-", "·": r"$\cdot$", "∂": r"$\partial$", "—": "--", "…": r"\dots{}"}
+_NO_GREEK = str.maketrans(dict.fromkeys(GREEK_LATEX, "a"))
+_LATEX_TEXT = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "#": r"\#",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "→": r"$\to$",
+    "−": "-",
+    "·": r"$\cdot$",
+    "∂": r"$\partial$",
+    "—": "--",
+    "…": r"\dots{}",
+    **dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789")),
+    **{g: f"${latex}$" for g, latex in GREEK_LATEX.items()},
+}
 
 
 def _latex_escape(text: str) -> str:
-    """``text`` safe inside ``\\text{}``/``\\mathrm{}`` and Markdown cells: ASCII LaTeX only."""
-    text = re.sub(r"([{}_^#$%&~])", r"\\\1", text.replace("\\", "/"))
-    text = text.replace("|", r"\vert ")
-    for char, latex in _LATEX_TEXT.items():
-        text = text.replace(char, latex)
-    text = text.replace(BAR, "").replace(DOT, "").translate(str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
-    return text.encode("ascii", "replace").decode("ascii")
+    """``text`` for LaTeX text mode (``\\text{}``, ``\\textbf{}``), as KaTeX takes it too.
+
+    LaTeX's special characters are escaped, Greek letters and the notation's symbols
+    (``→``, ``·``, ``∂``, a letter with a bar or dot) become math, and any other
+    character stays UTF-8 (see :func:`_latex_name` for what pdflatex accepts).
+    """
+    out = []
+    for k, c in enumerate(text):
+        if c in (BAR, DOT):
+            continue
+        mark = text[k + 1 : k + 2]
+        if mark in (BAR, DOT) and c.isalpha():
+            accent = r"\bar" if mark == BAR else r"\dot"
+            out.append(rf"${accent}{{{_latex_letter(c)}}}$")
+        else:
+            out.append(_LATEX_TEXT.get(c, c))
+    return "".join(out)
 
 
 def _derivative_head(name: str) -> tuple[str, str] | None:
@@ -220,11 +336,42 @@ class Printer:
         self.latex = latex
         self.minus = "-" if latex else MINUS
 
+    def numeral(self, s: str) -> str:
+        """A number printed by :func:`format_number` (ASCII) in this style: every ``-`` the
+        minus sign ``−`` (``3.81e−06``), or LaTeX (``3.81 \\times 10^{-6}``)."""
+        return _latex_number(s) if self.latex else s.replace("-", MINUS)
+
     def number(self, x: float, digits: Digits) -> tuple[str, int]:
+        """(text, precedence) of ``x`` rounded to ``digits``; LaTeX's ``1 \\times 10^{-5}`` is a product."""
         s = format_number(x, digits)
-        negative = s.startswith("-")
-        text = _latex_number(s) if self.latex else s.replace("-", MINUS, 1) if negative else s
-        return text, (_NEG if negative else ATOM)
+        if self.latex:
+            text = _latex_number(s)
+            return text, (_NEG if s.startswith("-") else ATOM if text == s else _MUL)
+        if "-" not in s:
+            return s, ATOM
+        return s.replace("-", MINUS), (_NEG if s.startswith("-") else ATOM)
+
+    def operand(self, x: float, digits: Digits) -> str:
+        """``x`` rounded as an operand in a formula: LaTeX's ``1 \\times 10^{-5}`` in parentheses
+        (``10^{-5}^{2}`` does not compile, ``2 \\cdot 1 \\times 10^{-5}`` misreads)."""
+        text, precedence = self.number(x, digits)
+        return self.paren(text) if precedence == _MUL else text
+
+    def exact(self, x: float) -> str:
+        """A number as captions print it: exact, as :func:`engine.formula` writes it
+        (``1e-05``, ``pi``), in this style (``1e−05``, ``1 \\times 10^{-5}``)."""
+        text = self.numeral(formula(Value(x), latex=self.latex))
+        return self.paren(text) if self.latex and r"\times" in text else text
+
+    def constant(self, x: float, digits: Digits, named: Named = NAMED_CONSTANTS) -> str:
+        """A number inside a formula: by name if it is one of ``named`` (``pi``, ``−ln(2)``), else rounded."""
+        found = named.get(x)
+        if found is not None:
+            return found[self.latex]
+        found = named.get(-x)
+        if found is not None:
+            return self.minus + found[self.latex]
+        return self.operand(x, digits)
 
     def name(self, name: str) -> str:
         return _latex_name(name) if self.latex else text_name(name)
@@ -235,14 +382,18 @@ class Printer:
     def paren(self, s: str) -> str:
         return rf"\left({s}\right)" if self.latex else f"({s})"
 
-    def expr(self, value: Any, names: dict[Value, str], digits: Digits) -> tuple[str, int]:
-        """(text, precedence) of ``value``: a float, or a Value over the leaves named in ``names``."""
+    def expr(
+        self, value: Any, names: dict[Value, str], digits: Digits, named: Named = NAMED_CONSTANTS
+    ) -> tuple[str, int]:
+        """(text, precedence) of ``value``: a float, or a Value over the leaves named in ``names``;
+        numbers in it are rounded to ``digits``, those in ``named`` printed by name."""
         if not isinstance(value, Value):
-            return self.number(float(value), digits)
+            text = self.constant(float(value), digits, named)
+            return text, (_NEG if text.startswith(("-", MINUS)) else ATOM)
         return formula_parts(
             value,
             names,
-            number=lambda x: self.number(x, digits)[0],
+            number=lambda x: self.constant(x, digits, named),
             latex=self.latex,
             max_length=2**62,
             minus=self.minus,
@@ -265,8 +416,9 @@ STYLES = {"text": TEXT, "latex": LATEX}
 class Term:
     """One summand of a tangent or adjoint: ``factor · derivative`` (or just a seed).
 
-    ``derivative_at(round)`` recomputes the local derivative from rounded
-    operands, to check a line by hand (see ``digits="auto"``).
+    ``derivative_at(round)`` recomputes the local derivative from what its formula
+    shows, to check a line by hand (see ``digits="auto"``); ``named`` are the numbers
+    the formula prints by name (see :meth:`Graph.constants`).
     """
 
     factor: str  # the tangent v̇k or adjoint v̄i it multiplies, "" for an output's seed
@@ -275,6 +427,7 @@ class Term:
     value: float
     partial: str = ""  # for adjoints: the partial adjoint's name, e.g. v̄2→5
     derivative_at: Callable[[Rounder], float] | None = None
+    named: Named = field(default_factory=lambda: NAMED_CONSTANTS)
 
 
 @dataclass
@@ -289,7 +442,7 @@ class Row:
     terms: list[dict[str, Any]] = field(default_factory=list)
     label: str | None = None
     definition: Any = None  # forward rows: the op over the named leaves
-    recompute: Callable[[Rounder], float] | None = None  # forward rows: the value from rounded operands
+    recompute: Callable[[Rounder], float] | None = None  # forward rows: the value from what they show
     summands: list[Term] = field(default_factory=list)  # tangent and adjoint rows
 
     def parts(self, style: str, digits: Digits) -> list[str]:
@@ -508,10 +661,15 @@ class Trace:
 
     # ------------------------------------------------------------------ data
     def to_dict(self) -> dict[str, Any]:
-        """The tables as plain data (JSON-able: non-finite numbers become "inf", "-inf", "nan")."""
+        """The tables as plain data (JSON-able: non-finite numbers become "inf", "-inf", "nan").
+
+        Each row has ``node``, its name in ASCII (:func:`ascii_name`: ``v3``, ``v3_dot``,
+        ``v3_bar``, ``dy/dx1``, and ``v2_bar_to_5`` for a partial adjoint in ``terms``),
+        ``value`` at full precision, and as shown ``formula``, ``substituted`` and ``line``.
+        """
 
         def row(r: Row, digits: Digits) -> dict[str, Any]:
-            d: dict[str, Any] = {"node": r.name, "value": json_number(r.value)}
+            d: dict[str, Any] = {"node": ascii_name(r.name), "value": json_number(r.value)}
             if r.label is not None:
                 d["label"] = r.label
             if r.formula.get("text"):
@@ -519,7 +677,7 @@ class Trace:
             if r.substituted.get("text"):
                 d["substituted"] = r.substituted["text"]
             if r.terms:
-                d["terms"] = r.terms
+                d["terms"] = [{**term, "partial": ascii_name(term["partial"])} for term in r.terms]
             d["line"] = " = ".join(r.parts("text", digits))
             return d
 
@@ -574,6 +732,8 @@ class Graph:
         self.inputs = [v for v in self.order if v.op is None and not v.is_constant]
         # One named leaf per numbered node, carrying its data so rules evaluate as in the graph.
         self.leaf = {v: Value(v.data, label=f"v{i}") for v, i in self.index.items()}
+        self._leaves = set(self.leaf.values())
+        self._constants: dict[Value, Named] = {}
         self._names: dict[tuple[str, bool, Digits], dict[Value, str]] = {}
         self._derivatives: dict[Value, list[tuple[Value, Any]]] = {}
 
@@ -594,7 +754,7 @@ class Graph:
     def input_name(self, v: Value) -> str:
         return v.label if v.label is not None else self.name(v)
 
-    def _stand_ins(self, v: Value) -> list[Value | float]:
+    def stand_ins(self, v: Value) -> list[Value | float]:
         """``v``'s operands as named leaves (numbers and constants as numbers)."""
         return [
             (p.data if p.is_constant else self.leaf[p]) if isinstance(p, Value) else p for p in v.operands
@@ -604,7 +764,7 @@ class Graph:
         """``v``'s op applied to the named leaves of its operands (for printing)."""
         op = v.op
         assert op is not None
-        return op(*self._stand_ins(v))  # type: ignore[no-any-return]
+        return op(*self.stand_ins(v))  # type: ignore[no-any-return]
 
     def derivatives(self, v: Value) -> list[tuple[Value, Any]]:
         """Each parent of ``v`` (as in ``v.parents``) with its local derivative from the op's rule.
@@ -616,22 +776,64 @@ class Graph:
         if found is None:
             op = v.op
             assert op is not None
-            rule = op.rule(*self._stand_ins(v), self.leaf[v])
+            rule = op.rule(*self.stand_ins(v), self.leaf[v])
             found = [(p, d) for p, d in zip(v.operands, rule) if isinstance(p, Value)]
             self._derivatives[v] = found
         return found
 
-    def derivative_at(self, v: Value, position: int) -> Callable[[Rounder], float]:
-        """The local derivative ∂v/∂parent[position] recomputed from rounded numbers."""
+    def constants(self, v: Value) -> Named:
+        """The numbers ``v``'s derivative formulas print by name: :data:`NAMED_CONSTANTS`, and
+        ln c for each number c among ``v``'s operands that prints exactly (``3**x`` has the
+        derivative ``v₂*ln(3)``)."""
+        found = self._constants.get(v)
+        if found is None:
+            found = NAMED_CONSTANTS
+            for p in v.operands:
+                c = p if not isinstance(p, Value) else p.data if p.is_constant else math.nan
+                named = _ln_name(c) if c > 0.0 else None
+                if named is not None:
+                    found = {**found, math.log(c): named}
+            self._constants[v] = found
+        return found
+
+    def value_at(self, v: Value) -> Callable[[Rounder], float]:
+        """``v``'s value recomputed from what its definition shows (``pi*0.3``)."""
         op = v.op
         assert op is not None
-        index = [i for i, p in enumerate(v.operands) if isinstance(p, Value)][position]
+        return lambda rounded: float(
+            op.evaluate(*(self.shown_value(p, rounded, NAMED_CONSTANTS) for p in self.stand_ins(v)))
+        )
 
-        def at(rounded: Rounder) -> float:
-            operands = [rounded(p.data if isinstance(p, Value) else p) for p in v.operands]
-            return float(op.rule(*operands, rounded(v.data))[index])
+    def derivative_at(self, v: Value, position: int) -> Callable[[Rounder], float]:
+        """The local derivative ∂v/∂parent[position] recomputed from what its formula shows."""
+        return lambda rounded: self.shown_value(self.derivatives(v)[position][1], rounded, self.constants(v))
 
-        return at
+    def shown_value(self, d: Any, rounded: Rounder, named: Named) -> float:
+        """``d`` (a rule result over the named leaves, or a number) evaluated from what its
+        formula shows: each leaf's and each number's value rounded as printed, the numbers
+        printed by name (``named``) exact."""
+
+        def number(x: float) -> float:
+            return x if x in named or -x in named else rounded(x)
+
+        if not isinstance(d, Value):
+            return number(float(d))
+        values: dict[Value, float] = {}
+        stack = [d]
+        while stack:
+            u = stack[-1]
+            op = u.op
+            if u in self._leaves or op is None:
+                values[u] = rounded(u.data) if u in self._leaves else number(u.data)
+            else:
+                pending = [p for p in u.parents if p not in values]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                operands = (values[p] if isinstance(p, Value) else number(p) for p in u.operands)
+                values[u] = float(op.evaluate(*operands))
+            stack.pop()
+        return values[d]
 
     def leaves(self, style: str, numbers: bool, digits: Digits) -> dict[Value, str]:
         """How to print each named leaf: as its name or as its rounded value (cached)."""
@@ -640,7 +842,7 @@ class Graph:
         if found is None:
             printer = STYLES[style]
             if numbers:
-                found = {leaf: printer.number(v.data, digits)[0] for v, leaf in self.leaf.items()}
+                found = {leaf: printer.operand(v.data, digits) for v, leaf in self.leaf.items()}
             else:
                 found = {leaf: printer.name(self.name(v)) for v, leaf in self.leaf.items()}
             self._names[key] = found
@@ -695,7 +897,7 @@ def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool, style: str) -> None
         symbolic.append(
             _product(
                 (printer.name(t.factor), ATOM),
-                printer.expr(t.derivative, sym, digits),
+                printer.expr(t.derivative, sym, digits, t.named),
                 style,
                 not adjoint,
             )
@@ -703,7 +905,7 @@ def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool, style: str) -> None
         substituted.append(
             _product(
                 printer.number(t.factor_value, digits),
-                printer.expr(t.derivative, num, digits),
+                printer.expr(t.derivative, num, digits, t.named),
                 style,
                 not adjoint,
             )
@@ -757,8 +959,9 @@ def _agrees(recomputed: float, value: float, digits: Digits) -> bool:
 def mismatches(table: Table, digits: Digits) -> int:
     """How many lines of ``table``, shown with ``digits``, cannot be checked by hand.
 
-    A line passes when recomputing it from the numbers it shows (each operand,
-    factor and partial adjoint as printed) gives the result it shows to its last
+    A line passes when recomputing it from what it shows (each operand, factor,
+    constant and partial adjoint as printed, constants printed by name exact, see
+    :data:`NAMED_CONSTANTS`) gives the result it shows to its last
     digit, give or take one unit there: a sum of rounded numbers can differ from
     the rounded sum by one unit, and exact agreement would need many more digits.
     """
@@ -829,7 +1032,7 @@ def describe(g: Graph, ynames: list[str], latex: bool = False) -> str:
     outputs = []
     for y, out in zip(ynames, g.outputs):
         try:
-            text = formula(out, names, latex=latex, max_length=300, minus=printer.minus)
+            text = formula(out, names, number=printer.exact, latex=latex, max_length=300, minus=printer.minus)
         except ValueError:
             text = printer.name(g.name(out))
         outputs.append(f"{printer.name(y)} = {text}")
@@ -853,7 +1056,8 @@ def trace(
     """The notes' forward, tangent and adjoint tables for ``outputs``.
 
     Nodes are numbered v₁…vₙ as in the notes (inputs first, see ``evaluation_order``);
-    numbers in ops print inline, but an output that is itself a constant (a
+    numbers in ops print inline (π, e and the derivative rules' constants such as
+    ln 2 by name, see :data:`NAMED_CONSTANTS`), but an output that is itself a constant (a
     ``create_graph`` gradient that does not depend on the input, say) is numbered
     last, so its tables read ``v₁ = 1``, ``y = v₁ = 1``.
     ``wrt`` selects the inputs to run forward mode for (default: every input),
@@ -919,12 +1123,7 @@ def _forward_table(g: Graph, ynames: list[str]) -> Table:
         if v.op is None:
             rows.append(Row(g.name(v), v.data, label=v.label))
             continue
-        op, operands = v.op, v.operands
-
-        def recompute(rounded: Rounder, op: Any = op, operands: tuple[Any, ...] = operands) -> float:
-            return float(op.evaluate(*(rounded(p.data if isinstance(p, Value) else p) for p in operands)))
-
-        rows.append(Row(g.name(v), v.data, definition=g.definition(v), recompute=recompute))
+        rows.append(Row(g.name(v), v.data, definition=g.definition(v), recompute=g.value_at(v)))
     summary = []
     for y, out in zip(ynames, g.outputs):
         name = g.name(out)
@@ -943,13 +1142,14 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str]) -> Table:
         rows.append(row)
         if v.op is None:
             continue
+        named = g.constants(v)
         for position, ((p, d), local) in enumerate(zip(g.derivatives(v), v.local_grads)):
             if p.is_constant:
                 continue
             factor = tangent.get(p, 0.0)
             value = local * factor if factor else 0.0
             at = g.derivative_at(v, position)
-            row.summands.append(Term(g.name(p, DOT), factor, d, value, derivative_at=at))
+            row.summands.append(Term(g.name(p, DOT), factor, d, value, derivative_at=at, named=named))
         if not row.summands:
             row.summands.append(Term("", 0.0, 0.0, 0.0))
     x = g.input_name(wrt)
@@ -984,7 +1184,15 @@ def _adjoint_table(g: Graph, ynames: list[str]) -> Table:
             name = g.partial_name(v, child)
             at = g.derivative_at(child, position)
             row.summands.append(
-                Term(g.name(child, BAR), adjoint[child], d, value, partial=name, derivative_at=at)
+                Term(
+                    g.name(child, BAR),
+                    adjoint[child],
+                    d,
+                    value,
+                    partial=name,
+                    derivative_at=at,
+                    named=g.constants(child),
+                )
             )
         row.terms = [{"partial": t.partial or "seed", "value": json_number(t.value)} for t in row.summands]
         rows.append(row)

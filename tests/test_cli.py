@@ -73,7 +73,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["values"] == {"a": 3.0, "x": 2.0, "b": 1.0}
     assert data["value"] == pytest.approx(0.9990889488055994)
     grads = {row["node"]: row["value"] for row in data["trace"]["adjoint"]["summary"]}
-    assert grads == pytest.approx({"∂y/∂a": 0.0018204, "∂y/∂x": 0.0027306, "∂y/∂b": 0.00091022}, rel=1e-3)
+    assert grads == pytest.approx({"dy/da": 0.0018204, "dy/dx": 0.0027306, "dy/db": 0.00091022}, rel=1e-3)
     assert [t["wrt"] for t in data["trace"]["tangents"]] == ["a", "x", "b"]
 
 
@@ -159,7 +159,12 @@ def test_json_names_the_diagram(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         (["x", "x=1", "--digits", "0"], "--digits: must be 'auto' or an integer from 1 to 15, got 0"),
         (["x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "the following arguments are required: expression"),
-        (["x*x*x", "x=1", "--draw", "forward", "-o", "g.svg", "--max-nodes", "2"], "more than max_nodes=2"),
+        (
+            ["x*x*x", "x=1", "--draw", "forward", "-o", "g.svg", "--max-nodes", "2"],
+            "more than --max-nodes 2; pass a larger --max-nodes",
+        ),
+        (["x+y", "x=1", "y=2", "--wrt", "x", "--wrt", "x"], "--wrt x is given more than once"),
+        (["x1+y", "x1=1", "y=2", "--wrt", "x1", "--wrt", "x₁"], "--wrt x1 is given more than once"),
         (["x", "x=1", "--no-trace"], "--no-trace prints nothing without --draw"),
         (["sin(pi*x)", "x=1", "pi=3"], "'pi' is the constant 3.14159"),
         (["e*x", "x=1", "e=2"], "'e' is the constant 2.71828"),
@@ -722,6 +727,9 @@ def test_steps_frames_and_page(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert code == 0, err
     assert sorted(p.name for p in frames.glob("*.svg"))[0] == "reverse_step_1.svg"
     assert len(list(frames.glob("*.svg"))) == 7
+    files = len(list(frames.iterdir()))
+    formats = ", ".join(sorted({p.suffix[1:] for p in frames.iterdir()}, key=["svg", "png"].index))
+    assert f"wrote 7 frames of the reverse steps ({files} files: {formats}) to {frames}" in err
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 

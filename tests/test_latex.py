@@ -54,6 +54,14 @@ def traces() -> dict[str, sg.Trace]:
             w.sqrt() + abs(z) ** 2 / sg.atan2(z, 1.0) - (z * 1e-9).exp() + sg.maximum(z, w), caption=True
         ),
         "several": trace([x1 * x2, x1.exp() - math.pi], caption="two outputs: 50% & more_{x}"),
+        "names": trace(
+            Value(2.0, label="α") * Value(3.0, label="β1")
+            + Value(1.0, label="é1") * Value(4.0, label="Ωmax")
+            - Value(0.5, label="a~b|c<d>\\e^") ** 2,
+            caption=True,
+        ),
+        "special caption": trace(x1 * 2, caption="~ ^ | < > \\ α v̄₂→₅ café"),
+        "exponents": trace([1e-5**x1, x1 * 1e308 * 1e-300, (2 ** (x2 * 60)).log2()], caption=True),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from hypothesis import given
@@ -70,6 +71,13 @@ def test_extend_steps_add_the_notes_adjoint_nodes() -> None:
     assert added == [["v̄₄", "v̄₃", "v̄₂→₄"], [], ["v̄₂", "v̄₁"], []]
     assert s[2].added[0][1] == "v̄₂ = v̄₂→₄ + v̄₃"
     assert s[2].added[1][1] == "v̄₁ = v̄₂*v₂"
+
+
+def test_extend_steps_name_pi_and_rule_constants() -> None:
+    x = Value(1.0, label="x")
+    s = steps(2**x * math.pi, mode="extend")
+    assert [line for _, line, _ in s[0].added] == ["v̄₃", "v̄₂ = pi*v̄₃"]
+    assert [line for _, line, _ in s[1].added] == ["∂v₂/∂v₁ = v₂*ln(2)", "v̄₁ = v̄₂*∂v₂/∂v₁"]
 
 
 def test_steps_are_plain_data() -> None:

@@ -2,6 +2,7 @@
 
 import json
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -9,7 +10,7 @@ from hypothesis import given
 from scalargrad import Value
 from scalargrad.engine import evaluation_order
 from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
-from scalargrad.trace import format_number, trace
+from scalargrad.trace import MINUS, Table, Trace, _last_digit, format_number, trace
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -218,7 +219,8 @@ def test_to_dict_is_json_and_lines_match_text() -> None:
         "line": "v₃ = ln(v₁) = ln(2) = 0.693",
     }
     v2 = data["adjoint"]["rows"][5]
-    assert [term["partial"] for term in v2["terms"]] == ["v̄2→5", "v̄2→4"]  # names in the data are ASCII digits
+    assert v2["node"] == "v2_bar"
+    assert [term["partial"] for term in v2["terms"]] == ["v2_bar_to_5", "v2_bar_to_4"]
     assert v2["terms"][1]["value"] == 2.0
 
 
@@ -361,3 +363,148 @@ def test_an_input_named_y_renames_the_output() -> None:
     t = trace(x * y_in, caption=True)
     assert t.caption == "f = x*y at x = 2, y = 3"
     assert t.lines(t.adjoint)[-2:] == ["∂f/∂x = v̄₁ = 3", "∂f/∂y = v̄₂ = 2"]
+
+
+# --------------------------------------------------------------------------- #
+# lines recomputed from their text, names in LaTeX and JSON, number notation   #
+# --------------------------------------------------------------------------- #
+
+
+def recomputable_lines(t: Trace, tables: list[Table] | None = None) -> list[tuple[str, float, str]]:
+    """(line, what its numbers give, the value shown) for each line with numbers to recompute.
+
+    The numbers are read back from the text itself: the last side before the value (the
+    substituted numbers, or the partial adjoints' values) parsed as an expression, with
+    ``·`` a product and ``−`` a minus, named constants (``pi``, ``ln(2)``) exact.
+    """
+    from scalargrad.expr import parse
+
+    out = []
+    for table in t.tables if tables is None else tables:
+        for line in t.lines(table):
+            sides = line.split(" = ")
+            if len(sides) < 4 or "inf" in line or "nan" in line:
+                continue
+            numbers = sides[-2].replace("·", "*").replace(MINUS, "-")
+            out.append((line, float(parse(numbers).evaluate({})), sides[-1].replace(MINUS, "-")))
+    return out
+
+
+def shows(recomputed: float, shown: str) -> bool:
+    """Whether ``recomputed`` is the number ``shown`` to its last digit, give or take one unit."""
+    return abs(recomputed - float(shown)) <= _last_digit(shown) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("make", "x", "line"),
+    [
+        (lambda x: 2**x, 10.0, "v̄₁ = v̄₂·(v₂*ln(2)) = 1·(1024*ln(2)) = 709.783"),
+        (
+            lambda x: 1000 * x.erf(),
+            0.5,
+            "v̄₁ = v̄₂·((2/sqrt(pi))*exp(−(v₁*v₁))) = 1000·((2/sqrt(pi))*exp(−(0.5*0.5))) = 878.783",
+        ),
+        (lambda x: 1000 * x.log2(), 1.0, "v̄₁ = v̄₂·(1/(v₁*ln(2))) = 1000·(1/(1*ln(2))) = 1442.695"),
+        (lambda x: x.log10(), 0.001, "v̄₁ = v̄₂·(1/(v₁*ln(10))) = 1·(1/(0.001*ln(10))) = 434.294"),
+        (lambda x: 3**x, 10.0, "v̄₁ = v̄₂·(v₂*ln(3)) = 1·(59049*ln(3)) = 64871.957"),
+        (lambda x: 0.5**x, 3.0, "v̄₁ = v̄₂·(v₂*(−ln(2))) = 1·(0.125*(−ln(2))) = −0.087"),
+    ],
+)
+def test_constants_of_derivative_rules_are_shown_so_lines_recompute(make: Any, x: float, line: str) -> None:
+    """The rules' own constants (ln 2, ln 10, 2/√π, ln of a numeric base) are printed by name:
+    rounded to the table's digits they gave ``1024*0.693 = 709.783``, which is 709.632."""
+    from scalargrad.trace import AUTO_DIGITS, mismatches
+
+    t = trace(make(Value(x, label="x")))
+    assert line in t.lines(t.adjoint)
+    assert t.adjoint.digits == AUTO_DIGITS[0] and mismatches(t.adjoint, AUTO_DIGITS[0]) == 0
+    named = [(text, r, shown) for text, r, shown in recomputable_lines(t) if "ln(" in text or "pi" in text]
+    assert len(named) == 2  # the tangent's line and the adjoint's
+    for text, recomputed, shown in named:
+        assert shows(recomputed, shown), text
+
+
+def test_a_constant_shown_rounded_is_checked_as_shown() -> None:
+    """A rule constant printed as a number is recomputed with its printed digits, so
+    ``"auto"`` shows as many digits as the line needs to be checked."""
+    import scalargrad as sg
+    from scalargrad.trace import AUTO_DIGITS, mismatches
+
+    hidden = sg.define_op("trace_test_hidden_constant", lambda x: 1.2345678 * x, lambda x, out: 1.2345678)
+    t = trace(1000 * hidden(Value(1.0, label="x")))
+    adjoint = t.adjoint
+    assert mismatches(adjoint, AUTO_DIGITS[0]) == 1  # 1000·1.235 = 1235, not 1234.568
+    assert adjoint.digits == AUTO_DIGITS[4]
+    assert "v̄₁ = v̄₂·1.2345678 = 1000·1.2345678 = 1234.5678" in t.lines(adjoint)
+    for text, recomputed, shown in recomputable_lines(t, [adjoint]):
+        assert shows(recomputed, shown), text
+
+
+@given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
+def test_checkable_lines_recompute_from_their_text(case: tuple[Expression, list[float]]) -> None:
+    """Where ``mismatches`` finds every line checkable, so is every line read back from its text."""
+    from scalargrad.trace import mismatches
+
+    f, point = case
+    t = trace(f(*[Value(x, label=f"x{i}") for i, x in enumerate(point)]))
+    checkable = [table for table in t.tables if mismatches(table, table.digits) == 0]
+    for text, recomputed, shown in recomputable_lines(t, checkable):
+        assert shows(recomputed, shown), (str(f), text)
+
+
+def test_pi_and_e_print_by_name_in_the_tables() -> None:
+    x = Value(0.3, label="x")
+    t = trace((math.pi * x).sin() + math.e)
+    assert t.lines(t.forward)[1:4] == [
+        "v₂ = pi*v₁ = pi*0.3 = 0.942",
+        "v₃ = sin(v₂) = sin(0.942) = 0.809",
+        "v₄ = v₃ + e = 0.809 + e = 3.527",
+    ]
+    assert "v̄₁ = v̄₂·pi = 0.588·pi = 1.847" in t.lines(t.adjoint)
+    assert r"v_{2} &= \pi \cdot v_{1} = \pi \cdot 0.3 = 0.942" in t.to_latex()
+    near = trace(x * 3.14159, digits=5)
+    assert near.lines(near.forward)[1] == "v₂ = v₁*3.14159 = 0.3*3.14159 = 0.94248"
+
+
+def test_greek_and_other_names_keep_their_letters_in_latex_and_markdown() -> None:
+    alpha, beta, e1, big = (Value(v, label=n) for v, n in ((2, "α"), (3, "β1"), (1, "é1"), (4, "Ωmax")))
+    t = trace(alpha * beta + e1 * big, caption=True)
+    latex, markdown = t.to_latex(), t.to_markdown()
+    assert "?" not in latex and "?" not in markdown
+    assert r"\alpha \cdot \beta_{1} + {\text{é}}_{1} \cdot \mathrm{{\Omega}max}" in latex
+    assert r"v_{1} &= \alpha = 2" in latex and r"\frac{\partial y}{\partial \beta_{1}}" in latex
+    assert r"| $v_{1}$ | $\alpha$ | $2$ |" in markdown
+    assert t.lines(t.forward)[1] == "v₂ = β₁ = 3"  # subscripts as for ASCII letters
+    odd = trace(Value(1.0, label="a~b|c<d>\\e") * 2, caption="50% & more_{x} ~ ^ | α").to_latex()
+    assert r"\text{a\textasciitilde{}b\textbar{}c\textless{}d\textgreater{}\textbackslash{}e}" in odd
+    assert r"\text{50\% \& more\_\{x\} \textasciitilde{} \textasciicircum{} \textbar{} $\alpha$}" in odd
+
+
+def test_to_dict_node_names_are_ascii() -> None:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    data = trace(x * y).to_dict()
+    nodes = [
+        row["node"]
+        for table in [data["forward"], *data["tangents"], data["adjoint"]]
+        for row in table["rows"] + table["summary"]
+    ]
+    assert all(node.isascii() for node in nodes), nodes
+    assert [row["node"] for row in data["tangents"][0]["rows"]] == ["v1_dot", "v2_dot", "v3_dot"]
+    assert [row["node"] for row in data["adjoint"]["summary"]] == ["df/dx", "df/dy"]
+    v1 = data["adjoint"]["rows"][2]
+    assert v1["node"] == "v1_bar" and v1["terms"][0]["partial"] == "v1_bar_to_3"
+    assert v1["line"] == "v̄₁ = v̄₃·v₂ = 1·3 = 3"  # the shown line keeps the notation
+
+
+def test_exponents_print_the_minus_sign_and_latex_powers_of_ten() -> None:
+    x = Value(0.00195, label="x")
+    t = trace(x**2)
+    assert "v₂ = v₁**2 = 0.00195**2 = 3.8025e−06" in t.lines(t.forward)
+    assert "-" not in str(t)
+    big = trace(Value(1.0, label="x") * 1e308 * 10, caption=True).to_latex()
+    assert r"y = x \cdot \left(1 \times 10^{308}\right) \cdot 10 \text{ at } x = 1" in big
+    assert "e+" not in big
+    small = trace(1e-5 ** Value(2.0, label="x"), caption=True)
+    assert small.caption == "y = 1e−05**x at x = 2"
+    power = r"v_{2} &= \left(1 \times 10^{-5}\right)^{v_{1}} = \left(1 \times 10^{-5}\right)^{2}"
+    assert power in small.to_latex()

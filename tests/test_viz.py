@@ -1,5 +1,6 @@
 """Diagrams: DOT structure, golden DOT source, WebAssembly and system Graphviz rendering."""
 
+import math
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import pytest
 
 from scalargrad import Value
 from scalargrad.viz import Diagram, RenderError, available_backend, draw
+from scalargrad.viz._dot import TooManyNodesError
 
 GOLDEN = Path(__file__).parent / "golden"
 HAS_DOT = shutil.which("dot") is not None
@@ -162,6 +164,19 @@ def test_constants_inline_and_labels_escaped() -> None:
     assert 'v₁ = a|b{c}<d>"e\\' in svg_texts(svg)
 
 
+def test_pi_e_and_rule_constants_are_named_in_labels() -> None:
+    x = Value(0.5, label="x")
+    source = draw((math.pi * x).sin() + 2**x * math.e).source
+    ns, es = nodes(source), edges(source)
+    assert ns["v2"] == "v₂ = pi*v₁|1.571" and ns["v5"] == "v₅ = v₃*e|3.844"
+    assert es[:4] == [
+        ("v1", "v2", "pi = 3.142"),
+        ("v1", "v3", "v₃*ln(2) = 0.98"),
+        ("v2", "v4", "cos(v₂) = 6.12e−17"),
+        ("v3", "v5", "e = 2.718"),
+    ]
+
+
 def test_a_constant_output_is_drawn() -> None:
     from scalargrad import grad
 
@@ -192,6 +207,10 @@ def test_too_many_nodes_is_refused_quickly() -> None:
     assert len(nodes(draw(x * x, max_nodes=2).source)) == 2
     with pytest.raises(ValueError, match="extended graph has"):
         draw(notes_example()[2], kind="extended", max_nodes=8)
+    with pytest.raises(TooManyNodesError) as error:
+        draw(x * x * x, max_nodes=2)
+    assert (error.value.what, error.value.nodes, error.value.max_nodes) == ("the graph", 3, 2)
+    assert error.value.message("--max-nodes").startswith("the graph has 3 nodes, more than --max-nodes 2;")
 
 
 def test_bad_arguments() -> None:

@@ -17,7 +17,7 @@ from ..engine import Value, formula, topological_order
 from ..steps import ExtendedGraph
 from ..trace import BAR, DOT, TEXT, Digits, Graph
 
-__all__ = ["EXTENDED_STYLES", "KINDS", "NOTES_STYLE_MAX_NODES", "build_dot"]
+__all__ = ["EXTENDED_STYLES", "KINDS", "NOTES_STYLE_MAX_NODES", "TooManyNodesError", "build_dot"]
 
 KINDS = ("forward", "tangent", "adjoint", "extended")
 EXTENDED_STYLES = ("notes", "compact")
@@ -46,9 +46,9 @@ def _number(x: float, digits: Digits) -> str:
 
 
 def one_level(v: Value, names: dict[Value, str], digits: Digits) -> str:
-    """``v``'s op over its operands' names (numbers inline), e.g. ``ln(v₁)``: one node's worth."""
+    """``v``'s op over its operands' names (numbers inline, π and e by name), e.g. ``ln(v₁)``."""
     parents = {p: (_number(p.data, digits) if p.is_constant else names[p]) for p in v.parents}
-    return formula(v, parents, number=lambda x: _number(x, digits), max_length=2**62, minus=TEXT.minus)
+    return formula(v, parents, number=lambda x: TEXT.constant(x, digits), max_length=2**62, minus=TEXT.minus)
 
 
 def _count(outputs: Sequence[Value]) -> int:
@@ -57,11 +57,22 @@ def _count(outputs: Sequence[Value]) -> int:
     return sum(1 for v in topological_order(outputs) if not v.is_constant or v in shown)
 
 
-def _too_many(what: str, n: int, max_nodes: int) -> ValueError:
-    return ValueError(
-        f"{what} has {n} nodes, more than max_nodes={max_nodes}; "
-        f"pass a larger max_nodes to draw it anyway (large diagrams are hard to read)"
-    )
+class TooManyNodesError(ValueError):
+    """A graph with more nodes than ``max_nodes``: ``what`` (``"the graph"``) has ``nodes``.
+
+    A ValueError; :meth:`message` words it for the option that sets the limit
+    (``--max-nodes`` on the command line).
+    """
+
+    def __init__(self, what: str, nodes: int, max_nodes: int) -> None:
+        self.what, self.nodes, self.max_nodes = what, nodes, max_nodes
+        super().__init__(self.message("max_nodes", "="))
+
+    def message(self, option: str, sep: str = " ") -> str:
+        return (
+            f"{self.what} has {self.nodes} nodes, more than {option}{sep}{self.max_nodes}; "
+            f"pass a larger {option} to draw it anyway (large diagrams are hard to read)"
+        )
 
 
 def build_dot(
@@ -82,7 +93,7 @@ def build_dot(
 
     n = _count(outputs)
     if n > max_nodes:
-        raise _too_many("the graph", n, max_nodes)
+        raise TooManyNodesError("the graph", n, max_nodes)
     g = Graph(outputs)
     if kind == "tangent":
         if wrt is None:
@@ -108,7 +119,7 @@ def build_dot(
         chosen = style or ("notes" if n <= NOTES_STYLE_MAX_NODES else "compact")
         side = _AdjointSide(g, [wrt] if wrt is not None else g.inputs, notes=chosen == "notes")
         if n + len(side.order) > max_nodes:
-            raise _too_many("the extended graph", n + len(side.order), max_nodes)
+            raise TooManyNodesError("the extended graph", n + len(side.order), max_nodes)
     elif kind == "adjoint":
         adj = adjoints(list(outputs))
 
@@ -175,7 +186,7 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits)
         if p.is_constant:
             continue
         value = _number(d, digits)
-        text = TEXT.expr(rule, symbols, digits)[0]
+        text = TEXT.expr(rule, symbols, digits, g.constants(v))[0]
         out.append((value if text == value else f"{text} = {value}", p))
     return out
 
