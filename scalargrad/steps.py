@@ -100,6 +100,11 @@ class ExtendedGraph:
             for d in others[:1]:
                 if d in self.ids and d not in self.names:
                     self.names[d] = self._derivative_name(child, made_for[(term, child)])
+        # an output that other nodes use too gets its seed as one more partial adjoint,
+        # the one it passes itself as an output: v̄3→y1 = 1
+        for o, seed, y in zip(g.outputs, seeds, g.output_names()):
+            if isinstance(seed, Value) and seed in self.ids:
+                self.names.setdefault(seed, f"{TEXT.name(g.name(o, BAR))}→{TEXT.name(y)}")
         for u in self.order:  # running sums of three or more partial adjoints
             self.names.setdefault(u, self.ids[u])
 

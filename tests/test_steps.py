@@ -132,3 +132,20 @@ def test_reverse_steps_on_the_extended_graph_example() -> None:
     assert [round(x, 3) for _, x in v2.partials] == [3.718, 2.718] and round(v2.value, 3) == 6.437
     assert s[-1].value == sg.grad(y, x1) and round(s[-1].value, 3) == 17.496
     assert s[-1].node_to_grad["v1"] == [("v̄1→2", s[-1].value)]
+
+
+def test_a_node_used_twice_gets_each_partial_adjoint_on_its_own_edge() -> None:
+    from scalargrad.viz import draw_step
+
+    x = Value(3.0, label="x")
+    for y, labels in ((x - x, ["v̄₁→₂ = 1", "v̄₁→₂ = −1"]), (x / x, ["v̄₁→₂ = 0.333", "v̄₁→₂ = −0.333"])):
+        edges = [line for line in draw_step(steps(y), 1).source.splitlines() if "->" in line]
+        assert [line.split('label="')[1].split('"')[0] for line in edges] == labels
+
+
+def test_the_seed_of_an_output_used_by_another_output_is_named() -> None:
+    x, w = Value(2.0, label="x"), Value(3.0, label="w")
+    a = x * w
+    b = a.sin() + x
+    line = steps([a, b], mode="extend")[2].line
+    assert "adds v̄₃→y₁ = 1, v̄₃ = v̄₃→y₁ + v̄₃→₄" in line and "a1" not in line

@@ -156,7 +156,7 @@ def draw(
     :class:`DiagramTooComplexError` (a ValueError) when :func:`layout_cost` of the
     DOT exceeds ``max_layout_cost`` (default :data:`MAX_LAYOUT_COST`, which lays
     out in a few seconds; ``None`` accepts any graph). The node count alone does
-    not bound the layout: ``x + x + … + x`` with 150 terms has 151 nodes but
+    not bound the layout: ``x + x + … + x`` with 150 terms has 150 nodes but
     about 22,000 layout nodes, and would take minutes.
     Constants are shown inline. Needs the ``graphviz`` package (the ``viz`` extra).
     """

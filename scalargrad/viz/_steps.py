@@ -61,7 +61,9 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     names = {v: text_name(g.name(v)) for v in g.order}
     done = set(step.done)
     used = set(step.edges)
-    travelled = {(k, step.node): f"{text_name(pn)} = {_number(x, digits)}" for k, pn, x in step.appended}
+    travelled: dict[tuple[str, str], list[str]] = {}  # per edge, in operand order: x - x has two
+    for k, pn, x in step.appended:
+        travelled.setdefault((k, step.node), []).append(f"{text_name(pn)} = {_number(x, digits)}")
     state = node_fields(steps, digits, only=index)[0]
     for v in g.order:
         ident = g.name(v)
@@ -77,7 +79,8 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
                 continue
             edge = (g.name(p), g.name(v))
             if edge in used:
-                label = travelled.get(edge, "")
+                labels = travelled.get(edge)
+                label = labels.pop(0) if labels else ""
                 attrs = dict(_USED_EDGE, label=label) if label else dict(_USED_EDGE)
                 dot.edge(*edge, **attrs)
             else:
