@@ -250,6 +250,9 @@ class FloorNode:
 
     __slots__ = ("_a", "_b", "data")
 
+    _a: FloorNode | None
+    _b: FloorNode | None
+
     def __init__(self, data: float) -> None:
         self.data = data
         self._a = self._b = None
@@ -784,9 +787,10 @@ def bench_mlp(
     if not plain:
         del models["plain"]
     for name, peer in (floors or {}).items():
-        models[name] = GraphMLP(peer, init)
-        close(peer.value(models[name].loss(xs, ys)), ref_loss, 0.0, f"A {name} loss")
+        floor = GraphMLP(peer, init)
+        close(peer.value(floor.loss(xs, ys)), ref_loss, 0.0, f"A {name} loss")
         peer.backward(None)
+        models[name] = floor
     fns: dict[str, Callable[[], object]] = {name: partial(m.step, xs, ys) for name, m in models.items()}
     t = measure(fns, repeats)
     print_table("(A) MLP 2→16→16→1 training step, 100 points, relu (forward + backward + SGD)", t)

@@ -14,7 +14,6 @@ type as the value"); :func:`tree_flatten` and :func:`tree_unflatten` do that.
 
 from __future__ import annotations
 
-import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -26,6 +25,7 @@ from .engine import (
     accumulate_tangents,
     constant,
     evaluation_order,
+    real_float,
     topological_order,
 )
 
@@ -256,10 +256,11 @@ def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
     if seed is None:
         return [1.0] * len(outs)
     seeds = tree_leaves_like(seed, outputs, "seed (shaped like the outputs, to match them)")
-    for s in seeds:
-        if not isinstance(s, (numbers.Real, Value)):
-            raise TypeError(f"seeds must be numbers or Values, found {type(s).__name__}: {s!r}")
-    return [s if isinstance(s, Value) else float(s) for s in seeds]
+    floats = [s if isinstance(s, Value) else real_float(s) for s in seeds]
+    for s, f in zip(seeds, floats):
+        if f is None:
+            raise TypeError(f"seeds must be numbers or Values, found {type(s).__name__}: {s!r:.60}")
+    return floats
 
 
 def _graph_adjoints(
@@ -423,12 +424,15 @@ def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
     outs, _ = _values_in(outputs, "outputs")
     if not isinstance(seed, Mapping):
         raise TypeError(f"tangents must map input Values to numbers, got {type(seed).__name__}")
+    floats: dict[Value, float] = {}
     for v, t in seed.items():
         if not isinstance(v, Value):
             raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
-        if isinstance(t, Value) or not isinstance(t, numbers.Real):
-            raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r}")
-    return accumulate_tangents(topological_order(outs), {v: float(t) for v, t in seed.items()})
+        number = real_float(t)
+        if number is None:
+            raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r:.60}")
+        floats[v] = number
+    return accumulate_tangents(topological_order(outs), floats)
 
 
 def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:

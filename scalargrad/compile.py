@@ -109,7 +109,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .autodiff import grad, hessian, tree_flatten, tree_leaves_like
-from .engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
+from .engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, real_float, topological_order
 from .numeric import agree
 
 __all__ = [
@@ -734,12 +734,13 @@ def _real(x: object, where: str) -> float:
         return x
     if isinstance(x, float):  # NumPy's float64 and other float subclasses
         return float(x)
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or isinstance(x, Value):
+    number = real_float(x)
+    if number is None:
         hint = " (pass numbers, e.g. v.data)" if isinstance(x, Value) else ""
         raise TypeError(
-            f"compiled gradient: {where} must be a real number, got {type(x).__name__}: {x!r}{hint}"
+            f"compiled gradient: {where} must be a real number, got {type(x).__name__}: {x!r:.60}{hint}"
         )
-    return float(x)
+    return number
 
 
 class _Signature:
@@ -1208,7 +1209,7 @@ def _shared_helpers(where: Callable[..., Any], log: Callable[..., Any]) -> dict[
 
     def pow_base_grad(a: Any, b: Any, out: Any) -> Any:
         at_zero = where(b < 1.0, math.inf, where(b == 1.0, 1.0, 0.0))
-        return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * (out / where(a == 0.0, 1.0, a))))
+        return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * where(a == 0.0, 1.0, a) ** (b - 1.0)))
 
     def pow_exponent_grad(a: Any, out: Any) -> Any:
         positive = a > 0.0
@@ -1221,7 +1222,7 @@ def _shared_helpers(where: Callable[..., Any], log: Callable[..., Any]) -> dict[
         return where(a < b, 0.0, where(a == b, 0.5, 1.0))
 
     def inside_unit(a: Any) -> Any:
-        return (a > -1.0) & (a < 1.0)
+        return ~(abs(a) >= 1.0)
 
     def normal_square(a: Any, b: Any) -> Any:
         s = a * a + b * b

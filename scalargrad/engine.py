@@ -33,6 +33,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 __all__ = [
@@ -504,6 +505,21 @@ def _number(x: object) -> float | None:
     return None
 
 
+def real_float(x: object) -> float | None:
+    """A real number given by a user (an option, a point, a seed) as a float; None if it is not one.
+
+    Any ``numbers.Real`` but a bool or a Value counts (ints, Fractions, NumPy's
+    scalars). One too large for a float is ±inf rather than an OverflowError, so
+    every caller reports it with its own "must be finite" message.
+    """
+    if isinstance(x, (bool, Value)) or not isinstance(x, numbers.Real):
+        return None
+    try:
+        return float(x)
+    except OverflowError:  # an int or a Fraction beyond the float range
+        return math.inf if isinstance(x, numbers.Rational) and int(x.numerator) > 0 else -math.inf
+
+
 def _compared(other: object) -> Any:
     """What a Value's data compares with: a Value's data, a real number as it is, else None.
 
@@ -512,8 +528,12 @@ def _compared(other: object) -> Any:
     """
     if isinstance(other, Value):
         return other.data
-    if isinstance(other, numbers.Real):
+    if isinstance(other, (int, float, Fraction)):
         return other
+    if isinstance(other, numbers.Integral):
+        return int(other)
+    if isinstance(other, numbers.Real):  # NumPy's float32 would round the float to its own precision
+        return float(other)
     return None
 
 

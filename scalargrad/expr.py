@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import ast
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import ops
-from .engine import Value
+from .engine import Value, real_float
 
 __all__ = [
     "CONSTANTS",
@@ -190,12 +189,9 @@ def _check_variable(name: object) -> None:
 
 def _number_for(name: str, v: object) -> float:
     """A variable's value as a finite float: any real number but a bool, else ExpressionError."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+    number = real_float(v)
+    if number is None:
         raise ExpressionError(f"the value of '{name}' must be a real number, got {type(v).__name__}")
-    try:
-        number = float(v)
-    except OverflowError:
-        number = math.inf
     if not math.isfinite(number):
         raise ExpressionError(f"the value of '{name}' must be a finite number, got {v!r:.40}")
     return number

@@ -32,7 +32,7 @@ from typing import Any
 
 from .autodiff import grad
 from .compile import CompileCheckError, CompiledGradient, compile
-from .engine import Value
+from .engine import Value, real_float
 from .numeric import agree
 
 __all__ = [
@@ -465,11 +465,11 @@ def hinge_loss(scores: Sequence[Scalar], target: int, margin: float = 1.0) -> Va
 
 def _real(x: object, name: str) -> float:
     """A real-number hyperparameter (int, float, Fraction, NumPy scalar) as a finite float."""
-    if not _is_number(x):
-        raise ValueError(f"{name} must be a real number, got {type(x).__name__}: {x!r}")
-    value = float(x)  # type: ignore[arg-type]
+    value = real_float(x)
+    if value is None:
+        raise ValueError(f"{name} must be a real number, got {type(x).__name__}: {x!r:.60}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {x!r}")
+        raise ValueError(f"{name} must be finite, got {x!r:.60}")
     return value
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .autodiff import grad
-from .engine import OPS, Op, Value
+from .engine import OPS, Op, Value, real_float
 
 __all__ = ["GradcheckError", "check_op", "gradcheck", "gradgradcheck", "numerical_grad"]
 
@@ -99,11 +99,11 @@ def as_point(args: object, who: str) -> list[float]:
     for i, a in enumerate(args):
         if isinstance(a, Value):
             raise TypeError(f"{who}: args[{i}] is a Value; pass plain numbers (e.g. v.data)")
-        if isinstance(a, bool) or not isinstance(a, numbers.Real):
-            raise TypeError(f"{who}: args[{i}] must be a real number, got {type(a).__name__}: {a!r}")
-        x = float(a)
+        x = real_float(a)
+        if x is None:
+            raise TypeError(f"{who}: args[{i}] must be a real number, got {type(a).__name__}: {a!r:.60}")
         if not math.isfinite(x):
-            raise ValueError(f"{who}: args[{i}] must be finite, got {x!r}")
+            raise ValueError(f"{who}: args[{i}] must be finite, got {a!r:.60}")
         point.append(x)
     return point
 
@@ -113,15 +113,12 @@ def as_positive(x: object, name: str, who: str, *, zero_ok: bool = False) -> flo
 
     Any real number but a bool is accepted (NumPy's scalars and ``Fraction`` too), as for ``args``.
     """
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{who}: {name} must be a real number, got {type(x).__name__}: {x!r}")
-    try:
-        value = float(x)
-    except OverflowError:  # an int or Fraction beyond the float range
-        value = math.inf
+    value = real_float(x)
+    if value is None:
+        raise TypeError(f"{who}: {name} must be a real number, got {type(x).__name__}: {x!r:.60}")
     if not math.isfinite(value) or value < 0.0 or (value == 0.0 and not zero_ok):
         need = ">= 0" if zero_ok else "> 0"
-        raise ValueError(f"{who}: {name} must be a finite number {need}, got {x!r}")
+        raise ValueError(f"{who}: {name} must be a finite number {need}, got {x!r:.60}")
     return value
 
 

@@ -547,3 +547,22 @@ def test_a_printed_formula_parses_back_to_the_same_number(case: Any) -> None:
     text = str(y)
     again = parse(text).evaluate({f"x{i}": x for i, x in enumerate(point) if f"x{i}" in text})
     assert again == y.data or (math.isnan(again) and math.isnan(y.data))
+
+
+def test_comparisons_with_numpy_scalars_are_exact_and_plain_bools() -> None:
+    np = pytest.importorskip("numpy")
+    assert (Value(0.1) < np.float32(0.1)) is True  # float32(0.1) is 0.10000000149...
+    assert (Value(1.0001) > np.float16(1.0)) is True
+    assert (Value(0.1) >= np.float32(0.1)) is False
+    assert (Value(3.0) > np.int64(2)) is True
+
+
+def test_a_number_too_large_for_a_float_is_reported_as_not_finite() -> None:
+    from scalargrad.engine import real_float
+
+    assert real_float(10**400) == math.inf and real_float(-(10**400)) == -math.inf
+    assert real_float(True) is None and real_float("1") is None and real_float(Value(1.0)) is None
+    with pytest.raises(ValueError, match=r"args\[0\] must be finite"):
+        sg.gradcheck(lambda x: x * x, [10**400])
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        sg.gradcheck(lambda x: x * x, [1.0], eps=10**400)
