@@ -70,10 +70,16 @@ def _ln(c: str) -> tuple[str, str]:
 @functools.lru_cache(maxsize=1024)
 def _ln_name(c: float) -> tuple[str, str] | None:
     """How ``ln(c)`` prints (text, LaTeX) when its formulas may name it: ``c`` positive, not 1,
-    shown exactly, and ln c not a whole number or a constant named already (ln 2, ln 10)."""
+    shown exactly or by name (``ln(pi)``), and ln c not a whole number or a constant named
+    already (ln 2, ln 10)."""
     ln = math.log(c) if math.isfinite(c) and c > 0.0 else 0.0
+    if ln.is_integer() or ln in NAMED_CONSTANTS or -ln in NAMED_CONSTANTS:
+        return None
+    named = NAMED_CONSTANTS.get(c)
+    if named is not None:
+        return _ln(named[0])[0], _ln(named[1])[1]
     shown = format_number(c)
-    if ln.is_integer() or float(shown) != c or ln in NAMED_CONSTANTS or -ln in NAMED_CONSTANTS:
+    if float(shown) != c:
         return None
     return _ln(TEXT.numeral(shown))[0], _ln(LATEX.numeral(shown))[1]
 
@@ -390,7 +396,7 @@ class Printer:
         if not isinstance(value, Value):
             text = self.constant(float(value), digits, named)
             return text, (_NEG if text.startswith(("-", MINUS)) else ATOM)
-        return formula_parts(
+        text, precedence = formula_parts(
             value,
             names,
             number=lambda x: self.constant(x, digits, named),
@@ -398,7 +404,12 @@ class Printer:
             max_length=2**62,
             minus=self.minus,
         )
+        if self.latex:  # an operand 1 \times 10^{-5} comes in parentheses; a call adds its own
+            text = _DOUBLE_PARENS.sub(r"\\left(\1\\right)", text)
+        return text, precedence
 
+
+_DOUBLE_PARENS = re.compile(r"\\left\(\\left\(([^()]*)\\right\)\\right\)")
 
 TEXT = Printer(latex=False)
 """The plain-text :class:`Printer` (shared with :mod:`scalargrad.viz`)."""

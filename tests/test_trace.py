@@ -508,3 +508,12 @@ def test_exponents_print_the_minus_sign_and_latex_powers_of_ten() -> None:
     assert small.caption == "y = 1e−05**x at x = 2"
     power = r"v_{2} &= \left(1 \times 10^{-5}\right)^{v_{1}} = \left(1 \times 10^{-5}\right)^{2}"
     assert power in small.to_latex()
+
+
+def test_ln_pi_is_named_and_latex_operands_get_one_pair_of_parentheses() -> None:
+    x = Value(2.0, label="x")
+    text = str(trace(math.pi**x))
+    assert "(v₂*ln(pi))·v̇₁ = (9.87*ln(pi))·1 = 11.298" in text
+    small = Value(1e-5, label="x")
+    latex = trace(small.log2(), digits=3).to_latex()
+    assert r"\log_2\left(1 \times 10^{-5}\right)" in latex and r"\left(\left(" not in latex
