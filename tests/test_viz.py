@@ -379,3 +379,14 @@ def test_no_edge_crosses_a_cluster_title(example: str, style: str) -> None:
         for edge, points in _edge_points(svg).items():
             for px, py in points:
                 assert not (x0 <= px <= x1_ and y0 <= py <= y1), (cluster, edge, (px, py), (x0, y0, x1_, y1))
+
+
+def test_a_caption_gets_side_room_for_fonts_wider_than_graphvizs_estimate() -> None:
+    from scalargrad.viz._dot import _label_pad
+
+    x = Value(10.0, label="x")
+    source = draw(2**x, kind="forward", caption=True).source
+    assert 'pad="' in source
+    short, long = (float(_label_pad("y" * n, 12).split(",")[0]) for n in (10, 80))
+    assert 0.1 < short < long and long > 0.5  # 80 characters spill about half an inch each side
+    assert 'pad="' not in draw(2**x, kind="forward").source

@@ -57,6 +57,17 @@ def _count(outputs: Sequence[Value]) -> int:
     return sum(1 for v in topological_order(outputs) if not v.is_constant or v in shown)
 
 
+def _label_pad(label: str, fontsize: float) -> str:
+    """The ``pad`` (inches: sides, top and bottom) of a graph with ``label`` above it.
+
+    Graphviz sizes the label in Helvetica and centres the text on that width. A renderer
+    that draws it in a wider font (resvg falls back to DejaVu Sans, about 15 % wider, for
+    the subscripts and accents) spills it over both ends, so each side gets room for that.
+    """
+    width = len(label) * 0.55 * fontsize / 72
+    return f"{0.1 + 0.08 * width:.2f},0.1"
+
+
 class TooManyNodesError(ValueError):
     """A graph with more nodes than ``max_nodes``: ``what`` (``"the graph"``) has ``nodes``.
 
@@ -105,6 +116,7 @@ def build_dot(
     graph_attr = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.3"}
     if caption:
         graph_attr.update(label=caption, labelloc="t", labeljust="l", fontsize="12")
+        graph_attr["pad"] = _label_pad(caption, 12)
     dot = graphviz.Digraph(
         "scalargrad",
         graph_attr=graph_attr,
