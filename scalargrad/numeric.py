@@ -152,13 +152,30 @@ def basis(n: int, i: int) -> list[float]:
     return e
 
 
+def directional_difference(
+    f: Function, point: list[float], direction: Sequence[float], eps: float, who: str
+) -> tuple[float, list[float]]:
+    """(f(θ + εδ) − f(θ − εδ)) / 2ε, and the direction δ' the two points actually differ by.
+
+    θ ± εδ are rounded to floats, so they lie 2εδ' apart rather than 2εδ: far from 0 the
+    step is whole ulps (at θ = 10⁷, ε = 10⁻⁶ is 0.54 ulp). The quotient estimates ∇f·δ',
+    which is what to compare it with.
+    """
+    plus_point, minus_point = _shifted(point, direction, eps), _shifted(point, direction, -eps)
+    plus = _evaluate(f, plus_point, who)
+    minus = _evaluate(f, minus_point, who)
+    taken = [(p - m) / (2.0 * eps) for p, m in zip(plus_point, minus_point)]
+    return (plus - minus) / (2.0 * eps), taken
+
+
 def central_difference(
     f: Function, point: list[float], direction: Sequence[float], eps: float, who: str
 ) -> float:
-    """The central difference (f(θ + εδ) − f(θ − εδ)) / 2ε."""
-    plus = _evaluate(f, _shifted(point, direction, eps), who)
-    minus = _evaluate(f, _shifted(point, direction, -eps), who)
-    return (plus - minus) / (2.0 * eps)
+    """∂f/∂θᵢ for a coordinate ``direction`` eᵢ: (f(θ + εeᵢ) − f(θ − εeᵢ)) divided by the
+    distance between the two points as rounded (see :func:`directional_difference`)."""
+    quotient, taken = directional_difference(f, point, direction, eps, who)
+    i = max(range(len(taken)), key=lambda k: abs(direction[k]))
+    return quotient / taken[i] if taken[i] else math.nan
 
 
 def numerical_grad(
@@ -186,7 +203,12 @@ def numerical_grad(
     if method == "central":
         return [central_difference(f, point, basis(n, i), step, who) for i in range(n)]
     here = _evaluate(f, point, who)
-    return [(_evaluate(f, _shifted(point, basis(n, i), step), who) - here) / step for i in range(n)]
+    grads = []
+    for i in range(n):
+        shifted = _shifted(point, basis(n, i), step)
+        taken = shifted[i] - point[i]  # the step as rounded
+        grads.append((_evaluate(f, shifted, who) - here) / taken if taken else math.nan)
+    return grads
 
 
 # --------------------------------------------------------------------------- #
@@ -377,8 +399,8 @@ def gradcheck(
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
-        numeric = central_difference(f, point, delta, step, who)
-        projected = math.fsum(d * g for d, g in zip(delta, analytic))
+        numeric, taken = directional_difference(f, point, delta, step, who)
+        projected = math.fsum(d * g for d, g in zip(taken, analytic))
         shown = ", ".join(f"{d:.3g}" for d in delta)
         checks.compare(f"direction {k} (δ = [{shown}], δᵀ∇f)", None, k, projected, numeric)
     header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
@@ -434,23 +456,26 @@ def gradgradcheck(
     def gradient_at(p: list[float]) -> list[float]:
         return plain_grad(f, p, who)
 
-    def columns(direction: list[float]) -> list[float]:
-        plus = gradient_at(_shifted(point, direction, step))
-        minus = gradient_at(_shifted(point, direction, -step))
-        return [(p - m) / (2.0 * step) for p, m in zip(plus, minus)]
+    def columns(direction: list[float]) -> tuple[list[float], list[float]]:
+        """(∇f(θ + εδ) − ∇f(θ − εδ)) / 2ε and the direction δ' taken (as in directional_difference)."""
+        plus_point, minus_point = _shifted(point, direction, step), _shifted(point, direction, -step)
+        plus, minus = gradient_at(plus_point), gradient_at(minus_point)
+        taken = [(p - m) / (2.0 * step) for p, m in zip(plus_point, minus_point)]
+        return [(p - m) / (2.0 * step) for p, m in zip(plus, minus)], taken
 
     for j in range(n):
-        numeric = columns(basis(n, j))
+        quotients, taken = columns(basis(n, j))
+        numeric = [q / taken[j] if taken[j] else math.nan for q in quotients]
         for i in range(n):
             what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
             checks.compare(what, (i, j), None, hessian[i][j], numeric[i])
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
-        numeric = columns(delta)
+        numeric, taken = columns(delta)
         shown = ", ".join(f"{d:.3g}" for d in delta)
         for i in range(n):
-            product = math.fsum(h * d for h, d in zip(hessian[i], delta))
+            product = math.fsum(h * d for h, d in zip(hessian[i], taken))
             checks.compare(f"direction {k} (δ = [{shown}], (Hδ)[{i}])", i, k, product, numeric[i])
     header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
     checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)

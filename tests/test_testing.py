@@ -334,7 +334,7 @@ def test_assert_hessian_close_checks_the_first_derivative() -> None:
     def f(x: Any) -> Any:
         return 2.0 * x if isinstance(x, Value) else 3.0 * x
 
-    with pytest.raises(GradcheckError, match=r"input 0 \(df/dx0\): analytic=2.0, numeric=2.99"):
+    with pytest.raises(GradcheckError, match=r"input 0 \(df/dx0\): analytic=2.0, numeric=(2.99|3.0)"):
         assert_hessian_close(f, [0.3])
 
 
