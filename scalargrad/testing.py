@@ -394,10 +394,26 @@ def _compare_first(
     slack: float,
     who: str,
 ) -> None:
-    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ."""
+    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ.
+
+    Where they disagree, the difference's own truncation error is estimated and allowed
+    for: with steps ε and 2ε, D(2ε) − D(ε) ≈ 3cε², three times the O(ε²) error of D(ε)
+    (Richardson). That error grows with f's third derivative, and sin(x**12) at 2 has one
+    large enough to put a correct gradient outside the tolerance. It costs two more calls
+    of f, and only for a comparison that would otherwise fail; an estimate over 1 % of the
+    difference itself is no estimate (f oscillates faster than ε resolves) and is not used.
+    """
     for i in range(len(point)):
-        numeric = central_difference(f, point, basis(len(point), i), step, who)
-        checks.compare(f"input {i} (df/dx{i})", i, None, analytic[i], numeric, slack=slack, symmetric=True)
+        direction = basis(len(point), i)
+        numeric = central_difference(f, point, direction, step, who)
+        a = analytic[i]
+        truncation = 0.0
+        if not agree(a, numeric, checks.atol + checks.rtol * max(abs(a), abs(numeric)) + slack):
+            wider = central_difference(f, point, direction, 2.0 * step, who)
+            truncation = abs(wider - numeric) / 3.0
+            if not truncation <= 0.01 * abs(numeric):  # no ε² behaviour: the differences mean nothing
+                truncation = 0.0
+        checks.compare(f"input {i} (df/dx{i})", i, None, a, numeric, slack=slack + truncation, symmetric=True)
 
 
 def assert_hessian_close(

@@ -371,3 +371,22 @@ def test_modules_import_no_private_names_from_each_other() -> None:
                 assert isinstance(node, ast.ImportFrom)
                 found |= {(path.name, a.name) for a in node.names if a.name.startswith("_")}
     assert found == set()
+
+
+def test_the_differences_truncation_error_is_allowed_for_but_not_a_wrong_rule() -> None:
+    sin_x12 = Expression(
+        1,
+        [
+            ("const", (), 2.0),
+            ("pow", (0, 1), 0),
+            ("pow", (2, 1), 0),
+            ("const", (), 3.0),
+            ("pow", (3, 4), 0),
+            ("sin", (5,), 0),
+        ],
+    )
+    assert str(sin_x12) == "sin(((x0**2)**2)**3)"
+    assert assert_gradients_close(sin_x12, [2.0]) == [pytest.approx(12 * 2**11 * math.cos(2**12), rel=1e-12)]
+    off = sg.define_op("testing_sin_off_by_a_thousandth", math.sin, lambda x, out: sg.cos(x) * 1.001)
+    with pytest.raises(GradcheckError, match="input 0"):
+        assert_gradients_close(lambda x: off(x), [1.0])
