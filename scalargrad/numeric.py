@@ -91,6 +91,8 @@ def check_function(f: object, who: str) -> None:
 
 def as_point(args: object, who: str) -> list[float]:
     """``args`` as a non-empty list of finite floats, or a clear TypeError/ValueError."""
+    if getattr(args, "ndim", None) == 1 and hasattr(args, "tolist"):  # a NumPy vector
+        args = args.tolist()
     if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
         raise TypeError(f"{who}: args must be a list of numbers, got {type(args).__name__}: {args!r}")
     if len(args) == 0:
@@ -349,11 +351,11 @@ def _check_options(
     step = as_positive(eps, "eps", who)
     a = as_positive(atol, "atol", who, zero_ok=True)
     r = as_positive(rtol, "rtol", who, zero_ok=True)
-    if isinstance(directions, bool) or not isinstance(directions, int):
+    if isinstance(directions, bool) or not isinstance(directions, numbers.Integral):
         raise TypeError(f"{who}: directions must be an int, got {type(directions).__name__}: {directions!r}")
     if directions < 0:
         raise ValueError(f"{who}: directions must be >= 0, got {directions}")
-    return point, step, a, r, directions
+    return point, step, a, r, int(directions)
 
 
 NOT_A_GRAPH_HINT = (
@@ -529,8 +531,13 @@ def check_op(
         op = OPS[op]
     if not isinstance(op, Op):
         raise TypeError(f"{who}: op must be an Op or an op's name, got {type(op).__name__}: {op!r}")
-    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
-        raise ValueError(f"{who}: points must be an int >= 1, got {points!r}")
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral):
+        raise TypeError(f"{who}: points must be an int, got {type(points).__name__}: {points!r}")
+    if points < 1:
+        raise ValueError(f"{who}: points must be >= 1, got {points!r}")
+    eps = as_positive(eps, "eps", who)
+    atol = as_positive(atol, "atol", who, zero_ok=True)
+    rtol = as_positive(rtol, "rtol", who, zero_ok=True)
     rng = random.Random(seed)
     for _ in range(points):
         point = [sample_domain(d, rng) for d in op.domains]

@@ -31,6 +31,7 @@ A property-based test::
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -257,11 +258,11 @@ def _check_ops(ops: Iterable[str]) -> list[str]:
 
 
 def _check_count(n: object, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
     if n < 1:
         raise ValueError(f"{name} must be >= 1, got {n}")
-    return n
+    return int(n)
 
 
 def expressions(

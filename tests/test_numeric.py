@@ -378,3 +378,14 @@ def test_differences_divide_by_the_step_actually_taken() -> None:
     assert numerical_grad(lambda x: x, [1e7], method="forward") == [1.0]
     assert gradcheck(lambda x: x, [1e7]) and gradcheck(lambda x, y: y, [3.0, -3e6])  # exact outputs
     assert gradgradcheck(lambda x: x, [1e9])
+
+
+def test_numpy_vectors_and_integers_are_accepted_where_lists_and_ints_are() -> None:
+    np = pytest.importorskip("numpy")
+    assert numerical_grad(lambda x, y: x * y, np.array([2.0, 5.0])) == pytest.approx([5.0, 2.0])
+    assert gradcheck(lambda x, y: x * y, np.array([2.0, 5.0]), directions=np.int64(3))
+    assert sg.check_op("sin", points=np.int64(3))
+    with pytest.raises(ValueError, match="check_op: atol must be a finite number >= 0"):
+        sg.check_op("sin", atol=-1)
+    with pytest.raises(TypeError, match="check_op: points must be an int, got float"):
+        sg.check_op("sin", points=2.0)
