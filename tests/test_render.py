@@ -251,3 +251,47 @@ def test_huge_diagrams_are_converted_at_a_smaller_zoom(monkeypatch: pytest.Monke
     d = draw(notes_example())
     width, height = png_size(d.pipe("png", backend="wasm"))
     assert width * height <= 10_000 * 1.1
+
+
+def test_png_text_is_drawn_in_the_condensed_face_so_long_labels_stay_in_their_boxes() -> None:
+    import io
+
+    resvg_py = pytest.importorskip("resvg_py")
+    from PIL import Image
+
+    def ink_width(png: bytes) -> int:
+        box = Image.open(io.BytesIO(png)).getchannel("A").getbbox()
+        assert box is not None
+        return box[2] - box[0]
+
+    text = "temperature_in_kelvin_at_inlet"
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400pt" height="30pt">'
+        f'<text x="2" y="20" font-family="Helvetica,sans-Serif" font-size="14.00">{text}</text></svg>'
+    )
+    converted = ink_width(_render._convert_svg(svg.encode(), "png"))
+    regular_svg = svg.replace("Helvetica,sans-Serif", _render._families("Helvetica,sans-Serif"))
+    options = _render._fonts(resvg_py)
+    regular = ink_width(bytes(resvg_py.svg_to_bytes(svg_string=regular_svg, zoom=2.0, dpi=96.0, **options)))
+    # the regular DejaVu face is some 16 % wider than the Helvetica Graphviz sized the boxes for
+    assert converted < 0.95 * regular
+
+
+def test_captions_and_step_lines_show_backslashes_as_typed(tmp_path: Path) -> None:
+    from scalargrad import steps
+    from scalargrad.viz import draw_step
+
+    x = Value(2.0, label="C:\\temp\\G")
+    draw(x.exp(), caption=True).render(tmp_path / "caption.svg")
+    svg = (tmp_path / "caption.svg").read_text(encoding="utf-8")
+    assert "y = exp(C:\\temp\\G) at C:\\temp\\G = 2" in svg
+    assert "C:\\\\temp\\\\G" in draw_step(steps(x.exp(), mode="forward"), 1).source
+
+
+@pytest.mark.skipif(HAS_DOT, reason="jpg and gif can be made with the system Graphviz")
+def test_write_frames_raises_when_none_of_the_formats_can_be_made(tmp_path: Path) -> None:
+    from scalargrad import steps
+    from scalargrad.viz import write_frames
+
+    with pytest.raises(RenderError, match=r"jpg: .*gif: "):
+        write_frames(steps(Value(2.0, label="x").exp()), tmp_path, formats=("jpg", "gif"))

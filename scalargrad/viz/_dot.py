@@ -34,6 +34,12 @@ def record(*fields: str) -> str:
     return "|".join(_escape(f) for f in fields)
 
 
+def plain_label(text: str) -> str:
+    """``text`` as a graph's ``label`` shows it: backslashes doubled, or Graphviz would read
+    ``\\n``, ``\\l``, ``\\G`` in a name as its own escapes (the graphviz package quotes the rest)."""
+    return text.replace("\\", "\\\\")
+
+
 def _escape(text: str) -> str:
     out = text.replace("\\", "\\\\").replace('"', '\\"')
     for ch in "{}|<>":
@@ -115,7 +121,7 @@ def build_dot(
             raise ValueError(f"wrt must be an input of the drawn graph, got {wrt!r}")
     graph_attr = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.3"}
     if caption:
-        graph_attr.update(label=caption, labelloc="t", labeljust="l", fontsize="12")
+        graph_attr.update(label=plain_label(caption), labelloc="t", labeljust="l", fontsize="12")
         graph_attr["pad"] = _label_pad(caption, 12)
     dot = graphviz.Digraph(
         "scalargrad",

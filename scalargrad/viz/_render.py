@@ -425,7 +425,9 @@ _FALLBACK_FONTS = (
 because it has every glyph of the notes' notation (subscript digits, the macron of v̄, →, ∂,
 −), so a label is drawn in one font; without them (Liberation Sans, Arial) resvg drew those
 characters in a serif fallback. DejaVu Sans Condensed is about as wide as the Helvetica
-Graphviz sized the boxes for."""
+Graphviz sized the boxes for; resvg knows it as the family DejaVu Sans, so the text also
+gets ``font-stretch="condensed"``, which picks that face (without it, resvg drew the
+regular face, some 16 % wider, and long labels spilled out of their boxes)."""
 _FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
 _font_options: dict[str, Any] | None = None
 
@@ -438,7 +440,9 @@ def _convert_svg(svg: bytes, fmt: str) -> bytes:
         raise RenderError(
             f"{fmt} without the system Graphviz needs resvg-py: {_INSTALL_EXTRA} (or {_INSTALL_GRAPHVIZ})"
         ) from None
-    text = _FONT_FAMILY.sub(lambda m: f'font-family="{_families(m.group(1))}"', svg.decode("utf-8"))
+    text = _FONT_FAMILY.sub(
+        lambda m: f'font-family="{_families(m.group(1))}" font-stretch="condensed"', svg.decode("utf-8")
+    )
     width, height = _svg_size(text)
     zoom = _PNG_ZOOM if fmt == "png" else _PDF_ZOOM
     pixels = width * height * (4 / 3) ** 2  # SVG points at 96 CSS pixels per inch

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..steps import ExtendedGraph, Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
-from ._dot import one_level, record
+from ._dot import one_level, plain_label, record
 
 __all__ = ["STEP_STYLE", "build_step_dot", "node_fields"]
 
@@ -51,7 +51,7 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
             "fontname": "Helvetica",
             "fontsize": "12",
             "nodesep": "0.3",
-            "label": f"{steps.mode} step {index} of {len(steps)}: {step.line}",
+            "label": plain_label(f"{steps.mode} step {index} of {len(steps)}: {step.line}"),
             "labelloc": "t",
             "labeljust": "l",
         },

@@ -84,10 +84,10 @@ def write_frames(
     ``reverse_step_7.svg``); the directory is created if needed. SVG always works
     with the ``viz`` extra; any other format that cannot be made on this machine
     (PNG needs ``resvg-py`` or the system Graphviz) is left out and reported in
-    the result's ``skipped``, unless it is the only format asked for, which raises
-    :class:`scalargrad.viz.RenderError`. A step whose layout would cost more than
-    ``max_layout_cost`` raises :class:`scalargrad.viz.DiagramTooComplexError`
-    before anything is written.
+    the result's ``skipped``, unless it is the only format asked for or none of the
+    formats can be made, which raises :class:`scalargrad.viz.RenderError`. A step
+    whose layout would cost more than ``max_layout_cost`` raises
+    :class:`scalargrad.viz.DiagramTooComplexError` before anything is written.
     """
     s = _check_steps(steps, "write_frames")
     if isinstance(formats, str):
@@ -117,6 +117,8 @@ def write_frames(
                 if k > 1 or len(wanted) == 1 or fmt == "svg":
                     raise
                 skipped[fmt] = str(e)
+                if len(skipped) == len(wanted):  # nothing could be made: say why, as for one format
+                    raise RenderError("; ".join(f"{f}: {why}" for f, why in skipped.items())) from None
                 continue
             path = target / f"{prefix}{k:0{width}d}.{fmt}"
             path.write_bytes(data)
