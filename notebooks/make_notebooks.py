@@ -266,8 +266,10 @@ the loss is the notes' softmax cross-entropy
 $$\ell(h, y) = -h_y + \log \sum_j \exp h_j,$$
 
 computed with the max trick, and one `backward()` per mini-batch gives every weight's
-gradient, which `SGD` (with momentum) uses to update the weights:
-$\theta := \theta - \frac{\alpha}{B}\sum_{i=1}^{B} \nabla_\theta \ell(h_\theta(x^{(i)}), y^{(i)})$.
+gradient, which `SGD` uses to update the weights; without momentum that is
+$\theta := \theta - \frac{\alpha}{B}\sum_{i=1}^{B} \nabla_\theta \ell(h_\theta(x^{(i)}), y^{(i)})$,
+and with momentum $\mu$ (0.9 below) the step is a running sum of those gradients,
+$v := \mu v + g$, $\theta := \theta - \alpha v$.
 """),
     code(r"""
 import random
@@ -758,7 +760,7 @@ for i in range(0, 1_000_000, 99_991):
     assert math.isclose(gb[i], db, rel_tol=1e-12, abs_tol=1e-12)
 assert np.allclose(ga, b + 1 / a) and np.allclose(gb, a - np.cos(b))
 print(f"10^6 gradients: {array_time * 1e3:.0f} ms in one array call, "
-      f"{compiled_time * 1e6:.0f} s as 10^6 calls of the float code ({compiled_time * 1e6 / array_time:.0f}x)")
+      f"{compiled_time * 1e6:.2f} s as 10^6 calls of the float code ({compiled_time * 1e6 / array_time:.0f}x)")
 """),
     md(r"""
 ## f, f′ and f″ in one picture
@@ -857,9 +859,11 @@ $\bar v_{2 \to 4} = \bar v_4\, v_1 = 2$, which sum to $\bar v_2 = 1.716 = \parti
 The visited node is amber, the nodes already visited green, the ones still waiting white; the
 edges a step uses are red. Use the buttons, the slider or Play; the tabs switch algorithm.
 
-Without a kernel (this notebook exported to HTML, or a viewer showing saved outputs) the same
-output shows a self-contained HTML/JavaScript version of the widget, with the same controls
-(and the ← → keys once you click it).
+The output also carries a self-contained HTML/JavaScript version of the widget, with the same
+controls (and the ← → keys once you click it), for front ends that show saved outputs but no
+widgets. Exporters that prefer the widget view (`jupyter nbconvert --to html`) show an empty
+widget there instead; for a page that steps through without a kernel, `widget=False` gives
+only the HTML version, as in the cell after this one.
 """),
     code(r"""
 watch = StepThrough(y, mode="reverse", step=5)
@@ -869,6 +873,9 @@ assert shown["node"] == "v2"
 assert shown["node_to_grad"]["v₂"] == "node_to_grad[v₂] = [v̄₂→₅ = −0.284, v̄₂→₄ = 2], v̄₂ = 1.716"
 assert shown["row"] == "v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716"
 watch
+"""),
+    code(r"""
+StepThrough(y, mode="reverse", step=5, widget=False)  # the HTML version alone: it steps in an exported page too
 """),
     md(r"""
 ## Every step, checked
