@@ -269,7 +269,8 @@ def check_layout_cost(source: str, limit: int | None, what: str = "the diagram")
         raise DiagramTooComplexError(
             f"{what} is too complex to lay out in reasonable time: about {cost:,} layout nodes "
             f"(nodes plus one per rank each edge crosses; the limit is {limit:,}); "
-            "long edges from a value used by many later nodes, as in x + x + ... + x, cost the most"
+            "long edges from a value used by many later nodes, as in x + x + ... + x, cost the most; "
+            "max_layout_cost=None lays it out anyway"
         )
 
 
