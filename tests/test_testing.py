@@ -390,3 +390,12 @@ def test_the_differences_truncation_error_is_allowed_for_but_not_a_wrong_rule() 
     off = sg.define_op("testing_sin_off_by_a_thousandth", math.sin, lambda x, out: sg.cos(x) * 1.001)
     with pytest.raises(GradcheckError, match="input 0"):
         assert_gradients_close(lambda x: off(x), [1.0])
+
+
+def test_batched_check_takes_a_constant_function_as_gradcheck_does() -> None:
+    pytest.importorskip("numpy")
+    from scalargrad.testing import assert_gradients_close_batched
+
+    assert assert_gradients_close_batched(lambda x: 3.0, [[1.0], [2.0]]).tolist() == [[0.0], [0.0]]
+    with pytest.raises(GradcheckError):  # a number for Values that is not constant: the differences see it
+        assert_gradients_close_batched(lambda x: math.sin(float(x)), [[1.0], [2.0]])
