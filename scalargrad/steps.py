@@ -30,7 +30,7 @@ from typing import Any
 
 from .autodiff import adjoints
 from .engine import Partial, Value, formula, topological_order
-from .trace import BAR, TEXT, Graph, as_outputs, json_number, text_name, trace
+from .trace import BAR, SUBSCRIPTS, TEXT, Graph, as_outputs, json_number, text_name, trace
 
 __all__ = ["MODES", "Step", "Steps", "steps"]
 
@@ -105,8 +105,27 @@ class ExtendedGraph:
         for o, seed, y in zip(g.outputs, seeds, g.output_names()):
             if isinstance(seed, Value) and seed in self.ids:
                 self.names.setdefault(seed, f"{TEXT.name(g.name(o, BAR))}→{TEXT.name(y)}")
-        for u in self.order:  # running sums of three or more partial adjoints
+        self._name_running_sums()
+        for u in self.order:  # what is left: intermediate nodes of a rule (-sin(v1) builds sin(v1))
             self.names.setdefault(u, self.ids[u])
+
+    def _name_running_sums(self) -> None:
+        """Name the partial sums of a node with three or more consumers after the partial adjoints
+        they add up: v̄₁ = v̄₁→₃,₄ + v̄₁→₂ where v̄₁→₃,₄ = v̄₁→₄ + v̄₁→₃, the walk's running sum."""
+        g = self.g
+        for v, partials in self.node_to_grad.items():
+            children = [child for child, _, _ in partials]
+            if len(partials) < 3 or None in children:
+                continue
+            node = self.adj.get(v)
+            for k in range(len(partials) - 1, 1, -1):  # node is the sum of the first k + 1 terms
+                if not isinstance(node, Value) or node.op is None or node.op.name != "add":
+                    break
+                node = node.parents[0]
+                if node not in self.ids or node in self.names:
+                    break
+                consumers = ",".join(sorted(str(g.index[c]) for c in children[:k]))  # type: ignore[index]
+                self.names[node] = f"{TEXT.name(g.name(v, BAR))}→{consumers.translate(SUBSCRIPTS)}"
 
     def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
         """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""

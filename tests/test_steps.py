@@ -149,3 +149,11 @@ def test_the_seed_of_an_output_used_by_another_output_is_named() -> None:
     b = a.sin() + x
     line = steps([a, b], mode="extend")[2].line
     assert "adds v̄₃→y₁ = 1, v̄₃ = v̄₃→y₁ + v̄₃→₄" in line and "a1" not in line
+
+
+def test_running_sums_of_three_or_more_partial_adjoints_are_named() -> None:
+    x = Value(2.0, label="x")
+    y = x.sin() + x.cos() + x.exp() + x.tanh()
+    line = steps(y, mode="extend")[-1].line
+    assert "v̄₁→₄,₅ = v̄₁→₅ + v̄₁→₄" in line and "v̄₁→₃,₄,₅ = v̄₁→₄,₅ + v̄₁→₃" in line
+    assert "v̄₁ = v̄₁→₃,₄,₅ + v̄₁→₂" in line
