@@ -64,8 +64,8 @@ def _rng(seed: Seed) -> random.Random:
     """A Random for ``seed``: an int seeds a new one, a Random is used as is, None is unseeded."""
     if isinstance(seed, random.Random):
         return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
-        return random.Random(seed)
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return random.Random(None if seed is None else int(seed))
     raise TypeError(f"seed must be an int, a random.Random or None, got {type(seed).__name__}: {seed!r}")
 
 

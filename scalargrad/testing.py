@@ -318,8 +318,10 @@ def expressions_and_points(
     if high < low:
         raise ValueError(f"max_inputs ({high}) must be >= min_inputs ({low})")
     chosen = _check_ops(ops)
+    depth = _check_count(max_depth, "max_depth")
+    b = as_positive(bound, "bound", "expressions_and_points")  # checked now, not when first drawn
     return st.integers(low, high).flatmap(
-        lambda n: st.tuples(expressions(n, ops=chosen, max_depth=max_depth), points(n, bound=bound))
+        lambda n: st.tuples(expressions(n, ops=chosen, max_depth=depth), points(n, bound=b))
     )
 
 

@@ -598,3 +598,10 @@ def test_compile_loss_bad_input() -> None:
         loss([[1.0, 2.0]], [0, 1])
     with pytest.raises(TypeError, match="class indices"):
         loss([[1.0, 2.0]], [0.5])
+
+
+def test_a_numpy_integer_seeds_like_an_int() -> None:
+    np = pytest.importorskip("numpy")
+    assert [p.data for p in MLP(2, [3, 1], seed=np.int64(1)).parameters()] == [
+        p.data for p in MLP(2, [3, 1], seed=1).parameters()
+    ]

@@ -399,3 +399,8 @@ def test_batched_check_takes_a_constant_function_as_gradcheck_does() -> None:
     assert assert_gradients_close_batched(lambda x: 3.0, [[1.0], [2.0]]).tolist() == [[0.0], [0.0]]
     with pytest.raises(GradcheckError):  # a number for Values that is not constant: the differences see it
         assert_gradients_close_batched(lambda x: math.sin(float(x)), [[1.0], [2.0]])
+
+
+def test_expressions_and_points_checks_its_bound_when_built() -> None:
+    with pytest.raises(ValueError, match="expressions_and_points: bound must be a finite number > 0"):
+        expressions_and_points(bound=-1)
