@@ -256,7 +256,7 @@ def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:
     if seed is None:
         return [1.0] * len(outs)
     seeds = tree_leaves_like(seed, outputs, "seed (shaped like the outputs, to match them)")
-    floats = [s if isinstance(s, Value) else real_float(s) for s in seeds]
+    floats = [s if isinstance(s, Value) else real_float(s, "a seed") for s in seeds]
     for s, f in zip(seeds, floats):
         if f is None:
             raise TypeError(f"seeds must be numbers or Values, found {type(s).__name__}: {s!r:.60}")
@@ -428,7 +428,7 @@ def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
     for v, t in seed.items():
         if not isinstance(v, Value):
             raise TypeError(f"tangents' keys must be Values, found {type(v).__name__}: {v!r}")
-        number = real_float(t)
+        number = real_float(t, "a tangent")
         if number is None:
             raise TypeError(f"tangents' values must be numbers, found {type(t).__name__}: {t!r:.60}")
         floats[v] = number

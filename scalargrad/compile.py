@@ -734,7 +734,7 @@ def _real(x: object, where: str) -> float:
         return x
     if isinstance(x, float):  # NumPy's float64 and other float subclasses
         return float(x)
-    number = real_float(x)
+    number = real_float(x, f"compiled gradient: {where}")
     if number is None:
         hint = " (pass numbers, e.g. v.data)" if isinstance(x, Value) else ""
         raise TypeError(

@@ -505,18 +505,21 @@ def _number(x: object) -> float | None:
     return None
 
 
-def real_float(x: object) -> float | None:
+def real_float(x: object, what: str | None = None) -> float | None:
     """A real number given by a user (an option, a point, a seed) as a float; None if it is not one.
 
     Any ``numbers.Real`` but a bool or a Value counts (ints, Fractions, NumPy's
-    scalars). One too large for a float is ±inf rather than an OverflowError, so
-    every caller reports it with its own "must be finite" message.
+    scalars). An int or Fraction too large for a float is ±inf, for callers that
+    refuse infinities with their own "must be finite" message; a caller that takes
+    infinities passes ``what`` and gets a ValueError naming it instead.
     """
     if isinstance(x, (bool, Value)) or not isinstance(x, numbers.Real):
         return None
     try:
         return float(x)
-    except OverflowError:  # an int or a Fraction beyond the float range
+    except OverflowError:
+        if what is not None:
+            raise ValueError(f"{what} is too large for a float: {x!r:.60}") from None
         return math.inf if isinstance(x, numbers.Rational) and int(x.numerator) > 0 else -math.inf
 
 

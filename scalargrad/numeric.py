@@ -20,7 +20,7 @@ a Value. Functions written with operators and the module functions
 Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 ``__all__``): :func:`check_function`, :func:`as_point`, :func:`as_positive`,
 :func:`as_result` (argument checks with the messages above), :func:`basis`,
-:func:`central_difference`, :func:`plain_grad`, :func:`agree` (the tolerance test,
+:func:`central_difference`, :func:`step_taken`, :func:`plain_grad`, :func:`agree` (the tolerance test,
 shared with :mod:`scalargrad.compile` and :mod:`scalargrad.nn` too) and
 :class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
 """
@@ -170,14 +170,22 @@ def directional_difference(
     return (plus - minus) / (2.0 * eps), taken
 
 
-def central_difference(
-    f: Function, point: list[float], direction: Sequence[float], eps: float, who: str
-) -> float:
-    """∂f/∂θᵢ for a coordinate ``direction`` eᵢ: (f(θ + εeᵢ) − f(θ − εeᵢ)) divided by the
-    distance between the two points as rounded (see :func:`directional_difference`)."""
-    quotient, taken = directional_difference(f, point, direction, eps, who)
-    i = max(range(len(taken)), key=lambda k: abs(direction[k]))
-    return quotient / taken[i] if taken[i] else math.nan
+def central_difference(f: Function, point: list[float], i: int, eps: float, who: str) -> float:
+    """∂f/∂θᵢ: (f(θ + εeᵢ) − f(θ − εeᵢ)) divided by the distance between the two points as
+    rounded (see :func:`directional_difference`)."""
+    quotient, taken = directional_difference(f, point, basis(len(point), i), eps, who)
+    return quotient / step_taken(taken[i], point, i, eps, who)
+
+
+def step_taken(step: float, point: list[float], i: int, eps: float, who: str) -> float:
+    """``step`` (the step along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is
+    lost in θᵢ's rounding."""
+    if step == 0.0:
+        raise ValueError(
+            f"{who}: eps={eps:g} is below half a unit in the last place of args[{i}]={point[i]!r}, "
+            "so θ ± ε rounds back to θ; use a larger eps"
+        )
+    return step
 
 
 def numerical_grad(
@@ -203,13 +211,13 @@ def numerical_grad(
         raise ValueError(f"{who}: method must be 'central' or 'forward', got {method!r}")
     n = len(point)
     if method == "central":
-        return [central_difference(f, point, basis(n, i), step, who) for i in range(n)]
+        return [central_difference(f, point, i, step, who) for i in range(n)]
     here = _evaluate(f, point, who)
     grads = []
     for i in range(n):
         shifted = _shifted(point, basis(n, i), step)
-        taken = shifted[i] - point[i]  # the step as rounded
-        grads.append((_evaluate(f, shifted, who) - here) / taken if taken else math.nan)
+        taken = step_taken(shifted[i] - point[i], point, i, step, who)
+        grads.append((_evaluate(f, shifted, who) - here) / taken)
     return grads
 
 
@@ -396,7 +404,7 @@ def gradcheck(
     checks = Comparisons(who, a, r)
     n = len(point)
     for i in range(n):
-        numeric = central_difference(f, point, basis(n, i), step, who)
+        numeric = central_difference(f, point, i, step, who)
         checks.compare(f"input {i} (df/dargs[{i}])", i, None, analytic[i], numeric)
     rng = random.Random(seed)
     for k in range(count):
@@ -446,7 +454,7 @@ def gradgradcheck(
     # graph (math.sin on a Value) has zero analytic derivatives of every order, so only this
     # comparison can catch it
     for i in range(n):
-        numeric_first = central_difference(f, point, basis(n, i), step, who)
+        numeric_first = central_difference(f, point, i, step, who)
         checks.compare(f"input {i} (df/dargs[{i}])", i, None, plain[i], numeric_first)
     hessian: list[list[float]] = []
     for i, g in enumerate(first):
@@ -467,7 +475,8 @@ def gradgradcheck(
 
     for j in range(n):
         quotients, taken = columns(basis(n, j))
-        numeric = [q / taken[j] if taken[j] else math.nan for q in quotients]
+        ratio = step_taken(taken[j], point, j, step, who)
+        numeric = [q / ratio for q in quotients]
         for i in range(n):
             what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
             checks.compare(what, (i, j), None, hessian[i][j], numeric[i])

@@ -124,7 +124,7 @@ class ExtendedGraph:
                 node = node.parents[0]
                 if node not in self.ids or node in self.names:
                     break
-                consumers = ",".join(sorted(str(g.index[c]) for c in children[:k]))  # type: ignore[index]
+                consumers = ",".join(str(i) for i in sorted(g.index[c] for c in children[:k]))  # type: ignore[index]
                 self.names[node] = f"{TEXT.name(g.name(v, BAR))}→{consumers.translate(SUBSCRIPTS)}"
 
     def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:

@@ -389,3 +389,24 @@ def test_numpy_vectors_and_integers_are_accepted_where_lists_and_ints_are() -> N
         sg.check_op("sin", atol=-1)
     with pytest.raises(TypeError, match="check_op: points must be an int, got float"):
         sg.check_op("sin", points=2.0)
+
+
+def test_an_eps_lost_in_the_rounding_of_a_point_is_an_error() -> None:
+    for call in (
+        lambda: numerical_grad(lambda x: x, [1e20]),
+        lambda: numerical_grad(lambda x: x, [1e20], method="forward"),
+        lambda: gradcheck(lambda x: x, [1e20]),
+        lambda: gradgradcheck(lambda x: x, [1e20]),
+    ):
+        with pytest.raises(ValueError, match=r"eps=1e-06 is below half a unit in the last place"):
+            call()
+
+
+def test_a_number_too_large_for_a_float_is_an_error_where_infinities_are_allowed() -> None:
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="a seed is too large for a float"):
+        sg.grad(x * 2, x, seed=10**400)
+    with pytest.raises(ValueError, match="a tangent is too large for a float"):
+        sg.tangents(x * 2, {x: 10**400})
+    with pytest.raises(ValueError, match="compiled gradient: argument 0 is too large for a float"):
+        sg.compile(lambda v: v * 2, [1.0])(10**400)

@@ -295,3 +295,11 @@ def test_write_frames_raises_when_none_of_the_formats_can_be_made(tmp_path: Path
 
     with pytest.raises(RenderError, match=r"jpg: .*gif: "):
         write_frames(steps(Value(2.0, label="x").exp()), tmp_path, formats=("jpg", "gif"))
+
+
+def test_an_svg_that_sets_its_own_font_stretch_still_converts() -> None:
+    pytest.importorskip("resvg_py")
+    from scalargrad.viz import pipe
+
+    png = pipe('digraph { node [fontname="Helvetica-Narrow"]; a -> b }', "png")  # Graphviz sets font-stretch
+    assert png.startswith(b"\x89PNG")

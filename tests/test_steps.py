@@ -157,3 +157,13 @@ def test_running_sums_of_three_or_more_partial_adjoints_are_named() -> None:
     line = steps(y, mode="extend")[-1].line
     assert "v̄₁→₄,₅ = v̄₁→₅ + v̄₁→₄" in line and "v̄₁→₃,₄,₅ = v̄₁→₄,₅ + v̄₁→₃" in line
     assert "v̄₁ = v̄₁→₃,₄,₅ + v̄₁→₂" in line
+
+
+def test_running_sum_names_list_consumers_in_numeric_order() -> None:
+    x, w = Value(0.5, label="x"), Value(1.0, label="w")
+    chain = [w]
+    for _ in range(8):
+        chain.append(chain[-1] * 1.5)  # numbered by depth: x's consumers get one- and two-digit numbers
+    z = chain[4] * x + chain[5] * x + chain[8] * x + (chain[8] + 1) * x
+    line = next(s.line for s in steps(z, mode="extend") if s.line.startswith("visit v₂:"))
+    assert "v̄₂→₉,₁₄,₁₇ = v̄₂→₁₄,₁₇ + v̄₂→₉" in line  # 9 before 14, not after it as text would sort

@@ -404,3 +404,17 @@ def test_batched_check_takes_a_constant_function_as_gradcheck_does() -> None:
 def test_expressions_and_points_checks_its_bound_when_built() -> None:
     with pytest.raises(ValueError, match="expressions_and_points: bound must be a finite number > 0"):
         expressions_and_points(bound=-1)
+
+
+def test_the_truncation_allowance_does_not_let_a_slightly_wrong_rule_pass() -> None:
+    off = sg.define_op("testing_sin_off_by_a_percent", math.sin, lambda x, out: 0.99 * sg.cos(x))
+    with pytest.raises(GradcheckError):
+        assert_gradients_close(lambda x: off(2e5 * x), [0.3])  # D(ε) is off by 1 % here too
+
+
+def test_batched_check_refuses_a_result_that_is_not_a_number() -> None:
+    pytest.importorskip("numpy")
+    from scalargrad.testing import assert_gradients_close_batched
+
+    with pytest.raises(TypeError, match="f must return a number or a Value, got NoneType"):
+        assert_gradients_close_batched(lambda x: None if isinstance(x, Value) else 1.0, [[1.0]])

@@ -430,6 +430,7 @@ Graphviz sized the boxes for; resvg knows it as the family DejaVu Sans, so the t
 gets ``font-stretch="condensed"``, which picks that face (without it, resvg drew the
 regular face, some 16 % wider, and long labels spilled out of their boxes)."""
 _FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
+_UNSTRETCHED_TEXT = re.compile(r"<text\b(?![^>]*\bfont-stretch=)")
 _font_options: dict[str, Any] | None = None
 
 
@@ -441,9 +442,8 @@ def _convert_svg(svg: bytes, fmt: str) -> bytes:
         raise RenderError(
             f"{fmt} without the system Graphviz needs resvg-py: {_INSTALL_EXTRA} (or {_INSTALL_GRAPHVIZ})"
         ) from None
-    text = _FONT_FAMILY.sub(
-        lambda m: f'font-family="{_families(m.group(1))}" font-stretch="condensed"', svg.decode("utf-8")
-    )
+    text = _FONT_FAMILY.sub(lambda m: f'font-family="{_families(m.group(1))}"', svg.decode("utf-8"))
+    text = _UNSTRETCHED_TEXT.sub('<text font-stretch="condensed"', text)  # Graphviz may set its own
     width, height = _svg_size(text)
     zoom = _PNG_ZOOM if fmt == "png" else _PDF_ZOOM
     pixels = width * height * (4 / 3) ** 2  # SVG points at 96 CSS pixels per inch
