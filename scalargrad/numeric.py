@@ -20,8 +20,8 @@ a Value. Functions written with operators and the module functions
 Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 ``__all__``): :func:`check_function`, :func:`as_point`, :func:`as_positive`,
 :func:`as_result` (argument checks with the messages above), :func:`basis`,
-:func:`central_difference`, :func:`step_taken`, :func:`plain_grad`, :func:`agree` (the tolerance test,
-shared with :mod:`scalargrad.compile` and :mod:`scalargrad.nn` too) and
+:func:`central_difference`, :func:`gradient_difference`, :func:`plain_grad`,
+:func:`agree` (the tolerance test, shared with :mod:`scalargrad.compile` and :mod:`scalargrad.nn` too) and
 :class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
 """
 
@@ -154,30 +154,50 @@ def basis(n: int, i: int) -> list[float]:
     return e
 
 
+Vector = Callable[[list[float]], list[float]]
+"""A function of the point with a list of numbers as its value: f's value alone, or its gradient."""
+
+
+def _difference(
+    g: Vector, point: list[float], direction: Sequence[float], eps: float
+) -> tuple[list[float], list[float]]:
+    """(g(θ + εδ) − g(θ − εδ)) / 2ε, and the direction δ' the two points actually differ by.
+
+    θ ± εδ are rounded to floats, so they lie 2εδ' apart rather than 2εδ: far from 0 the
+    step is whole ulps (at θ = 10⁷, ε = 10⁻⁶ is 0.54 ulp). The quotient estimates the
+    derivative along δ', which is what to compare it with.
+    """
+    plus_point, minus_point = _shifted(point, direction, eps), _shifted(point, direction, -eps)
+    taken = [(p - m) / (2.0 * eps) for p, m in zip(plus_point, minus_point)]
+    return [(p - m) / (2.0 * eps) for p, m in zip(g(plus_point), g(minus_point))], taken
+
+
+def _along(g: Vector, point: list[float], i: int, eps: float, who: str) -> list[float]:
+    """∂g/∂θᵢ by central differences, divided by the step as rounded (see :func:`_difference`)."""
+    quotients, taken = _difference(g, point, basis(len(point), i), eps)
+    ratio = _step_taken(taken[i], point, i, eps, who)
+    return [q / ratio for q in quotients]
+
+
 def directional_difference(
     f: Function, point: list[float], direction: Sequence[float], eps: float, who: str
 ) -> tuple[float, list[float]]:
-    """(f(θ + εδ) − f(θ − εδ)) / 2ε, and the direction δ' the two points actually differ by.
-
-    θ ± εδ are rounded to floats, so they lie 2εδ' apart rather than 2εδ: far from 0 the
-    step is whole ulps (at θ = 10⁷, ε = 10⁻⁶ is 0.54 ulp). The quotient estimates ∇f·δ',
-    which is what to compare it with.
-    """
-    plus_point, minus_point = _shifted(point, direction, eps), _shifted(point, direction, -eps)
-    plus = _evaluate(f, plus_point, who)
-    minus = _evaluate(f, minus_point, who)
-    taken = [(p - m) / (2.0 * eps) for p, m in zip(plus_point, minus_point)]
-    return (plus - minus) / (2.0 * eps), taken
+    """(f(θ + εδ) − f(θ − εδ)) / 2ε and the direction δ' taken (see :func:`_difference`)."""
+    quotients, taken = _difference(lambda p: [_evaluate(f, p, who)], point, direction, eps)
+    return quotients[0], taken
 
 
 def central_difference(f: Function, point: list[float], i: int, eps: float, who: str) -> float:
-    """∂f/∂θᵢ: (f(θ + εeᵢ) − f(θ − εeᵢ)) divided by the distance between the two points as
-    rounded (see :func:`directional_difference`)."""
-    quotient, taken = directional_difference(f, point, basis(len(point), i), eps, who)
-    return quotient / step_taken(taken[i], point, i, eps, who)
+    """∂f/∂θᵢ: (f(θ + εeᵢ) − f(θ − εeᵢ)) divided by the distance between the two points as rounded."""
+    return _along(lambda p: [_evaluate(f, p, who)], point, i, eps, who)[0]
 
 
-def step_taken(step: float, point: list[float], i: int, eps: float, who: str) -> float:
+def gradient_difference(f: Function, point: list[float], j: int, eps: float, who: str) -> list[float]:
+    """Column j of f's Hessian: central differences of the plain gradient along eⱼ, as rounded."""
+    return _along(lambda p: plain_grad(f, p, who), point, j, eps, who)
+
+
+def _step_taken(step: float, point: list[float], i: int, eps: float, who: str) -> float:
     """``step`` (the step along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is
     lost in θᵢ's rounding."""
     if step == 0.0:
@@ -216,7 +236,7 @@ def numerical_grad(
     grads = []
     for i in range(n):
         shifted = _shifted(point, basis(n, i), step)
-        taken = step_taken(shifted[i] - point[i], point, i, step, who)
+        taken = _step_taken(shifted[i] - point[i], point, i, step, who)
         grads.append((_evaluate(f, shifted, who) - here) / taken)
     return grads
 
@@ -463,27 +483,15 @@ def gradgradcheck(
         row: list[float] = [0.0] * n if g is None else grad(g, inputs)
         hessian.append(row)
 
-    def gradient_at(p: list[float]) -> list[float]:
-        return plain_grad(f, p, who)
-
-    def columns(direction: list[float]) -> tuple[list[float], list[float]]:
-        """(∇f(θ + εδ) − ∇f(θ − εδ)) / 2ε and the direction δ' taken (as in directional_difference)."""
-        plus_point, minus_point = _shifted(point, direction, step), _shifted(point, direction, -step)
-        plus, minus = gradient_at(plus_point), gradient_at(minus_point)
-        taken = [(p - m) / (2.0 * step) for p, m in zip(plus_point, minus_point)]
-        return [(p - m) / (2.0 * step) for p, m in zip(plus, minus)], taken
-
     for j in range(n):
-        quotients, taken = columns(basis(n, j))
-        ratio = step_taken(taken[j], point, j, step, who)
-        numeric = [q / ratio for q in quotients]
+        numeric = gradient_difference(f, point, j, step, who)
         for i in range(n):
             what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
             checks.compare(what, (i, j), None, hessian[i][j], numeric[i])
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
-        numeric, taken = columns(delta)
+        numeric, taken = _difference(lambda p: plain_grad(f, p, who), point, delta, step)
         shown = ", ".join(f"{d:.3g}" for d in delta)
         for i in range(n):
             product = math.fsum(h * d for h, d in zip(hessian[i], taken))

@@ -49,11 +49,9 @@ from .numeric import (
     as_point,
     as_positive,
     as_result,
-    basis,
     central_difference,
     check_function,
-    plain_grad,
-    step_taken,
+    gradient_difference,
 )
 
 __all__ = [
@@ -463,12 +461,9 @@ def assert_hessian_close(
         checks.compare(what, i, None, first[i].data, plain[i], symmetric=True)
 
     for j in range(n):
-        plus_point = [x + step * e for x, e in zip(point, basis(n, j))]
-        minus_point = [x - step * e for x, e in zip(point, basis(n, j))]
-        plus, minus = plain_grad(f, plus_point, who), plain_grad(f, minus_point, who)
-        span = step_taken(plus_point[j] - minus_point[j], point, j, step, who)  # as rounded
+        column = gradient_difference(f, point, j, step, who)
         for i in range(n):
-            numeric = (plus[i] - minus[i]) / span
+            numeric = column[i]
             what = f"second derivative ({i}, {j}) (d²f/dx{i}dx{j})"
             checks.compare(what, (i, j), None, rows[i][j], numeric, slack=slacks[i], symmetric=True)
     checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}")
