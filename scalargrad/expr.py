@@ -4,7 +4,14 @@ The text is parsed with :mod:`ast` and checked against a whitelist — numbers,
 variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of the
 built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``)
 and the constants ``pi`` and ``e`` (:data:`CONSTANTS`) — and then evaluated by walking
-the checked tree. Nothing is ever passed to ``eval``. Identical subexpressions become one
+the checked tree. Nothing is ever passed to ``eval``.
+
+It reads what the traces print (:func:`normalise`): the minus sign ``−`` is ``-``, the
+products ``·``, ``⋅`` and ``×`` are ``*``, and subscript digits in a name are its digits,
+so ``x₁`` is the variable ``x1`` (its Value is labelled ``x1`` and prints as ``x₁``).
+Names are NFKC-normalised, as Python normalises identifiers, and so are the names given
+values: ``{"x₁": 2}`` is a value for ``x1``. :func:`constant` evaluates a number written
+as an expression without variables (``pi``, ``-pi/2``, ``2e−3``). Identical subexpressions become one
 node when the graph is built (``(exp(x1) + 1)*exp(x1)`` has one ``exp`` node, used
 twice), unless ``share=False``.
 Limits on the text's length, the tree's size and the size of
@@ -26,8 +33,9 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ops
 from .engine import Value, real_float
@@ -40,6 +48,8 @@ __all__ = [
     "MAX_NODES",
     "Expression",
     "ExpressionError",
+    "constant",
+    "normalise",
     "parse",
 ]
 
@@ -52,6 +62,8 @@ MAX_EXPONENT = 1000.0
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {"ln": ops.log, **ops.FUNCTIONS}
 """The functions an expression may call, from the op registry (``log`` is the natural log, like ``ln``)."""
+
+T = TypeVar("T")
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that stand for numbers, not variables: ``pi`` (π) and ``e`` (Euler's number)."""
@@ -129,8 +141,7 @@ class Expression:
         if not self.names:
             raise ExpressionError("the expression has no variables to differentiate")
         inputs: dict[str, Value] = {}
-        for name, v in values.items():
-            _check_variable(name)
+        for name, v in _named(values).items():
             inputs[name] = Value(_number_for(name, v), label=name)
         out = self.evaluate(inputs, share=share)  # type: ignore[arg-type]
         if not isinstance(out, Value):  # e.g. 0*x is still a Value; only name-free results are floats
@@ -141,7 +152,8 @@ class Expression:
         """The expression's value with ``values`` for its names.
 
         Pass Values to build a graph (the result is a Value whenever the
-        expression has a name); numbers are used as constants. Names missing from
+        expression has a name); numbers are used as constants. Names are
+        NFKC-normalised as the expression's are (``x₁`` is ``x1``). Names missing from
         ``values`` or present there but not in the expression (the constants
         ``pi`` and ``e`` included), values that are not real numbers, and math
         errors (``ln(0)``, ``1/0``, overflow) raise :class:`ExpressionError`.
@@ -158,8 +170,7 @@ class Expression:
         True
         """
         env: dict[str, Value | float] = {}
-        for name, v in values.items():
-            _check_variable(name)
+        for name, v in _named(values).items():
             if name not in self.names:
                 raise ExpressionError(f"'{name}' does not appear in the expression")
             env[name] = v if isinstance(v, Value) else _number_for(name, v)
@@ -177,6 +188,19 @@ class Expression:
 def _one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return text or type(e).__name__
+
+
+def _named(values: Mapping[str, T]) -> dict[str, T]:
+    """``values`` keyed by NFKC-normalised names, as Python normalises the expression's
+    identifiers (``x₁`` → ``x1``); a name given twice that way, or a constant's name, is refused."""
+    named: dict[str, T] = {}
+    for name, v in values.items():
+        key = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
+        _check_variable(key)
+        if key in named:
+            raise ExpressionError(f"'{key}' is given more than once (as {name!r} and another spelling)")
+        named[key] = v
+    return named
 
 
 def _check_variable(name: object) -> None:
@@ -200,8 +224,12 @@ def _number_for(name: str, v: object) -> float:
 def parse(text: str) -> Expression:
     """Parse and check ``text``; raise :class:`ExpressionError` if it is not allowed.
 
+    ``text`` may be written as the traces print it (see :func:`normalise`).
+
     >>> parse("2 ** x").names
     ('x',)
+    >>> parse("ln(x₁) + x₁·x₂ − sin(x₂)").names
+    ('x1', 'x2')
     >>> parse("x.__class__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -217,8 +245,9 @@ def parse(text: str) -> Expression:
         raise ExpressionError("the expression is empty")
     if "\n" in text.strip() or "\r" in text:
         raise ExpressionError("the expression must be a single line")
+    python = normalise(text.strip())
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(python, mode="eval").body
     except SyntaxError as e:
         msg = (
             "invalid syntax" if e.msg == "invalid syntax" else f"syntax error: {_one_line(Exception(e.msg))}"
@@ -229,6 +258,60 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"cannot parse the expression: {_one_line(e)}") from None
     names = _check(tree)
     return Expression(text, tree, names)
+
+
+_SYMBOLS = str.maketrans({"−": "-", "·": "*", "⋅": "*", "×": "*"})
+"""The symbols the traces and diagrams print, as Python writes them: the minus sign
+U+2212, the middle dot U+00B7, the dot operator U+22C5 and the multiplication sign U+00D7."""
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def normalise(text: str) -> str:
+    """``text`` with the notation the traces print written as Python: ``−`` → ``-``, ``·``,
+    ``⋅`` and ``×`` → ``*``, and subscript digits in a name → digits (``x₁`` → ``x1``).
+
+    Each character maps to one character, so columns in error messages still point
+    into ``text``. A subscript digit that does not end a name (``2₁``, ``₁``) is an
+    :class:`ExpressionError`: it could only be a typo.
+
+    >>> normalise("v̄₅·cos(v₂) − 2×w₁₀")
+    'v̄5*cos(v2) - 2*w10'
+    """
+    out = list(text.translate(_SYMBOLS))
+    for i, c in enumerate(out):
+        if c not in "₀₁₂₃₄₅₆₇₈₉":
+            continue
+        start = i
+        while start > 0 and ("a" + out[start - 1]).isidentifier():
+            start -= 1
+        if not "".join(out[start:i]).isidentifier():
+            raise ExpressionError(
+                f"the subscript digit {c!r} at column {i + 1} is not part of a name (write x₁ or x1)"
+            )
+        out[i] = c.translate(_SUBSCRIPT_DIGITS)
+    return "".join(out)
+
+
+def constant(text: str) -> float:
+    """The number ``text`` stands for, written as a number or an expression without
+    variables (``2``, ``pi``, ``−pi/2``, ``2*e``, ``sqrt(2)``), parsed and checked as
+    :func:`parse` does, never ``eval``; an :class:`ExpressionError` if it has variables
+    or its value is not finite.
+
+    >>> constant("-pi/2") == -math.pi / 2, constant("1e−3")
+    (True, 0.001)
+    """
+    expression = parse(text)
+    if expression.names:
+        names = ", ".join(expression.names)
+        raise ExpressionError(
+            f"a constant may not use variables ({names}); use numbers, pi and e, as in -pi/2"
+        )
+    value = expression.evaluate({})
+    assert not isinstance(value, Value)  # no names, so no Values
+    if not math.isfinite(value):
+        raise ExpressionError(f"{text.strip()!r} is not a finite number ({value!r})")
+    return float(value)
 
 
 def _not_allowed(what: str) -> ExpressionError:

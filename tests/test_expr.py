@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scalargrad import Value, grad
-from scalargrad.expr import FUNCTIONS, MAX_LENGTH, Expression, ExpressionError, parse
+from scalargrad.expr import FUNCTIONS, MAX_LENGTH, Expression, ExpressionError, constant, normalise, parse
 
 
 def test_notes_example() -> None:
@@ -270,3 +270,99 @@ def test_any_real_number_is_a_value() -> None:
     assert parse("x*2").evaluate({"x": Fraction(1, 4)}) == 0.5
     y, inputs = parse("x*2").build({"x": Fraction(1, 4)})
     assert y.data == 0.5 and inputs["x"].data == 0.25
+
+
+# --------------------------------------------------------------------------- #
+# the parser reads what the traces print: x₁, −, ·, ×; constants as values     #
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("printed", "python"),
+    [
+        ("ln(x₁) + x₁*x₂ − sin(x₂)", "ln(x1) + x1*x2 - sin(x2)"),
+        ("v₂·v̇₁ + v₁·v̇₂", "v2*v̇1 + v1*v̇2"),
+        ("2×w₁₀ ⋅ α₃", "2*w10 * α3"),
+        ("−(−x)", "-(-x)"),
+        ("1e−05*x", "1e-05*x"),
+        ("x_₁", "x_1"),
+    ],
+)
+def test_normalise_writes_the_printed_notation_as_python(printed: str, python: str) -> None:
+    assert normalise(printed) == python
+    assert len(normalise(printed)) == len(printed)  # columns in messages still point into the text
+
+
+def test_the_printed_notation_parses_to_the_same_function() -> None:
+    printed = parse("ln(x₁) + x₁·x₂ − sin(x₂) × 2")
+    plain = parse("ln(x1) + x1*x2 - sin(x2) * 2")
+    assert printed.names == plain.names == ("x1", "x2")
+    point = {"x1": 2.0, "x2": 5.0}
+    assert printed.evaluate(point) == plain.evaluate(point)
+    y, inputs = printed.build(point)
+    assert inputs["x1"].label == "x1" and str(y) == "ln(x1) + x1*x2 - sin(x2)*2"
+
+
+def test_a_subscripted_name_is_the_plain_name() -> None:
+    """x₁ and x1 are one variable, in the text and in the names given values (NFKC, as Python)."""
+    e = parse("x₁ * x1")
+    assert e.names == ("x1",)
+    y, inputs = e.build({"x₁": 3.0})
+    assert y.data == 9.0 and list(inputs) == ["x1"]
+    assert e.evaluate({"x₁": 2.0}) == 4.0
+    with pytest.raises(ExpressionError, match="'x1' is given more than once"):
+        e.build({"x1": 1.0, "x₁": 2.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "column"), [("2₁ + x", 2), ("x + ₁", 5), ("sin(x)₂", 7), ("1.5₀*x", 4), ("x₁ + 3₄", 7)]
+)
+def test_a_subscript_digit_outside_a_name_is_refused(text: str, column: int) -> None:
+    with pytest.raises(
+        ExpressionError, match=f"subscript digit '.' at column {column} is not part of a name"
+    ):
+        parse(text)
+
+
+def test_the_middle_dot_is_a_product_not_part_of_a_name() -> None:
+    """Python allows · inside identifiers; the traces print it as a product, so it is one here."""
+    e = parse("x·y")
+    assert e.names == ("x", "y") and e.evaluate({"x": 2.0, "y": 3.0}) == 6.0
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2", 2.0),
+        ("pi", math.pi),
+        ("e", math.e),
+        ("-pi", -math.pi),
+        ("−pi", -math.pi),
+        ("-e", -math.e),
+        ("2*pi", 2 * math.pi),
+        ("2×pi", 2 * math.pi),
+        ("pi/2", math.pi / 2),
+        ("1e−3", 0.001),
+        ("sqrt(2)", math.sqrt(2)),
+    ],
+)
+def test_constant_reads_numbers_and_constant_expressions(text: str, value: float) -> None:
+    assert constant(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x", r"variables \(x\)"),
+        ("pi*y", r"variables \(y\)"),
+        ("exp(1000)", "too large"),
+        ("1/0", "division by zero"),
+        ("1e400", "too large"),
+        ("__import__('os')", "unknown function '__import__'"),
+        ("(1).real", "not allowed: attribute access"),
+        ("", "empty"),
+    ],
+)
+def test_constant_refuses_what_is_not_a_finite_number(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        constant(text)
