@@ -3,11 +3,19 @@
     scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5
     scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5 --wrt x1 --draw adjoint -o graph.svg
     scalargrad "sigmoid(a*x + b)" x=2 a=3 b=1 --format json
+    scalargrad "ln(x₁) + x₁·x₂ − sin(x₂)" x₁=2 x₂=pi --format latex-document > trace.tex
 
 The expression is parsed by :mod:`scalargrad.expr` (an ``ast`` whitelist, never
 ``eval``); identical subexpressions become one node (``--no-share`` keeps them
-apart), and ``pi`` and ``e`` are constants. Everything after ``--`` is positional,
+apart), and ``pi`` and ``e`` are constants. It may be written as the traces print
+it: ``x₁`` is ``x1``, ``−`` is ``-``, ``·`` and ``×`` are ``*``, so a caption pasted
+back is the same function. A value is a number or an expression without variables
+(``x=pi``, ``x=-pi/2``), parsed the same way. Everything after ``--`` is positional,
 so an expression starting with ``-`` goes there: ``scalargrad -- "-x + 1" x=2``.
+
+Options that could not all be honoured are refused, not ignored: several ``--wrt``
+with a diagram or page of one input's tangents, ``--code`` or ``--steps`` with a
+``--format`` they cannot print in, ``--no-trace`` with nothing to write.
 
 Errors print one line on stderr: exit status 2 for bad input (the expression, the
 values, the options, an output path that cannot be written — checked before any
@@ -33,7 +41,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
-from .expr import CONSTANTS, FUNCTIONS, ExpressionError, parse
+from .expr import CONSTANTS, FUNCTIONS, ExpressionError, constant, parse
 from .trace import trace
 from .viz._render import RENDER_TIMEOUT, check_format  # the standard library only: no graphviz yet
 
@@ -44,11 +52,24 @@ T = TypeVar("T")
 BAD_INPUT = 2
 FAILED = 1
 
+FORMATS = ("text", "markdown", "latex", "latex-document", "html", "json")
+"""The values of ``--format``: how the traces are printed."""
+CODE_FORMATS = ("text", "markdown", "json")
+"""The formats ``--code`` prints in: the source, the source in a fenced block, or JSON."""
+STEPS_FORMATS = ("text", "json")
+"""The formats ``--steps`` prints in."""
+
 _EPILOG = f"""\
 functions: {", ".join(sorted(FUNCTIONS))} (log is the natural log, like ln);
 constants: {", ".join(CONSTANTS)}; operators: + - * / ** and parentheses.
+What the traces print is accepted as written: x₁ is x1, − is -, · and × are *.
+A VALUE is a number or an expression without variables: x=2, x=pi, x=-pi/2, x=2*e.
 Identical subexpressions are one node, as in the notes' (exp(x1) + 1)*exp(x1).
 Start an expression that begins with '-' after '--', e.g.  scalargrad -- "-x + 1" x=2
+
+LaTeX: --format latex prints display-math blocks to paste into a document that
+loads amsmath; --format latex-document prints a whole document for pdflatex:
+  scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5 --format latex-document > t.tex
 
 exit status: 0 success; 1 a diagram could not be built, rendered or written (too
 complex to lay out, a render over the time limit), or the output could not be
@@ -81,13 +102,16 @@ def _parser() -> argparse.ArgumentParser:
         "--wrt",
         action="append",
         metavar="NAME",
-        help="input to run forward mode for (repeatable; default: every input)",
+        help="input to run forward mode for (repeatable; default: every input). A tangent "
+        "diagram, an extended diagram and the --html page follow one input: give at most one",
     )
     p.add_argument(
         "--format",
-        choices=("text", "markdown", "latex", "html", "json"),
-        default="text",
-        help="how to print the traces (default: text)",
+        choices=FORMATS,
+        help="how to print the traces: text (default); markdown; latex, display-math blocks to paste "
+        "into a LaTeX document that loads amsmath (a fragment: pdflatex cannot compile it alone); "
+        "latex-document, a complete LaTeX document for pdflatex; html, a complete web page; json. "
+        "With --code: text, markdown (a fenced block) or json; with --steps: text or json",
     )
     p.add_argument(
         "--digits",
@@ -111,12 +135,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--html",
         metavar="PATH",
-        help="write an offline web page stepping through every mode, with the trace tables",
+        help="write an offline web page stepping through every mode, with the trace tables "
+        "(enough on its own; add --no-trace to print nothing)",
     )
     p.add_argument(
         "--code",
         action="store_true",
-        help="print the value-and-gradient code (scalargrad.compile) instead of the traces",
+        help="print the value-and-gradient code (scalargrad.compile) instead of the traces; "
+        "--format markdown puts it in a fenced block, --format json adds the value and gradient",
     )
     p.add_argument(
         "--no-caption",
@@ -150,7 +176,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"longest a diagram's render may take (default: {RENDER_TIMEOUT:g})",
     )
     p.add_argument(
-        "--no-trace", action="store_true", help="only write the diagram, print no traces (needs --draw)"
+        "--no-trace",
+        action="store_true",
+        help="print nothing, only write the files of --draw, --html or --frames (needs one of them)",
     )
     p.add_argument(
         "--no-share",
@@ -162,6 +190,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _values(items: Sequence[str]) -> dict[str, float]:
+    """``NAME=VALUE`` arguments as numbers: a VALUE is a number or a constant expression
+    (``pi``, ``-pi/2``, ``2*e``), read by the expression parser, never ``eval``."""
     values: dict[str, float] = {}
     for item in items:
         name, sep, text = item.partition("=")
@@ -172,14 +202,24 @@ def _values(items: Sequence[str]) -> dict[str, float]:
             raise _UsageError(f"{name!r} is not a valid variable name (in {item!r})")
         if name in values:
             raise _UsageError(f"'{name}' is given more than once")
-        try:
-            number = float(text.strip())
-        except ValueError:
-            raise _UsageError(f"the value of '{name}' is not a number: {text!r}") from None
+        values[name] = _value(name, text)
+    return values
+
+
+def _value(name: str, text: str) -> float:
+    """One VALUE: a plain number as ``float`` reads it, else a constant expression."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        pass
+    else:
         if not math.isfinite(number):
             raise _UsageError(f"the value of '{name}' must be a finite number, got {text!r}")
-        values[name] = number
-    return values
+        return number
+    try:
+        return constant(text)
+    except ExpressionError as e:
+        raise _UsageError(f"the value of '{name}' is not a number: {text!r} ({_one_line(e)})") from None
 
 
 def _digits(text: str) -> int | str:
@@ -195,13 +235,48 @@ def _digits(text: str) -> int | str:
     return n
 
 
-def _run(args: argparse.Namespace) -> int:
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse, before any work, options that cannot all be honoured, rather than ignore one."""
     if args.draw is None and (args.output or args.image_format):
         raise _UsageError("-o/--image-format need --draw KIND")
     if args.draw is not None and not args.output:
         raise _UsageError("--draw needs -o PATH, e.g. -o graph.svg")
-    if args.no_trace and args.draw is None:
-        raise _UsageError("--no-trace prints nothing without --draw KIND -o PATH")
+    fmt = args.format or "text"
+    if args.no_trace:
+        if args.draw is None and args.html is None and args.frames is None:
+            raise _UsageError(
+                "--no-trace prints nothing and there is nothing to write: "
+                "add --draw KIND -o PATH, --html PATH or --frames DIR"
+            )
+        if args.code:
+            raise _UsageError("--code prints the code and --no-trace prints nothing: give one of them")
+        if args.format is not None:
+            raise _UsageError(f"--format {fmt} has nothing to format: --no-trace prints nothing")
+    if args.code and args.steps is not None:
+        raise _UsageError("--code and --steps both replace the traces: give one of them")
+    if args.code and fmt not in CODE_FORMATS:
+        raise _UsageError(f"--code prints Python code in text, markdown or json, not --format {fmt}")
+    if args.steps is not None and fmt not in STEPS_FORMATS:
+        raise _UsageError(f"--steps prints in {' or '.join(STEPS_FORMATS)}, not --format {fmt}")
+    n = len(args.wrt or [])
+    if n > 1 and args.steps == "tangent":
+        raise _UsageError("--steps tangent follows one input: give at most one --wrt")
+    if n > 1 and args.draw == "tangent":
+        raise _UsageError(
+            f"--draw tangent draws the tangents of one input, not of {n}: "
+            "give one --wrt per diagram (--wrt x1 -o tangent_x1.svg, then --wrt x2 -o tangent_x2.svg)"
+        )
+    if n > 1 and args.draw == "extended":
+        raise _UsageError(
+            f"--draw extended differentiates w.r.t. one input or, without --wrt, every input, not {n}: "
+            "give at most one --wrt"
+        )
+    if n > 1 and args.html is not None:
+        raise _UsageError(f"--html shows the tangents of one input, not of {n}: give at most one --wrt")
+
+
+def _run(args: argparse.Namespace) -> int:
+    _check_options(args)
     if args.max_nodes < 1:
         raise _UsageError(f"--max-nodes must be positive, got {args.max_nodes}")
     if not 0 < args.timeout < math.inf:
@@ -212,8 +287,6 @@ def _run(args: argparse.Namespace) -> int:
         _check_output(args.html, None, option="--html", diagram=False)
     if args.frames is not None:
         _check_directory(args.frames)
-    if args.steps == "tangent" and args.wrt and len(args.wrt) > 1:
-        raise _UsageError("--steps tangent follows one input: give at most one --wrt")
     expression = parse(args.expression)
     values = _values(args.values)
     y, inputs = expression.build(values, share=not args.no_share)
@@ -229,22 +302,27 @@ def _run(args: argparse.Namespace) -> int:
     # The traces are computed (and formatted) before a diagram is written, so that
     # an error in either leaves no diagram behind.
     traced: str | dict[str, Any] | None = None
-    if args.steps is not None:
+    if args.no_trace:
+        pass
+    elif args.steps is not None:
         traced = _computed("record the steps", lambda: _steps_text(args, y, wrt))
     elif args.code:
-        traced = _computed("compile the expression", lambda: _code(y, inputs, wrt))
-    elif not args.no_trace:
+        traced = _computed("compile the expression", lambda: _code(args, y, inputs, wrt))
+    else:
         traced = _computed("trace the expression", lambda: _traces(args, y, inputs, wrt))
     diagram_path = None
     if args.draw is not None:
         diagram_path = _draw(args, y, wrt)
     if args.frames is not None:
         _frames(args, y, wrt)
+    page_path = None
     if args.html is not None:
-        _page(args, y, wrt)
+        page_path = _page(args, y, wrt)
     if isinstance(traced, dict):
         if diagram_path is not None:
             traced["diagram"] = diagram_path
+        if page_path is not None:
+            traced["page"] = page_path
         _write(json.dumps(json_safe(traced), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     elif traced is not None:
         _write(traced)
@@ -296,7 +374,8 @@ def _frames(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
     )
 
 
-def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
+def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
+    """``--html PATH``: write the step-through page; return its path."""
     from .viz import write_walkthrough
 
     mode = args.steps or "reverse"
@@ -305,14 +384,33 @@ def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
     except (OSError, ImportError) as e:
         raise _Failure(_one_line(e)) from None
     _say(f"scalargrad: wrote the step-through page to {path}")
+    return str(path)
 
 
-def _code(y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str:
-    """The value and gradient as Python (``--code``): the notes' traces as statements."""
+def _code(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[Any]) -> str | dict[str, Any]:
+    """The value and gradient as Python (``--code``): the notes' traces as statements.
+
+    ``--format markdown`` fences the code; ``--format json`` gives the source with the
+    value and the gradient it computes at the point (the compiled function's own results).
+    """
     from .compile import compile as compile_gradient
 
     leaves = list(inputs.values())
-    return str(compile_gradient(y, wrt or leaves, inputs=leaves).source)
+    targets = wrt or leaves
+    compiled = compile_gradient(y, targets, inputs=leaves)
+    source = str(compiled.source)
+    if args.format == "markdown":
+        return f"```python\n{source.rstrip()}\n```\n"
+    if args.format == "json":
+        value, gradient = compiled(*(leaf.data for leaf in leaves))
+        return {
+            "expression": args.expression,
+            "values": {n: inputs[n].data for n in inputs},
+            "source": source,
+            "value": value,
+            "gradient": {x.label: g for x, g in zip(targets, gradient)},
+        }
+    return source
 
 
 def _check_output(path: str, image_format: str | None, *, option: str = "-o", diagram: bool = True) -> None:
@@ -447,7 +545,7 @@ def _traces(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[
             "value": y.data,
             "trace": t.to_dict(),
         }
-    return _render_trace(t, args.format)
+    return _render_trace(t, args.format or "text")
 
 
 def _render_trace(t: Any, fmt: str) -> str:
@@ -455,6 +553,8 @@ def _render_trace(t: Any, fmt: str) -> str:
         return str(t.to_markdown())
     if fmt == "latex":
         return str(t.to_latex()) + "\n"
+    if fmt == "latex-document":
+        return str(t.to_latex(document=True))
     if fmt == "html":
         return str(t.to_html(document=True))
     return str(t)

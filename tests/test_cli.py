@@ -14,10 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import event, given
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from scalargrad.cli import main
+from scalargrad.expr import parse
+from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
 
 NOTES = "ln(x1) + x1*x2 - sin(x2)"
 _PLAIN = str.maketrans("₀₁₂₃₄₅₆₇₈₉−", "0123456789-")
@@ -165,7 +167,7 @@ def test_json_names_the_diagram(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         ),
         (["x+y", "x=1", "y=2", "--wrt", "x", "--wrt", "x"], "--wrt x is given more than once"),
         (["x1+y", "x1=1", "y=2", "--wrt", "x1", "--wrt", "x₁"], "--wrt x1 is given more than once"),
-        (["x", "x=1", "--no-trace"], "--no-trace prints nothing without --draw"),
+        (["x", "x=1", "--no-trace"], "--no-trace prints nothing and there is nothing to write"),
         (["sin(pi*x)", "x=1", "pi=3"], "'pi' is the constant 3.14159"),
         (["e*x", "x=1", "e=2"], "'e' is the constant 2.71828"),
         (["x", "x=1", "--draw", "forward", "-o", "missing/g.svg"], "-o missing/g.svg: the directory"),
@@ -753,3 +755,263 @@ def test_step_options_bad_input(
     code, out, err = run(capsys, NOTES, "x1=2", "x2=5", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message.format(tmp=tmp_path) in err, err
+
+
+# --------------------------------------------------------------------------- #
+# issue: the command line accepts what it prints, writes a whole LaTeX        #
+# document, --html alone is enough, and refuses options it cannot honour      #
+# --------------------------------------------------------------------------- #
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    code, out, err = run(capsys, *argv, "--format", "json")
+    assert (code, err) == (0, ""), (argv, err)
+    data = strict_json(out)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_printed_notation_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    """x₁ is x1, − is -, · and × are *: the caption pasted back gives the same traces."""
+    expected = run(capsys, NOTES, "x1=2", "x2=5")
+    printed = expected[1].splitlines()[0].removeprefix("y = ").split(" at ")[0]
+    assert printed == "ln(x₁) + x₁*x₂ − sin(x₂)"
+    assert run(capsys, printed, "x₁=2", "x₂=5") == expected
+    assert run(capsys, "ln(x₁) + x₁·x₂ − sin(x₂)", "x1=2", "x2=5") == expected
+    assert run(capsys, "ln(x₁) + x₁×x₂ − sin(x₂)", "x2=5", "x₁=2") == expected
+    data = _json(capsys, "x₁·x₂ − 1e−3", "x1=2", "x₂=3")
+    assert data["values"] == {"x1": 2.0, "x2": 3.0} and data["value"] == 2.0 * 3.0 - 0.001
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        ("pi", math.pi),
+        ("e", math.e),
+        ("-pi", -math.pi),
+        ("−pi", -math.pi),
+        ("-e", -math.e),
+        ("2*pi", 2 * math.pi),
+        ("pi/2", math.pi / 2),
+        ("−1.5", -1.5),
+        ("1e−3", 0.001),
+        ("sqrt(2)", math.sqrt(2)),
+    ],
+)
+def test_a_value_may_be_a_constant_expression(
+    capsys: pytest.CaptureFixture[str], value: str, number: float
+) -> None:
+    data = _json(capsys, "sin(x)", f"x={value}")
+    assert data["values"] == {"x": number} and data["value"] == math.sin(number)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x", "x=y"], "the value of 'x' is not a number: 'y' (a constant may not use variables (y)"),
+        (["x*y", "x=y", "y=2"], "the value of 'x' is not a number: 'y'"),
+        (["x", "x=exp(1000)"], "the value of 'x' is not a number: 'exp(1000)' (cannot evaluate"),
+        (["x", "x=1/0"], "division by zero"),
+        (["x", "x=__import__('os')"], "unknown function '__import__'"),
+        (["x", "x=(1).real"], "not allowed: attribute access"),
+        (["x", "x=2₁"], "subscript digit '₁' at column 2 is not part of a name"),
+        (["x₁ + 3₄", "x1=1"], "subscript digit '₄' at column 7 is not part of a name"),
+        (["x₁ * x1", "x1=1", "x₁=2"], "'x1' is given more than once"),
+        (["x·y", "x=1"], "no value for 'y'"),
+        (["x − ", "x=1"], "invalid syntax"),
+    ],
+)
+def test_printed_notation_and_constant_values_bad_input(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("scalargrad: error: ") and message in err, err
+
+
+def _caption(out: str) -> tuple[str, list[str]]:
+    """The formula and the ``NAME=VALUE`` arguments of a caption ``y = … at x₀ = 1.5, x₁ = −2``."""
+    first = out.splitlines()[0]
+    assert first.startswith("y = "), first
+    formula, _, point = first.removeprefix("y = ").rpartition(" at ")
+    return formula, [item.replace(" = ", "=") for item in point.split(", ")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=expressions_and_points(1, 3, ops=ALL_OPS, max_depth=3))
+def test_the_caption_reads_back_as_the_same_function(case: tuple[Expression, list[float]]) -> None:
+    """What the command line prints as the caption (subscripts, −, exact numbers, pi) is an
+    expression and a point it accepts, for the same function: the same value at the point."""
+    expression, point = case
+    text = str(expression)
+    names = parse(text).names
+    values = [f"{name}={point[int(name[1:])]!r}" for name in names]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--", text, *values]) == 0, [text, *values]
+    formula, printed_point = _caption(out.getvalue())
+    assume(not re.fullmatch(r"v[₀-₉]+", formula))  # over 300 characters, the caption names the node
+    event("formula with subscripts" if re.search("[₀-₉]", formula) else "formula without subscripts")
+    # The formula is the same function: bit for bit at the exact point ...
+    exact = {f"x{i}": p for i, p in enumerate(point) if f"x{i}" in names}
+    reread = parse(formula)
+    assert set(reread.names) == set(names), (formula, names)
+    expected = parse(text).evaluate(exact)
+    assert reread.evaluate(exact) == expected or (math.isnan(expected) and math.isnan(reread.evaluate(exact)))
+    # ... and the whole caption, formula and point as printed, is accepted by the command line.
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--format", "json", "--", formula, *printed_point]) == 0, [formula, *printed_point]
+    data = strict_json(out.getvalue())
+    assert isinstance(data, dict)
+    assert data["value"] == pytest.approx(expected, rel=1e-9, abs=1e-12), (formula, printed_point)
+
+
+def test_help_explains_the_latex_fragment_and_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "latex-document" in text and "a complete LaTeX document for pdflatex" in text
+    assert "display-math blocks to paste into a LaTeX document that loads amsmath" in text
+    assert "pdflatex cannot compile it alone" in text
+
+
+def test_latex_document_is_the_whole_document_and_latex_the_fragment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, fragment, _ = run(capsys, NOTES, "x1=2", "x2=5", "--format", "latex")
+    assert code == 0 and "\\documentclass" not in fragment and fragment.startswith("$$")
+    code, document, _ = run(capsys, NOTES, "x1=2", "x2=5", "--format", "latex-document")
+    assert code == 0
+    assert document.startswith("\\documentclass{article}") and document.rstrip().endswith("\\end{document}")
+    assert fragment.strip() in document
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [NOTES, "x1=2", "x2=5"],
+        ["ln(x₁) + x₁·x₂ − sin(x₂)", "x₁=pi", "x₂=-e", "--wrt", "x1", "--digits", "5"],
+        ["sigmoid(a*x + b) + sqrt(w_hidden) - atan2(z, 1)", "x=2", "a=3", "b=1", "w_hidden=4", "z=-1.5"],
+    ],
+)
+def test_pdflatex_compiles_the_latex_document(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdflatex is not installed (.ci/run installs it)")
+        pytest.skip("pdflatex is not installed")
+    code, out, err = run(capsys, *argv, "--format", "latex-document")
+    assert (code, err) == (0, "")
+    (tmp_path / "trace.tex").write_text(out, encoding="utf-8")
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "trace.pdf").stat().st_size > 1000
+
+
+def test_html_alone_writes_the_page_and_no_trace_prints_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("graphviz")
+    page = tmp_path / "page.html"
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--html", str(page), "--no-trace")
+    assert (code, out) == (0, "")
+    assert err == f"scalargrad: wrote the step-through page to {page}\n"
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    page.unlink()
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--html", str(page))  # the traces too
+    assert code == 0 and "Reverse mode AD trace" in out and page.exists()
+    page.unlink()
+    argv = [NOTES, "x1=2", "x2=5", "--html", str(page), "--steps", "tangent", "--wrt", "x2", "--no-trace"]
+    code, out, _ = run(capsys, *argv)  # --steps picks the page's mode; nothing printed
+    assert (code, out) == (0, "") and page.exists()
+    code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--html", str(page), "--format", "json")
+    assert code == 0 and json.loads(out)["page"] == str(page)
+
+
+def test_frames_alone_with_no_trace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("graphviz")
+    frames = tmp_path / "frames"
+    code, out, err = run(capsys, "x*y", "x=2", "y=3", "--frames", str(frames), "--no-trace")
+    assert (code, out) == (0, "") and "frames of the reverse steps" in err
+    assert list(frames.glob("*.svg"))
+
+
+def test_code_honours_the_format(capsys: pytest.CaptureFixture[str]) -> None:
+    code, source, _ = run(capsys, NOTES, "x1=2", "x2=5", "--code")
+    assert code == 0 and source.startswith("def value_and_grad(v1, v2):")
+    data = _json(capsys, NOTES, "x1=2", "x2=5", "--code")
+    assert data["source"] == source
+    assert data["expression"] == NOTES and data["values"] == {"x1": 2.0, "x2": 5.0}
+    assert data["value"] == 11.652071455223084
+    assert data["gradient"] == {"x1": 5.5, "x2": 1.7163378145367738}
+    data = _json(capsys, NOTES, "x1=2", "x2=5", "--code", "--wrt", "x2")
+    assert data["gradient"] == {"x2": 1.7163378145367738}
+    code, fenced, _ = run(capsys, NOTES, "x1=2", "x2=5", "--code", "--format", "markdown")
+    assert code == 0 and fenced == f"```python\n{source.rstrip()}\n```\n"
+    code, same, _ = run(capsys, NOTES, "x1=2", "x2=5", "--code", "--format", "text")
+    assert (code, same) == (0, source)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--code", "--format", "latex"],
+            "--code prints Python code in text, markdown or json, not --format latex",
+        ),
+        (["--code", "--format", "latex-document"], "not --format latex-document"),
+        (["--code", "--format", "html"], "not --format html"),
+        (["--code", "--steps", "reverse"], "--code and --steps both replace the traces"),
+        (["--steps", "reverse", "--format", "latex"], "--steps prints in text or json, not --format latex"),
+        (["--steps", "reverse", "--format", "markdown"], "not --format markdown"),
+        (
+            ["--code", "--no-trace", "--html", "{tmp}/p.html"],
+            "--code prints the code and --no-trace prints nothing",
+        ),
+        (
+            ["--draw", "adjoint", "-o", "{tmp}/g.svg", "--no-trace", "--format", "json"],
+            "--format json has nothing to format: --no-trace prints nothing",
+        ),
+        (
+            ["--draw", "tangent", "--wrt", "x1", "--wrt", "x2", "-o", "{tmp}/g.svg"],
+            "--draw tangent draws the tangents of one input, not of 2: give one --wrt per diagram",
+        ),
+        (
+            ["--draw", "extended", "--wrt", "x1", "--wrt", "x2", "-o", "{tmp}/g.svg"],
+            "--draw extended differentiates w.r.t. one input or, without --wrt, every input, not 2",
+        ),
+        (
+            ["--html", "{tmp}/p.html", "--wrt", "x1", "--wrt", "x2"],
+            "--html shows the tangents of one input, not of 2: give at most one --wrt",
+        ),
+    ],
+)
+def test_options_that_cannot_all_be_honoured_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", *(a.format(tmp=tmp_path) for a in argv))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err, err
+    assert list(tmp_path.iterdir()) == []  # refused before any work
+
+
+def test_several_wrt_still_select_the_tangent_tables_with_other_diagrams(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Only the diagrams of one input's tangents are refused; the tables take any number."""
+    pytest.importorskip("graphviz")
+    target = tmp_path / "g.dot"
+    argv = [NOTES, "x1=2", "x2=5", "--wrt", "x2", "--wrt", "x1", "--draw", "adjoint", "-o", str(target)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and target.exists()
+    assert plain(out).index("w.r.t. x2") < plain(out).index("w.r.t. x1")
