@@ -66,6 +66,7 @@ What the traces print is accepted as written: x₁ is x1, − is -, · and × ar
 A VALUE is a number or an expression without variables: x=2, x=pi, x=-pi/2, x=2*e.
 Identical subexpressions are one node, as in the notes' (exp(x1) + 1)*exp(x1).
 Start an expression that begins with '-' after '--', e.g.  scalargrad -- "-x + 1" x=2
+(or with the minus sign the traces print, which is no option:  scalargrad "−x + 1" x=2)
 
 LaTeX: --format latex prints display-math blocks to paste into a document that
 loads amsmath; --format latex-document prints a whole document for pdflatex:
@@ -97,7 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     # Optional here so that it may come after "--" (see _parse); _parse requires it.
     p.add_argument("expression", nargs="?", help='the expression, e.g. "ln(x1) + x1*x2 - sin(x2)"')
-    p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a number for each variable, e.g. x1=2")
+    p.add_argument(
+        "values",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="a number for each variable, e.g. x1=2, x₁=2, x=pi or x=-pi/2",
+    )
     p.add_argument(
         "--wrt",
         action="append",

@@ -783,6 +783,22 @@ def test_the_printed_notation_is_accepted(capsys: pytest.CaptureFixture[str]) ->
     assert data["values"] == {"x1": 2.0, "x2": 3.0} and data["value"] == 2.0 * 3.0 - 0.001
 
 
+def test_an_expression_starting_with_the_printed_minus_needs_no_double_dash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "−x + 1", "x=−2")
+    assert (code, err) == (0, "") and out.splitlines()[0] == "y = −x + 1 at x = −2"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"]])
+def test_help_shows_the_printed_notation_and_constant_values(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "x₁ is x1, − is -, · and × are *" in out and "x=pi" in out
+
+
 @pytest.mark.parametrize(
     ("value", "number"),
     [
