@@ -845,6 +845,23 @@ def test_printed_notation_and_constant_values_bad_input(
     assert err.count("\n") == 1 and err.startswith("scalargrad: error: ") and message in err, err
 
 
+_VALUE_PIECES = ["pi", "e", "x", "2", "0", "1e308", "-", "−", "+", "*", "·", "×", "/", "**", "(", ")"]
+_VALUE_PIECES += ["sqrt(", "exp(", "₁", ".", " ", "=", "nan", "inf", "_", "'"]
+
+
+@given(st.lists(st.sampled_from(_VALUE_PIECES), max_size=12).map("".join))
+def test_any_value_text_is_a_number_or_one_error_line(text: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["x*2", f"x={text}", "--format", "json"])
+    if code == 0:
+        value = strict_json(out.getvalue())["values"]["x"]  # type: ignore[index]
+        assert isinstance(value, float) and math.isfinite(value), text
+    else:
+        lines = err.getvalue().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("scalargrad: error: "), (text, lines)
+
+
 def _caption(out: str) -> tuple[str, list[str]]:
     """The formula and the ``NAME=VALUE`` arguments of a caption ``y = … at x₀ = 1.5, x₁ = −2``."""
     first = out.splitlines()[0]

@@ -171,11 +171,22 @@ def test_random_text_raises_only_expression_error(text: str) -> None:
 
 _PIECES = ["x", "y", "2", "0", "1e308", "0.5", "+", "-", "*", "/", "**", "(", ")", " ", ",", "."]
 _PIECES += [f"{name}(" for name in FUNCTIONS] + ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
+_PIECES += ["−", "·", "×", "⋅", "₁", "₀", "x₁", "pi", "e", "é", "²"]  # what the traces print, and near it
 
 
 @given(st.lists(st.sampled_from(_PIECES), max_size=80).map("".join))
 def test_random_token_soup_raises_only_expression_error(text: str) -> None:
     _check_quietly(text)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_constant_raises_only_expression_error(text: str) -> None:
+    try:
+        value = constant(text)
+    except ExpressionError as err:
+        assert "\n" not in str(err)
+    else:
+        assert math.isfinite(value)
 
 
 # --------------------------------------------------------------------------- #
