@@ -11,9 +11,10 @@ products ``·``, ``⋅`` and ``×`` are ``*``, and subscript digits in a name ar
 so ``x₁`` is the variable ``x1`` (its Value is labelled ``x1`` and prints as ``x₁``).
 Names are NFKC-normalised, as Python normalises identifiers, and so are the names given
 values: ``{"x₁": 2}`` is a value for ``x1``. :func:`constant` evaluates a number written
-as an expression without variables (``pi``, ``-pi/2``, ``2e−3``). Identical subexpressions become one
-node when the graph is built (``(exp(x1) + 1)*exp(x1)`` has one ``exp`` node, used
-twice), unless ``share=False``.
+as an expression without variables (``pi``, ``-pi/2``, ``2e−3``).
+
+Identical subexpressions become one node when the graph is built
+(``(exp(x1) + 1)*exp(x1)`` has one ``exp`` node, used twice), unless ``share=False``.
 Limits on the text's length, the tree's size and the size of
 constant exponents keep every accepted expression fast to evaluate.
 
@@ -40,6 +41,8 @@ from typing import Any, TypeVar
 from . import ops
 from .engine import Value, real_float
 
+T = TypeVar("T")
+
 __all__ = [
     "CONSTANTS",
     "FUNCTIONS",
@@ -62,8 +65,6 @@ MAX_EXPONENT = 1000.0
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {"ln": ops.log, **ops.FUNCTIONS}
 """The functions an expression may call, from the op registry (``log`` is the natural log, like ``ln``)."""
-
-T = TypeVar("T")
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that stand for numbers, not variables: ``pi`` (π) and ``e`` (Euler's number)."""
@@ -194,12 +195,15 @@ def _named(values: Mapping[str, T]) -> dict[str, T]:
     """``values`` keyed by NFKC-normalised names, as Python normalises the expression's
     identifiers (``x₁`` → ``x1``); a name given twice that way, or a constant's name, is refused."""
     named: dict[str, T] = {}
+    spelled: dict[str, str] = {}
     for name, v in values.items():
         key = unicodedata.normalize("NFKC", name) if isinstance(name, str) else name
         _check_variable(key)
         if key in named:
-            raise ExpressionError(f"'{key}' is given more than once (as {name!r} and another spelling)")
-        named[key] = v
+            raise ExpressionError(
+                f"'{key}' is given more than once: {spelled[key]!r} and {name!r} are one name"
+            )
+        named[key], spelled[key] = v, name
     return named
 
 
@@ -263,7 +267,7 @@ def parse(text: str) -> Expression:
 _SYMBOLS = str.maketrans({"−": "-", "·": "*", "⋅": "*", "×": "*"})
 """The symbols the traces and diagrams print, as Python writes them: the minus sign
 U+2212, the middle dot U+00B7, the dot operator U+22C5 and the multiplication sign U+00D7."""
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 
 
 def normalise(text: str) -> str:
@@ -278,17 +282,19 @@ def normalise(text: str) -> str:
     'v̄5*cos(v2) - 2*w10'
     """
     out = list(text.translate(_SYMBOLS))
+    in_name: bool | None = None  # in a run of identifier characters: does it start a name?
     for i, c in enumerate(out):
-        if c not in "₀₁₂₃₄₅₆₇₈₉":
-            continue
-        start = i
-        while start > 0 and ("a" + out[start - 1]).isidentifier():
-            start -= 1
-        if not "".join(out[start:i]).isidentifier():
-            raise ExpressionError(
-                f"the subscript digit {c!r} at column {i + 1} is not part of a name (write x₁ or x1)"
-            )
-        out[i] = c.translate(_SUBSCRIPT_DIGITS)
+        if c in _SUBSCRIPTS:
+            if not in_name:
+                raise ExpressionError(
+                    f"the subscript digit {c!r} at column {i + 1} is not part of a name (write x₁ or x1)"
+                )
+            out[i] = _SUBSCRIPTS[c]
+        elif ("a" + c).isidentifier():
+            if in_name is None:
+                in_name = c.isidentifier()  # a letter or _, not a digit (2x, 1e5)
+        else:
+            in_name = None
     return "".join(out)
 
 
