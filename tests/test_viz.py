@@ -7,10 +7,15 @@ import shutil
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scalargrad import Value
+from scalargrad.steps import MODES
+from scalargrad.testing import expressions_and_points
 from scalargrad.viz import Diagram, RenderError, available_backend, draw
 from scalargrad.viz._dot import TooManyNodesError
 
@@ -390,3 +395,48 @@ def test_a_caption_gets_side_room_for_fonts_wider_than_graphvizs_estimate() -> N
     short, long = (float(_label_pad("y" * n, 12).split(",")[0]) for n in (10, 80))
     assert 0.1 < short < long and long > 0.5  # 80 characters spill about half an inch each side
     assert 'pad="' not in draw(2**x, kind="forward").source
+
+
+# --------------------------------------------------------------------------- #
+# step frames: one layout per mode                                             #
+# --------------------------------------------------------------------------- #
+
+
+def _node_places(svg: str) -> tuple[tuple[str, str], dict[str, str]]:
+    """An SVG frame's size (width, height) and each drawn node's outline (its first shape's
+    points or path), by node id."""
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    places = {}
+    for g in root.iter(f"{ns}g"):
+        if g.get("class") == "node":
+            shape = next(e for e in g if e.tag in (f"{ns}polygon", f"{ns}path", f"{ns}ellipse"))
+            places[g.findtext(f"{ns}title", "")] = shape.get("points") or shape.get("d") or str(shape.attrib)
+    return (root.get("width", ""), root.get("height", "")), places
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions_and_points(1, 2, max_depth=3), st.sampled_from(MODES))
+def test_frames_of_a_mode_share_one_layout(case: Any, mode: str) -> None:
+    """Every frame of a mode has the same size, and every node the same place in each."""
+    import tempfile
+
+    from scalargrad import steps
+    from scalargrad.viz.frames import write_frames
+
+    f, point = case
+    y = f(*[Value(x, label=f"x{i + 1}") for i, x in enumerate(point)])
+    if not isinstance(y, Value) or y.is_constant:
+        return
+    s = steps(y, mode=mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        written = write_frames(s, tmp, formats=("svg",), backend="wasm")
+        frames = [_node_places(p.read_text(encoding="utf-8")) for p in written]
+    sizes = {size for size, _ in frames}
+    assert len(sizes) == 1, sizes
+    every: dict[str, str] = {}
+    for _, places in frames:
+        for node, place in places.items():
+            assert every.setdefault(node, place) == place, f"{node} moved"
+    forward = {f"v{i}" for i in range(1, len(s.graph.order) + 1)}
+    assert all(forward <= set(places) for _, places in frames)  # the forward graph is always drawn

@@ -334,6 +334,14 @@ def test_write_frames_writes_one_file_per_step_and_format(tmp_path: Path) -> Non
     fifth = (tmp_path / "frames" / "reverse_step_5.svg").read_text(encoding="utf-8")
     assert "reverse step 5 of 7: visit v₂" in fifth
     assert (tmp_path / "frames" / "reverse_step_5.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    from PIL import Image
+
+    sizes = set()
+    for png in (p for p in written if p.suffix == ".png"):
+        with Image.open(png) as image:
+            sizes.add(image.size)
+    assert len(sizes) == 1  # one layout: every frame of the mode has the same pixel size
+    assert "v̄₂→₄ = 2" in (tmp_path / "frames" / "reverse_step_4.svg").read_text(encoding="utf-8")
     many = steps(chain(30), mode="forward")
     svgs = write_frames(many, tmp_path / "many", formats=["svg"], prefix="f")
     assert [p.name for p in svgs][:2] == ["f01.svg", "f02.svg"] and len(svgs) == len(many)
@@ -348,10 +356,7 @@ def test_write_frames_leaves_out_a_format_it_cannot_make(
     def no_png(*args: Any, **kwargs: Any) -> bytes:
         raise RenderError("png without the system Graphviz needs resvg-py")
 
-    real_pipe = frames_module.pipe
-    monkeypatch.setattr(
-        frames_module, "pipe", lambda src, fmt, *a: no_png() if fmt == "png" else real_pipe(src, fmt, *a)
-    )
+    monkeypatch.setattr(frames_module, "convert_svg", no_png)
     written = write_frames(s, tmp_path)
     assert isinstance(written, Frames) and all(p.suffix == ".svg" for p in written) and len(written) == 7
     assert "resvg-py" in written.skipped["png"]

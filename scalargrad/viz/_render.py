@@ -434,6 +434,16 @@ _UNSTRETCHED_TEXT = re.compile(r"<text\b(?![^>]*\bfont-stretch=)")
 _font_options: dict[str, Any] | None = None
 
 
+def convert_svg(svg: bytes, fmt: str) -> bytes:
+    """``svg`` as PNG or PDF bytes, made by ``resvg-py`` (no system library, no Graphviz).
+
+    For SVG that is not Graphviz's own output (the step frames restyle one laid-out SVG).
+    """
+    if fmt not in ("png", "pdf"):
+        raise ValueError(f"SVG converts to png or pdf, not {fmt!r}")
+    return _convert_svg(svg, fmt)
+
+
 def _convert_svg(svg: bytes, fmt: str) -> bytes:
     """``svg`` (from Graphviz) as PNG or PDF bytes, without any system library."""
     try:

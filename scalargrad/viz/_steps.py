@@ -4,19 +4,27 @@ The diagram is the forward graph (or, for ``"extend"``, the extended graph as fa
 as it is built) with the step's state drawn on it: the visited node highlighted,
 nodes already done and nodes still waiting drawn differently, what each node
 holds at this point (its value, tangent, adjoint, or its ``node_to_grad`` list),
-and the edges the step used marked with what travelled along them. Node ids and
+and the edges the step used marked with what travelled along them (the partial
+adjoints in reverse mode, the local derivatives in forward mode). Node ids and
 attribute order are fixed, so each step's DOT is byte-for-byte reproducible.
+
+:func:`layout_source` is the DOT the steps of one mode are laid out with, once:
+every node, edge and label any step shows, each at its widest, so that every
+step fits the same layout (see :mod:`scalargrad.viz.frames`).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..steps import ExtendedGraph, Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
 from ._dot import one_level, plain_label, record
 
-__all__ = ["STEP_STYLE", "build_step_dot", "node_fields"]
+__all__ = ["STEP_STYLE", "DotGraph", "build_step_dot", "edge_labels", "layout_source", "node_fields"]
 
 STEP_STYLE = {
     "visited": {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "2.5"},
@@ -26,6 +34,9 @@ STEP_STYLE = {
 """How a node looks when it is the one visited, done, or still waiting."""
 _USED_EDGE = {"color": "#d84315", "penwidth": "2.2", "fontcolor": "#d84315"}
 _ADJOINT_COLOR = "#1f5fbf"
+FONT_SIZE = "14"
+"""Points of every text in a step diagram: node fields and edge labels alike, so that the
+edge labels stay legible when a wide diagram is scaled down (the GIF, the page)."""
 
 
 def _number(x: float, digits: int) -> str:
@@ -49,21 +60,22 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
         graph_attr={
             "rankdir": "LR",
             "fontname": "Helvetica",
-            "fontsize": "12",
-            "nodesep": "0.3",
+            "fontsize": FONT_SIZE,
+            "nodesep": "0.25",
+            "ranksep": "0.3",
             "label": plain_label(f"{steps.mode} step {index} of {len(steps)}: {step.line}"),
             "labelloc": "t",
             "labeljust": "l",
         },
-        node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": "11"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+        node_attr={"shape": "record", "fontname": "Helvetica", "fontsize": FONT_SIZE},
+        edge_attr={"fontname": "Helvetica", "fontsize": FONT_SIZE, "arrowsize": "0.8"},
     )
     names = {v: text_name(g.name(v)) for v in g.order}
     done = set(step.done)
     used = set(step.edges)
     travelled: dict[tuple[str, str], list[str]] = {}  # per edge, in operand order: x - x has two
-    for k, pn, x in step.appended:
-        travelled.setdefault((k, step.node), []).append(f"{text_name(pn)} = {_number(x, digits)}")
+    for a, b, label in edge_labels(steps, index, digits):
+        travelled.setdefault((a, b), []).append(label)
     state = node_fields(steps, digits, only=index)[0]
     for v in g.order:
         ident = g.name(v)
@@ -90,10 +102,35 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     return str(dot.source)
 
 
+def edge_labels(steps: Steps, index: int, digits: int) -> list[tuple[str, str, str]]:
+    """(from, to, label) for each edge step ``index`` (1-based) uses, in operand order: what
+    travels along it. Reverse mode and extending the graph: the partial adjoint the visited
+    node vᵢ passes to vₖ (``v̄ₖ→ᵢ = −0.284``); forward mode: the local derivative it multiplies
+    vₖ's tangent by (``∂v₅/∂v₂ = 0.284``). Forward evaluation labels no edge."""
+    step = steps[index - 1]
+    if steps.mode == "reverse":
+        return [(k, step.node, f"{text_name(name)} = {_number(x, digits)}") for k, name, x in step.appended]
+    if steps.mode not in ("tangent", "extend"):
+        return []
+    g = steps.graph
+    v = next(u for u in g.order if g.name(u) == step.node)
+    out = []
+    for p, d in zip(v.parents, v.local_grads):
+        if p not in g.index:
+            continue
+        if steps.mode == "extend":  # the adjoint times the local derivative, as in reverse mode
+            label = f"{text_name(g.partial_name(p, v))} = {_number(step.value * d, digits)}"
+        else:
+            label = f"∂{text_name(g.name(v))}/∂{text_name(g.name(p))} = {_number(d, digits)}"
+        out.append((g.name(p), step.node, label))
+    return out
+
+
 def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str, list[str]]]:
     """What each node of the forward graph holds after each step, as the step diagrams show it
     in the node's record below its definition: its value (``?`` until evaluated), its tangent
-    (``v̇ᵢ = …``), or its ``node_to_grad`` list and adjoint (``v̄ᵢ = …``) once it has them.
+    (``v̇ᵢ = …``), or its ``node_to_grad`` list and adjoint (``v̄ᵢ = …``; ``node_to_grad: []``
+    and ``v̄ᵢ = ?`` until it has them, so a node has the same fields at every step).
 
     One pass over the steps; ``only`` (1-based) keeps just that step's fields (what one
     diagram needs). Shared by :func:`build_step_dot` and the step-through page.
@@ -118,18 +155,207 @@ def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str
         else:
             fields = {}
             for n, x in values.items():
-                shown = [x]
-                listed = st.node_to_grad.get(n)
-                if listed:
-                    entries = ", ".join(
-                        k if k == "1" else f"{text_name(k)} = {_number(y, digits)}" for k, y in listed
-                    )
-                    shown.append(f"node_to_grad: [{entries}]")
-                if n in known:
-                    shown.append(f"{bars[n]} = {known[n]}")
-                fields[n] = shown
+                listed = st.node_to_grad.get(n, [])
+                entries = ", ".join(
+                    k if k == "1" else f"{text_name(k)} = {_number(y, digits)}" for k, y in listed
+                )
+                fields[n] = [x, f"node_to_grad: [{entries}]", f"{bars[n]} = {known.get(n, '?')}"]
         out.append(fields)
     return out
+
+
+# --------------------------------------------------------------------------- #
+# one layout for all the steps of a mode                                       #
+# --------------------------------------------------------------------------- #
+
+_ID = r'(?:"(?:[^"\\]|\\.)*"|[^\s"\[\]{};=]+)'
+_STATEMENT = re.compile(rf"^\s*({_ID})(?:\s*->\s*({_ID}))?\s*(?:\[(.*)\])?\s*;?\s*$")
+_ATTRIBUTE = re.compile(rf"({_ID})=({_ID})")
+_OPEN = re.compile(rf"^\s*(?:subgraph\s+({_ID})\s*)?\{{\s*$")
+_KEYWORDS = {"graph", "node", "edge", "digraph", "subgraph", "strict"}
+
+
+@dataclass
+class DotGraph:
+    """A DOT source as :func:`build_step_dot` writes it (the graphviz package's output: one
+    statement a line), read back: its nodes, edges and clusters with their attributes, every
+    value as written (still DOT-escaped). Enough to compare the steps of a mode, to widen its
+    labels (:func:`layout_source`) and to restyle a layout (:mod:`scalargrad.viz.frames`)."""
+
+    lines: list[str]
+    graph: dict[str, str] = field(default_factory=dict)  # the top graph's attributes
+    defaults: dict[str, dict[str, str]] = field(default_factory=lambda: {"node": {}, "edge": {}})
+    nodes: dict[str, dict[str, str]] = field(default_factory=dict)  # every statement's attributes merged
+    edges: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    clusters: dict[str, list[str]] = field(default_factory=dict)  # cluster -> its nodes
+    statements: list[tuple[int, str, tuple[str, ...], dict[str, str]]] = field(default_factory=list)
+    """(line, kind, ids, attributes) of each node, edge and top graph statement, in order."""
+
+    @classmethod
+    def parse(cls, source: str) -> DotGraph:
+        g = cls(lines=source.split("\n"))
+        stack: list[str] = []  # the open (sub)graphs: a cluster's name, or "" for any other
+        for i, line in enumerate(g.lines):
+            text = line.strip()
+            opened = _OPEN.match(line)
+            if not text:
+                continue
+            if text.startswith(("digraph", "strict", "graph ")) and text.endswith("{"):
+                stack.append("")
+                continue
+            if opened:
+                name = _unquote(opened.group(1) or "")
+                stack.append(name if name.startswith("cluster") else "")
+                if stack[-1]:
+                    g.clusters.setdefault(name, [])
+                continue
+            if text == "}":
+                stack.pop()
+                continue
+            m = _STATEMENT.match(line)
+            if m is None or "=" in m.group(1):  # rank=same and other graph attributes
+                continue
+            first, second, attrs = _unquote(m.group(1)), m.group(2), _attributes(m.group(3) or "")
+            if second is not None:
+                ids: tuple[str, ...] = (first, _unquote(second))
+                g.edges.append((ids[0], ids[1], attrs))
+                g.statements.append((i, "edge", ids, attrs))
+            elif first in ("node", "edge"):
+                g.defaults[first].update(attrs)
+            elif first == "graph":
+                if len(stack) <= 1:
+                    g.graph.update(attrs)
+                    g.statements.append((i, "graph", (), attrs))
+            elif first not in _KEYWORDS:
+                g.nodes.setdefault(first, {}).update(attrs)
+                g.statements.append((i, "node", (first,), attrs))
+                cluster = next((c for c in reversed(stack) if c), "")
+                if cluster and attrs and first not in g.clusters[cluster]:
+                    g.clusters[cluster].append(first)
+        return g
+
+    def edge_keys(self) -> list[tuple[str, str, int]]:
+        """Each edge as (from, to, k): the k-th edge between the two (x - x has two)."""
+        seen: dict[tuple[str, str], int] = {}
+        keys = []
+        for a, b, _ in self.edges:
+            k = seen.get((a, b), 0)
+            seen[(a, b)] = k + 1
+            keys.append((a, b, k))
+        return keys
+
+
+def _unquote(token: str) -> str:
+    """A DOT id or value as written, without its quotes (escapes are kept)."""
+    return token[1:-1] if token.startswith('"') else token
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {_unquote(k): _unquote(v) for k, v in _ATTRIBUTE.findall(text)}
+
+
+def unescape(value: str) -> str:
+    """A DOT string's text: ``\\x`` is ``x`` (quotes, backslashes and a record's ``|{}<>``)."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def label_lines(label: str, record_shape: bool) -> list[str]:
+    """The lines Graphviz draws for ``label`` (escaped, as in the DOT), one ``<text>`` each:
+    a record's fields (split at ``|``), each split at ``\\n``, ``\\l`` or ``\\r``; empty lines
+    are not drawn."""
+    lines, current, i = [], "", 0
+    while i < len(label):
+        if label[i] == "\\" and i + 1 < len(label):
+            if label[i + 1] in "nlr":
+                lines.append(current)
+                current = ""
+            else:
+                current += label[i : i + 2]
+            i += 2
+            continue
+        if label[i] == "|" and record_shape:
+            lines.append(current)
+            current = ""
+        else:
+            current += label[i]
+        i += 1
+    return [line for line in [*lines, current] if line]
+
+
+def _width(text: str) -> int:
+    """How wide ``text`` is, for comparing labels: its characters, combining marks not counted."""
+    return sum(1 for c in unescape(text) if not "\u0300" <= c <= "\u036f")
+
+
+def _widest(texts: list[str]) -> str:
+    return max(texts, key=_width, default="")
+
+
+_LABEL = re.compile(r'\b(x?label)=(?:"(?:[^"\\]|\\.)*"|[^\s\]]+)')
+
+
+def layout_source(s: Steps, digits: int = 3, graphs: list[DotGraph] | None = None) -> str:
+    """The DOT that every step of ``s`` is laid out with: the last step's diagram (by
+    :func:`build_step_dot`), each node's record fields, each edge's labels and the step line
+    above at their widest over all the steps, so that every step's text fits the one layout.
+    ``graphs`` are the steps' diagrams read back (:class:`DotGraph`), if already at hand.
+    """
+    if graphs is None:
+        graphs = [DotGraph.parse(build_step_dot(s, k, digits)) for k in range(1, len(s) + 1)]
+    dots = graphs
+    last = dots[-1]
+    fields: dict[str, list[list[str]]] = {}  # node -> each of its fields, as every step shows it
+    labels: dict[tuple[str, str, int, str], list[str]] = {}
+    for d in dots:
+        for n, attrs in d.nodes.items():
+            if "label" in attrs:
+                have = fields.setdefault(n, [])
+                for j, f in enumerate(_fields(attrs["label"])):
+                    if j == len(have):
+                        have.append([])
+                    have[j].append(f)
+        for key, (_, _, attrs) in zip(d.edge_keys(), d.edges):
+            for kind in ("label", "xlabel"):
+                labels.setdefault((*key, kind), []).append(attrs.get(kind, ""))
+    lines = list(last.lines)
+    keys = dict(zip((id(e[2]) for e in last.edges), last.edge_keys()))
+    for i, kind, ids, attrs in last.statements:
+        if kind == "graph" and "label" in attrs:
+            widest = {"label": _widest([d.graph.get("label", "") for d in dots])}
+        elif kind == "node" and "label" in attrs:
+            widest = {"label": "|".join(_widest(f) for f in fields[ids[0]])}
+        elif kind == "edge":
+            key = keys[id(attrs)]
+            widest = {k: _widest(labels[(*key, k)]) for k in ("label", "xlabel")}
+        else:
+            continue
+        line = _LABEL.sub(partial(_relabel, widest), lines[i])
+        missing = " ".join(f'{k}="{v}"' for k, v in widest.items() if v and f"{k}=" not in line)
+        if missing:
+            line = line.replace(" [", f" [{missing} ", 1) if " [" in line else f"{line} [{missing}]"
+        lines[i] = line
+    return "\n".join(lines)
+
+
+def _relabel(widest: dict[str, str], m: re.Match[str]) -> str:
+    return f'{m.group(1)}="{widest.get(m.group(1)) or ""}"'
+
+
+def _fields(label: str) -> list[str]:
+    """A record label's fields (escaped): split at each ``|`` that is not escaped."""
+    out, current, i = [], "", 0
+    while i < len(label):
+        if label[i] == "\\" and i + 1 < len(label):
+            current += label[i : i + 2]
+            i += 2
+        elif label[i] == "|":
+            out.append(current)
+            current = ""
+            i += 1
+        else:
+            current += label[i]
+            i += 1
+    return [*out, current]
 
 
 def _draw_extension(dot: Any, graphviz: Any, steps: Steps, step: Step, digits: int) -> None:

@@ -1,21 +1,33 @@
 """Step diagrams as files: one picture per step for slides, and an animation of the steps.
 
 :func:`write_frames` writes :func:`scalargrad.draw_step`'s diagram of every step
-of a :class:`scalargrad.Steps` to a directory (SVG, and PNG where it can be
-made); :func:`write_animation` puts the same frames, one after the other, into
-an animated GIF or PNG (APNG) with Pillow — the README's gallery picture of the
-reverse steps is made this way (``docs/make_gallery.py``).
+of a :class:`scalargrad.Steps` to a directory (SVG, and PNG or PDF); :func:`write_animation`
+puts the same frames, one after the other, into an animated GIF or PNG (APNG) with
+Pillow — the README's gallery picture of the reverse steps is made this way
+(``docs/make_gallery.py``).
 
-Each frame is the step's own diagram (the DOT of ``draw_step``, with a margin),
-laid out by Graphviz for that step, so a frame reads on its own (on a slide,
-say); the frames of an animation are put on one canvas of the largest frame's
-size.
+One layout per mode, restyled per step
+--------------------------------------
+
+A mode's steps are laid out **once** (:class:`StepLayout`): Graphviz lays out
+:func:`scalargrad.viz._steps.layout_source`, the diagram holding every node, edge
+and label that any step shows, each label at its widest. Each frame is that one
+SVG with the step's own diagram (``draw_step``'s DOT, read back) painted on it:
+fills, outlines, text colours, the record fields' and edge labels' text, and what
+is not drawn at that step (later adjoint nodes, edges not used) left out. So no
+node moves from frame to frame, every frame of a mode has the same size, and the
+work is one Graphviz layout whatever the number of steps. This works alike with
+the system ``dot`` and the WebAssembly Graphviz (only SVG is asked of either); PNG
+and PDF are made from the restyled SVG by ``resvg-py``.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import math
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,23 +39,183 @@ from ._render import (
     RenderError,
     check_format,
     check_layout_cost,
+    convert_svg,
     pipe,
 )
-from ._steps import build_step_dot
+from ._steps import DotGraph, build_step_dot, layout_source, unescape
 
-__all__ = ["Frames", "write_animation", "write_frames"]
+__all__ = ["Frames", "StepLayout", "write_animation", "write_frames"]
 
 
 _MARGIN = '\tgraph [pad="0.6,0.1"]\n'
 """Inches of margin around a frame (left/right, top/bottom): the step line above the diagram is
 as wide as Graphviz estimates it in Helvetica, and a renderer that falls back to a wider font
 for the subscripts and accents (resvg with DejaVu Sans, say) would otherwise cut off its ends."""
+_FRAME_FORMATS = ("svg", "png", "pdf")
+"""What a frame is written as: the restyled SVG, and images converted from it."""
+
+_SVG = "http://www.w3.org/2000/svg"
+ET.register_namespace("", _SVG)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+_G, _TITLE, _TEXT = f"{{{_SVG}}}g", f"{{{_SVG}}}title", f"{{{_SVG}}}text"
+_SHAPES = {f"{{{_SVG}}}{tag}" for tag in ("polygon", "polyline", "path", "ellipse")}
+_DASHES = {"dashed": "5,2", "dotted": "1,5"}
 
 
 def _framed(source: str) -> str:
     """A step's DOT with :data:`_MARGIN` around the drawing."""
     head, brace, rest = source.partition("{\n")
     return head + brace + _MARGIN + rest if brace else source
+
+
+def _styles(attrs: dict[str, str]) -> set[str]:
+    return {x.strip() for x in attrs.get("style", "").split(",")}
+
+
+class StepLayout:
+    """The steps of one mode laid out once (:func:`layout_source`), and each step's frame: that
+    layout restyled as the step's own diagram draws it (see the module's docstring).
+
+    A layout whose cost exceeds ``max_layout_cost`` raises
+    :class:`scalargrad.viz.DiagramTooComplexError` before Graphviz runs.
+    """
+
+    def __init__(
+        self,
+        steps: Steps,
+        digits: int = 3,
+        *,
+        backend: str = "auto",
+        max_layout_cost: int | None = MAX_LAYOUT_COST,
+        timeout: float = RENDER_TIMEOUT,
+    ) -> None:
+        self.steps = steps
+        self.dots = [DotGraph.parse(build_step_dot(steps, k, digits)) for k in range(1, len(steps) + 1)]
+        self.source = _framed(layout_source(steps, digits, self.dots))
+        check_layout_cost(self.source, max_layout_cost, f"the diagram of the {steps.mode} steps")
+        self.laid = DotGraph.parse(self.source)
+        self.svg = pipe(self.source, "svg", backend, timeout)
+        self._tree = ET.fromstring(self.svg)
+
+    def frame(self, index: int) -> bytes:
+        """Step ``index`` (1-based) as SVG: the one layout, drawn as that step's diagram."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= len(self.dots):
+            raise ValueError(f"step index must be an integer from 1 to {len(self.dots)}, got {index!r}")
+        root = copy.deepcopy(self._tree)
+        step = self.dots[index - 1]
+        hidden = {n for n, a in step.nodes.items() if "invis" in _styles(a)}
+        hidden |= set(self.laid.nodes) - set(step.nodes)
+        step_edges = dict(zip(step.edge_keys(), (attrs for _, _, attrs in step.edges)))
+        laid_edges = dict(zip(self.laid.edge_keys(), (attrs for _, _, attrs in self.laid.edges)))
+        parents = {child: parent for parent in root.iter() for child in parent}
+        seen: dict[tuple[str, str], int] = {}
+        drop = []
+        for g in root.iter(_G):
+            kind = g.get("class", "")
+            title = g.findtext(_TITLE, "")
+            if kind == "node":
+                if title in hidden:
+                    drop.append(g)
+                else:
+                    self._paint_node(g, self.laid.nodes.get(title, {}), step.nodes[title], step)
+            elif kind == "edge":
+                a, _, b = title.partition("->")
+                k = seen.get((a, b), 0)
+                seen[(a, b)] = k + 1
+                attrs = step_edges.get((a, b, k))
+                if attrs is None or "invis" in _styles(attrs) or a in hidden or b in hidden:
+                    drop.append(g)
+                else:
+                    self._paint_edge(g, laid_edges.get((a, b, k), {}), attrs)
+            elif kind == "cluster":
+                members = step.clusters.get(title, [])
+                if not members or all(n in hidden for n in members):
+                    drop.append(g)
+            elif kind == "graph":
+                texts = [t for t in g if t.tag == _TEXT]
+                if texts and "label" in step.graph:
+                    texts[0].text = unescape(step.graph["label"])
+                    texts[0].set("text-anchor", "start")
+                    texts[0].set("x", "8")  # Graphviz's left margin of a left-justified label
+                    for t in texts[1:]:
+                        g.remove(t)
+        for g in drop:
+            parents[g].remove(g)
+        body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+        return b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + body
+
+    @staticmethod
+    def _paint_node(g: ET.Element, laid: dict[str, str], attrs: dict[str, str], step: DotGraph) -> None:
+        shape = attrs.get("shape", step.defaults["node"].get("shape", "ellipse"))
+        filled = "filled" in _styles(attrs)
+        fill = attrs.get("fillcolor", attrs.get("color", "lightgrey")) if filled else "none"
+        stroke, width = attrs.get("color", "black"), attrs.get("penwidth", "1")
+        outline = True
+        for e in g:
+            if e.tag in _SHAPES:
+                if outline:
+                    e.set("fill", fill)
+                    outline = False
+                e.set("stroke", stroke)
+                _set_width(e, width)
+        lines = _aligned(laid.get("label", ""), attrs.get("label", ""), shape == "record")
+        _paint([t for t in g if t.tag == _TEXT], lines, attrs.get("fontcolor"))
+
+    @staticmethod
+    def _paint_edge(g: ET.Element, laid: dict[str, str], attrs: dict[str, str]) -> None:
+        color, width = attrs.get("color", "black"), attrs.get("penwidth", "1")
+        dash = next((_DASHES[s] for s in _styles(attrs) if s in _DASHES), None)
+        for e in g:
+            if e.tag not in _SHAPES:
+                continue
+            e.set("stroke", color)
+            _set_width(e, width)
+            if e.tag.endswith("path"):
+                if dash:
+                    e.set("stroke-dasharray", dash)
+                else:
+                    e.attrib.pop("stroke-dasharray", None)
+            else:
+                e.set("fill", color)
+        texts = [t for t in g if t.tag == _TEXT]
+        lines = [
+            *_aligned(laid.get("label", ""), attrs.get("label", ""), False),
+            *_aligned(laid.get("xlabel", ""), attrs.get("xlabel", ""), False),
+        ]
+        _paint(texts, lines, attrs.get("fontcolor"))
+
+
+def _set_width(e: ET.Element, width: str) -> None:
+    if width in ("1", "1.0"):
+        e.attrib.pop("stroke-width", None)
+    else:
+        e.set("stroke-width", width)
+
+
+def _aligned(laid: str, label: str, record_shape: bool) -> list[str]:
+    """``label``'s lines, one for each line Graphviz drew of ``laid`` (the layout's label):
+    line by line, or record field by field, so that a field or line empty at this step
+    keeps its place ("")."""
+    laid_lines, lines = _lines_per_field(laid, record_shape), _lines_per_field(label, record_shape)
+    out = []
+    for i, field_lines in enumerate(laid_lines):
+        mine = lines[i] if i < len(lines) else []
+        out += [mine[j] if j < len(mine) else "" for j, line in enumerate(field_lines) if line]
+    return out
+
+
+def _lines_per_field(label: str, record_shape: bool) -> list[list[str]]:
+    fields = re.split(r"(?<!\\)\|", label) if record_shape else [label]
+    return [re.split(r"(?<!\\)\\[nlr]", f) for f in fields]
+
+
+def _paint(texts: list[ET.Element], lines: list[str], color: str | None) -> None:
+    """Give the ``<text>`` elements Graphviz drew for a label the step's ``lines`` in ``color``."""
+    if len(texts) != len(lines):
+        return  # a label drawn otherwise than expected: keep the layout's text
+    for t, line in zip(texts, lines):
+        t.text = unescape(line)
+        t.set("fill", color or "black")
 
 
 class Frames(list[Path]):
@@ -81,13 +253,14 @@ def write_frames(
 
     Files are named ``{prefix}{k}.{format}`` with ``k`` zero-padded so they sort in
     step order (``prefix`` defaults to ``"{mode}_step_"``: ``reverse_step_1.svg`` …
-    ``reverse_step_7.svg``); the directory is created if needed. SVG always works
-    with the ``viz`` extra; any other format that cannot be made on this machine
-    (PNG needs ``resvg-py`` or the system Graphviz) is left out and reported in
-    the result's ``skipped``, unless it is the only format asked for or none of the
-    formats can be made, which raises :class:`scalargrad.viz.RenderError`. A step
-    whose layout would cost more than ``max_layout_cost`` raises
-    :class:`scalargrad.viz.DiagramTooComplexError` before anything is written.
+    ``reverse_step_7.svg``); the directory is created if needed. The steps are laid
+    out once (:class:`StepLayout`), so every frame has the same size and every node
+    the same place. Formats are svg, png and pdf; SVG always works with the ``viz``
+    extra, and PNG or PDF that cannot be made here (they need ``resvg-py``) is left
+    out and reported in the result's ``skipped``, unless it is the only format asked
+    for, which raises :class:`scalargrad.viz.RenderError`. A layout that would cost
+    more than ``max_layout_cost`` raises :class:`scalargrad.viz.DiagramTooComplexError`
+    before anything is written.
     """
     s = _check_steps(steps, "write_frames")
     if isinstance(formats, str):
@@ -95,30 +268,30 @@ def write_frames(
     wanted = list(dict.fromkeys(check_format(f) for f in formats))
     if not wanted:
         raise ValueError("write_frames: give at least one format")
+    other = [f for f in wanted if f not in _FRAME_FORMATS]
+    if other:
+        raise ValueError(f"frames are written as {', '.join(_FRAME_FORMATS)}, not {', '.join(other)}")
     if prefix is None:
         prefix = f"{s.mode}_step_"
     if not isinstance(prefix, str) or "/" in prefix or "\\" in prefix:
         raise ValueError(f"prefix must be a file name prefix (no directory), got {prefix!r}")
-    sources = [_framed(build_step_dot(s, k, digits)) for k in range(1, len(s) + 1)]
-    for k, source in enumerate(sources, start=1):
-        check_layout_cost(source, max_layout_cost, f"the diagram of step {k}")
+    layout = StepLayout(s, digits, backend=backend, max_layout_cost=max_layout_cost, timeout=timeout)
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     width = len(str(len(s)))
     written: list[Path] = []
     skipped: dict[str, str] = {}
-    for k, source in enumerate(sources, start=1):
+    for k in range(1, len(s) + 1):
+        svg = layout.frame(k)
         for fmt in wanted:
             if fmt in skipped:
                 continue
             try:
-                data = pipe(source, fmt, backend, timeout)
+                data = svg if fmt == "svg" else convert_svg(svg, fmt)
             except RenderError as e:
-                if k > 1 or len(wanted) == 1 or fmt == "svg":
+                if k > 1 or len(wanted) == 1:
                     raise
                 skipped[fmt] = str(e)
-                if len(skipped) == len(wanted):  # nothing could be made: say why, as for one format
-                    raise RenderError("; ".join(f"{f}: {why}" for f, why in skipped.items())) from None
                 continue
             path = target / f"{prefix}{k:0{width}d}.{fmt}"
             path.write_bytes(data)
@@ -142,9 +315,9 @@ def write_animation(
     The format follows the suffix: ``.gif`` (GIF, 256 colours) or ``.png``
     (animated PNG, full colour; browsers and GitHub play both). Each step shows
     for ``seconds``, the last for ``last_seconds``, and the animation loops.
-    Frames are PNG renders (:func:`write_frames`' diagrams) centred on a white
-    canvas of the largest frame's size, scaled down to ``max_width`` pixels wide
-    (None: not scaled). Needs Pillow and a PNG renderer (the ``viz`` extra).
+    Frames are PNG renders of :func:`write_frames`' diagrams (one layout, so one
+    size, and no node moves), on white, scaled down to ``max_width`` pixels wide
+    (None: not scaled). Needs Pillow and ``resvg-py`` (the ``viz`` extra).
     """
     s = _check_steps(steps, "write_animation")
     target = Path(path)
@@ -162,23 +335,16 @@ def write_animation(
         from PIL import Image
     except ImportError:
         raise RenderError("write_animation needs Pillow: pip install 'scalargrad-autodiff[viz]'") from None
-    pngs = []
-    for k in range(1, len(s) + 1):
-        source = _framed(build_step_dot(s, k, digits))
-        check_layout_cost(source, max_layout_cost, f"the diagram of step {k}")
-        pngs.append(pipe(source, "png", backend, RENDER_TIMEOUT))
-    images = []
-    for data in pngs:
-        with Image.open(io.BytesIO(data)) as opened:
-            opened.load()
-            images.append(opened.convert("RGBA"))
-    size = (max(i.width for i in images), max(i.height for i in images))
+    layout = StepLayout(s, digits, backend=backend, max_layout_cost=max_layout_cost)
     frames: list[Any] = []
-    for image in images:
-        canvas = Image.new("RGB", size, "white")
-        canvas.paste(image, ((size[0] - image.width) // 2, (size[1] - image.height) // 2), image)
-        if max_width is not None and size[0] > max_width:
-            height = max(1, round(size[1] * max_width / size[0]))
+    for k in range(1, len(s) + 1):
+        with Image.open(io.BytesIO(convert_svg(layout.frame(k), "png"))) as opened:
+            opened.load()
+            image = opened.convert("RGBA")
+        canvas = Image.new("RGB", image.size, "white")  # every frame has the layout's size
+        canvas.paste(image, (0, 0), image)
+        if max_width is not None and canvas.width > max_width:
+            height = max(1, round(canvas.height * max_width / canvas.width))
             canvas = canvas.resize((max_width, height), Image.Resampling.LANCZOS)
         frames.append(canvas)
     durations = [round(seconds * 1000)] * (len(frames) - 1) + [round(last_seconds * 1000)]
