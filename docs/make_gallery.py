@@ -9,7 +9,9 @@ Writes (all, or the FILEs named), for the notes' y = ln(x1) + x1*x2 - sin(x2) at
   parses it, so the shared exp node is one node;
 * docs/reverse_steps.gif: the notes' reverse-mode (node_to_grad) algorithm, one step per
   frame, made from the library's own step diagrams (scalargrad.draw_step, as
-  ``scalargrad ... --frames DIR`` writes them) by scalargrad.viz.frames.write_animation.
+  ``scalargrad ... --frames DIR`` writes them) by scalargrad.viz.frames.write_animation:
+  laid out once, so no node moves; 1200 px wide, where its text (edge labels too) is
+  about 12 px high.
 
 Rendered with the WebAssembly Graphviz so the files do not depend on whether a system
 Graphviz is installed.
