@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import math
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -251,7 +252,11 @@ def parse(text: str) -> Expression:
         raise ExpressionError("the expression must be a single line")
     python = normalise(text.strip())
     try:
-        tree = ast.parse(python, mode="eval").body
+        with warnings.catch_warnings():
+            # "1if x" or "2or y" warn (a number touching a keyword) before the whitelist
+            # refuses them: on the command line the warning would be a second stderr line.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(python, mode="eval").body
     except SyntaxError as e:
         msg = (
             "invalid syntax" if e.msg == "invalid syntax" else f"syntax error: {_one_line(Exception(e.msg))}"

@@ -214,7 +214,17 @@ def test_python_dash_m_runs_the_command_line() -> None:
     assert "  v̄1 = v̄4·v2 + v̄3·(1/v1) = 1·5 + 1·(1/2) = 5 + 0.5 = 5.5" in plain(done.stdout).splitlines()
 
 
-@pytest.mark.parametrize("argv", [["sin(x", "x=1"], ["x", "x=one"], ["ln(x)", "x=-1"], ["x", "--nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sin(x", "x=1"],
+        ["x", "x=one"],
+        ["ln(x)", "x=-1"],
+        ["x", "--nope"],
+        ["1if x else 2", "x=1"],  # Python warns about "1if" while parsing
+        ["x", "x=0x1for"],
+    ],
+)
 def test_no_traceback_in_a_real_process(argv: list[str]) -> None:
     done = _subprocess(*argv)
     assert done.returncode == 2
@@ -683,7 +693,7 @@ def test_code_prints_the_gradient_as_python(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--code")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == "def value_and_grad(v1, v2):"
+    assert "def value_and_grad(v1, v2):" in lines  # below any header the compiler writes
     assert "    v3 = log(v1)" in lines and "    v2_bar = v5_bar * cos(v2) + v4_bar * v1" in lines
     assert lines[-1] == "    return v7, [v1_bar, v2_bar]"
     namespace: dict[str, object] = {}
@@ -981,7 +991,7 @@ def test_frames_alone_with_no_trace(capsys: pytest.CaptureFixture[str], tmp_path
 
 def test_code_honours_the_format(capsys: pytest.CaptureFixture[str]) -> None:
     code, source, _ = run(capsys, NOTES, "x1=2", "x2=5", "--code")
-    assert code == 0 and source.startswith("def value_and_grad(v1, v2):")
+    assert code == 0 and "def value_and_grad(v1, v2):" in source.splitlines()
     data = _json(capsys, NOTES, "x1=2", "x2=5", "--code")
     assert data["source"] == source
     assert data["expression"] == NOTES and data["values"] == {"x1": 2.0, "x2": 5.0}

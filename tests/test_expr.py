@@ -335,6 +335,18 @@ def test_a_subscript_digit_outside_a_name_is_refused(text: str, column: int) -> 
         parse(text)
 
 
+@pytest.mark.parametrize("text", ["1if x else 2", "x*1e5or 2", "0x1for"])
+def test_python_syntax_warnings_are_not_shown(text: str) -> None:
+    """A number touching a keyword makes Python warn; the one error line is all that is said."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError, match=r"not allowed|invalid syntax"):
+            parse(text)
+    assert [str(w.message) for w in caught] == []
+
+
 def test_subscripts_are_read_in_linear_time() -> None:
     start = time.perf_counter()
     assert parse("x" + "₁" * (MAX_LENGTH - 1)).names == ("x" + "1" * (MAX_LENGTH - 1),)
