@@ -860,71 +860,113 @@ class Graph:
         return found
 
 
-def _product(factor: tuple[str, int], derivative: tuple[str, int], style: str, derivative_first: bool) -> str:
-    """``factor · derivative`` (or ``derivative · factor``), dropping a derivative ±1."""
-    printer = STYLES[style]
-    times = r" \cdot " if style == "latex" else TIMES
-    d_text, d_prec = derivative
-    if d_text == "1":
-        return factor[0]
-    if d_text in ("-1", MINUS + "1"):
-        f_text = factor[0]
-        return f"{printer.minus}{printer.paren(f_text)}" if factor[1] < ATOM else f"{printer.minus}{f_text}"
-    if d_prec < ATOM:
-        d_text = printer.paren(d_text)
+Printed = tuple[str, int]
+"""(text, precedence) of something printed, as :meth:`Printer.expr` gives it."""
+
+
+class Summand(NamedTuple):
+    """One summand of a tangent or adjoint line as printed: ``text`` is added, or subtracted
+    when ``minus`` (the formula's ``− v̄₇`` for a derivative −1)."""
+
+    text: str
+    minus: bool = False
+
+
+def _unit(derivative: str) -> int:
+    """1 or −1 when a symbolic derivative is that number, which its formula leaves out
+    (``v̄₈ = v̄₉``, ``v̄₅ = −v̄₇``), else 0."""
+    if derivative == "1":
+        return 1
+    return -1 if derivative in ("-1", MINUS + "1") else 0
+
+
+def _operand(printed: Printed, printer: Printer, leading: bool) -> str:
+    """A number or name where a term begins: a negative number in parentheses, unless it
+    leads the whole line (``−1·cos(5) + (−2)·1``, as ``−3*(−2)`` in the forward table)."""
+    text, precedence = printed
+    return printer.paren(text) if precedence == _NEG and not leading else text
+
+
+def _alone(printed: Printed, printer: Printer, minus: bool, leading: bool) -> Summand:
+    """A number or name that is a whole summand: a factor whose derivative is ±1, or a partial
+    adjoint's value; subtracted (``−(−0.197)``) when the formula subtracts it."""
+    if minus:
+        text, precedence = printed
+        return Summand(printer.paren(text) if precedence < ATOM else text, minus=True)
+    return Summand(_operand(printed, printer, leading))
+
+
+def _product(
+    factor: Printed,
+    derivative: Printed,
+    unit: int,
+    printer: Printer,
+    derivative_first: bool,
+    leading: bool,
+) -> Summand:
+    """``factor · derivative`` (or ``derivative · factor``) as a summand of a line.
+
+    ``unit`` is the symbolic derivative's ±1 (see :func:`_unit`): the formula then shows
+    just the factor, or subtracts it, and so do its numbers, whatever the numbers are
+    (``v̄₉ = −v̄₁₀ = −(−0.197)``). Every other factor is shown, ±1 and 0 included.
+    ``leading``: the summand begins the line.
+    """
+    if unit:
+        return _alone(factor, printer, unit == -1, leading)
+    times = r" \cdot " if printer.latex else TIMES
+    d_text = printer.paren(derivative[0]) if derivative[1] < ATOM else derivative[0]
     if derivative_first:
         f_text = printer.paren(factor[0]) if factor[1] < ATOM else factor[0]
-        return f"{d_text}{times}{f_text}"
-    return f"{factor[0]}{times}{d_text}"
+        return Summand(f"{d_text}{times}{f_text}")
+    return Summand(f"{_operand(factor, printer, leading)}{times}{d_text}")
 
 
-def _sum(terms: list[str]) -> str:
-    if not terms:
+def _sum(summands: list[Summand], printer: Printer) -> str:
+    """The summands joined with the formula's own ``+`` and ``−`` (a negative summand stays added)."""
+    if not summands:
         return "0"
-    out = terms[0]
-    for t in terms[1:]:
-        out += (
-            f" - {t[1:]}" if t.startswith("-") else f" {MINUS} {t[1:]}" if t.startswith(MINUS) else f" + {t}"
-        )
-    return out
+    first = summands[0]
+    out = [f"{printer.minus}{first.text}" if first.minus else first.text]
+    out += [f" {printer.minus if s.minus else '+'} {s.text}" for s in summands[1:]]
+    return "".join(out)
 
 
 def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool, style: str) -> None:
     """Set a tangent/adjoint row's formula, substituted numbers and partial values.
 
     Tangent terms read ``∂vi/∂vk · v̇k`` and adjoint terms ``v̄i · ∂vi/∂vk``, as in the
-    notes; adjoint rows with several terms also show each partial adjoint's value.
+    notes; adjoint rows with several terms also show each partial adjoint's value. The
+    numbers mirror the formula term by term: each name replaced by its value, with the
+    formula's operators, so that every line can be checked by hand.
     """
     terms = row.summands
     printer = STYLES[style]
     sym, num = g.leaves(style, False, digits), g.leaves(style, True, digits)
-    symbolic, substituted, partial = [], [], []
+    symbolic: list[Summand] = []
+    substituted: list[Summand] = []
+    partial: list[Summand] = []
     for t in terms:
+        leading = not symbolic
         if not t.factor:  # an output's seed
-            symbolic.append("1")
-            substituted.append("1")
-            partial.append("1")
+            symbolic.append(Summand("1"))
+            substituted.append(Summand("1"))
+            partial.append(Summand("1"))
             continue
+        d_symbolic = printer.expr(t.derivative, sym, digits, t.named)
+        d_number = printer.expr(t.derivative, num, digits, t.named)
+        d_number = (d_number[0], min(d_number[1], d_symbolic[1]))
+        unit = _unit(d_symbolic[0])
         symbolic.append(
-            _product(
-                (printer.name(t.factor), ATOM),
-                printer.expr(t.derivative, sym, digits, t.named),
-                style,
-                not adjoint,
-            )
+            _product((printer.name(t.factor), ATOM), d_symbolic, unit, printer, not adjoint, leading)
         )
         substituted.append(
-            _product(
-                printer.number(t.factor_value, digits),
-                printer.expr(t.derivative, num, digits, t.named),
-                style,
-                not adjoint,
-            )
+            _product(printer.number(t.factor_value, digits), d_number, unit, printer, not adjoint, leading)
         )
-        partial.append(printer.number(t.value, digits)[0])
-    row.formula[style] = _sum(symbolic)
-    row.substituted[style] = _sum(substituted)
-    row.partials[style] = _sum(partial) if adjoint and len(terms) > 1 else ""
+        shown = printer.number(-t.value if unit == -1 else t.value, digits)
+        partial.append(_alone(shown, printer, unit == -1, leading))
+    row.formula[style] = _sum(symbolic, printer)
+    row.substituted[style] = _sum(substituted, printer)
+    row.partials[style] = _sum(partial, printer) if adjoint and len(terms) > 1 else ""
 
 
 def _render(table: Table, g: Graph, style: str) -> None:
