@@ -20,9 +20,11 @@ and, for the array form, the gradient of the notes' example ln(x1) + x1·x2 − 
 10⁶ points: one NumPy call against the compiled float form called in a loop.
 
 Everything is checked to agree before it is timed (compiled = engine bit for bit; =
-hand-written floats to 1e-9). Times are medians of ``--repeats`` samples, peers
-interleaved, with the garbage collector run before each sample (not inside it, as
-``bench.measure`` does for graph-building peers: see :func:`measure`). "Calls to pay
+hand-written floats to 1e-9; for C, ``compiled.source`` exec'd on its own = compiled, bit
+for bit, and timed beside it: the compiled function is made from that very text). Times
+are medians of ``--repeats`` samples, peers interleaved, with the garbage collector run
+before each sample (not inside it, as ``bench.measure`` does for graph-building peers: see
+:func:`measure`). "Calls to pay
 off" is compile time / (engine time − compiled time): after that many calls, compiling
 once has cost less than building the graph every time.
 """
@@ -38,6 +40,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # the workloads of benchmarks/bench.py, reused
@@ -195,6 +198,10 @@ def bench_dag(n: int, repeats: int, seed: int) -> list[str]:
     bench.close(value, ref[0], abs(ref[0]), "C value")
     for k, (a, b) in enumerate(zip(gradient, ref[1])):
         bench.close(a, b, max(abs(g) for g in ref[1]), f"C grad {k}")
+    alone: dict[str, Any] = {}
+    exec(compiled.source, alone)  # the source on its own, as a user would save it: the same code
+    standalone = alone[fn.__name__]
+    assert standalone(*values) == (value, gradient), "C: the source run on its own != compiled"
     lines_of_code = compiled.source.count("\n")
     print(
         f"\n(C) agree: DAG of {compiled.nodes:,} nodes (N = {n:,} ops); compiled in {seconds:.2f} s "
@@ -202,6 +209,7 @@ def bench_dag(n: int, repeats: int, seed: int) -> list[str]:
     )
     fns: dict[str, Callable[[], object]] = {
         "compiled": partial(fn, *values),
+        "compiled source, exec'd alone": partial(standalone, *values),
         "plain": partial(bench.dag_plain, plan, values),
         "scalargrad (graph)": partial(bench.dag_graph, peer, plan, values),
     }

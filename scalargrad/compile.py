@@ -4,13 +4,16 @@
 respect to), or a Python function traced once at example inputs (as ``jax.jit``
 traces), into a :class:`CompiledGradient`: a callable that takes new input values
 and returns the value and the gradient, computed with plain floats and no graph.
-Its ``source`` is the code it runs, written as the notes write their traces:
+Its ``source`` is the code it runs, a module that runs on its own: first what the
+function calls (``import math``, and the helpers, here the checked ``log``, ``sin``
+and ``cos`` that raise the engine's errors, written out as :mod:`scalargrad.ops`
+defines them), then the function, written as the notes write their traces:
 
 >>> from scalargrad import Value, log, sin
 >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
 >>> y = log(x1) + x1 * x2 - sin(x2)
 >>> g = compile(y, [x1, x2])
->>> print(g.source, end="")
+>>> print(g.source[g.source.index("def value_and_grad"):], end="")
 def value_and_grad(v1, v2):
     # inputs: v1 = x1, v2 = x2
     # forward evaluation trace
@@ -31,6 +34,10 @@ def value_and_grad(v1, v2):
 >>> value, gradient = g(2.0, 5.0)
 >>> round(value, 3), gradient[0], round(gradient[1], 3)
 (11.652, 5.5, 1.716)
+>>> namespace = {}
+>>> exec(g.source, namespace)  # or save it as a file and import it: no scalargrad needed
+>>> namespace["value_and_grad"](2.0, 5.0) == (value, gradient)
+True
 
 **How the code is written.** Nodes are numbered v1…vn as the notes number them
 (:func:`~scalargrad.engine.evaluation_order`: inputs first, then by depth). Each
@@ -72,18 +79,28 @@ division by zero where the engine's rule takes its special case), which raises a
 **Limits.** Graphs above :data:`MAX_NODES` nodes are refused with a
 :class:`CompileError` (pass ``max_nodes=`` to raise the limit: compiling costs about
 2 s per 10⁵ nodes, most of it in Python's own ``compile``, and the code is kept in
-memory). The generated code has no import statement and runs with empty builtins:
-every name in it is bound from the op registry's float namespace
-(:data:`scalargrad.engine.FLOAT_NAMESPACE`, which wraps :mod:`math`), from NumPy in
-the array form, or to a user-defined op's own ``evaluate``/``rule``. (The array
-form's builtins hold ``__import__`` alone: NumPy's and PyTorch's C functions import
-lazily through the builtins of the frame that calls them.) No label,
-formula or other user text is ever part of the code: a label appears only in a
-comment, and only when it is an identifier.
+memory). No label, formula or other user text is ever part of the code: a label
+appears only in a comment, and only when it is an identifier.
+
+**The source is self-contained.** It names everything it uses, and only what it
+uses, in a fixed order: imports (:mod:`math`; NumPy or PyTorch in the array form),
+then each helper the function calls, after the helpers it calls in turn. The float
+helpers (``divide``, ``power``, ``pow_base_grad``, the checked ``log`` ...) are the
+text of their one definition in :mod:`scalargrad.ops`, read from its source with
+:mod:`ast` (kept with their type annotations, hence ``from __future__ import
+annotations``); the array helpers are source text in this module. The callable is
+made by running exactly that text, so ``exec(g.source, {})``, or
+the source saved as a file and imported by a Python without scalargrad, gives the
+callable's numbers bit for bit. The one exception is a user-defined op
+(:func:`scalargrad.define_op`), whose functions have no source to write out: its
+code calls ``user_<op>_value`` and ``user_<op>_rule``, the source's first comment
+says so, and ``g.user_functions`` holds them (``exec(g.source,
+dict(g.user_functions))``).
 
 **Over many points.** :meth:`CompiledGradient.vectorized` gives the same code over
 NumPy arrays (or PyTorch tensors): conditional expressions become ``where``, the
-checked helpers become NumPy functions, so the gradient at 10⁶ points is one call;
+checked helpers become NumPy functions, so the gradient at 10⁶ points is one call
+(its ``source`` is self-contained too, importing NumPy or PyTorch);
 :func:`plot` draws f, f′ and f″ with it.
 """
 
@@ -93,13 +110,17 @@ import ast
 import builtins
 import concurrent.futures
 import contextlib
+import copy
+import functools
 import gc
+import inspect
 import io
 import itertools
 import linecache
 import math
 import numbers
 import operator
+import re
 import time
 import tokenize
 import warnings
@@ -263,7 +284,7 @@ def _template_from(expression: str, array: bool) -> _Template:
                 node.id = _PLACEHOLDERS[_SLOTS.index(node.id)]
                 renamed += 1
             else:
-                if not array and node.id.startswith(_CHECKED):
+                if node.id.startswith(_CHECKED):
                     node.id = node.id.removeprefix(_CHECKED)  # reads as the notes do: log(v1)
                 names.add(node.id)
     text = ast.unparse(tree)
@@ -561,7 +582,7 @@ def _constant_value(code: str) -> float | None:
     evaluated in the same float namespace as the generated code.
     """
     if not _FOLDING:
-        _FOLDING.update(_float_namespace({}, None))
+        _FOLDING.update(_float_namespace(), __builtins__={})
     try:
         value = eval(builtins.compile(code, "<scalargrad constant>", "eval"), dict(_FOLDING))
     except (ArithmeticError, ValueError, TypeError):
@@ -645,19 +666,27 @@ _generated = itertools.count()
 
 
 def _define(source: str, name: str, namespace: dict[str, Any], kind: str) -> Callable[..., Any]:
-    """Compile the generated ``source`` in ``namespace``; tracebacks show its lines."""
+    """Run the generated ``source``, a whole module, in a namespace holding ``namespace``; return ``name``.
+
+    The callable is made from exactly the text that ``source`` shows (with none of this
+    module's ``__future__`` flags), so the two cannot differ; tracebacks show its lines.
+    """
     filename = f"<scalargrad {kind} #{next(_generated)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     scope = dict(namespace)
-    exec(builtins.compile(source, filename, "exec"), scope)  # generated from op templates only
+    code = builtins.compile(source, filename, "exec", dont_inherit=True)
+    exec(code, scope)  # generated from op templates and scalargrad's own helper source only
     fn: Callable[..., Any] = scope[name]
     weakref.finalize(fn, linecache.cache.pop, filename, None)
     return fn
 
 
-def _names(program: _Program, array: bool) -> set[str]:
-    """The names the generated code reads besides its variables."""
-    used = {"inf", "nan"}
+_SPECIAL = re.compile(r"\b(inf|nan)\b")
+
+
+def _names(program: _Program, array: bool, function: str = "") -> set[str]:
+    """The names the generated code reads besides its variables (``inf``, ``nan``: if ``function`` does)."""
+    used = set(_SPECIAL.findall(function))
     seen: set[tuple[str, int]] = set()
     for _, e in program.forward:
         seen.add((e.op.name, VALUE))
@@ -672,33 +701,450 @@ def _names(program: _Program, array: bool) -> set[str]:
 
 
 _BUILTINS = {"abs": abs, "min": min, "max": max, "float": float}
-"""The builtins an op template may call (``abs(a)``); the generated code sees no others."""
+"""The builtins an op template may call (``abs(a)``): Python's own, so the source defines none of them."""
 
 
-def _float_namespace(ops: dict[str, Op], needed: set[str] | None) -> dict[str, Any]:
-    """Bindings for the float code: the op registry's float namespace, user ops' own functions, no builtins.
-
-    ``needed`` are the names the code reads (None: every name of the float namespace).
-    """
-    namespace: dict[str, Any] = {"__builtins__": {}, "inf": math.inf, "nan": math.nan}
-    checked = {k.removeprefix(_CHECKED): v for k, v in FLOAT_NAMESPACE.items() if k.startswith(_CHECKED)}
-    if needed is None:
-        namespace.update({k: v for k, v in FLOAT_NAMESPACE.items() if not k.startswith("_")})
-        namespace.update(_BUILTINS)
-        namespace.update(checked)
-    else:
-        for key in needed:
-            if key in checked:
-                namespace[key] = checked[key]
-            elif key in FLOAT_NAMESPACE:
-                namespace[key] = FLOAT_NAMESPACE[key]
-            elif key in _BUILTINS:
-                namespace[key] = _BUILTINS[key]
-    for op in ops.values():
-        if op.source is None:
-            namespace[f"user_{op.name}_value"] = _user_value(op)
-            namespace[f"user_{op.name}_rule"] = _user_rule(op)
+def _float_namespace() -> dict[str, Any]:
+    """Every name of the float code bound as the engine binds it (for folding constants, not for the code)."""
+    namespace: dict[str, Any] = {k: v for k, v in FLOAT_NAMESPACE.items() if not k.startswith("_")}
+    namespace.update(_BUILTINS)
+    namespace.update(
+        {k.removeprefix(_CHECKED): v for k, v in FLOAT_NAMESPACE.items() if k.startswith(_CHECKED)}
+    )
+    namespace.update(inf=math.inf, nan=math.nan)
     return namespace
+
+
+# --------------------------------------------------------------------------- #
+# Writing the helpers out: the source defines every name it reads             #
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """How the source gets one name it reads: imported from a module, or defined by source text.
+
+    ``origin`` (module, attribute) is emitted as ``from module import attribute [as name]``;
+    otherwise ``text`` (a ``def`` or an assignment) is emitted, after the definitions of
+    ``needs``, the other names it reads (``math``, ``np`` and ``torch`` are modules).
+    """
+
+    text: str = ""
+    needs: tuple[str, ...] = ()
+    origin: tuple[str, str] | None = None
+    annotated: bool = False
+
+
+_MODULES = {"math": "import math", "np": "import numpy as np", "torch": "import torch"}
+"""Module names a helper may read, and the import statement that binds each."""
+
+_FROM = {"math": "math", "np": "numpy", "torch": "torch"}
+
+
+def _free_names(node: ast.AST) -> tuple[str, ...]:
+    """The names ``node`` reads that it does not bind itself and that are not Python's builtins, sorted.
+
+    Type annotations do not count: the source is run with ``from __future__ import annotations``.
+    """
+    node = copy.deepcopy(node)
+    bound: set[str] = set()
+    loaded: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.FunctionDef):
+            n.returns = None
+            bound.add(n.name)
+        elif isinstance(n, ast.arg):
+            n.annotation = None
+            bound.add(n.arg)
+        elif isinstance(n, ast.AnnAssign):
+            n.annotation = ast.Constant(None)
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            (loaded if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+    return tuple(sorted(name for name in loaded - bound if not hasattr(builtins, name)))
+
+
+def _annotated(node: ast.AST) -> bool:
+    return any(
+        (isinstance(n, ast.arg) and n.annotation is not None)
+        or (isinstance(n, ast.FunctionDef) and n.returns is not None)
+        for n in ast.walk(node)
+    )
+
+
+class _OpsSource(NamedTuple):
+    """The module that fills the float namespace (:mod:`scalargrad.ops`), read as source."""
+
+    text: str
+    functions: dict[str, ast.FunctionDef]  # its module-level functions
+    bindings: dict[str, ast.expr]  # each FLOAT_NAMESPACE name it binds explicitly, and to what
+
+
+@functools.cache
+def _ops_source() -> _OpsSource:
+    """Parse :mod:`scalargrad.ops`: its functions, and the expressions its ``FLOAT_NAMESPACE.update`` binds.
+
+    The float helpers are written out from this text, so that the source's ``divide`` or
+    checked ``log`` is the engine's own definition, not a copy of it.
+    """
+    from . import ops
+
+    text = inspect.getsource(ops)
+    tree = ast.parse(text)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    dicts = {
+        n.targets[0].id: n.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Dict)
+    }
+    bindings: dict[str, ast.expr] = {}
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "FLOAT_NAMESPACE"
+        ):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                bindings[keyword.arg] = keyword.value
+            elif isinstance(keyword.value, ast.Name) and keyword.value.id in dicts:  # **_SHARED
+                entries = dicts[keyword.value.id]
+                for key, value in zip(entries.keys, entries.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        bindings[key.value] = value
+    return _OpsSource(text, functions, bindings)
+
+
+@functools.cache
+def _float_definition(name: str, read_by_code: bool) -> _Definition | None:
+    """How the float source gets ``name``: from :mod:`math`, or as :mod:`scalargrad.ops` defines it.
+
+    ``read_by_code``: a name the generated function reads, bound (as the engine binds it)
+    to the checked function where there is one (``log`` is ``checked_log``); otherwise a
+    name a helper reads (``_checked``), a function of ``ops`` by that name. None for a
+    name of Python's builtins and for a user-defined op's functions (which it cannot write out).
+    """
+    if name.startswith("user_"):
+        return None
+    if name in _MODULES:
+        return _Definition(text=_MODULES[name])
+    ops = _ops_source()
+    key = f"{_CHECKED}{name}" if read_by_code and f"{_CHECKED}{name}" in FLOAT_NAMESPACE else name
+    node: ast.AST | None = ops.bindings.get(key) if read_by_code else ops.functions.get(name)
+    if isinstance(node, ast.Name) and node.id in ops.functions:  # divide=_divide: its def, named divide
+        node = ops.functions[node.id]
+    if isinstance(node, ast.FunctionDef):
+        text = ast.get_source_segment(ops.text, node)
+        assert text is not None
+        text = text.replace(f"def {node.name}(", f"def {name}(", 1)
+        return _Definition(text, _free_names(node), annotated=_annotated(node))
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
+        return _Definition(origin=("math", node.attr))
+    if isinstance(node, ast.expr):
+        text = ast.get_source_segment(ops.text, node)
+        assert text is not None
+        return _Definition(f"{name} = {text}", _free_names(node), annotated=_annotated(node))
+    if read_by_code and key in FLOAT_NAMESPACE and getattr(math, key, None) is FLOAT_NAMESPACE[key]:
+        return _Definition(origin=("math", key))
+    if read_by_code and (name in _BUILTINS or name in ("inf", "nan")):
+        return _Definition(origin=("math", name)) if name in ("inf", "nan") else None
+    raise CompileError(
+        f"compile cannot write out {name!r}: scalargrad.ops defines it in a form it cannot read"
+    )
+
+
+_ARRAY_HELPERS: dict[str, str] = {
+    "pow_base_grad": '''\
+def pow_base_grad(a, b, out):
+    """d(a**b)/da per element: b * a**(b-1), with ops.py's values where a == 0 or b == 0."""
+    at_zero = where(b < 1.0, inf, where(b == 1.0, 1.0, 0.0))
+    return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * where(a == 0.0, 1.0, a) ** (b - 1.0)))
+''',
+    "pow_exponent_grad": '''\
+def pow_exponent_grad(a, out):
+    """d(a**b)/db per element: a**b * ln a, 0 where a == 0, nan where ln a is undefined."""
+    positive = a > 0.0
+    return where(positive, out * log(where(positive, a, 1.0)), where(a == 0.0, 0.0, nan))
+''',
+    "min_share": '''\
+def min_share(a, b):
+    """d minimum(a, b)/da per element: 0 where a loses, 0.5 at a tie, else 1."""
+    return where(a > b, 0.0, where(a == b, 0.5, 1.0))
+''',
+    "max_share": '''\
+def max_share(a, b):
+    """d maximum(a, b)/da per element: 0 where a loses, 0.5 at a tie, else 1."""
+    return where(a < b, 0.0, where(a == b, 0.5, 1.0))
+''',
+    "inside_unit": '''\
+def inside_unit(a):
+    """True strictly inside (-1, 1), and for nan."""
+    return ~(abs(a) >= 1.0)
+''',
+    "normal_square": '''\
+def normal_square(a, b):
+    """True where a*a + b*b is a positive finite float (no underflow to 0, no overflow)."""
+    s = a * a + b * b
+    return (s > 0.0) & (s < inf)
+''',
+}
+"""The derivative helpers of :mod:`scalargrad.ops` over arrays, as source (emitted and exec'd):
+the same values per element, written with ``where``, for NumPy and PyTorch alike."""
+
+_NUMPY: dict[str, str] = {
+    **{
+        name: f"np.{name}"
+        for name in (
+            "where",
+            "logical_or",
+            "logical_and",
+            "logical_not",
+            "abs",
+            "sign",
+            "exp",
+            "log",
+            "sqrt",
+            "sin",
+            "cos",
+            "tan",
+            "sinh",
+            "cosh",
+            "tanh",
+            "log1p",
+            "expm1",
+            "log2",
+            "log10",
+            "hypot",
+            "minimum",
+            "maximum",
+            "power",
+        )
+    },
+    "asin": "np.arcsin",
+    "acos": "np.arccos",
+    "atan": "np.arctan",
+    "atan2": "np.arctan2",
+    "divide": "np.true_divide",
+    "erf": "np.vectorize(math.erf, otypes=[np.float64])",
+    "sigmoid": '''\
+def sigmoid(x):
+    """1 / (1 + e**-x) per element, without overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+''',
+    "softplus": '''\
+def softplus(x):
+    """ln(1 + e**x) per element, without overflow: max(x, 0) + ln(1 + e**-|x|)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+''',
+}
+"""NumPy's version of every name the built-in ops' templates read: a NumPy function, or source."""
+
+_TORCH: dict[str, str] = {
+    **{
+        name: f"lift(torch.{name})"
+        for name in (
+            "logical_or",
+            "logical_and",
+            "logical_not",
+            "abs",
+            "exp",
+            "log",
+            "sqrt",
+            "sin",
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "sinh",
+            "cosh",
+            "tanh",
+            "atan",
+            "log1p",
+            "expm1",
+            "log2",
+            "log10",
+            "erf",
+            "atan2",
+            "hypot",
+            "minimum",
+            "maximum",
+        )
+    },
+    "divide": "lift(torch.true_divide)",
+    "power": "lift(torch.pow)",
+    "tensor": '''\
+def tensor(x):
+    """x as a float64 tensor: tensors as they are, numbers converted."""
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
+''',
+    "lift": '''\
+def lift(fn):
+    """The torch function fn, taking numbers too (as float64 tensors)."""
+    return lambda *xs: fn(*(tensor(x) for x in xs))
+''',
+    "where": '''\
+def where(c, x, y):
+    """x where c is true, else y, per element."""
+    return torch.where(tensor(c).bool(), tensor(x), tensor(y))
+''',
+    "sign": '''\
+def sign(x):
+    """1, -1 or 0 per element; nan stays nan."""
+    x = tensor(x)
+    return torch.where(torch.isnan(x), x, torch.sign(x))
+''',
+    "sigmoid": '''\
+def sigmoid(x):
+    """1 / (1 + e**-x) per element, without overflow."""
+    x = tensor(x)
+    e = torch.exp(-torch.abs(x))
+    return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+''',
+    "softplus": '''\
+def softplus(x):
+    """ln(1 + e**x) per element, without overflow: max(x, 0) + ln(1 + e**-|x|)."""
+    x = tensor(x)
+    return torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x)))
+''',
+}
+"""PyTorch's (float64 tensors) version of every name the built-in ops' templates read, as source."""
+
+_CONSTANTS = ("inf", "nan", "LN2", "LN10", "TWO_OVER_SQRT_PI")
+"""Names both forms share: numbers, written out as :mod:`scalargrad.ops` defines them."""
+
+
+@functools.cache
+def _array_definition(backend: str, name: str) -> _Definition | None:
+    """How the ``backend`` ("numpy" or "torch") source gets ``name``; None if it has no form of it."""
+    if name.startswith("user_"):
+        return None
+    if name in _MODULES:
+        return _Definition(text=_MODULES[name])
+    if name in _CONSTANTS:
+        return _float_definition(name, True)
+    table = _NUMPY if backend == "numpy" else _TORCH
+    text = table.get(name, _ARRAY_HELPERS.get(name))
+    if text is None:
+        return None
+    if text.startswith("def "):
+        return _Definition(text.rstrip("\n"), _free_names(ast.parse(text)))
+    node = ast.parse(text, mode="eval").body
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in _FROM:
+        return _Definition(origin=(_FROM[node.value.id], node.attr))
+    return _Definition(f"{name} = {text}", _free_names(node))
+
+
+def _user_note(ops: dict[str, Op]) -> list[str]:
+    """The source's first comment when it calls user-defined ops, which it cannot define."""
+    users = sorted((op for op in ops.values() if op.source is None), key=lambda op: op.name)
+    if not users:
+        return []
+    lines = [
+        f"# NOT self-contained: it calls the user-defined op{'s' if len(users) > 1 else ''} "
+        f"{', '.join(op.name for op in users)}, whose Python functions scalargrad cannot write out.",
+        "# Bind these names first (the compiled object's user_functions has them: exec(source, dict(them))):",
+    ]
+    for op in users:
+        operands = ", ".join(("a", "b")[: op.arity])
+        partials = ", ".join(f"d/d{x}" for x in ("a", "b")[: op.arity])
+        lines.append(
+            f"#     user_{op.name}_value({operands}) -> its value, "
+            f"user_{op.name}_rule({operands}, out) -> ({partials}{',' if op.arity == 1 else ''})"
+        )
+    return lines
+
+
+def _module(
+    function: str,
+    names: set[str],
+    definition: Callable[[str, bool], _Definition | None],
+    header: list[str],
+) -> str:
+    """The whole source: ``header`` comments, imports, the helpers that ``names`` need, then ``function``.
+
+    Helpers are emitted in a fixed order: the names the function reads, sorted, each
+    after the definitions it needs; functions (``def``) before assignments.
+    ``definition(name, read_by_code)`` says how to get one name; a name it gives None
+    for is Python's own.
+    """
+    imports: set[str] = set()
+    from_imports: dict[str, list[str]] = {}
+    texts: list[str] = []
+    annotated = False
+    done: set[str] = set()
+
+    def add(name: str, read_by_code: bool) -> None:
+        nonlocal annotated
+        if name in done:
+            return
+        done.add(name)
+        d = definition(name, read_by_code)
+        if d is None:
+            return
+        if d.origin is not None:
+            module, attribute = d.origin
+            item = attribute if attribute == name else f"{attribute} as {name}"
+            from_imports.setdefault(module, []).append(item)
+            return
+        if name in _MODULES:
+            imports.add(d.text)
+            return
+        for need in d.needs:
+            add(need, False)
+        texts.append(d.text)
+        annotated = annotated or d.annotated
+
+    for name in sorted(names):
+        add(name, True)
+    lines = list(header)
+    if annotated:  # the engine's helpers keep their type annotations, which need not be evaluated
+        lines.append("from __future__ import annotations")
+    if imports or from_imports:
+        if annotated:
+            lines.append("")
+        lines.extend(sorted(imports))
+        lines.extend(
+            f"from {m} import {', '.join(sorted(items))}" for m, items in sorted(from_imports.items())
+        )
+    # the functions first, then the assignments, which may call them (log = _checked(...)) as the
+    # module runs; a function's body runs only when called, so the functions' own order is free
+    functions = [text for text in texts if text.startswith("def ")]
+    assignments = [text for text in texts if not text.startswith("def ")]
+    parts = ["\n".join(lines)] if lines else []
+    parts.extend(functions)
+    if assignments:
+        parts.append("\n".join(assignments))
+    parts.append(function.rstrip("\n"))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _user_functions(ops: dict[str, Op]) -> dict[str, Callable[..., Any]]:
+    """The functions the source calls for user-defined ops, by the names it calls them."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for op in sorted(ops.values(), key=lambda op: op.name):
+        if op.source is None:
+            functions[f"user_{op.name}_value"] = _user_value(op)
+            functions[f"user_{op.name}_rule"] = _user_rule(op)
+    return functions
+
+
+def _header(ops: dict[str, Op], what: str, needs: str) -> list[str]:
+    """The source's first comment: what it computes, and that it runs on its own (or what it needs)."""
+    note = _user_note(ops)
+    first = f"# {what}, by scalargrad.compile"
+    return [f"{first}.", *note] if note else [f"{first}: self-contained {needs}."]
+
+
+def _float_source(program: _Program) -> tuple[str, str]:
+    """The float form's whole source (helpers, then the function) and the function's name."""
+    function, name = _render(program, False)
+    what = "The value and gradient" + (" and Hessian" if program.hessian is not None else "")
+    header = _header(program.ops, what, "plain Python")
+    return _module(function, _names(program, False, function), _float_definition, header), name
 
 
 def _user_value(op: Op) -> Callable[..., float]:
@@ -813,13 +1259,19 @@ class CompiledGradient:
         self._plain = (
             signature.scalars and self.order == 1 and reference is None and rebuild_gradient is _as_list
         )
-        source, name = _render(program, False)
+        source, name = _float_source(program)
         self.source: str = source
-        """The generated Python code, forward trace then reverse trace(s)."""
-        self.function: Callable[..., Any] = _define(
-            source, name, _float_namespace(program.ops, _names(program, False)), "compiled gradient"
-        )
-        """The generated function: one float per input; returns the value, the flat gradient (and Hessian)."""
+        """The generated Python code, a module that runs on its own: its imports (Python's :mod:`math`),
+        the helpers it calls (as :mod:`scalargrad.ops` defines them), then the function, forward trace
+        then reverse trace(s). ``exec`` it, or save it as a file and import it: :attr:`function` is
+        the function it defines."""
+        self.user_functions: dict[str, Callable[..., Any]] = _user_functions(program.ops)
+        """What ``source`` cannot define: the functions of user-defined ops, by the names it calls them
+        (``user_<op>_value``, ``user_<op>_rule``); empty without such ops. To run the source with
+        them: ``exec(source, dict(user_functions))``."""
+        self.function: Callable[..., Any] = _define(source, name, self.user_functions, "compiled gradient")
+        """The function ``source`` defines: one float per input; returns the value, the flat gradient (and
+        Hessian)."""
         self._second_order_lines = _second_order_lines(source, program)
         self.nodes: int = program.nodes
         """How many nodes (leaves included) the compiled graph has."""
@@ -1021,9 +1473,14 @@ class ArrayGradient:
         self._program = program
         self._backend = backend
         self.xp: Any = backend.module
-        namespace = backend.namespace(program)
-        self.source, name = _render(program, True, header=f"# the array form ({backend.name})")
-        self.function: Callable[..., Any] = _define(self.source, name, namespace, f"{backend.name} gradient")
+        self.user_functions: dict[str, Callable[..., Any]] = backend.user_functions(program)
+        """What ``source`` cannot define: user-defined ops applied element by element (see
+        :attr:`CompiledGradient.user_functions`)."""
+        self.source, name = backend.source(program)
+        """The generated code over arrays, a module that runs on its own with NumPy (or PyTorch) installed."""
+        self.function: Callable[..., Any] = _define(
+            self.source, name, self.user_functions, f"{backend.name} gradient"
+        )
         self._rounding: Callable[..., Any] | None = None
 
     def __call__(self, *args: Any) -> tuple[Any, ...]:
@@ -1036,8 +1493,8 @@ class ArrayGradient:
         order (what :func:`scalargrad.testing.assert_gradients_close_batched` uses).
         """
         if self._rounding is None:
-            source, name = _render(self._program, True, rounding=True)
-            self._rounding = _define(source, name, self._backend.namespace(self._program), "rounding")
+            source, name = self._backend.source(self._program, rounding=True)
+            self._rounding = _define(source, name, self.user_functions, "rounding")
         flat = self._evaluate(self._rounding, self._arrays(args))
         return (*self._assemble(flat[:-1]), flat[-1])
 
@@ -1121,17 +1578,17 @@ class _Backend:
     def __init__(self, name: str, module: Any) -> None:
         self.name = name
         self.module = module
-        self.functions = _numpy_functions(module) if name == "numpy" else _torch_functions(module)
 
-    def namespace(self, program: _Program) -> dict[str, Any]:
-        # The code has no import statement, but an array library's C functions may import lazily, and
-        # they look up __import__ in the builtins of the frame that calls them: the generated one.
-        namespace: dict[str, Any] = {"__builtins__": {"__import__": builtins.__import__}}
-        namespace["abs"] = self.functions["abs"]
-        for key in _names(program, True):
-            if key in self.functions:
-                namespace[key] = self.functions[key]
-            elif not key.startswith("user_"):
+    def source(self, program: _Program, *, rounding: bool = False) -> tuple[str, str]:
+        """The array form's whole source (imports, helpers, the function) and the function's name.
+
+        Raises :class:`CompileError` for a name the library has no form of, and for
+        user-defined ops outside NumPy.
+        """
+        function, name = _render(program, True, rounding=rounding, header=f"# the array form ({self.name})")
+        names = _names(program, True, function) | ({"abs"} if rounding else set())
+        for key in sorted(names):
+            if _array_definition(self.name, key) is None and not key.startswith("user_"):
                 op_names = [
                     op.name
                     for op in program.ops.values()
@@ -1139,15 +1596,24 @@ class _Backend:
                 ]
                 raise CompileError(f"no {self.name} form of {key!r}, used by the op(s) {', '.join(op_names)}")
         for op in program.ops.values():
-            if op.source is None:
-                if self.name != "numpy":
-                    raise CompileError(
-                        f"the user-defined op {op.name!r} has no {self.name} form (only NumPy applies "
-                        "user-defined ops element by element)"
-                    )
-                namespace[f"user_{op.name}_value"] = self._elementwise_value(op)
-                namespace[f"user_{op.name}_rule"] = self._elementwise_rule(op)
-        return namespace
+            if op.source is None and self.name != "numpy":
+                raise CompileError(
+                    f"the user-defined op {op.name!r} has no {self.name} form (only NumPy applies "
+                    "user-defined ops element by element)"
+                )
+        what = "The value and gradient" + (" and Hessian" if program.hessian is not None else "")
+        library, arrays = ("NumPy", "arrays") if self.name == "numpy" else ("PyTorch", "tensors")
+        header = _header(program.ops, f"{what} over {library} {arrays}", f"(needs {library})")
+        return _module(function, names, lambda key, _: _array_definition(self.name, key), header), name
+
+    def user_functions(self, program: _Program) -> dict[str, Callable[..., Any]]:
+        """User-defined ops' value and rule, applied element by element (NumPy only)."""
+        functions: dict[str, Callable[..., Any]] = {}
+        for op in sorted(program.ops.values(), key=lambda op: op.name):
+            if op.source is None and self.name == "numpy":
+                functions[f"user_{op.name}_value"] = self._elementwise_value(op)
+                functions[f"user_{op.name}_rule"] = self._elementwise_rule(op)
+        return functions
 
     def _elementwise_value(self, op: Op) -> Callable[..., Any]:
         """A user-defined op's value, applied element by element (NumPy's frompyfunc)."""
@@ -1202,167 +1668,6 @@ def _array_backend(xp: Any) -> _Backend:
 
         return _Backend("torch", torch)
     raise ValueError(f"vectorized needs xp='numpy' or 'torch' (or the module), got {xp!r}")
-
-
-def _shared_helpers(where: Callable[..., Any], log: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
-    """The derivative helpers of :mod:`scalargrad.ops` for arrays, from ``where``: same values per element."""
-
-    def pow_base_grad(a: Any, b: Any, out: Any) -> Any:
-        at_zero = where(b < 1.0, math.inf, where(b == 1.0, 1.0, 0.0))
-        return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * where(a == 0.0, 1.0, a) ** (b - 1.0)))
-
-    def pow_exponent_grad(a: Any, out: Any) -> Any:
-        positive = a > 0.0
-        return where(positive, out * log(where(positive, a, 1.0)), where(a == 0.0, 0.0, math.nan))
-
-    def min_share(a: Any, b: Any) -> Any:
-        return where(a > b, 0.0, where(a == b, 0.5, 1.0))
-
-    def max_share(a: Any, b: Any) -> Any:
-        return where(a < b, 0.0, where(a == b, 0.5, 1.0))
-
-    def inside_unit(a: Any) -> Any:
-        return ~(abs(a) >= 1.0)
-
-    def normal_square(a: Any, b: Any) -> Any:
-        s = a * a + b * b
-        return (s > 0.0) & (s < math.inf)
-
-    return {
-        "pow_base_grad": pow_base_grad,
-        "pow_exponent_grad": pow_exponent_grad,
-        "min_share": min_share,
-        "max_share": max_share,
-        "inside_unit": inside_unit,
-        "normal_square": normal_square,
-    }
-
-
-_CONSTANTS = ("inf", "nan", "LN2", "LN10", "TWO_OVER_SQRT_PI")
-
-
-def _numpy_functions(np: Any) -> dict[str, Any]:
-    """NumPy versions of every name the built-in ops' templates use."""
-
-    def sigmoid(x: Any) -> Any:
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    functions: dict[str, Any] = {k: FLOAT_NAMESPACE[k] for k in _CONSTANTS if k in FLOAT_NAMESPACE}
-    functions.update(inf=math.inf, nan=math.nan)
-    functions.update(_shared_helpers(np.where, np.log))
-    functions.update(
-        where=np.where,
-        logical_or=np.logical_or,
-        logical_and=np.logical_and,
-        logical_not=np.logical_not,
-        abs=np.abs,
-        sign=np.sign,
-        exp=np.exp,
-        sin=np.sin,
-        cos=np.cos,
-        sqrt=np.sqrt,
-        sinh=np.sinh,
-        cosh=np.cosh,
-        tanh=np.tanh,
-        atan=np.arctan,
-        erf=np.vectorize(math.erf, otypes=[np.float64]),
-        atan2=np.arctan2,
-        hypot=np.hypot,
-        sigmoid=sigmoid,
-        softplus=softplus,
-        minimum=np.minimum,
-        maximum=np.maximum,
-        divide=np.true_divide,
-        power=np.power,
-        checked_exp=np.exp,
-        checked_log=np.log,
-        checked_sqrt=np.sqrt,
-        checked_sin=np.sin,
-        checked_cos=np.cos,
-        checked_tan=np.tan,
-        checked_asin=np.arcsin,
-        checked_acos=np.arccos,
-        checked_sinh=np.sinh,
-        checked_cosh=np.cosh,
-        checked_log1p=np.log1p,
-        checked_expm1=np.expm1,
-        checked_log2=np.log2,
-        checked_log10=np.log10,
-    )
-    return functions
-
-
-def _torch_functions(torch: Any) -> dict[str, Any]:
-    """PyTorch (float64 tensors) versions of every name the built-in ops' templates use."""
-
-    def tensor(x: Any) -> Any:
-        return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, dtype=torch.float64)
-
-    def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return lambda *xs: fn(*(tensor(x) for x in xs))
-
-    def where(c: Any, x: Any, y: Any) -> Any:
-        return torch.where(tensor(c).bool(), tensor(x), tensor(y))
-
-    def sign(x: Any) -> Any:
-        x = tensor(x)
-        return torch.where(torch.isnan(x), x, torch.sign(x))
-
-    def sigmoid(x: Any) -> Any:
-        x = tensor(x)
-        e = torch.exp(-torch.abs(x))
-        return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        x = tensor(x)
-        return torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x)))
-
-    log = lift(torch.log)
-    functions: dict[str, Any] = {k: FLOAT_NAMESPACE[k] for k in _CONSTANTS if k in FLOAT_NAMESPACE}
-    functions.update(inf=math.inf, nan=math.nan)
-    functions.update(_shared_helpers(where, log))
-    plain = {
-        "logical_or": torch.logical_or,
-        "logical_and": torch.logical_and,
-        "logical_not": torch.logical_not,
-        "abs": torch.abs,
-        "exp": torch.exp,
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "sqrt": torch.sqrt,
-        "sinh": torch.sinh,
-        "cosh": torch.cosh,
-        "tanh": torch.tanh,
-        "atan": torch.atan,
-        "erf": torch.erf,
-        "atan2": torch.atan2,
-        "hypot": torch.hypot,
-        "minimum": torch.minimum,
-        "maximum": torch.maximum,
-        "divide": torch.true_divide,
-        "power": torch.pow,
-        "checked_exp": torch.exp,
-        "checked_log": torch.log,
-        "checked_sqrt": torch.sqrt,
-        "checked_sin": torch.sin,
-        "checked_cos": torch.cos,
-        "checked_tan": torch.tan,
-        "checked_asin": torch.asin,
-        "checked_acos": torch.acos,
-        "checked_sinh": torch.sinh,
-        "checked_cosh": torch.cosh,
-        "checked_log1p": torch.log1p,
-        "checked_expm1": torch.expm1,
-        "checked_log2": torch.log2,
-        "checked_log10": torch.log10,
-    }
-    functions.update({k: lift(fn) for k, fn in plain.items()})
-    functions.update(where=where, sign=sign, sigmoid=sigmoid, softplus=softplus)
-    return functions
 
 
 # --------------------------------------------------------------------------- #

@@ -105,7 +105,8 @@ def engine_at(f: Expression, point: list[float]) -> tuple[float, list[float]] | 
 def test_the_notes_example_reads_like_the_notes() -> None:
     y, x1, x2 = notes()
     g = compile(y, [x1, x2])
-    assert g.source == NOTES_SOURCE
+    assert g.source.endswith("\n\n\n" + NOTES_SOURCE)  # after what it needs: math and the checked functions
+    assert 'log = _checked("log", math.log, lambda x: x <= 0.0, "x > 0")' in g.source.splitlines()
     value, gradient = g(2.0, 5.0)
     assert round(value, 3) == 11.652
     assert gradient == grad(y, [x1, x2]) == [5.5, 1.7163378145367738]
@@ -114,7 +115,8 @@ def test_the_notes_example_reads_like_the_notes() -> None:
 
 def test_a_traced_function_gives_the_same_code() -> None:
     g = compile(lambda a, b: sg.log(a) + a * b - sg.sin(b), (2.0, 5.0))
-    assert g.source == NOTES_SOURCE  # traced inputs are labelled x1, x2 as in the notes
+    y, x1, x2 = notes()
+    assert g.source == compile(y, [x1, x2]).source  # traced inputs are labelled x1, x2 as in the notes
     value, gradient = g(2.0, 5.0)
     assert gradient == (5.5, 1.7163378145367738)  # one entry per argument
     assert value == notes()[0].data
@@ -365,7 +367,7 @@ def test_order_two_equals_hessian(case: tuple[Expression, list[float]], data: An
 def test_order_two_source_and_shapes() -> None:
     y, x1, x2 = notes()
     g = compile(y, [x1, x2], order=2)
-    assert g.source.startswith("def value_grad_hessian(v1, v2):")
+    assert "\n\n\ndef value_grad_hessian(v1, v2):\n" in g.source
     assert NOTES_SOURCE.splitlines()[4] in g.source  # the forward trace keeps the notes' numbering
     assert "# reverse adjoint trace of dy/dx1 = v10: row 1 of the Hessian" in g.source
     assert g(2.0, 5.0) == (y.data, [5.5, 1.7163378145367738], [[-0.25, 1.0], [1.0, -0.9589242746631385]])
@@ -483,20 +485,39 @@ def test_templates_fill_as_renaming_the_ast_would(name: str) -> None:
             assert ast.unparse(ast.parse(filled, mode="eval")) == renamed(expression, args), (name, index)
 
 
-def test_the_generated_code_reads_only_the_registry_names() -> None:
+def test_the_generated_code_defines_what_it_reads_as_the_engine_does() -> None:
+    import inspect
+
+    from scalargrad import ops
+
     x = Value(0.5, label="x; import os")  # a label that is not an identifier never reaches the code
-    y = sg.atan2(sg.hypot(x, 2.0), sg.erf(x)) + sg.relu(x) ** 2 + sg.maximum(x, 0.25)
+    y = sg.atan2(sg.hypot(x, 2.0), sg.erf(x)) + sg.relu(x) ** 2 + sg.maximum(x, 0.25) + sg.log(x) / x
     g = compile(y, [x])
-    assert "import" not in g.source and "x; " not in g.source
+    assert "x; " not in g.source and "os" not in g.source.split()
     tree = ast.parse(g.source)
-    assert not any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree))
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert [ast.unparse(node) for node in imports] == [
+        "from __future__ import annotations",
+        "import math",
+        "from math import atan2, erf, hypot, nan",
+    ]
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    defined |= {
+        t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
     function = g.function
-    assert function.__globals__["__builtins__"] == {}  # no builtins at all
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    free = {n for n in names if not n.startswith("v")}
-    assert free <= set(FLOAT_NAMESPACE) | {"abs"}, free - set(FLOAT_NAMESPACE)
-    for n in free:  # the checked helper where there is one (it raises math's errors naming the op)
-        assert function.__globals__[n] is FLOAT_NAMESPACE.get(f"checked_{n}", FLOAT_NAMESPACE.get(n, abs))
+    names = {n.id for n in ast.walk(tree.body[-1]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    imported = {a.asname or a.name for node in imports for a in node.names}
+    for n in {n for n in names if not n.startswith("v")}:  # each: the engine's binding, or its source
+        bound = FLOAT_NAMESPACE.get(f"checked_{n}", FLOAT_NAMESPACE.get(n, abs))
+        if n in defined:  # written out from scalargrad.ops: the same text, so the same numbers
+            assert function.__globals__[n] is not bound
+        else:  # Python's: from math, or a builtin
+            assert n in imported or n == "abs", n
+            assert function.__globals__.get(n, abs) is bound, n
+    assert inspect.getsource(ops._divide).replace("def _divide(", "def divide(") in g.source
+    assert inspect.getsource(ops._pow_base_grad).replace("_pow_base_grad(", "pow_base_grad(") in g.source
+    assert "\nmax_share = lambda a, b: _tie_share(a, b, lambda m, o: m < o)\n" in g.source
 
 
 def test_tracebacks_show_the_generated_line() -> None:
@@ -766,3 +787,225 @@ def test_batched_check_on_random_expressions(case: tuple[Expression, list[float]
     rng = np.random.default_rng(len(str(f)))
     pts = np.vstack([np.array(point), rng.uniform(-2, 2, size=(64, len(point)))])
     assert_gradients_close_batched(f, pts)
+
+
+# --------------------------------------------------------------------------- the source runs on its own
+
+
+def run_alone(source: str, name: str, *args: Any, namespace: dict[str, Any] | None = None) -> Any:
+    """Exec ``source`` in a new namespace (``{}`` unless given); call the function ``name`` it defines."""
+    scope: dict[str, Any] = {} if namespace is None else dict(namespace)
+    exec(source, scope)  # TEST ONLY: compile's own output, which must run on its own
+    return scope[name](*args)
+
+
+def outcome(fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, or the type and message of the error it raises."""
+    try:
+        return fn(*args)
+    except (ArithmeticError, ValueError) as e:
+        return (type(e), str(e))
+
+
+def flat(result: Any) -> list[float]:
+    """The generated function's result as one list of floats: value, gradient, Hessian rows."""
+    out = [result[0], *result[1]]
+    if len(result) > 2:
+        out.extend(h for row in result[2] for h in row)
+    return out
+
+
+def assert_bits(alone: Any, compiled: Any) -> None:
+    """The same numbers bit for bit (NaN equal to NaN, and the sign of a zero too), or the same error."""
+    if isinstance(compiled, tuple) and isinstance(compiled[0], type):
+        assert alone == compiled
+        return
+    a, c = flat(alone), flat(compiled)
+    assert len(a) == len(c)
+    for x, y in zip(a, c):
+        assert (x != x and y != y) or (x == y and math.copysign(1.0, x) == math.copysign(1.0, y)), (a, c)
+
+
+def notes_sigmoid() -> tuple[Value, list[Value]]:
+    """The notes' logistic neuron: 1/(1 + exp(-(w0*x0 + w1*x1 + w2)))."""
+    w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label="w2")
+    x0, x1 = Value(-1.0, label="x0"), Value(-2.0, label="x1")
+    return 1 / (1 + sg.exp(-(w0 * x0 + w1 * x1 + w2))), [w0, w1, w2, x0, x1]
+
+
+def test_the_notes_sigmoid_source_runs_on_its_own() -> None:
+    y, leaves = notes_sigmoid()
+    g = compile(y, leaves)
+    assert "divide(" in g.source and "def divide(" in g.source  # the helper it calls is in the text
+    at = [2.0, -3.0, -3.0, -1.0, -2.0]
+    alone = run_alone(g.source, "value_and_grad", *at)
+    assert alone == g.function(*at) == (y.data, grad(y, leaves))
+    assert alone[1][:3] == pytest.approx([-0.19661193324148185, -0.3932238664829637, 0.19661193324148185])
+    assert_bits(
+        run_alone(g.source, "value_and_grad", 0.5, 0.25, -1.0, 3.0, 4.0),
+        g.function(0.5, 0.25, -1.0, 3.0, 4.0),
+    )
+
+
+def test_the_notes_source_runs_on_its_own_with_the_engine_s_errors() -> None:
+    y, x1, x2 = notes()
+    g = compile(y, [x1, x2])
+    assert g.source.rstrip().endswith(NOTES_SOURCE.rstrip())  # the notes' function, after what it needs
+    assert run_alone(g.source, "value_and_grad", 2.0, 5.0) == (y.data, [5.5, 1.7163378145367738])
+    with pytest.raises(ValueError, match=r"log: math domain error at x = -1\.0"):
+        run_alone(g.source, "value_and_grad", -1.0, 2.0)  # the same checked log, naming the op
+
+
+def check_alone(g: CompiledGradient, points_: list[list[float]], f: Expression | None = None) -> None:
+    """``g.source`` exec'd in ``{}`` gives g's results bit for bit, and grad's (to rounding) at each point."""
+    name = g.function.__name__
+    scope: dict[str, Any] = {}
+    exec(g.source, scope)  # TEST ONLY: compile's own output
+    alone = scope[name]
+    for at in points_:
+        result = outcome(alone, *at)
+        assert_bits(result, outcome(g.function, *at))
+        if f is None or isinstance(result[0], type):
+            continue
+        xs = [Value(x) for x in at]
+        y = f(*xs)
+        assert math.isclose(result[0], y.data, rel_tol=1e-12) or same(result[0], y.data)
+        for a, b in zip(result[1], grad(y, xs)):
+            assert same(a, b) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (result, grad(y, xs))
+
+
+@given(expressions_and_points(ops=ALL_OPS), st.data())
+def test_the_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[float]], data: Any) -> None:
+    f, point = case
+    xs = [Value(x) for x in point]
+    y = f(*xs)
+    assume(isinstance(y, Value))
+    g = compile(y, xs)
+    check_alone(g, [point, data.draw(points(len(point), bound=3.0))], f)
+
+
+@given(expressions_and_points(ops=DEFAULT_OPS, max_depth=3), st.data())
+@settings(max_examples=25)
+def test_the_order_two_source_runs_on_its_own(case: tuple[Expression, list[float]], data: Any) -> None:
+    f, point = case
+    g = compile(f, point, order=2)
+    check_alone(g, [point, data.draw(points(len(point)))])
+
+
+def test_a_source_names_only_what_it_uses() -> None:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    plain = compile(x * y + x, [x, y]).source
+    assert "import" not in plain and "def " not in plain.split("def value_and_grad")[0]
+    assert run_alone(plain, "value_and_grad", 2.0, 3.0) == (8.0, [4.0, 2.0])
+    source = compile(sg.tanh(x) / y + sg.sqrt(x) ** y, [x, y]).source
+    assert source == compile(sg.tanh(x) / y + sg.sqrt(x) ** y, [x, y]).source  # deterministic
+    tree = ast.parse(source)
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert defined[-1] == "value_and_grad" and {
+        "divide",
+        "power",
+        "pow_base_grad",
+        "pow_exponent_grad",
+    } <= set(defined)
+    assert "sigmoid" not in defined and "def exp" not in source  # only what is used
+    for node in ast.walk(tree):  # the only modules are Python's own
+        if isinstance(node, ast.Import):
+            assert [a.name for a in node.names] == ["math"]
+        if isinstance(node, ast.ImportFrom):
+            assert node.module in ("math", "__future__")
+
+
+def test_user_defined_ops_say_that_the_source_needs_them() -> None:
+    x = Value(0.5, label="x")
+    g = compile(USER_BINARY(USER_UNARY(2 * x), x), x)
+    head = g.source.split("def value_and_grad")[0]
+    assert "user_compile_softplus_value" in head and "user_compile_mix_rule" in head  # said at the top
+    with pytest.raises(NameError, match="user_compile"):
+        run_alone(g.source, "value_and_grad", 0.5)
+    assert sorted(g.user_functions) == [
+        "user_compile_mix_rule",
+        "user_compile_mix_value",
+        "user_compile_softplus_rule",
+        "user_compile_softplus_value",
+    ]
+    for at in (0.5, -3.0):
+        assert run_alone(g.source, "value_and_grad", at, namespace=g.user_functions) == g.function(at)
+
+
+def test_the_source_runs_in_a_fresh_interpreter(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    y, leaves = notes_sigmoid()
+    order2 = compile(
+        lambda a, b: sg.log(a) + a * b - sg.sin(b) + sg.relu(a - b) * sg.atan2(a, b), (2.0, 5.0), order=2
+    )
+    cases = {
+        "sigmoid_grad": (compile(y, leaves), [0.5, 0.25, -1.0, 3.0, 4.0]),
+        "notes_hessian": (order2, [3.0, 0.5]),
+    }
+    for module, (g, _) in cases.items():
+        (tmp_path / f"{module}.py").write_text(g.source, encoding="utf-8")
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "import notes_hessian, sigmoid_grad\n"
+        "assert not any(m.startswith('scalargrad') for m in sys.modules), 'scalargrad was imported'\n"
+        "def flat(r):\n"
+        "    return [r[0], *r[1], *(h for row in (r[2] if len(r) > 2 else []) for h in row)]\n"
+        "def show(r):\n"
+        "    print(' '.join(x.hex() for x in flat(r)))\n"
+        f"show(sigmoid_grad.value_and_grad(*{cases['sigmoid_grad'][1]!r}))\n"
+        f"show(notes_hessian.value_grad_hessian(*{cases['notes_hessian'][1]!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for line, (g, at) in zip(lines, cases.values()):
+        assert [float.fromhex(h) for h in line.split()] == flat(g.function(*at))
+    assert len(lines) == 2
+
+
+def test_the_numpy_source_runs_on_its_own() -> None:
+    np = need("numpy")
+    y, x1, x2 = notes()
+    vg = compile(y, [x1, x2], order=2).vectorized()
+    assert "from numpy import" in vg.source
+    a, b = np.array([2.0, 0.5, -1.0]), np.array([5.0, 3.0, 2.0])
+    scope: dict[str, Any] = {}
+    exec(vg.source, scope)  # TEST ONLY: compile's own output
+    with np.errstate(all="ignore"):
+        alone = flat(scope[vg.function.__name__](a, b))
+        compiled = flat(vg.function(a, b))
+    for p, q in zip(alone, compiled):
+        assert np.array_equal(p, q, equal_nan=True)
+
+
+@given(expressions_and_points(ops=[*ALL_OPS]))
+@settings(max_examples=30)
+def test_the_numpy_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[float]]) -> None:
+    np = need("numpy")
+    f, point = case
+    g = compile(f, point)
+    vg = g.vectorized()
+    batch = [np.array([x, x / 2 + 0.25, -x]) for x in point]
+    scope: dict[str, Any] = {}
+    exec(vg.source, scope)  # TEST ONLY: compile's own output
+    with np.errstate(all="ignore"):
+        alone = flat(scope[vg.function.__name__](*batch))
+        compiled = flat(vg.function(*batch))
+    for p, q in zip(alone, compiled):
+        assert np.array_equal(np.asarray(p, dtype=float), np.asarray(q, dtype=float), equal_nan=True)
+
+
+def test_the_torch_source_runs_on_its_own() -> None:
+    torch = pytest.importorskip("torch")  # the bench extra; tested where installed
+    vg = compile(kinked, (0.5, 2.0), order=2).vectorized("torch")
+    assert "import torch" in vg.source
+    scope: dict[str, Any] = {}
+    exec(vg.source, scope)  # TEST ONLY: compile's own output
+    args = (torch.tensor([-1.0, 1.0], dtype=torch.float64), torch.tensor([1.0, -1.0], dtype=torch.float64))
+    for p, q in zip(flat(scope[vg.function.__name__](*args)), flat(vg.function(*args))):
+        assert torch.equal(torch.as_tensor(p), torch.as_tensor(q))
