@@ -789,7 +789,10 @@ def _ops_source() -> _OpsSource:
     """
     from . import ops
 
-    text = inspect.getsource(ops)
+    try:
+        text = inspect.getsource(ops)
+    except OSError as e:  # installed without its .py files
+        raise CompileError(f"compile writes its helpers out from scalargrad/ops.py's source: {e}") from None
     tree = ast.parse(text)
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     dicts = {
@@ -1229,9 +1232,11 @@ class CompiledGradient:
     hessian)`` for ``order=2`` (the Hessian shaped as :func:`scalargrad.hessian`
     returns it). Plain floats, no graph: it is safe to call from several threads.
 
-    * ``source``: the code (see the module documentation), ``function``: the
-      generated function itself, taking one float per input in order and
-      returning the value, the flat gradient list (and the Hessian rows);
+    * ``source``: the code, a self-contained module (see the module
+      documentation), ``function``: the function it defines, taking one float per
+      input in order and returning the value, the flat gradient list (and the
+      Hessian rows); ``user_functions``: what the source needs bound for
+      user-defined ops (empty without them);
     * ``nodes``: the graph's size, ``compile_seconds``: the time compiling took;
     * :meth:`vectorized`: the same code over NumPy arrays or PyTorch tensors.
     """
@@ -1454,7 +1459,8 @@ class ArrayGradient:
     Call it like the float form, with arrays (or numbers) in place of numbers; they
     are broadcast together, and every result (value, each gradient entry, each
     Hessian entry) is a float64 array of the broadcast shape. ``source`` is the
-    code, ``xp`` the array module.
+    code, a self-contained module that imports NumPy (or PyTorch), ``xp`` the array
+    module.
 
     >>> import numpy as np
     >>> from scalargrad import sin

@@ -857,9 +857,15 @@ def test_the_notes_source_runs_on_its_own_with_the_engine_s_errors() -> None:
 
 
 def check_alone(g: CompiledGradient, points_: list[list[float]], f: Expression | None = None) -> None:
-    """``g.source`` exec'd in ``{}`` gives g's results bit for bit, and grad's (to rounding) at each point."""
+    """``g.source`` exec'd in ``{}`` gives g's results bit for bit, and grad's (to rounding) at each point.
+
+    With user-defined ops, in ``{}`` it fails naming what to bind, and with ``g.user_functions`` it runs.
+    """
     name = g.function.__name__
-    scope: dict[str, Any] = {}
+    if g.user_functions:
+        with pytest.raises(NameError, match="user_"):
+            run_alone(g.source, name, *points_[0])
+    scope: dict[str, Any] = dict(g.user_functions)
     exec(g.source, scope)  # TEST ONLY: compile's own output
     alone = scope[name]
     for at in points_:
@@ -882,6 +888,18 @@ def test_the_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[flo
     assume(isinstance(y, Value))
     g = compile(y, xs)
     check_alone(g, [point, data.draw(points(len(point), bound=3.0))], f)
+
+
+@given(expressions_and_points(ops=[*DEFAULT_OPS, *USER_OPS]), st.data())
+def test_the_source_with_user_defined_ops_runs_with_its_user_functions(
+    case: tuple[Expression, list[float]], data: Any
+) -> None:
+    f, point = case
+    g = compile(f, point)
+    check_alone(g, [point, data.draw(points(len(point)))], f)
+    assert all(k.removeprefix("user_").rsplit("_", 1)[0] in f.ops for k in g.user_functions)
+    assert g.source.startswith("# The value and gradient, by scalargrad.compile")
+    assert ("NOT self-contained" in g.source.splitlines()[1]) == bool(g.user_functions)
 
 
 @given(expressions_and_points(ops=DEFAULT_OPS, max_depth=3), st.data())
