@@ -24,7 +24,7 @@ from scalargrad.steps import MODES
 from scalargrad.trace import TEXT, Graph, text_name
 from scalargrad.viz import RenderError
 from scalargrad.viz import frames as frames_module
-from scalargrad.viz._steps import node_fields
+from scalargrad.viz._steps import edge_labels, node_fields
 from scalargrad.viz.frames import Frames, write_animation, write_frames
 from scalargrad.viz.page import Walkthrough, walkthrough, write_walkthrough
 from scalargrad.viz.widget import StepThrough
@@ -181,8 +181,8 @@ def test_page_is_one_offline_document() -> None:
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
     assert not re.search(r"<(link|img|iframe|object|embed)\b|\bsrc=|@import|url\(", page)
     assert (
-        page.count("<svg") == 4 and page.count("<table class='scalargrad-trace'>\n") == 3
-    )  # + the row shown
+        page.count("<svg") == 5 and page.count("<table class='scalargrad-trace'>\n") == 4
+    )  # a tangent tab (and table) per input; + the row shown
     assert "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5" in page
     assert "<title>The notes&#x27; example</title>" in page
     assert walkthrough(y, title="The notes' example") == page  # deterministic
@@ -242,8 +242,33 @@ def test_tangent_mode_follows_wrt() -> None:
     w = Walkthrough(y, wrt=x2)
     assert w.mode_title("tangent") == "forward mode (tangents w.r.t. x₂)"
     assert [st.line for st in w.modes["tangent"].steps][-1] == "v̇₇ = v̇₆ − v̇₅ = 2 − 0.284 = 1.716"
-    assert [t.kind for t in w.trace.tables] == ["forward", "tangent", "adjoint"]
-    assert w.trace.tables[1].wrt == "x2"
+    assert [t.kind for t in w.trace.tables] == ["forward", "tangent", "tangent", "adjoint"]
+    assert w.trace.tables[1].wrt == "x2" and w.trace.tables[2].wrt == "x1"
+    assert list(w.modes) == ["forward", "tangent", "tangent-1", "reverse", "extend"]
+
+
+def test_forward_mode_has_a_tab_per_input() -> None:
+    _, x2, y = notes_example()
+    w = Walkthrough(y)
+    assert list(w.modes) == ["forward", "tangent", "tangent-2", "reverse", "extend"]
+    assert w.mode_title("tangent-2") == "forward mode (tangents w.r.t. x₂)"
+    assert w.modes["tangent-2"].steps.wrt is x2
+    assert w.modes["tangent-2"].steps[-1].line == "v̇₇ = v̇₆ − v̇₅ = 2 − 0.284 = 1.716"
+    row = w._row(w.modes["tangent-2"], "v7")
+    assert row is not None and w.trace.tables[row[0]].wrt == "x2"
+    svg = w.svg_at("tangent-2", 7) or ""
+    assert "v̇₇ = 1.716" in svg and "∂v₇/∂v₅ = −1" in svg  # the local derivatives on the used edges
+
+
+def test_edges_the_step_uses_carry_partial_adjoints_and_local_derivatives() -> None:
+    _, _, y = notes_example()
+    w = Walkthrough(y)
+    step4 = w.svg_at("reverse", 4) or ""  # visiting v4 appends v̄₁→₄ = 5 and v̄₂→₄ = 2
+    labels = dict(re.findall(r'data-e="([^"]*)">.*?<text[^>]*>([^<]*)</text>', step4, re.DOTALL))
+    assert labels["v1 v4"] == "v̄₁→₄ = 5" and labels["v2 v4"] == "v̄₂→₄ = 2"
+    assert labels["v1 v3"] == ""  # not used by this step
+    tangent = w.svg_at("tangent", 3) or ""
+    assert re.search(r'data-e="v1 v3">.*?<text[^>]*>∂v₃/∂v₁ = 0.5</text>', tangent, re.DOTALL)
 
 
 def test_a_graph_without_inputs_has_no_tangent_mode() -> None:
@@ -282,6 +307,7 @@ def test_step_through_of_steps_starts_in_their_mode() -> None:
     st = StepThrough(steps(y, mode="tangent", wrt=x2))
     assert st.mode == "tangent" and st.shown()["line"] == "v̇₁ = 0"
     assert isinstance(st.steps["reverse"], Steps) and set(st.steps) == set(MODES)
+    assert st.steps["tangent"].wrt is x2 and "tangent-1" in st.walkthrough.modes
     assert repr(st).startswith("<StepThrough tangent step 1 of 7")
 
 
@@ -291,7 +317,7 @@ def test_step_through_mimebundle_always_has_the_kernel_free_html(monkeypatch: py
     bundle = st._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain"}  # no kernel here: no widget view
     assert "<script>" in bundle["text/html"] and "sgw-data" in bundle["text/html"]
-    assert st._repr_html_().count("<svg") == 4
+    assert st._repr_html_().count("<svg") == 5
     pytest.importorskip("ipywidgets")
     from scalargrad.viz import widget as widget_module
 
@@ -711,6 +737,107 @@ def test_widget_html_works_without_a_kernel(browser: Any, tmp_path: Path) -> Non
     page.keyboard.press("End")
     check_step(page, first.walkthrough, "tangent", 7, a)
     t.close()
+
+
+def _diagram_text(page: Any) -> dict[str, Any]:
+    """The shown diagram's smallest rendered text height (px) and its edge labels, by edge."""
+    return dict(
+        page.evaluate(
+            """() => {
+      const svg = document.querySelector(".sgw-svg:not([hidden]) svg");
+      let smallest = Infinity;
+      for (const t of svg.querySelectorAll("text")) {
+        if (!t.textContent || !t.getBoundingClientRect().height) continue;  // empty, or hidden
+        // the font size in CSS pixels: in the SVG's units, times their scale on the screen
+        smallest = Math.min(smallest, parseFloat(t.getAttribute("font-size")) * t.getScreenCTM().d);
+      }
+      const labels = {};
+      for (const g of svg.querySelectorAll("g.edge")) {
+        const t = g.querySelector("text");
+        if (t && t.textContent) (labels[g.dataset.e] = labels[g.dataset.e] || []).push(t.textContent);
+      }
+      return {smallest: smallest, labels: labels};
+    }"""
+        )
+    )
+
+
+def test_diagram_text_is_legible_and_used_edges_are_labelled(tab: Tab, tmp_path: Path) -> None:
+    """At 1400 px wide: diagram text at least 12 px; the edges each step uses carry the
+    partial adjoints (reverse), or the local derivatives (tangent mode), and only those."""
+    _, _, y = notes_example()
+    w = Walkthrough(y)
+    page = tab.open(write_walkthrough(y, tmp_path / "notes.html"))
+    page.wait_for_selector(".sgw[data-ready='1']")
+    for mode in ("reverse", "tangent", "extend", "forward"):
+        page.click(f"button.sgw-mode[data-mode='{mode}']")
+        page.keyboard.press("Home")
+        for k in range(1, 8):
+            got = _diagram_text(page)
+            assert got["smallest"] >= 12, (mode, k, got["smallest"])
+            expected: dict[str, list[str]] = {}
+            for a, b, label in edge_labels(w.modes[mode].steps, k, 3):
+                expected.setdefault(f"{a} {b}", []).append(label)
+            assert got["labels"] == expected, (mode, k)
+            page.keyboard.press("ArrowRight")
+    page.click("button.sgw-mode[data-mode='reverse']")
+    page.keyboard.press("Home")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # visiting v4: v̄₁→₄ = 5 and v̄₂→₄ = 2 travel
+    assert _diagram_text(page)["labels"] == {"v1 v4": ["v̄₁→₄ = 5"], "v2 v4": ["v̄₂→₄ = 2"]}
+    page.click("button.sgw-mode[data-mode='tangent']")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # step 3: v̇₃ = (1/v₁)·v̇₁
+    assert _diagram_text(page)["labels"] == {"v1 v3": ["∂v₃/∂v₁ = 0.5"]}
+
+
+def test_tangent_mode_for_each_input_in_the_browser(tab: Tab, tmp_path: Path) -> None:
+    _, _, y = notes_example()
+    w = Walkthrough(y)
+    page = tab.open(write_walkthrough(y, tmp_path / "notes.html"))
+    page.wait_for_selector(".sgw[data-ready='1']")
+    titles = page.eval_on_selector_all("button.sgw-mode", "bs => bs.map(b => b.textContent)")
+    assert "forward mode (tangents w.r.t. x₁)" in titles and "forward mode (tangents w.r.t. x₂)" in titles
+    for mode, last in (
+        ("tangent", "v̇₇ = v̇₆ − v̇₅ = 5.5 − 0 = 5.5"),
+        ("tangent-2", "v̇₇ = v̇₆ − v̇₅ = 2 − 0.284 = 1.716"),
+    ):
+        page.click(f"button.sgw-mode[data-mode='{mode}']")
+        page.keyboard.press("End")
+        got = check_step(page, w, mode, 7)
+        assert got["line"] == last
+        assert got["nodeTexts"][-1] == last.split(" = ")[0] + " = " + last.split(" = ")[-1]
+
+
+def test_the_current_table_row_stays_in_view(tab: Tab, tmp_path: Path) -> None:
+    """The highlighted row of the full trace table is scrolled into view inside its box
+    (beside the diagram, within the window), and the page itself does not move."""
+    y = chain(30)
+    w = Walkthrough(y)
+    page = tab.open(write_walkthrough(y, tmp_path / "chain.html"))
+    page.wait_for_selector(".sgw[data-ready='1']")
+    for mode in ("forward", "reverse", "tangent"):
+        page.click(f"button.sgw-mode[data-mode='{mode}']")
+        for key in ["Home", *["ArrowRight"] * 12, "End"]:
+            page.keyboard.press(key)
+            place = page.evaluate(
+                """() => {
+              const tr = document.querySelector("tr.sgw-current");
+              const box = tr.closest(".sgw-tables").getBoundingClientRect();
+              const r = tr.getBoundingClientRect();
+              return {top: r.top, bottom: r.bottom, boxTop: box.top, boxBottom: box.bottom,
+                      height: window.innerHeight, scrollY: window.scrollY};
+            }"""
+            )
+            assert place["boxTop"] - 1 <= place["top"] and place["bottom"] <= place["boxBottom"] + 1, (
+                mode,
+                key,
+                place,
+            )
+            assert place["top"] >= 0 and place["bottom"] <= place["height"], (mode, key, place)
+            assert place["scrollY"] == 0  # the page did not jump
+    assert len(w.modes["reverse"].steps) >= 30
 
 
 def test_screenshot_of_a_reverse_step(tab: Tab, tmp_path: Path) -> None:

@@ -14,13 +14,16 @@ and from a file.
 How the diagrams are made: one layout per mode, restyled per step
 ------------------------------------------------------------------
 
-Each mode's diagram is laid out **once**, as the diagram of its last step
-(:func:`scalargrad.draw_step`) with every node holding its final, widest state,
-so every intermediate label fits; per step the page only restyles it: the
-visited / done / waiting colours, the edges the step used, the text of each
-node's fields (value, tangent, ``node_to_grad`` list, adjoint; only the fields
-that changed are stored per step) and, when extending the graph, which adjoint
-nodes exist yet. Node ``<g>`` elements are found by the DOT id in their
+Each mode's diagram is laid out **once**, as the union of its steps' diagrams
+(:func:`scalargrad.viz._steps.layout_source`, also behind the frames of
+:mod:`scalargrad.viz.frames`) with every label at its widest, so every
+intermediate label fits; per step the page only restyles it: the visited / done /
+waiting colours, the edges the step used and their labels (the partial adjoints
+v̄ₖ→ᵢ in reverse mode and when extending the graph, the local derivatives
+∂vᵢ/∂vₖ in forward mode), the text of each node's fields (value, tangent,
+``node_to_grad`` list, adjoint; only the fields that changed are stored per step)
+and, when extending the graph, which adjoint nodes exist yet. Forward mode has a
+tab per input (up to :data:`MAX_TANGENT_TABS`). Node ``<g>`` elements are found by the DOT id in their
 ``<title>``. Nodes keep their place from step to step, which is easier to follow
 than a diagram laid out afresh each step, and the server-side work is four
 Graphviz layouts whatever the number of steps.
@@ -74,10 +77,12 @@ from ..engine import Value
 from ..steps import MODES, ExtendedGraph, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
 from ._render import MAX_LAYOUT_COST, RenderError, layout_cost, pipe
-from ._steps import STEP_STYLE, build_step_dot, node_fields
+from ._steps import STEP_STYLE, edge_labels, layout_source, node_fields
 
-__all__ = ["MODE_TITLES", "walkthrough", "write_walkthrough"]
+__all__ = ["MAX_TANGENT_TABS", "MODE_TITLES", "walkthrough", "write_walkthrough"]
 
+MAX_TANGENT_TABS = 8
+"""Forward mode gets a tab for each input, for this many inputs at most (the first ones)."""
 MODE_TITLES = {
     "forward": "forward evaluation",
     "tangent": "forward mode (tangents)",
@@ -111,7 +116,7 @@ _PROLOG = re.compile(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<!--.*?-->\s*", re.DOTAL
 _GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>')
 _GROUP_ID = re.compile(r'(<g) id="[^"]*"')
 _NODE_BLOCK = re.compile(r'(<g class="node[^"]*" data-n=")([^"]*)(">)(.*?)(</g>)', re.DOTALL)
-_EDGE_OPEN = re.compile(r'<g class="edge[^"]*" data-e="([^"]*)">')
+_EDGE_BLOCK = re.compile(r'<g class="edge[^"]*" data-e="([^"]*)">(.*?)</g>', re.DOTALL)
 _TEXT = re.compile(r'(<text)(?: data-f="(\d+)")?([^>]*>)(.*?)(</text>)', re.DOTALL)
 
 
@@ -144,11 +149,8 @@ def _annotate(svg: str) -> str:
 
 
 def _layout_steps(s: Steps, extension: bool) -> Steps:
-    """``s`` with no edge used or labelled in its last step: every node in its final state,
-    the widest it gets. ``extension=False`` drops the adjoint nodes of ``"extend"``."""
-    items = [st if extension else replace(st, added=[]) for st in s]
-    items[-1] = replace(items[-1], line="", edges=[], appended=[])
-    return Steps(s.mode, s.graph, items, s.wrt)
+    """``s``, or with ``extension=False`` ``s`` without the adjoint nodes of ``"extend"``."""
+    return s if extension else Steps(s.mode, s.graph, [replace(st, added=[]) for st in s], s.wrt)
 
 
 _GRAPH_LABEL = re.compile(r'^(\tgraph \[.*?)\blabel="(?:[^"\\]|\\.)*" ', re.MULTILINE)
@@ -160,7 +162,7 @@ def _layout(s: Steps, digits: int, max_layout_cost: int | None) -> tuple[str | N
     reasons = []
     for extension in attempts:
         try:
-            source = build_step_dot(_layout_steps(s, extension), len(s), digits)
+            source = layout_source(_layout_steps(s, extension), digits)  # every label at its widest
         except ImportError as e:
             return None, False, f"No diagram: {e}."
         source = _GRAPH_LABEL.sub(r"\1", source, count=1)  # the step line is shown above instead
@@ -240,18 +242,32 @@ class Walkthrough:
         g = self.graph
         tangent = self.steps.get("tangent")
         self.wrt = tangent.wrt if tangent is not None else None
-        self.trace: Trace = trace(
-            outs, wrt=[self.wrt] if self.wrt is not None else [], digits=digits, caption=True
-        )
+        self.tangent_inputs: dict[str, Value] = {}  # tangent mode -> its input
+        if self.wrt is not None:
+            self.tangent_inputs["tangent"] = self.wrt
+            others = [x for x in g.inputs if x is not self.wrt][: MAX_TANGENT_TABS - 1]
+            for x in others:
+                self.tangent_inputs[f"tangent-{g.index[x]}"] = x
+        every: dict[str, Steps] = {}
+        for mode, s in self.steps.items():
+            every[mode] = s
+            if mode == "tangent":
+                for key, x in list(self.tangent_inputs.items())[1:]:
+                    every[key] = steps(outs, mode="tangent", wrt=x, digits=digits)
+        self.trace: Trace = trace(outs, wrt=list(self.tangent_inputs.values()), digits=digits, caption=True)
         self.caption = self.trace.caption or ""
         self.order = [g.name(v) for v in g.order]
         self.names = {g.name(v): text_name(g.name(v)) for v in g.order}
         self.bars = {g.name(v): text_name(g.name(v, BAR)) for v in g.order}
         kinds = [t.kind for t in self.trace.tables]
+        tangent_tables = [i for i, k in enumerate(kinds) if k == "tangent"]
         self.modes: dict[str, _Mode] = {}
-        for mode, s in self.steps.items():
-            kind = {"forward": "forward", "tangent": "tangent"}.get(mode, "adjoint")
-            table = kinds.index(kind) if kind in kinds else None
+        for mode, s in every.items():
+            if mode in self.tangent_inputs:
+                table: int | None = tangent_tables[list(self.tangent_inputs).index(mode)]
+            else:
+                kind = "forward" if mode == "forward" else "adjoint"
+                table = kinds.index(kind) if kind in kinds else None
             rows: dict[str, int] = {}
             if table is not None:
                 for i, r in enumerate(self.trace.tables[table].rows):
@@ -312,6 +328,7 @@ class Walkthrough:
                     "line": st.line,
                     "row": self._row(m, st.node),
                     "edges": [list(e) for e in st.edges],
+                    "labels": [list(e) for e in edge_labels(m.steps, k + 1, d)],
                     "value": _number(st.value, d),
                     "fields": changed,
                 }
@@ -346,8 +363,9 @@ class Walkthrough:
         }
 
     def mode_title(self, mode: str) -> str:
-        if mode == "tangent" and self.wrt is not None:
-            return f"forward mode (tangents w.r.t. {text_name(self.graph.input_name(self.wrt))})"
+        x = self.tangent_inputs.get(mode)
+        if x is not None:
+            return f"forward mode (tangents w.r.t. {text_name(self.graph.input_name(x))})"
         return MODE_TITLES[mode]
 
     def _row(self, m: _Mode, node: str) -> list[int] | None:
@@ -412,13 +430,20 @@ class Walkthrough:
                 body = _TEXT.sub(text, body)
             return f'<g class="node {cls}" data-n="{x.group(2)}">{body}</g>'
 
+        labels: dict[str, list[str]] = {}
+        for a, b, label in edge_labels(m.steps, step, self.digits):
+            labels.setdefault(f"{a} {b}", []).append(label)
+
         def edge(x: re.Match[str]) -> str:
             a, _, b = html.unescape(x.group(1)).partition(" ")
             cls = "sg-hidden" if a in hidden or b in hidden else "sg-used" if f"{a} {b}" in used else ""
-            return f'<g class="edge{" " + cls if cls else ""}" data-e="{x.group(1)}">'
+            waiting = labels.get(f"{a} {b}")
+            text = html.escape(waiting.pop(0)) if waiting else ""
+            body = _TEXT.sub(lambda t: f"{t.group(1)}{t.group(3)}{text}{t.group(5)}", x.group(2), count=1)
+            return f'<g class="edge{" " + cls if cls else ""}" data-e="{x.group(1)}">{body}</g>'
 
         svg = _NODE_BLOCK.sub(node, m.svg)
-        return _EDGE_OPEN.sub(edge, svg)
+        return _EDGE_BLOCK.sub(edge, svg)
 
     def panel_html(self, mode: str, step: int) -> str:
         """The step's line, its table row and its state (node_to_grad, added nodes), as HTML."""
@@ -508,7 +533,7 @@ class Walkthrough:
             if full_tables
             else "<details class='sgw-more'><summary>trace tables</summary>"
             f"<div class='sgw-tables'>{tables}</div></details>"
-        )
+        )  # beside the diagram, under the step: the current row is scrolled into view there
         every = "".join(
             f"<h4>{html.escape(self.mode_title(mode))}</h4><ol>"
             + "".join(f"<li>{html.escape(st.line)}</li>" for st in m.steps)
@@ -521,8 +546,8 @@ class Walkthrough:
             f"<div class='sgw' id='{root_id}' tabindex='0' data-mode='{start_mode}'>"
             f"<div class='sgw-bar'><div class='sgw-modes'>{tabs}</div><div class='sgw-nav'>{nav}</div></div>"
             f"<div class='sgw-body'><div class='sgw-diagram'>{legend}{''.join(diagrams)}</div>"
-            f"<div class='sgw-panel'>{self.panel_html(start_mode, start_step)}</div></div>"
-            f"{tables_html}"
+            f"<div class='sgw-side'><div class='sgw-panel'>{self.panel_html(start_mode, start_step)}</div>"
+            f"{tables_html}</div></div>"
             f"<details class='sgw-more sgw-all'><summary>every step, as text</summary>{every}</details>"
             f"<script type='application/json' class='sgw-data'>{data}</script>"
             f"</div>\n<style>{STYLE}</style>\n<script>{SCRIPT}\n"
@@ -656,7 +681,7 @@ STYLE = "\n".join(
         ".sgw .sgw-nav { display: flex; align-items: center; flex-wrap: wrap; gap: 0.2em; margin: 0.3em 0; }",
         ".sgw .sgw-slider { flex: 1 1 12em; min-width: 8em; }",
         ".sgw .sgw-count { font-variant-numeric: tabular-nums; white-space: nowrap; margin-left: 0.4em; }",
-        ".sgw .sgw-body { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18em, 30em); gap: 1em; "
+        ".sgw .sgw-body { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18em, 28em); gap: 1em; "
         "align-items: start; }",
         ".sgw { container-type: inline-size; }",
         "@container (max-width: 70em) { .sgw-body { grid-template-columns: minmax(0, 1fr) !important; } }",
@@ -665,7 +690,7 @@ STYLE = "\n".join(
         ".sgw .sgw-diagram svg { max-width: 100%; height: auto; }",
         ".sgw .sgw-diagram.sgw-natural svg { max-width: none; min-width: 0 !important; }",
         ".sgw .sgw-panel { overflow-x: auto; }",
-        ".sgw .sgw-ntg-box { max-height: 50vh; overflow: auto; }",
+        ".sgw .sgw-ntg-box { max-height: 35vh; overflow: auto; }",
         ".sgw .sgw-line { font-size: 1.05em; padding: 0.4em 0.6em; background: #fff8e1; "
         "border-left: 4px solid #ffb300; margin-bottom: 0.5em; }",
         ".sgw .sgw-state-title { font-weight: bold; margin: 0.6em 0 0.2em 0; }",
@@ -677,7 +702,8 @@ STYLE = "\n".join(
         ".sgw .sgw-new { color: #d84315; font-weight: bold; }",
         ".sgw .sgw-note { color: #8a4b00; font-size: 0.9em; }",
         ".sgw tr.sgw-current td { background: #ffd54f; }",
-        ".sgw .sgw-tables { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; }",
+        ".sgw .sgw-tables { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; "
+        "max-height: 40vh; overflow: auto; margin-top: 0.6em; border-top: 1px solid #ddd; }",
         ".sgw details.sgw-more { margin-top: 0.6em; }",
         ".sgw details.sgw-all li { margin: 0.1em 0; }",
         ".sgw .sgw-legend { font-size: 0.8em; margin-bottom: 0.3em; }",
@@ -694,6 +720,7 @@ STYLE = "\n".join(
         ".sgw g.sg-hidden { display: none; }",
         ".sgw g.edge.sg-used > path { stroke: #d84315; stroke-width: 2.2; }",
         ".sgw g.edge.sg-used > polygon { stroke: #d84315; fill: #d84315; }",
+        ".sgw g.edge.sg-used > text { fill: #d84315; }",
     ]
 )
 """The step-through's CSS (scoped to ``.sgw``); node colours are :data:`STEP_STYLE`'s."""
@@ -739,7 +766,7 @@ SCRIPT = r"""
       });
       Array.prototype.forEach.call(box.querySelectorAll("g[data-e]"), function (g) {
         var ends = g.getAttribute("data-e").split(" ");
-        view.edges.push({g: g, a: ends[0], b: ends[1]});
+        view.edges.push({g: g, a: ends[0], b: ends[1], text: g.querySelector("text")});
       });
       views[box.getAttribute("data-mode")] = view;
     });
@@ -778,11 +805,17 @@ SCRIPT = r"""
         }
         view.nodes[id].g.setAttribute("class", "node " + cls);
       }
+      var labels = {};
+      (st.labels || []).forEach(function (l) {
+        var key = l[0] + " " + l[1];
+        (labels[key] = labels[key] || []).push(l[2]);
+      });
       view.edges.forEach(function (e) {
-        var cls = "edge";
+        var cls = "edge", key = e.a + " " + e.b;
         if (hidden[e.a] || hidden[e.b]) cls += " sg-hidden";
-        else if (used[e.a + " " + e.b]) cls += " sg-used";
+        else if (used[key]) cls += " sg-used";
         e.g.setAttribute("class", cls);
+        if (e.text) e.text.textContent = labels[key] && labels[key].length ? labels[key].shift() : "";
       });
       if (view.applied < 0 || view.applied > k) {
         applyFields(view, m.steps[0].fields);
@@ -809,6 +842,7 @@ SCRIPT = r"""
       var tr = rows[st.row[0]][st.row[1]];
       tr.classList.add("sgw-current");
       state.current = tr;
+
       var table = make("table", "scalargrad-trace");
       table.appendChild(make("caption", "", data.tables[st.row[0]]));
       var head = make("tr");
@@ -899,6 +933,20 @@ SCRIPT = r"""
         var pb = scroller.getBoundingClientRect(), vr = visited.getBoundingClientRect();
         if (vr.top < pb.top || vr.bottom > pb.bottom) scroller.scrollTop += vr.top - pb.top - pb.height / 2;
       }
+      keepRowInView();
+    }
+    function keepRowInView() {
+      // the full tables' box reaches down to the window's bottom edge, and the current row is
+      // scrolled into view inside it: the box scrolls, never the page
+      var tr = state.current, holder = tr ? tr.closest(".sgw-tables") : null;
+      if (!holder || !holder.clientHeight) return;
+      var room = window.innerHeight - holder.getBoundingClientRect().top - 8;
+      holder.style.maxHeight = Math.max(160, room) + "px";
+      var hb = holder.getBoundingClientRect(), tb = tr.getBoundingClientRect();
+      if (tb.top < hb.top || tb.bottom > hb.bottom) {
+        holder.scrollTop += tb.top - hb.top - (hb.height - tb.height) / 2;
+      }
+      if (tb.left < hb.left || tb.right > hb.right) holder.scrollLeft += tb.left - hb.left;
     }
     function stop() {
       if (state.timer !== null) { clearInterval(state.timer); state.timer = null; }
@@ -929,11 +977,17 @@ SCRIPT = r"""
         show(state.mode, k);
       }, 1000);
     });
-    // diagrams shrink to the width available, to 60% of their size at most (then they scroll);
-    // a double click toggles their natural size
+    // diagrams shrink to the width available, but never so far that their smallest text is
+    // under 12.5 px high (then they scroll); a double click toggles their natural size
     Array.prototype.forEach.call(diagram.querySelectorAll("svg"), function (svg) {
-      var w = parseFloat(svg.getAttribute("width"));
-      if (w > 0) svg.style.minWidth = (0.6 * w * (/pt$/.test(svg.getAttribute("width")) ? 4 / 3 : 1)) + "px";
+      var w = parseFloat(svg.getAttribute("width")), unit = /pt$/.test(svg.getAttribute("width")) ? 4 / 3 : 1;
+      var smallest = Infinity;
+      Array.prototype.forEach.call(svg.querySelectorAll("text[font-size]"), function (t) {
+        var f = parseFloat(t.getAttribute("font-size"));
+        if (f > 0 && f < smallest) smallest = f;
+      });
+      var scale = smallest < Infinity ? Math.min(1, 12.5 / (smallest * unit)) : 0.6;
+      if (w > 0) svg.style.minWidth = (scale * w * unit) + "px";
     });
     diagram.addEventListener("dblclick", function () { diagram.classList.toggle("sgw-natural"); });
     var keys = {ArrowLeft: function () { step(-1); }, ArrowRight: function () { step(1); },

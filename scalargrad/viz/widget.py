@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import Value
-from ..steps import Steps
+from ..steps import MODES, Steps
 from ._render import MAX_LAYOUT_COST
 from .page import STYLE, Walkthrough, new_root_id
 
@@ -106,8 +106,9 @@ class StepThrough:
 
     @property
     def steps(self) -> dict[str, Steps]:
-        """Every mode's :class:`scalargrad.Steps`."""
-        return {m: w.steps for m, w in self.walkthrough.modes.items()}
+        """Every mode's :class:`scalargrad.Steps` (forward mode's for ``wrt``; see ``walkthrough.modes``
+        for the other inputs')."""
+        return {m: w.steps for m, w in self.walkthrough.modes.items() if m in MODES}
 
     # ------------------------------------------------------------- moving
     def show(self, mode: str | None = None, step: int | None = None) -> StepThrough:
