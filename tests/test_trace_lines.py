@@ -344,6 +344,7 @@ def _shown(node: Node) -> str:
 
 _LATEX_OPEN = re.compile(r"\\left[\\a-z]*[(\[|.]?|\{")
 _LATEX_CLOSE = re.compile(r"\\right[\\a-z]*[)\]|.]?|\}")
+_LATEX_POWER_OF_TEN = re.compile(r"\\left\((-?[0-9.]+ \\times 10\^\{-?[0-9]+\})\\right\)")
 
 
 def latex_shape(side: str) -> list[tuple[str, int]]:
@@ -351,6 +352,7 @@ def latex_shape(side: str) -> list[tuple[str, int]]:
 
     A line's leading minus counts as a sign only before a name or a parenthesis: before a
     number it may be the number's own (``−1·cos(5)``, ``\\frac{-1}{2}``)."""
+    side = _LATEX_POWER_OF_TEN.sub(r"\1", side)  # text shows 1e−09 bare, LaTeX in parentheses
     out: list[tuple[str, int]] = []
     depth, at, sign, factors = 0, 0, "+", 1
     while at < len(side):
@@ -568,23 +570,38 @@ COMBINE: list[Callable[[Any, Any], Any]] = [
 zero factors and shared nodes."""
 
 
+@dataclass
+class Case:
+    """A drawn trace: ``f`` at ``point``, met again with input ``k`` by ``COMBINE[how]``;
+    ``both`` also traces ``f`` itself as a second output (a seed among other terms)."""
+
+    f: Expression
+    point: list[float]
+    how: int
+    k: int
+    both: bool
+    digits: int | str
+
+
 @st.composite
-def cases(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[Expression, list[float], int, int]:
+def cases(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Case:
     n = draw(st.integers(1, 3))
     ops = [*ALL_OPS, *["add", "sub", "neg", "mul"] * 4]
-    f = draw(expressions(n, ops=ops, max_depth=4))
-    point = draw(st.lists(COORDINATE, min_size=n, max_size=n))
-    return f, point, draw(st.integers(0, len(COMBINE) - 1)), draw(st.integers(0, n - 1))
+    return Case(
+        f=draw(expressions(n, ops=ops, max_depth=4)),
+        point=draw(st.lists(COORDINATE, min_size=n, max_size=n)),
+        how=draw(st.integers(0, len(COMBINE) - 1)),
+        k=draw(st.integers(0, n - 1)),
+        both=draw(st.booleans()),
+        digits=draw(st.sampled_from(["auto", "auto", 3, 5])),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
-def test_every_printed_line_mirrors_its_formula_and_recomputes(
-    case: tuple[Expression, list[float], int, int],
-) -> None:
-    f, point, how, k = case
-    xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
-    y = COMBINE[how](f(*xs), xs[k])
-    if not isinstance(y, Value):
-        return
-    check_trace(trace(y))
+def test_every_printed_line_mirrors_its_formula_and_recomputes(case: Case) -> None:
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(case.point)]
+    inner = case.f(*xs)
+    y = COMBINE[case.how](inner, xs[case.k])
+    outputs = [y, inner] if case.both and inner is not y else [y]
+    check_trace(trace(outputs, digits=case.digits))
