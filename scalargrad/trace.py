@@ -7,6 +7,11 @@
     v̇₄ = v₂·v̇₁ + v₁·v̇₂ = 5·1 + 2·0 = 5                            (tangents w.r.t. x₁)
     v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716  (adjoints)
 
+The numbers mirror the formula term by term: every name is replaced by its value, ±1 and 0
+included (``v̄₂ = v̄₃·v₁ = 1·(−1)``), with the formula's own ``+`` and ``−`` (``0 + (−2)``,
+``−(−0.197)``); a negative number inside a term comes in parentheses unless it leads the line.
+A derivative ±1 is left out of the formula (``v̄₈ = v̄₉``, ``v̄₅ = −v̄₇``) and so of its numbers.
+
 One notation everywhere (tables, diagrams, formulas): v̄ᵢ for adjoints, v̄ᵢ→ⱼ for the
 partial adjoint v_i passes to v_j, v̇ᵢ for tangents, with Unicode subscript digits
 and a real minus sign in the text forms, and ``\\bar v_{i \\to j}`` in LaTeX.
