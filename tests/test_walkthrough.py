@@ -267,6 +267,8 @@ def test_edges_the_step_uses_carry_partial_adjoints_and_local_derivatives() -> N
     labels = dict(re.findall(r'data-e="([^"]*)">.*?<text[^>]*>([^<]*)</text>', step4, re.DOTALL))
     assert labels["v1 v4"] == "v̄₁→₄ = 5" and labels["v2 v4"] == "v̄₂→₄ = 2"
     assert labels["v1 v3"] == ""  # not used by this step
+    for m in w.modes.values():  # the layout is of no step: no edge looks used before restyling
+        assert m.svg is not None and 'stroke="#d84315"' not in m.svg
     tangent = w.svg_at("tangent", 3) or ""
     assert re.search(r'data-e="v1 v3">.*?<text[^>]*>∂v₃/∂v₁ = 0.5</text>', tangent, re.DOTALL)
 

@@ -291,6 +291,12 @@ def _widest(texts: list[str]) -> str:
     return max(texts, key=_width, default="")
 
 
+_USED_COLOR = f'color="{_USED_EDGE["color"]}"'
+_UNUSED_COLOR = 'color="#9e9e9e"'
+_UNUSED = re.compile(
+    rf' (?:fontcolor="{_USED_EDGE["fontcolor"]}"|penwidth={re.escape(_USED_EDGE["penwidth"])})(?=[\s\]])'
+)
+"""The last step's used edges are laid out looking like the others: a layout shows no step."""
 _LABEL = re.compile(r'\b(x?label)=(?:"(?:[^"\\]|\\.)*"|[^\s\]]+)')
 
 
@@ -298,7 +304,8 @@ def layout_source(s: Steps, digits: int = 3, graphs: list[DotGraph] | None = Non
     """The DOT that every step of ``s`` is laid out with: the last step's diagram (by
     :func:`build_step_dot`), each node's record fields, each edge's labels and the step line
     above at their widest over all the steps, so that every step's text fits the one layout.
-    ``graphs`` are the steps' diagrams read back (:class:`DotGraph`), if already at hand.
+    Every edge is drawn unused (grey). ``graphs`` are the steps' diagrams read back
+    (:class:`DotGraph`), if already at hand.
     """
     if graphs is None:
         graphs = [DotGraph.parse(build_step_dot(s, k, digits)) for k in range(1, len(s) + 1)]
@@ -327,6 +334,7 @@ def layout_source(s: Steps, digits: int = 3, graphs: list[DotGraph] | None = Non
         elif kind == "edge":
             key = keys[id(attrs)]
             widest = {k: _widest(labels[(*key, k)]) for k in ("label", "xlabel")}
+            lines[i] = _UNUSED.sub("", lines[i]).replace(_USED_COLOR, _UNUSED_COLOR)  # not the last step's
         else:
             continue
         line = _LABEL.sub(partial(_relabel, widest), lines[i])

@@ -706,7 +706,7 @@ STYLE = "\n".join(
         "max-height: 40vh; overflow: auto; margin-top: 0.6em; border-top: 1px solid #ddd; }",
         ".sgw details.sgw-more { margin-top: 0.6em; }",
         ".sgw details.sgw-all li { margin: 0.1em 0; }",
-        ".sgw .sgw-legend { font-size: 0.8em; margin-bottom: 0.3em; }",
+        ".sgw .sgw-legend { font-size: 0.8em; margin-bottom: 0.3em; position: sticky; left: 0; }",
         ".sgw .sgw-key { display: inline-block; padding: 0 0.5em; margin-right: 0.4em; "
         "border: 1px solid #999; }",
         f".sgw .sgw-key-visited {{ background: {STEP_STYLE['visited']['fillcolor']}; }}",
