@@ -29,116 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .autodiff import adjoints
-from .engine import Partial, Value, formula, topological_order
-from .trace import BAR, SUBSCRIPTS, TEXT, Graph, as_outputs, json_number, text_name, trace
+from .engine import Partial, Value, topological_order
+from .extension import AdjointNode, Extension
+from .trace import BAR, TEXT, Graph, as_outputs, json_number, text_name, trace
 
 __all__ = ["MODES", "Step", "Steps", "steps"]
 
 MODES = ("forward", "tangent", "reverse", "extend")
-
-
-class ExtendedGraph:
-    """The adjoint nodes of the extended graph, named in the notes' notation.
-
-    Internal helper shared by the ``"extend"`` steps and the extended diagrams
-    (not public API): ``adj`` and ``node_to_grad`` are the create_graph walk's,
-    ``order`` the new nodes in topological order, ``ids`` their DOT ids ``a1``…,
-    ``names`` their names (v̄ₖ, v̄ₖ→ᵢ, ∂vᵢ/∂vₖ), ``partial_names`` the partial
-    adjoint each sum node adds.
-
-    ``notes=True`` draws it as the notes do (reverse mode by extending the
-    computational graph, the figure for ``(exp(v₁)+1)*exp(v₁)``): the output's
-    adjoint v̄ₙ = 1 is a node, every partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ is a node, and
-    a node with several consumers gets a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ. ``notes=False`` is
-    the compact form ``grad(..., create_graph=True)`` returns (the seed 1 folded
-    away). Either way the nodes are the ones the create_graph walk builds.
-    """
-
-    def __init__(self, g: Graph, targets: list[Value], notes: bool) -> None:
-        self.g = g
-        forward = set(g.order)
-        seeds: list[Any] = [1.0] * len(g.outputs)
-        if notes:
-            seeds = [Value(1.0, label=f"v{BAR}{g.index[o]}") for o in g.outputs]
-        self.node_to_grad: dict[Value, list[Partial]] = {}
-        self.adj = adjoints(
-            list(g.outputs), seeds, create_graph=True, wrt=targets, node_to_grad=self.node_to_grad
-        )
-        made = [a for a in self.adj.values() if isinstance(a, Value)]
-        self.order = (
-            [u for u in topological_order(made) if u not in forward and not u.is_constant] if made else []
-        )
-        self.ids = {u: f"a{i + 1}" for i, u in enumerate(self.order)}
-        self.names: dict[Value, str] = {}
-        self.partial_names: dict[tuple[Value, Value], str] = {}  # (sum node, term) -> v̄k→i
-        for v in reversed(g.order):
-            a = self.adj.get(v)
-            bar = TEXT.name(g.name(v, BAR))
-            if isinstance(a, Value) and a in self.ids:
-                self.names.setdefault(a, bar)
-            partials = self.node_to_grad.get(v, [])
-            if len(partials) < 2:
-                continue
-            for child, _, term in partials:
-                if child is None:
-                    continue
-                partial = TEXT.name(g.partial_name(v, child))
-                if isinstance(term, Value) and term in self.ids:
-                    self.names.setdefault(term, partial)
-                if isinstance(a, Value):
-                    self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
-        self.partials = self._partials()
-        made_for = {(term, child): parent for (child, parent), term in self.partials}
-        for (child, _), term in self.partials:
-            # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
-            # (v̄i·d, or −d where v̄i = −1 folded away)
-            if term.op is None or term.op.name not in ("mul", "neg"):
-                continue
-            if term.op.name == "mul" and self.adj.get(child) not in term.parents:
-                continue
-            others = [p for p in term.parents if p is not self.adj.get(child)]
-            for d in others[:1]:
-                if d in self.ids and d not in self.names:
-                    self.names[d] = self._derivative_name(child, made_for[(term, child)])
-        # an output that other nodes use too gets its seed as one more partial adjoint,
-        # the one it passes itself as an output: v̄3→y1 = 1
-        for o, seed, y in zip(g.outputs, seeds, g.output_names()):
-            if isinstance(seed, Value) and seed in self.ids:
-                self.names.setdefault(seed, f"{TEXT.name(g.name(o, BAR))}→{TEXT.name(y)}")
-        self._name_running_sums()
-        for u in self.order:  # what is left: intermediate nodes of a rule (-sin(v1) builds sin(v1))
-            self.names.setdefault(u, self.ids[u])
-
-    def _name_running_sums(self) -> None:
-        """Name the partial sums of a node with three or more consumers after the partial adjoints
-        they add up: v̄₁ = v̄₁→₃,₄ + v̄₁→₂ where v̄₁→₃,₄ = v̄₁→₄ + v̄₁→₃, the walk's running sum."""
-        g = self.g
-        for v, partials in self.node_to_grad.items():
-            children = [child for child, _, _ in partials]
-            if len(partials) < 3 or None in children:
-                continue
-            node = self.adj.get(v)
-            for k in range(len(partials) - 1, 1, -1):  # node is the sum of the first k + 1 terms
-                if not isinstance(node, Value) or node.op is None or node.op.name != "add":
-                    break
-                node = node.parents[0]
-                if node not in self.ids or node in self.names:
-                    break
-                consumers = ",".join(str(i) for i in sorted(g.index[c] for c in children[:k]))  # type: ignore[index]
-                self.names[node] = f"{TEXT.name(g.name(v, BAR))}→{consumers.translate(SUBSCRIPTS)}"
-
-    def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
-        """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""
-        found = []
-        for v, partials in self.node_to_grad.items():
-            for child, _, term in partials:
-                if child is not None and isinstance(term, Value) and term in self.ids:
-                    found.append(((child, v), term))
-        return found
-
-    def _derivative_name(self, child: Value, parent: Value) -> str:
-        g = self.g
-        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
 
 
 def _number(x: float, digits: int = 3) -> str:
@@ -357,34 +254,16 @@ def _reverse_line(
 
 
 def _extend(g: Graph, digits: int) -> list[Step]:
-    """Replay the create_graph walk: the adjoint nodes each visited node adds (the notes' form)."""
-    ext = ExtendedGraph(g, g.inputs, notes=True)
-    position = {u: i for i, u in enumerate(ext.order)}
-    everything = {**{v: text_name(g.name(v)) for v in g.order}, **ext.names}
-    visit = _visit_order(g)
-    owner: dict[Value, Value] = {}  # each new node -> the visited node whose step made it
-    made_by: dict[Value, list[Value]] = {}
-    for partials in ext.node_to_grad.values():
-        for p in partials:
-            if p.child is not None and isinstance(p.value, Value):
-                made_by.setdefault(p.child, []).append(p.value)
-    for v in visit:  # the partial adjoints v passes on, and what they are made of
-        for term in made_by.get(v, []):
-            _claim(term, v, position, owner)
-    for v in visit:  # seeds and sums: made when v's list is summed (the notes' step for v)
-        a = ext.adj.get(v)
-        if isinstance(a, Value):
-            _claim(a, v, position, owner)
+    """The notes' extended graph built visit by visit: the adjoint nodes each visited node adds."""
+    ext = Extension(g, g.inputs, digits)
+    made: dict[Value, list[AdjointNode]] = {}
+    for u in ext.nodes:
+        made.setdefault(u.made_at, []).append(u)
     out_steps, done = [], []
-    for i, v in enumerate(visit):
-        added = []
-        for u in ext.order:
-            if owner.get(u) is v:
-                definition = ext.names[u] if u.op is None else _definition(u, everything)
-                added.append((ext.names[u], definition, u.data))
+    for i, v in enumerate(_visit_order(g)):
+        added = [(u.name, u.text(), u.value) for u in made.get(v, [])]
         done.append(g.name(v))
-        a = ext.adj.get(v)
-        value = a.data if isinstance(a, Value) else float(a) if a is not None else 0.0
+        value = float(ext.adjoint.get(v, 0.0))
         shown = ", ".join(f"{d} = {_number(x, digits)}" for _, d, x in added)
         line = f"visit {text_name(g.name(v))}: {text_name(g.name(v, BAR))} = {_number(value, digits)}"
         line += f"; adds {shown}" if added else "; adds no node"
@@ -392,21 +271,3 @@ def _extend(g: Graph, digits: int) -> list[Step]:
             Step("extend", i + 1, g.name(v), line, value, list(done), _edges_into(g, v), added=added)
         )
     return out_steps
-
-
-def _claim(root: Value, v: Value, new: dict[Value, int], owner: dict[Value, Value]) -> None:
-    """Make ``v``'s step the owner of ``root`` and the new nodes it is built from that no
-    earlier step owns; walks only those nodes, so all steps together cost one pass."""
-    stack = [root]
-    while stack:
-        u = stack.pop()
-        if u not in new or u in owner:
-            continue
-        owner[u] = v
-        stack.extend(u.parents)
-
-
-def _definition(u: Value, names: dict[Value, str]) -> str:
-    parents = {p: names.get(p, _number(p.data)) for p in u.parents}
-    text = formula(u, parents, number=lambda x: TEXT.constant(x, 3), max_length=2**62, minus=TEXT.minus)
-    return f"{names[u]} = {text}"

@@ -719,7 +719,7 @@ def test_the_notes_extended_figure_from_the_command_line(
     target = tmp_path / "extended.svg"
     argv = ["(exp(x1)+1)*exp(x1)", "x1=1", "--draw", "extended", "-o", str(target), "--no-trace"]
     code, _, _ = run(capsys, *argv)
-    assert code == 0 and "v̄₂ = v̄₂→₄ + v̄₃" in target.read_text(encoding="utf-8")
+    assert code == 0 and "v̄₂ = v̄₂→₃ + v̄₂→₄" in target.read_text(encoding="utf-8")
 
 
 def test_steps_frames_and_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -71,7 +71,14 @@ def test_extended_graph_is_the_notes_figure() -> None:
     if os.environ.get("SCALARGRAD_UPDATE_GOLDEN"):
         golden.write_text(source, encoding="utf-8")
     assert source == golden.read_text(encoding="utf-8")
-    for label in ("v̄₄|1", "v̄₃ = v̄₄*v₂", "v̄₂→₄ = v̄₄*v₃", "v̄₂ = v̄₂→₄ + v̄₃", "v̄₁ = v̄₂*v₂", 'label="v̄₂→₃"'):
+    for label in (
+        "v̄₄\\n1",
+        "v̄₃ = v̄₄·v₂",
+        "v̄₂→₄ = v̄₄·v₃",
+        "v̄₂ = v̄₂→₃ + v̄₂→₄",
+        "v̄₁ = v̄₂·v₂",
+        'xlabel="v̄₂→₃"',  # v̄₂→₃ = v̄₃·1 is the edge from v̄₃, labelled
+    ):
         assert label in source, label
     compact = draw((e + 1) * e, kind="extended", style="compact").source
     assert "v̄₄|1" not in compact and "v̄₁ = " in compact
@@ -133,15 +140,19 @@ def test_adjoint_diagram_shows_adjoints_and_partial_adjoints() -> None:
 def test_extended_diagram_has_both_kinds_of_nodes() -> None:
     _, _, y = notes_example()
     source = draw(y, kind="extended").source
-    assert "subgraph cluster_forward" in source and "subgraph cluster_adjoint" in source
+    assert 'band0 [label="forward graph"' in source and 'band1 [label="adjoint graph"' in source
+    assert "layout=neato" in source  # placed by scalargrad (columns and bands), routed by Graphviz
     ns = nodes(source)
     forward = [n for n in ns if n.startswith("v")]
     adjoint = [n for n in ns if n.startswith("a")]
-    assert len(forward) == 7 and len(adjoint) == 10  # the notes' form: seed, partials, sums
+    # the notes' form: every adjoint, the partial adjoints of v₁ and v₂ and their sums, and the
+    # local derivatives that are formulas (1/v₁, cos(v₂))
+    assert len(forward) == 7 and len(adjoint) == 13
     labels = set(ns.values())
-    assert "v̄₁ = v̄₁→₄ + v̄₁→₃|5.5" in labels and "v̄₂ = v̄₂→₅ + v̄₂→₄|1.716" in labels
-    assert "∂v₅/∂v₂ = cos(v₂)|0.284" in labels and "v̄₂→₅ = v̄₅*∂v₅/∂v₂|−0.284" in labels
-    assert source.count('fillcolor="#dbe9ff"') == 10  # adjoint nodes are drawn differently
+    assert "v̄₁ = v̄₁→₃ + v̄₁→₄\\n5.5" in labels and "v̄₂ = v̄₂→₄ + v̄₂→₅\\n1.716" in labels
+    assert "∂v₅/∂v₂ = cos(v₂)\\n0.284" in labels and "v̄₂→₅ = v̄₅·∂v₅/∂v₂\\n−0.284" in labels
+    assert "v̄₅ = −v̄₇\\n−1" in labels and "v̄₆ = v̄₇\\n1" in labels  # ±1 times another: still a node
+    assert source.count('fillcolor="#dbe9ff"') == 13  # adjoint nodes are drawn differently
     compact = nodes(draw(y, kind="extended", style="compact").source)
     assert len([n for n in compact if n.startswith("a")]) == 5
     assert {"v̄₁ = v₂ + v̄₁→₃|5.5", "v̄₂ = v̄₂→₅ + v₁|1.716", "v̄₂→₅ = −∂v₅/∂v₂|−0.284"} <= set(compact.values())
@@ -188,9 +199,9 @@ def test_a_constant_output_is_drawn() -> None:
     x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
     g = grad(x1 + x2, x1, create_graph=True)  # the constant 1
     assert g.is_constant
-    for kind, label in [("forward", "v₁|1"), ("adjoint", "v₁|1|v̄₁ = 1"), ("extended", "v₁|1")]:
+    for kind, label in [("forward", "v₁|1"), ("adjoint", "v₁|1|v̄₁ = 1"), ("extended", "v₁\\n1")]:
         source = draw(g, kind=kind).source
-        shown = {k: v for k, v in nodes(source).items() if k != "graph"}  # not the cluster's label
+        shown = {k: v for k, v in nodes(source).items() if k != "graph" and not k.startswith("band")}
         assert shown == {"v1": label}, kind
         assert edges(source) == []
     with pytest.raises(ValueError, match="needs an input"):

@@ -159,7 +159,7 @@ def test_extending_the_graph_shows_adjoint_nodes_as_they_are_added() -> None:
     added = [len(st.added) for st in m.steps]
     assert added == [3, 0, 2, 0]
     assert m.built == {"a1": 0, "a2": 0, "a3": 0, "a4": 2, "a5": 2}
-    assert [d for _, d, _ in m.steps[2].added] == ["v̄₂ = v̄₂→₄ + v̄₃", "v̄₁ = v̄₂*v₂"]  # the sum node
+    assert [d for _, d, _ in m.steps[2].added] == ["v̄₂ = v̄₂→₃ + v̄₂→₄", "v̄₁ = v̄₂·v₂"]  # the sum node
     for k in range(1, len(m.steps) + 1):
         svg = w.svg_at("extend", k) or ""
         shown = [
@@ -300,7 +300,7 @@ def test_step_through_shows_what_the_notes_say() -> None:
     st.show(mode="forward")
     assert st.step == 1 and st.shown()["line"] == "v₁ = x₁ = 2" and st.shown()["row"] == "v₁ = x₁ = 2"
     st.show(mode="extend", step=5)
-    assert st.shown()["added"] == ["v̄₂ = v̄₂→₅ + v̄₂→₄ = 1.716"]
+    assert st.shown()["added"] == ["v̄₂ = v̄₂→₄ + v̄₂→₅ = 1.716"]
     assert 'sg-visited" data-n="v2"' in (st.svg() or "")
 
 

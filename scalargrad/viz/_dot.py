@@ -9,22 +9,31 @@ trace tables (``v₃``, ``v̄₂→₅``, ``v̇₄``, the minus sign ``−``) an
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
-from ..steps import ExtendedGraph
+from ..extension import Extension, GradientGraph
 from ..trace import BAR, DOT, TEXT, Digits, Graph
+from ._layout import Box, place, text_width
 
-__all__ = ["EXTENDED_STYLES", "KINDS", "NOTES_STYLE_MAX_NODES", "TooManyNodesError", "build_dot"]
+__all__ = ["EXTENDED_STYLES", "KINDS", "TooManyNodesError", "build_dot"]
 
 KINDS = ("forward", "tangent", "adjoint", "extended")
 EXTENDED_STYLES = ("notes", "compact")
-NOTES_STYLE_MAX_NODES = 20
-"""Up to this many forward nodes the extended diagram is drawn as the notes draw it by default."""
 
 _INPUT_FILL = "#eeeeee"
+_ADJOINT_NODE = {"style": "filled", "fillcolor": "#dbe9ff", "color": "#1f5fbf"}
+_ADJOINT_CLUSTER = {
+    "label": "adjoint graph",
+    "style": "rounded",
+    "color": "#1f5fbf",
+    "fontcolor": "#1f5fbf",
+    "labelloc": "b",
+    "labeljust": "r",
+}
 _ADJOINT_FILL = "#dbe9ff"
 _ADJOINT_COLOR = "#1f5fbf"
 
@@ -32,6 +41,11 @@ _ADJOINT_COLOR = "#1f5fbf"
 def record(*fields: str) -> str:
     """A record label whose fields stack vertically (rankdir=LR), with special characters escaped."""
     return "|".join(_escape(f) for f in fields)
+
+
+def lines(*texts: str) -> str:
+    """A plain label of one line per text (for ``shape=box``), with special characters escaped."""
+    return "\\n".join(plain_label(t).replace('"', '\\"') for t in texts)
 
 
 def plain_label(text: str) -> str:
@@ -132,18 +146,26 @@ def build_dot(
     names = {v: TEXT.name(g.name(v)) for v in g.order}
     outs = set(outputs)
     side: _AdjointSide | None = None
+    notes: Extension | None = None
     adj: dict[Value, Any] = {}
     if kind == "extended":
-        chosen = style or ("notes" if n <= NOTES_STYLE_MAX_NODES else "compact")
-        side = _AdjointSide(g, [wrt] if wrt is not None else g.inputs, notes=chosen == "notes")
-        if n + len(side.order) > max_nodes:
-            raise TooManyNodesError("the extended graph", n + len(side.order), max_nodes)
+        targets = [wrt] if wrt is not None else g.inputs
+        if (style or "notes") == "notes":
+            notes = Extension(g, targets, digits)
+            added = len(notes.nodes)
+        else:
+            side = _AdjointSide(g, targets)
+            added = len(side.order)
+        if n + added > max_nodes:
+            raise TooManyNodesError("the extended graph", n + added, max_nodes)
     elif kind == "adjoint":
         adj = adjoints(list(outputs))
 
+    if notes is not None:
+        return _notes_figure(dot, graphviz, notes, outs, digits)
     extra = _extra_fields(g, kind, wrt, adj, digits)
     forward = dot
-    if side is not None:
+    if kind == "extended":
         forward = graphviz.Digraph(
             "cluster_forward",
             graph_attr={"label": "forward graph", "style": "rounded", "labelloc": "t", "labeljust": "l"},
@@ -167,10 +189,114 @@ def build_dot(
                 forward.edge(g.name(p), g.name(v), label=label)
             else:
                 forward.edge(g.name(p), g.name(v))
-    if side is not None:
+    if forward is not dot:
         dot.subgraph(forward)
+    if side is not None:
         side.draw(dot, graphviz, digits)
     return str(dot.source)
+
+
+def _head(g: Graph, v: Value, names: dict[Value, str], digits: Digits) -> str:
+    """A forward node's first line: ``v₃ = ln(v₁)``, or ``v₁ = x₁`` for a named input."""
+    if v.op is None:
+        return f"{names[v]} = {TEXT.name(v.label)}" if v.label is not None else names[v]
+    return f"{names[v]} = {one_level(v, names, digits)}"
+
+
+def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], digits: Digits) -> str:
+    """The extended graph as the notes draw it, placed in columns (:mod:`._layout`): the forward
+    graph above, and below each forward node the adjoint nodes of its column, so the adjoint
+    graph mirrors the forward graph right to left. Graphviz only routes the edges."""
+    g = ext.g
+    rank = columns(g)
+    names = {v: TEXT.name(g.name(v)) for v in g.order}
+    boxes = [
+        Box(g.name(v), [_head(g, v, names, digits), _number(v.data, digits)], rank[v], 0) for v in g.order
+    ]
+    boxes += [Box(u.id, [u.text(), _number(u.value, digits)], rank[u.column], 1) for u in ext.nodes]
+    forward_edges = [(g.name(p), g.name(v)) for v in g.order for p in v.parents if p in g.index]
+    adjoint_edges = [(e.source, e.target) for e in ext.edges]
+    fontsize = 11.0
+    pos = place(boxes, forward_edges + adjoint_edges, fontsize)
+    dot.attr(layout="neato", splines="true", overlap="true", outputorder="edgesfirst")
+    dot.node_attr.update(shape="box")
+    for box in boxes:
+        x, y = pos[box.id]
+        attrs = {"pos": f"{x / 72:.3f},{y / 72:.3f}!"}
+        if box.band:
+            attrs.update(_ADJOINT_NODE)
+        else:
+            v = g.order[int(box.id[1:]) - 1]
+            if v.op is None:
+                attrs.update(style="filled", fillcolor=_INPUT_FILL)
+            if v in outs:
+                attrs["penwidth"] = "2"
+        dot.node(box.id, graphviz.nohtml(lines(*box.lines)), **attrs)
+    for band, title in enumerate(("forward graph", "adjoint graph")):  # above each band, at the left
+        inside = [box for box in boxes if box.band == band]
+        if inside:
+            sizes = {box.id: box.size(fontsize) for box in inside}
+            top = max(pos[b.id][1] + sizes[b.id][1] / 2 for b in inside)
+            left = min(pos[b.id][0] - sizes[b.id][0] / 2 for b in inside)
+            x = left + text_width(title, fontsize) / 2
+            color = {"fontcolor": _ADJOINT_COLOR} if band else {}
+            at = f"{x / 72:.3f},{(top + 14) / 72:.3f}!"
+            dot.node(
+                f"band{band}", title, shape="plaintext", height="0", width="0", margin="0", pos=at, **color
+            )
+    for a, b in forward_edges:
+        dot.edge(a, b)
+    for e in ext.edges:
+        attrs = {"color": _ADJOINT_COLOR}
+        if e.label:  # an external label sits by its edge
+            attrs.update(xlabel=e.label, fontcolor=_ADJOINT_COLOR)
+        dot.edge(e.source, e.target, **attrs)
+    return str(dot.source)
+
+
+def draw_extension(
+    dot: Any, graphviz: Any, ext: Extension, digits: Digits, styles: dict[str, dict[str, str]] | None = None
+) -> None:
+    """The notes' extended graph's new nodes and edges (see :class:`~scalargrad.extension.Extension`).
+
+    Each new node is drawn in the column of the forward node it belongs to and below the
+    forward nodes there, so the adjoint graph mirrors the forward graph, right to left.
+    Edges between columns do not move the forward graph (``constraint=false``). ``styles``
+    restyles nodes by id (the step pictures mark a step's nodes). Nodes are boxes, not
+    records: Graphviz drops an edge between two records next to each other in a column.
+    """
+    styles = styles or {}
+    g = ext.g
+    rank = columns(g)
+    tiers: dict[int, list[list[str]]] = {}  # per column, top to bottom: forward, v̄ᵢ, what vᵢ passes back
+    for v in g.order:
+        tiers.setdefault(rank[v], [[], [], []])[0].append(g.name(v))
+    cluster = graphviz.Digraph("cluster_adjoint", graph_attr=_ADJOINT_CLUSTER)
+    for u in ext.nodes:
+        attrs = {**_ADJOINT_NODE, **styles.get(u.id, {})}
+        cluster.node(u.id, graphviz.nohtml(lines(u.text(), _number(u.value, digits))), shape="box", **attrs)
+        tiers[rank[u.column]][1 if u.kind in ("seed", "sum") else 2].append(u.id)
+    if ext.nodes:
+        dot.subgraph(cluster)
+    linked = {(e.source, e.target) for e in ext.edges}
+    for column in tiers.values():
+        if not column[1] and not column[2]:
+            continue
+        same = graphviz.Digraph()
+        same.attr(rank="same")
+        for name in itertools.chain(*column):
+            same.node(name)
+        stacked = [tier for tier in column if tier]
+        for upper, lower in itertools.pairwise(stacked):
+            for a, b in itertools.product(upper, lower):
+                if (a, b) not in linked:
+                    same.edge(a, b, style="invis")
+        dot.subgraph(same)
+    for e in ext.edges:
+        attrs = {"color": _ADJOINT_COLOR}
+        if e.label:  # an external label sits by its edge; an inline one can drift far from it
+            attrs.update(xlabel=e.label, fontcolor=_ADJOINT_COLOR)
+        dot.edge(e.source, e.target, **attrs)
 
 
 def _extra_fields(
@@ -209,8 +335,25 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits)
     return out
 
 
-class _AdjointSide(ExtendedGraph):
-    """The extended graph's adjoint side (see :class:`~scalargrad.steps.ExtendedGraph`), drawn."""
+def columns(g: Graph) -> dict[Value, int]:
+    """The column (rank, left to right) of each forward node: one past its furthest operand,
+    an input just before its first consumer (as Graphviz places them)."""
+    rank: dict[Value, int] = {}
+    for v in g.order:
+        if v.op is not None:
+            rank[v] = 1 + max((rank[p] for p in v.parents if p in rank), default=0)
+    consumers: dict[Value, list[Value]] = {}
+    for v in g.order:
+        for p in v.parents:
+            consumers.setdefault(p, []).append(v)
+    for v in g.order:
+        if v.op is None:
+            rank[v] = min((rank[c] for c in consumers.get(v, []) if c in rank), default=1) - 1
+    return rank
+
+
+class _AdjointSide(GradientGraph):
+    """The compact extended graph's adjoint side (see :class:`~scalargrad.extension.GradientGraph`), drawn."""
 
     def forward_fields(self, v: Value, digits: Digits) -> list[str]:
         """A forward node's adjoint where it is no node of the adjoint graph (a number, a forward node)."""
