@@ -217,7 +217,9 @@ def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], dig
     forward_edges = [(g.name(p), g.name(v)) for v in g.order for p in v.parents if p in g.index]
     adjoint_edges = [(e.source, e.target) for e in ext.edges]
     fontsize = 11.0
-    pos = place(boxes, forward_edges + adjoint_edges, fontsize)
+    derivatives = {u.id for u in ext.nodes if u.kind == "derivative"}
+    above = {e.source: e.target for e in ext.edges if e.source in derivatives}  # ∂vᵢ/∂vₖ over its use
+    pos = place(boxes, forward_edges + adjoint_edges, fontsize, above=above)
     dot.attr(layout="neato", splines="true", overlap="true", outputorder="edgesfirst")
     dot.node_attr.update(shape="box")
     for box in boxes:

@@ -57,9 +57,11 @@ def place(
     row_gap: float = 18.0,
     band_gap: float = 48.0,
     sweeps: int = 6,
+    above: dict[str, str] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Centre of each box in points (y up, as Graphviz has it), columns left to right and
-    band 0 above band 1; within a column, boxes are ordered to keep edges short."""
+    band 0 above band 1; within a column, boxes are ordered to keep edges short, and a box
+    ``a`` with ``above[a] == b`` sits right above ``b`` when both share a column."""
     band = {b.id: b.band for b in boxes}
     neighbours: dict[str, list[str]] = {b.id: [] for b in boxes}
     for a, b in edges:
@@ -92,6 +94,15 @@ def place(
 
                 groups[key] = sorted(group, key=centre)
 
+    if above:
+        for key, group in groups.items():
+            ids = {b.id for b in group}
+            attached = {a: b for a, b in above.items() if a in ids and b in ids}
+            stacked: list[Box] = []
+            for box in group:
+                if box.id not in attached:
+                    stacked += [b for b in group if attached.get(b.id) == box.id] + [box]
+            groups[key] = stacked
     width: dict[int, float] = {}
     for box in boxes:
         width[box.column] = max(width.get(box.column, 0.0), sizes[box.id][0])
