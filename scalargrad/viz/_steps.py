@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..steps import ExtendedGraph, Step, Steps
+from ..extension import Extension
+from ..steps import Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
-from ._dot import one_level, plain_label, record
+from ._dot import draw_extension, one_level, plain_label, record
 
 __all__ = ["STEP_STYLE", "DotGraph", "build_step_dot", "edge_labels", "layout_source", "node_fields"]
 
@@ -104,26 +105,22 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
 
 def edge_labels(steps: Steps, index: int, digits: int) -> list[tuple[str, str, str]]:
     """(from, to, label) for each edge step ``index`` (1-based) uses, in operand order: what
-    travels along it. Reverse mode and extending the graph: the partial adjoint the visited
-    node vᵢ passes to vₖ (``v̄ₖ→ᵢ = −0.284``); forward mode: the local derivative it multiplies
-    vₖ's tangent by (``∂v₅/∂v₂ = 0.284``). Forward evaluation labels no edge."""
+    travels along it. Reverse mode: the partial adjoint the visited node vᵢ passes to vₖ
+    (``v̄ₖ→ᵢ = −0.284``); forward mode: the local derivative it multiplies vₖ's tangent by
+    (``∂v₅/∂v₂ = 0.284``). Forward evaluation labels no edge, and neither does extending the
+    graph: there the partial adjoints are nodes of the adjoint graph."""
     step = steps[index - 1]
     if steps.mode == "reverse":
         return [(k, step.node, f"{text_name(name)} = {_number(x, digits)}") for k, name, x in step.appended]
-    if steps.mode not in ("tangent", "extend"):
+    if steps.mode != "tangent":
         return []
     g = steps.graph
     v = next(u for u in g.order if g.name(u) == step.node)
-    out = []
-    for p, d in zip(v.parents, v.local_grads):
-        if p not in g.index:
-            continue
-        if steps.mode == "extend":  # the adjoint times the local derivative, as in reverse mode
-            label = f"{text_name(g.partial_name(p, v))} = {_number(step.value * d, digits)}"
-        else:
-            label = f"∂{text_name(g.name(v))}/∂{text_name(g.name(p))} = {_number(d, digits)}"
-        out.append((g.name(p), step.node, label))
-    return out
+    return [
+        (g.name(p), step.node, f"∂{text_name(g.name(v))}/∂{text_name(g.name(p))} = {_number(d, digits)}")
+        for p, d in zip(v.parents, v.local_grads)
+        if p in g.index
+    ]
 
 
 def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str, list[str]]]:
@@ -142,9 +139,9 @@ def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str
     bars = {g.name(v): text_name(g.name(v, BAR)) for v in g.order}
     known: dict[str, str] = {}  # node -> its number once its step has run
     out = []
-    for st in s[:only]:
+    for k, st in enumerate(s[:only], start=1):
         known[st.node] = _number(st.value, digits)
-        if only is not None and st.index != only:
+        if only is not None and k != only:
             continue
         if s.mode == "extend":
             fields = {n: [x] for n, x in values.items()}
@@ -283,8 +280,9 @@ def label_lines(label: str, record_shape: bool) -> list[str]:
 
 
 def _width(text: str) -> int:
-    """How wide ``text`` is, for comparing labels: its characters, combining marks not counted."""
-    return sum(1 for c in unescape(text) if not "\u0300" <= c <= "\u036f")
+    """How wide ``text`` is, for comparing labels: its characters, the combining bar and dot
+    of v̄ and v̇ not counted."""
+    return len(text) - text.count("\u0304") - text.count("\u0307")
 
 
 def _widest(texts: list[str]) -> str:
@@ -300,53 +298,75 @@ _UNUSED = re.compile(
 _LABEL = re.compile(r'\b(x?label)=(?:"(?:[^"\\]|\\.)*"|[^\s\]]+)')
 
 
-def layout_source(s: Steps, digits: int = 3, graphs: list[DotGraph] | None = None) -> str:
+def layout_source(
+    s: Steps,
+    digits: int = 3,
+    *,
+    edge_labels_shown: bool = True,
+    fields: list[dict[str, list[str]]] | None = None,
+) -> str:
     """The DOT that every step of ``s`` is laid out with: the last step's diagram (by
-    :func:`build_step_dot`), each node's record fields, each edge's labels and the step line
-    above at their widest over all the steps, so that every step's text fits the one layout.
-    Every edge is drawn unused (grey). ``graphs`` are the steps' diagrams read back
-    (:class:`DotGraph`), if already at hand.
+    :func:`build_step_dot`) with each forward node's record fields, each edge's label and the
+    step line above at their widest over all the steps, so that every step's text fits the
+    one layout. Every edge is drawn unused (grey); the adjoint nodes of ``"extend"`` are as
+    the last step draws them (all of them, with the text every step gives them).
+
+    Reads the steps' data (:func:`node_fields`, :func:`edge_labels`), not every step's DOT,
+    so it costs one diagram's DOT. ``edge_labels_shown=False`` lays the graph out without
+    the edge labels (they double the ranks Graphviz lays out: a cheaper layout). ``fields``
+    are ``node_fields(s, digits)``, if at hand.
     """
-    if graphs is None:
-        graphs = [DotGraph.parse(build_step_dot(s, k, digits)) for k in range(1, len(s) + 1)]
-    dots = graphs
-    last = dots[-1]
-    fields: dict[str, list[list[str]]] = {}  # node -> each of its fields, as every step shows it
-    labels: dict[tuple[str, str, int, str], list[str]] = {}
-    for d in dots:
-        for n, attrs in d.nodes.items():
-            if "label" in attrs:
-                have = fields.setdefault(n, [])
-                for j, f in enumerate(_fields(attrs["label"])):
-                    if j == len(have):
-                        have.append([])
-                    have[j].append(f)
-        for key, (_, _, attrs) in zip(d.edge_keys(), d.edges):
-            for kind in ("label", "xlabel"):
-                labels.setdefault((*key, kind), []).append(attrs.get(kind, ""))
+    last = DotGraph.parse(build_step_dot(s, len(s), digits))
+    widest_fields: dict[str, list[str]] = {}
+    for shown in fields if fields is not None else node_fields(s, digits):
+        for n, texts in shown.items():
+            have = widest_fields.setdefault(n, [])
+            for j, f in enumerate(texts):
+                if j == len(have):
+                    have.append(f)
+                elif _width(f) > _width(have[j]):
+                    have[j] = f
+    labels: dict[tuple[str, str, int], str] = {}
+    line = ""
+    for k, st in enumerate(s, start=1):
+        seen: dict[tuple[str, str], int] = {}
+        for a, b, label in edge_labels(s, k, digits) if edge_labels_shown else []:
+            nth = seen.get((a, b), 0)
+            seen[(a, b)] = nth + 1
+            labels[(a, b, nth)] = _widest([labels.get((a, b, nth), ""), label])
+        line = _widest([line, f"{s.mode} step {k} of {len(s)}: {st.line}"])
     lines = list(last.lines)
     keys = dict(zip((id(e[2]) for e in last.edges), last.edge_keys()))
     for i, kind, ids, attrs in last.statements:
+        widest: dict[str, str]
         if kind == "graph" and "label" in attrs:
-            widest = {"label": _widest([d.graph.get("label", "") for d in dots])}
-        elif kind == "node" and "label" in attrs:
-            widest = {"label": "|".join(_widest(f) for f in fields[ids[0]])}
-        elif kind == "edge":
-            key = keys[id(attrs)]
-            widest = {k: _widest(labels[(*key, k)]) for k in ("label", "xlabel")}
+            widest = {"label": _dot_string(plain_label(line))}
+        elif kind == "node" and "label" in attrs and ids[0] in widest_fields:
+            head = _fields(attrs["label"])[0]
+            widest = {"label": "|".join([head, *(record(f) for f in widest_fields[ids[0]])])}
+        elif kind == "edge" and ids[1] in widest_fields:  # an edge of the forward graph
+            widest = {"label": _dot_string(labels.get(keys[id(attrs)], ""))}
             lines[i] = _UNUSED.sub("", lines[i]).replace(_USED_COLOR, _UNUSED_COLOR)  # not the last step's
         else:
             continue
-        line = _LABEL.sub(partial(_relabel, widest), lines[i])
-        missing = " ".join(f'{k}="{v}"' for k, v in widest.items() if v and f"{k}=" not in line)
+        text = _LABEL.sub(partial(_relabel, widest), lines[i])
+        missing = " ".join(f'{k}="{v}"' for k, v in widest.items() if v and f"{k}=" not in text)
         if missing:
-            line = line.replace(" [", f" [{missing} ", 1) if " [" in line else f"{line} [{missing}]"
-        lines[i] = line
+            text = text.replace(" [", f" [{missing} ", 1) if " [" in text else f"{text} [{missing}]"
+        lines[i] = text
     return "\n".join(lines)
 
 
+def _dot_string(text: str) -> str:
+    """``text`` inside a DOT string's quotes, as the graphviz package writes it."""
+    return text.replace('"', '\\"')
+
+
 def _relabel(widest: dict[str, str], m: re.Match[str]) -> str:
-    return f'{m.group(1)}="{widest.get(m.group(1)) or ""}"'
+    """The label attribute ``m`` with its widest text; an empty label is left out (Graphviz
+    would still lay out a rank for it)."""
+    text = widest.get(m.group(1))
+    return f'{m.group(1)}="{text}"' if text else ""
 
 
 def _fields(label: str) -> list[str]:
@@ -367,30 +387,17 @@ def _fields(label: str) -> list[str]:
 
 
 def _draw_extension(dot: Any, graphviz: Any, steps: Steps, step: Step, digits: int) -> None:
-    """The adjoint nodes added up to ``step``, those of this step highlighted."""
+    """The whole extended graph, laid out once: the adjoint nodes added up to ``step`` shown,
+    those of this step highlighted, the later ones hidden (so no node moves between steps).
+    Steps that list no added node at all (the forward graph only) draw none."""
+    if not any(s.added for s in steps):
+        return
     g = steps.graph
-    ext = ExtendedGraph(g, g.inputs, notes=True)
+    ext = Extension(g, g.inputs, digits)
     built = {name for s in steps[: step.index] for name, _, _ in s.added}
     now = {name for name, _, _ in step.added}
-    nodes = [u for u in ext.order if ext.names[u] in built]
-    if not nodes:
-        return
-    everything = {**{v: text_name(g.name(v)) for v in g.order}, **ext.names}
-    cluster = graphviz.Digraph(
-        "cluster_adjoint",
-        graph_attr={"label": "adjoint graph", "style": "rounded", "color": _ADJOINT_COLOR, "labeljust": "r"},
-    )
-    for u in nodes:
-        head = ext.names[u] if u.op is None else f"{ext.names[u]} = {one_level(u, everything, digits)}"
-        style = STEP_STYLE["visited"] if ext.names[u] in now else {"style": "filled", "fillcolor": "#dbe9ff"}
-        cluster.node(
-            ext.ids[u], graphviz.nohtml(record(head, _number(u.data, digits))), color=_ADJOINT_COLOR, **style
-        )
-    dot.subgraph(cluster)
-    shown = set(nodes)
-    for u in nodes:
-        for p in u.parents:
-            if p in shown:
-                dot.edge(ext.ids[p], ext.ids[u], color=_ADJOINT_COLOR)
-            elif p in g.index:
-                dot.edge(g.name(p), ext.ids[u], color=_ADJOINT_COLOR, style="dashed")
+    styles = {
+        u.id: STEP_STYLE["visited"] if u.name in now else {} if u.name in built else {"style": "invis"}
+        for u in ext.nodes
+    }
+    draw_extension(dot, graphviz, ext, digits, styles)

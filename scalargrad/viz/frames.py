@@ -91,7 +91,7 @@ class StepLayout:
     ) -> None:
         self.steps = steps
         self.dots = [DotGraph.parse(build_step_dot(steps, k, digits)) for k in range(1, len(steps) + 1)]
-        self.source = _framed(layout_source(steps, digits, self.dots))
+        self.source = _framed(layout_source(steps, digits))
         check_layout_cost(self.source, max_layout_cost, f"the diagram of the {steps.mode} steps")
         self.laid = DotGraph.parse(self.source)
         self.svg = pipe(self.source, "svg", backend, timeout)

@@ -19,14 +19,16 @@ Each mode's diagram is laid out **once**, as the union of its steps' diagrams
 :mod:`scalargrad.viz.frames`) with every label at its widest, so every
 intermediate label fits; per step the page only restyles it: the visited / done /
 waiting colours, the edges the step used and their labels (the partial adjoints
-v̄ₖ→ᵢ in reverse mode and when extending the graph, the local derivatives
-∂vᵢ/∂vₖ in forward mode), the text of each node's fields (value, tangent,
-``node_to_grad`` list, adjoint; only the fields that changed are stored per step)
-and, when extending the graph, which adjoint nodes exist yet. Forward mode has a
-tab per input (up to :data:`MAX_TANGENT_TABS`). Node ``<g>`` elements are found by the DOT id in their
+v̄ₖ→ᵢ in reverse mode, the local derivatives ∂vᵢ/∂vₖ in forward mode; when extending
+the graph the partial adjoints are nodes of the adjoint graph), the text of each
+node's fields (value, tangent, ``node_to_grad`` list, adjoint; only the fields that
+changed are stored per step) and, when extending the graph, which adjoint nodes
+exist yet. Forward mode has a tab per input (up to :data:`MAX_TANGENT_TABS`), all
+restyling one layout. Node ``<g>`` elements are found by the DOT id in their
 ``<title>``. Nodes keep their place from step to step, which is easier to follow
 than a diagram laid out afresh each step, and the server-side work is four
-Graphviz layouts whatever the number of steps.
+Graphviz layouts whatever the number of steps. When edge labels would make a layout
+too costly it is made without them (a note says so), before giving up a diagram.
 
 The alternative, pre-rendering every step's own SVG (``draw_step(steps, k)`` for
 every k) and showing one at a time, was measured against it on a 2-core machine
@@ -68,16 +70,17 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..engine import Value
-from ..steps import MODES, ExtendedGraph, Steps, steps
+from ..extension import Extension
+from ..steps import MODES, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
 from ._render import MAX_LAYOUT_COST, RenderError, layout_cost, pipe
-from ._steps import STEP_STYLE, edge_labels, layout_source, node_fields
+from ._steps import STEP_STYLE, build_step_dot, edge_labels, layout_source, node_fields
 
 __all__ = ["MAX_TANGENT_TABS", "MODE_TITLES", "walkthrough", "write_walkthrough"]
 
@@ -153,37 +156,69 @@ def _layout_steps(s: Steps, extension: bool) -> Steps:
     return s if extension else Steps(s.mode, s.graph, [replace(st, added=[]) for st in s], s.wrt)
 
 
+_EDGE_LABEL = re.compile(r'^(\t[^\n]* -> [^\n]*?\[)label="(?:[^"\\]|\\.)*" ?', re.MULTILINE)
+"""An edge's label in a step's DOT (the graphviz package writes ``label`` first)."""
 _GRAPH_LABEL = re.compile(r'^(\tgraph \[.*?)\blabel="(?:[^"\\]|\\.)*" ', re.MULTILINE)
 
 
-def _layout(s: Steps, digits: int, max_layout_cost: int | None) -> tuple[str | None, bool, str]:
-    """(annotated SVG or None, whether the adjoint nodes are in it, a note for the reader)."""
-    attempts = [True, False] if s.mode == "extend" else [False]
-    reasons = []
-    for extension in attempts:
+def _layout(
+    s: Steps,
+    digits: int,
+    max_layout_cost: int | None,
+    fields: Callable[[], list[dict[str, list[str]]]] | None = None,
+) -> tuple[str | None, bool, str]:
+    """(annotated SVG or None, whether the adjoint nodes are in it, a note for the reader).
+
+    Edge labels double the ranks Graphviz lays out, and the adjoint nodes of ``"extend"``
+    add more: when the whole diagram would cost too much, the edge labels are left out
+    first, then the adjoint nodes. ``fields`` gives ``node_fields(s, digits)`` (quadratic in
+    the graph's size: asked for only once the bare graph is known to be cheap enough)."""
+    extensions = [True, False] if s.mode == "extend" else [False]
+    reasons: list[str] = []
+    notes: list[str] = []
+    for extension in extensions:
         try:
-            source = layout_source(_layout_steps(s, extension), digits)  # every label at its widest
+            bare = _EDGE_LABEL.sub(r"\1", build_step_dot(_layout_steps(s, extension), len(s), digits))
         except ImportError as e:
             return None, False, f"No diagram: {e}."
-        source = _GRAPH_LABEL.sub(r"\1", source, count=1)  # the step line is shown above instead
-        cost = layout_cost(source)
+        cost = layout_cost(bare)
         if max_layout_cost is not None and cost > max_layout_cost:
-            what = "the graph with its adjoint nodes" if extension and s.mode == "extend" else "the graph"
+            what = "the graph with its adjoint nodes" if extension else "the graph"
             reasons.append(
                 f"{what} would take Graphviz too long to lay out (cost {cost} > {max_layout_cost})"
             )
             continue
-        try:
-            svg = pipe(source, "svg").decode("utf-8")
-        except RenderError as e:
-            return None, False, f"No diagram: {e}."
-        note = ""
-        if reasons:
-            note = (
-                f"The diagram shows the forward graph only: {reasons[0]}; "
-                "each step's new adjoint nodes are listed."
+        for labelled in (True, False):
+            source = layout_source(
+                _layout_steps(s, extension),
+                digits,
+                edge_labels_shown=labelled,
+                fields=fields() if fields is not None else None,
             )
-        return _annotate(svg), extension and s.mode == "extend", note
+            source = _GRAPH_LABEL.sub(r"\1", source, count=1)  # the step line is shown above instead
+            cost = layout_cost(source)
+            if max_layout_cost is not None and cost > max_layout_cost:
+                what = "the graph with its adjoint nodes" if extension else "the graph"
+                what += " and its edge labels" if labelled else ""
+                reasons.append(
+                    f"{what} would take Graphviz too long to lay out (cost {cost} > {max_layout_cost})"
+                )
+                continue
+            try:
+                svg = pipe(source, "svg").decode("utf-8")
+            except RenderError as e:
+                return None, False, f"No diagram: {e}."
+            if s.mode == "extend" and not extension:
+                notes.append(
+                    "The diagram shows the forward graph only: "
+                    f"{next(r for r in reasons if 'adjoint' in r and 'edge' not in r)}; "
+                    "each step's new adjoint nodes are listed."
+                )
+            if not labelled:
+                notes.append(
+                    f"The edges carry no labels: {reasons[-1]}; each step's line says what they carry."
+                )
+            return _annotate(svg), extension and s.mode == "extend", " ".join(notes)
     return None, False, f"No diagram: {'; '.join(reasons)}."
 
 
@@ -261,6 +296,21 @@ class Walkthrough:
         self.bars = {g.name(v): text_name(g.name(v, BAR)) for v in g.order}
         kinds = [t.kind for t in self.trace.tables]
         tangent_tables = [i for i, k in enumerate(kinds) if k == "tangent"]
+        tangents = [every[key] for key in self.tangent_inputs]
+        layouts: dict[str, tuple[str | None, bool, str]] = {}
+        if tangents:  # one layout serves every input's tangent mode: the same nodes and edges
+            joined = Steps("tangent", g, [st for t in tangents for st in t], tangents[0].wrt)
+            layouts.update(dict.fromkeys(self.tangent_inputs, _layout(joined, digits, max_layout_cost)))
+        known: dict[str, list[dict[str, list[str]]]] = {}
+
+        def fields_of(mode: str) -> Callable[[], list[dict[str, list[str]]]]:
+            def get() -> list[dict[str, list[str]]]:
+                if mode not in known:
+                    known[mode] = node_fields(every[mode], digits)
+                return known[mode]
+
+            return get
+
         self.modes: dict[str, _Mode] = {}
         for mode, s in every.items():
             if mode in self.tangent_inputs:
@@ -272,13 +322,13 @@ class Walkthrough:
             if table is not None:
                 for i, r in enumerate(self.trace.tables[table].rows):
                     rows[r.name.replace(BAR, "").replace(DOT, "")] = i
-            svg, extension, note = _layout(s, digits, max_layout_cost)
+            svg, extension, note = layouts.get(mode) or _layout(s, digits, max_layout_cost, fields_of(mode))
             m = _Mode(s, svg, note, table, rows)
-            self._fill(m, extension)
+            self._fill(m, extension, fields_of(mode))
             self.modes[mode] = m
         self._table_rows = _table_rows(self.trace.to_html())
 
-    def _fill(self, m: _Mode, extension: bool) -> None:
+    def _fill(self, m: _Mode, extension: bool, fields: Callable[[], list[dict[str, list[str]]]]) -> None:
         """Each step's node fields, and (extending the graph) the adjoint nodes it adds.
 
         Without a diagram there are no fields to show (and computing them is quadratic)."""
@@ -287,7 +337,7 @@ class Walkthrough:
             m.fields = [{} for _ in s]
             m.new = [[] for _ in s]
             return
-        every = node_fields(s, self.digits)
+        every = fields()
         width = {k: len(v) for k, v in every[-1].items()}  # the last step's are the most and widest
         for shown in every:
             m.fields.append({k: self._pad(s.mode, k, v, width.get(k, len(v))) for k, v in shown.items()})
@@ -295,9 +345,8 @@ class Walkthrough:
             return
         ext_ids: dict[str, list[str]] = {}
         if extension:
-            ext = ExtendedGraph(s.graph, s.graph.inputs, notes=True)
-            for u in ext.order:
-                ext_ids.setdefault(ext.names[u], []).append(ext.ids[u])
+            for u in Extension(s.graph, s.graph.inputs).nodes:
+                ext_ids.setdefault(u.name, []).append(u.id)
         for k, st in enumerate(s):
             ids = [i for name, _, _ in st.added for i in ext_ids.get(name, [])]
             m.new.append(ids)
