@@ -38,20 +38,22 @@ a step is the key press's script, style and layout, median of 40):
 =====================  ===================  ========================
 151-node graph         one layout per mode  an SVG for every step
 =====================  ===================  ========================
-page build (Python)    1.3 s                274 s (3 modes only)
-page size              1.1 MB               86 MB (3 modes only)
+page build (Python)    2.1 s                274 s (3 modes only)
+page size              1.7 MB               86 MB (3 modes only)
 open in Chromium       0.5 s                3.2 s
-one step               2.3–3.6 ms           8.6 ms
+one step               3.9 ms               8.6 ms
 =====================  ===================  ========================
 
 (a chain of tanh, sin, products and sums over three inputs, 151 steps per mode;
 the per-step extended graphs could not be laid out at all — a layout cost of
 42,000 — so that page has no ``"extend"`` mode, and its reverse-mode diagrams
-needed twice the usual layout-cost limit, their edges carrying labels). For the
-notes' 7-node example both are instant: 0.01 s vs 0.05 s to build, 70 kB vs
-270 kB, about 1 ms a step. Pre-rendering grows as steps × graph size, so it
-cannot open a 150-node graph without a wait; one layout per mode does, and its
-build time is mostly the four layouts (about 1.1 s of the 1.3 s).
+needed twice the usual layout-cost limit, their edges carrying labels; the
+one-layout page has a forward-mode tab for each of the three inputs, and its
+tangent and reverse diagrams are laid out without edge labels, which would cost
+too much here). For the notes' 7-node example both are instant: 0.03 s vs 0.05 s
+to build, 90 kB vs 270 kB, about 3 ms a step. Pre-rendering grows as steps × graph
+size, so it cannot open a 150-node graph without a wait; one layout per mode does,
+and its build time is mostly the four layouts and the steps' node texts.
 
 Graphs whose layout would take Graphviz too long (:func:`scalargrad.viz.layout_cost`
 above ``max_layout_cost``) get no diagram, only a note saying so; the lines,
