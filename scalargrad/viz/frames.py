@@ -222,7 +222,7 @@ class Frames(list[Path]):
     """The files :func:`write_frames` wrote (a list of paths, step by step, format by format).
 
     ``skipped`` maps each format that could not be made here to the reason
-    (PNG without ``resvg-py`` and without the system Graphviz, say).
+    (PNG without ``resvg-py``, say: frames are converted from the restyled SVG).
     """
 
     def __init__(self, paths: Sequence[Path] = (), skipped: dict[str, str] | None = None) -> None:
