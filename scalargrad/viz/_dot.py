@@ -50,12 +50,17 @@ def lines(*texts: str) -> str:
 
 def plain_label(text: str) -> str:
     """``text`` as a graph's ``label`` shows it: backslashes doubled, or Graphviz would read
-    ``\\n``, ``\\l``, ``\\G`` in a name as its own escapes (the graphviz package quotes the rest)."""
-    return text.replace("\\", "\\\\")
+    ``\\n``, ``\\l``, ``\\G`` in a name as its own escapes, and always a quoted string: the
+    graphviz package would pass a text in ``<…>`` through as an HTML-like label, markup and
+    all (a caption could then add nodes, links or attributes to the diagram). ``&`` is
+    written ``&amp;``: Graphviz decodes entities in every label, so ``&lt;`` would show ``<``."""
+    import graphviz
+
+    return graphviz.nohtml(text.replace("\\", "\\\\").replace("&", "&amp;"))  # type: ignore[no-any-return]
 
 
 def _escape(text: str) -> str:
-    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
     for ch in "{}|<>":
         out = out.replace(ch, "\\" + ch)
     return out

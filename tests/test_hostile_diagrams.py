@@ -1,0 +1,88 @@
+"""User text in diagrams cannot inject: captions and labels stay text in DOT and SVG.
+
+A caption or an input's label may hold anything a user types (or a page passes on):
+quotes, brackets, ``<…>`` that the graphviz package would take for an HTML-like label,
+backslash escapes, DOT statements. Whatever it is, the DOT parses, the SVG shows the text,
+and no link or script appears.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalargrad import Value, draw
+
+pytest.importorskip("graphviz")
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}href"
+
+HOSTILE = [
+    '<b>x</b>>]; INJ [label="click me" URL="javascript:document.title=\'PWNED\'"]; graph [label=<q',
+    '<b>x</b>>]; INJ [href="file:///etc/passwd"]; graph [label=<q>',
+    "f(x) at <x = 2>",
+    "<b>bold</b>",
+    '"]; a -> b; x [label="',
+    "}; digraph evil { a",
+    "\\N \\G \\l \\n \\\\",
+    "<!-- -->",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "<script>alert(1)</script>",
+]
+
+printable = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")).filter(lambda c: c not in "\x85"),
+    max_size=40,
+)
+
+
+def texts(svg: bytes) -> str:
+    root = ET.fromstring(svg)
+    return "".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+
+
+def assert_inert(svg: bytes) -> None:
+    root = ET.fromstring(svg)  # well formed
+    for element in root.iter():
+        assert element.tag not in (f"{SVG}a", f"{SVG}script"), element.tag
+        for name, value in element.attrib.items():
+            assert name != XLINK and name != "href", (name, value)
+            assert not re.search(r"javascript:|file:", value, re.I), (name, value)
+            assert not name.startswith("on"), name
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("kind", ["forward", "adjoint", "extended"])
+def test_hostile_captions_and_labels_stay_text(text: str, kind: str) -> None:
+    x = Value(2.0, label=text)
+    diagram = draw(x.exp() * x, kind=kind, caption=text)
+    laid = json.loads(diagram.pipe("json", backend="wasm"))
+    names = {o["name"] for o in laid.get("objects", [])}
+    assert not names & {"INJ", "a", "b", "x", "evil"}  # the text added no node of its own
+    svg = diagram.pipe("svg", backend="wasm")
+    assert_inert(svg)
+    assert one_line(text.replace("\\\\", "\\")) in one_line(texts(svg)) or one_line(text) in one_line(texts(svg))
+
+
+@settings(max_examples=25, deadline=None)
+@given(caption=printable, label=printable)
+def test_generated_captions_and_labels_never_inject(caption: str, label: str) -> None:
+    try:
+        x = Value(1.5, label=label or None)
+    except (TypeError, ValueError):
+        return  # a label the engine refuses is not drawn at all
+    diagram = draw(x.sin() + x, kind="extended", caption=caption or True)
+    svg = diagram.pipe("svg", backend="wasm")
+    assert_inert(svg)
+    if caption.strip():
+        assert one_line(caption) in one_line(texts(svg))
