@@ -369,7 +369,12 @@ def test_write_frames_writes_one_file_per_step_and_format(tmp_path: Path) -> Non
         with Image.open(png) as image:
             sizes.add(image.size)
     assert len(sizes) == 1  # one layout: every frame of the mode has the same pixel size
-    assert "v̄₂→₄ = 2" in (tmp_path / "frames" / "reverse_step_4.svg").read_text(encoding="utf-8")
+    fourth = (tmp_path / "frames" / "reverse_step_4.svg").read_text(encoding="utf-8")
+    assert "v̄₂→₄ = 2" in fourth  # the partial adjoints on the edges the step uses
+    # the README's GIF is these frames 1200 px wide: the smallest text (edge labels) at least 11 px
+    width = float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', fourth).group(1))  # type: ignore[union-attr]
+    smallest = min(float(f) for f in re.findall(r'font-size="([\d.]+)"', fourth))
+    assert smallest * 1200 / width >= 11
     many = steps(chain(30), mode="forward")
     svgs = write_frames(many, tmp_path / "many", formats=["svg"], prefix="f")
     assert [p.name for p in svgs][:2] == ["f01.svg", "f02.svg"] and len(svgs) == len(many)
