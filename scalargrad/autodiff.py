@@ -9,11 +9,14 @@
 
 Gradients keep the structure of what you ask for: ``wrt`` may be a Value or any
 nesting of dicts, lists and tuples of Values (the notes' "adjoint in the same data
-type as the value"); :func:`tree_flatten` and :func:`tree_unflatten` do that.
+type as the value"); :func:`tree_flatten` and :func:`tree_unflatten` do that. A NumPy
+array (an object array of Values, see :func:`scalargrad.array`) is one container of
+leaves: its gradient is a float array of its shape. NumPy is never imported here.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -48,7 +51,7 @@ TreeDef = Callable[[list[Any]], Any]
 
 
 # --------------------------------------------------------------------------- #
-# pytrees: dicts, lists and tuples (named tuples too) of leaves               #
+# pytrees: dicts, lists, tuples (named tuples too) and NumPy arrays of leaves #
 # --------------------------------------------------------------------------- #
 
 
@@ -64,7 +67,9 @@ def tree_flatten(tree: Tree) -> tuple[list[Any], TreeDef]:
     ([1, 2, 3], {'w': [4, 5], 'b': 6})
 
     Mappings rebuild as dicts (OrderedDicts stay ordered dicts), named tuples as
-    themselves, other tuples as tuples and lists as lists. The walk is iterative:
+    themselves, other tuples as tuples and lists as lists. A NumPy array's entries are
+    leaves (in C order, never looked inside); it rebuilds as an array of its shape,
+    of floats when every new leaf is a number, else of objects. The walk is iterative:
     a structure that contains itself raises ValueError, and so does one nested
     more than :data:`MAX_TREE_DEPTH` levels deep. A container that appears twice
     (without containing itself) is flattened twice.
@@ -92,9 +97,15 @@ def tree_leaves_like(tree: Tree, like: Tree, what: str = "the structure") -> lis
     _flatten(like, what)  # refuses a ``like`` that contains itself or is nested too deep
     leaves: list[Any] = []
     stack: list[tuple[Any, Any, str]] = [(like, tree, what)]
+    arrays = _ndarray()
     while stack:
         ref, item, where = stack.pop()
-        if isinstance(ref, Mapping):
+        if arrays is not None and isinstance(ref, arrays):
+            entries = item if isinstance(item, arrays) else sys.modules["numpy"].asarray(item, dtype=object)
+            if entries.shape != ref.shape or isinstance(item, Mapping):
+                raise ValueError(f"{where} must be an array of shape {ref.shape}, got {_kind(item)}")
+            leaves.extend(entries.ravel().tolist())
+        elif isinstance(ref, Mapping):
             if not isinstance(item, Mapping):
                 raise ValueError(f"{where} must be a dict with the keys {list(ref)}, got {_kind(item)}")
             if len(item) != len(ref) or any(k not in item for k in ref):
@@ -112,10 +123,19 @@ def tree_leaves_like(tree: Tree, like: Tree, what: str = "the structure") -> lis
     return leaves
 
 
+def _ndarray() -> Any:
+    """NumPy's array type if NumPy has been imported (else no value can be an array)."""
+    numpy = sys.modules.get("numpy")
+    return None if numpy is None else numpy.ndarray
+
+
 def _kind(item: Any) -> str:
     """How an error names what it got instead: ``a dict of 2``, ``a float``."""
     name = type(item).__name__
     article = "an" if name[:1] in "aeiou" else "a"
+    arrays = _ndarray()
+    if arrays is not None and isinstance(item, arrays):
+        return f"an array of shape {item.shape}"
     if isinstance(item, (Mapping, list, tuple)):
         return f"{article} {name} of {len(item)}"
     return f"{article} {name}"
@@ -124,7 +144,8 @@ def _kind(item: Any) -> str:
 class _Node:
     """One container or leaf of a flattened tree, in depth-first (pre-)order.
 
-    ``kind`` is ``"leaf"`` (``index`` into the leaves), ``"dict"``/``"ordered"``
+    ``kind`` is ``"leaf"`` (``index`` into the leaves), ``"array"`` (its entries are the
+    leaves from ``index`` on; ``named``: its shape), ``"dict"``/``"ordered"``
     (``keys``), ``"named"`` (``named``: the tuple's type), ``"tuple"`` or ``"list"``;
     ``children`` are positions in the node list.
     """
@@ -146,13 +167,20 @@ def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
     on_path: set[int] = set()  # ids of the containers enclosing the current one
     # (item, parent position or -1, depth), or (None, container id, -1) to leave a container
     stack: list[tuple[Any, int, int]] = [(tree, -1, 0)]
+    arrays = _ndarray()
     while stack:
         item, parent, depth = stack.pop()
         if depth < 0:
             on_path.discard(parent)
             continue
         position = len(nodes)
-        if isinstance(item, Mapping):
+        if arrays is not None and isinstance(item, arrays):
+            node = _Node("array")
+            node.index = len(leaves)
+            node.named = item.shape
+            leaves.extend(item.ravel().tolist())
+            children = None
+        elif isinstance(item, Mapping):
             node = _Node("ordered" if isinstance(item, OrderedDict) else "dict")
             node.keys = list(item.keys())
             children = [item[k] for k in node.keys]
@@ -192,6 +220,9 @@ def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
             if node.kind == "leaf":
                 built[position] = new_leaves[node.index]
                 continue
+            if node.kind == "array":
+                built[position] = _array(node.named, new_leaves, node.index)
+                continue
             items = [built[c] for c in node.children]
             if node.kind == "dict":
                 built[position] = dict(zip(node.keys, items))
@@ -208,12 +239,24 @@ def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
     return leaves, unflatten
 
 
+def _array(shape: tuple[int, ...], leaves: list[Any], start: int) -> Any:
+    """``leaves[start:]``'s first entries as an array of ``shape``: floats if all are numbers."""
+    numpy = sys.modules["numpy"]
+    size = 1
+    for n in shape:
+        size *= n
+    chunk = leaves[start : start + size]
+    if all(isinstance(x, (int, float)) for x in chunk):
+        return numpy.array(chunk, dtype=float).reshape(shape)
+    return numpy.fromiter(chunk, dtype=object, count=size).reshape(shape)
+
+
 def _values_in(tree: Tree, what: str) -> tuple[list[Value], TreeDef]:
     leaves, treedef = _flatten(tree, what)
     for leaf in leaves:
         if not isinstance(leaf, Value):
             raise TypeError(
-                f"{what} must be Values (or dicts/lists/tuples of Values), "
+                f"{what} must be Values (or dicts/lists/tuples/object arrays of Values), "
                 f"found {type(leaf).__name__}: {leaf!r}"
             )
     return leaves, treedef
