@@ -256,29 +256,6 @@ def unescape(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value)
 
 
-def label_lines(label: str, record_shape: bool) -> list[str]:
-    """The lines Graphviz draws for ``label`` (escaped, as in the DOT), one ``<text>`` each:
-    a record's fields (split at ``|``), each split at ``\\n``, ``\\l`` or ``\\r``; empty lines
-    are not drawn."""
-    lines, current, i = [], "", 0
-    while i < len(label):
-        if label[i] == "\\" and i + 1 < len(label):
-            if label[i + 1] in "nlr":
-                lines.append(current)
-                current = ""
-            else:
-                current += label[i : i + 2]
-            i += 2
-            continue
-        if label[i] == "|" and record_shape:
-            lines.append(current)
-            current = ""
-        else:
-            current += label[i]
-        i += 1
-    return [line for line in [*lines, current] if line]
-
-
 def _width(text: str) -> int:
     """How wide ``text`` is, for comparing labels: its characters, the combining bar and dot
     of v̄ and v̇ not counted."""
@@ -342,7 +319,7 @@ def layout_source(
         if kind == "graph" and "label" in attrs:
             widest = {"label": _dot_string(plain_label(line))}
         elif kind == "node" and "label" in attrs and ids[0] in widest_fields:
-            head = _fields(attrs["label"])[0]
+            head = record_fields(attrs["label"])[0]
             widest = {"label": "|".join([head, *(record(f) for f in widest_fields[ids[0]])])}
         elif kind == "edge" and ids[1] in widest_fields:  # an edge of the forward graph
             widest = {"label": _dot_string(labels.get(keys[id(attrs)], ""))}
@@ -369,7 +346,7 @@ def _relabel(widest: dict[str, str], m: re.Match[str]) -> str:
     return f'{m.group(1)}="{text}"' if text else ""
 
 
-def _fields(label: str) -> list[str]:
+def record_fields(label: str) -> list[str]:
     """A record label's fields (escaped): split at each ``|`` that is not escaped."""
     out, current, i = [], "", 0
     while i < len(label):
@@ -400,4 +377,4 @@ def _draw_extension(dot: Any, graphviz: Any, steps: Steps, step: Step, digits: i
         u.id: STEP_STYLE["visited"] if u.name in now else {} if u.name in built else {"style": "invis"}
         for u in ext.nodes
     }
-    draw_extension(dot, graphviz, ext, digits, styles)
+    draw_extension(dot, graphviz, ext, digits, fontsize=float(FONT_SIZE), styles=styles)

@@ -42,7 +42,7 @@ from ._render import (
     convert_svg,
     pipe,
 )
-from ._steps import DotGraph, build_step_dot, layout_source, unescape
+from ._steps import DotGraph, build_step_dot, layout_source, record_fields, unescape
 
 __all__ = ["Frames", "StepLayout", "write_animation", "write_frames"]
 
@@ -205,7 +205,7 @@ def _aligned(laid: str, label: str, record_shape: bool) -> list[str]:
 
 
 def _lines_per_field(label: str, record_shape: bool) -> list[list[str]]:
-    fields = re.split(r"(?<!\\)\|", label) if record_shape else [label]
+    fields = record_fields(label) if record_shape else [label]
     return [re.split(r"(?<!\\)\\[nlr]", f) for f in fields]
 
 
