@@ -11,6 +11,7 @@
 """
 
 from . import ops as ops  # the built-in ops: registered before anything else uses the engine
+from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten
 from .compile import CompileCheckError, CompiledGradient, compile
 from .engine import (
@@ -81,10 +82,12 @@ __all__ = [
     "Value",
     "acos",
     "adjoints",
+    "array",
     "asin",
     "atan",
     "atan2",
     "check_op",
+    "check_vjp",
     "compile",
     "cos",
     "cosh",
