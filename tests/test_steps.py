@@ -102,7 +102,7 @@ def test_step_diagrams_are_deterministic_and_show_the_state() -> None:
     for mode in sg.steps_modes:
         ms = steps(y, mode=mode)
         assert all(sg.draw_step(ms, k).source for k in range(1, len(ms) + 1))
-    assert "cluster_adjoint" in sg.draw_step(steps(y, mode="extend"), 2).source
+    assert 'band1 [label="adjoint graph"' in sg.draw_step(steps(y, mode="extend"), 2).source
 
 
 def test_bad_input() -> None:

@@ -421,7 +421,9 @@ def _node_places(svg: str) -> tuple[tuple[str, str], dict[str, str]]:
     places = {}
     for g in root.iter(f"{ns}g"):
         if g.get("class") == "node":
-            shape = next(e for e in g if e.tag in (f"{ns}polygon", f"{ns}path", f"{ns}ellipse"))
+            shape = next((e for e in g if e.tag in (f"{ns}polygon", f"{ns}path", f"{ns}ellipse")), None)
+            if shape is None:  # a text-only node (the extended graph's band titles)
+                continue
             places[g.findtext(f"{ns}title", "")] = shape.get("points") or shape.get("d") or str(shape.attrib)
     return (root.get("width", ""), root.get("height", "")), places
 

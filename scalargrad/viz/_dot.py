@@ -9,7 +9,6 @@ trace tables (``v₃``, ``v̄₂→₅``, ``v̇₄``, the minus sign ``−``) an
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -209,9 +208,48 @@ def _head(g: Graph, v: Value, names: dict[Value, str], digits: Digits) -> str:
 
 
 def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], digits: Digits) -> str:
-    """The extended graph as the notes draw it, placed in columns (:mod:`._layout`): the forward
-    graph above, and below each forward node the adjoint nodes of its column, so the adjoint
-    graph mirrors the forward graph right to left. Graphviz only routes the edges."""
+    """The extended graph as the notes draw it: the forward graph above, the adjoint graph
+    mirrored below it (see :func:`draw_extension`)."""
+    g = ext.g
+    names = {v: TEXT.name(g.name(v)) for v in g.order}
+    dot.node_attr.update(shape="box")
+    for v in g.order:
+        attrs: dict[str, str] = {}
+        if v.op is None:
+            attrs.update(style="filled", fillcolor=_INPUT_FILL)
+        if v in outs:
+            attrs["penwidth"] = "2"
+        label = lines(_head(g, v, names, digits), _number(v.data, digits))
+        dot.node(g.name(v), graphviz.nohtml(label), **attrs)
+    for v in g.order:
+        for p in v.parents:
+            if p in g.index:
+                dot.edge(g.name(p), g.name(v))
+    draw_extension(dot, graphviz, ext, digits)
+    return str(dot.source)
+
+
+def draw_extension(
+    dot: Any,
+    graphviz: Any,
+    ext: Extension,
+    digits: Digits,
+    *,
+    fontsize: float = 11.0,
+    styles: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """The new nodes and edges of the notes' extended graph (:class:`~scalargrad.extension.Extension`),
+    and a place for every node, the forward ones (declared by the caller) included.
+
+    Each forward node keeps its column (:func:`columns`); each new node stands in the column
+    of its forward node, below the forward graph, so the adjoint graph mirrors the forward
+    graph right to left, and a local derivative sits right above the partial adjoint that
+    uses it. scalargrad places the nodes (:mod:`._layout`) and Graphviz only routes the
+    edges (``neato`` with every node pinned): Graphviz's ``dot`` puts either cluster on top
+    and sends long edges around the outside. ``styles`` restyles new nodes by id; a node
+    styled ``invis`` hides its edges too (the step pictures keep later nodes' places).
+    """
+    styles = styles or {}
     g = ext.g
     rank = columns(g)
     names = {v: TEXT.name(g.name(v)) for v in g.order}
@@ -220,25 +258,19 @@ def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], dig
     ]
     boxes += [Box(u.id, [u.text(), _number(u.value, digits)], rank[u.column], 1) for u in ext.nodes]
     forward_edges = [(g.name(p), g.name(v)) for v in g.order for p in v.parents if p in g.index]
-    adjoint_edges = [(e.source, e.target) for e in ext.edges]
-    fontsize = 11.0
     derivatives = {u.id for u in ext.nodes if u.kind == "derivative"}
-    above = {e.source: e.target for e in ext.edges if e.source in derivatives}  # ∂vᵢ/∂vₖ over its use
-    pos = place(boxes, forward_edges + adjoint_edges, fontsize, above=above)
+    above = {e.source: e.target for e in ext.edges if e.source in derivatives}
+    edges = forward_edges + [(e.source, e.target) for e in ext.edges]
+    pos = place(boxes, edges, fontsize, above=above)
     dot.attr(layout="neato", splines="true", overlap="true", outputorder="edgesfirst")
-    dot.node_attr.update(shape="box")
     for box in boxes:
         x, y = pos[box.id]
-        attrs = {"pos": f"{x / 72:.3f},{y / 72:.3f}!"}
-        if box.band:
-            attrs.update(_ADJOINT_NODE)
-        else:
-            v = g.order[int(box.id[1:]) - 1]
-            if v.op is None:
-                attrs.update(style="filled", fillcolor=_INPUT_FILL)
-            if v in outs:
-                attrs["penwidth"] = "2"
-        dot.node(box.id, graphviz.nohtml(lines(*box.lines)), **attrs)
+        at = f"{x / 72:.3f},{y / 72:.3f}!"
+        if not box.band:
+            dot.node(box.id, pos=at)
+            continue
+        attrs = {**_ADJOINT_NODE, **styles.get(box.id, {})}
+        dot.node(box.id, graphviz.nohtml(lines(*box.lines)), shape="box", pos=at, **attrs)
     for band, title in enumerate(("forward graph", "adjoint graph")):  # above each band, at the left
         inside = [box for box in boxes if box.band == band]
         if inside:
@@ -247,62 +279,17 @@ def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], dig
             left = min(pos[b.id][0] - sizes[b.id][0] / 2 for b in inside)
             x = left + text_width(title, fontsize) / 2
             color = {"fontcolor": _ADJOINT_COLOR} if band else {}
-            at = f"{x / 72:.3f},{(top + 14) / 72:.3f}!"
+            at = f"{x / 72:.3f},{(top + fontsize + 3) / 72:.3f}!"
             dot.node(
                 f"band{band}", title, shape="plaintext", height="0", width="0", margin="0", pos=at, **color
             )
-    for a, b in forward_edges:
-        dot.edge(a, b)
+    hidden = {ident for ident, style in styles.items() if style.get("style") == "invis"}
     for e in ext.edges:
         attrs = {"color": _ADJOINT_COLOR}
         if e.label:  # an external label sits by its edge
             attrs.update(xlabel=e.label, fontcolor=_ADJOINT_COLOR)
-        dot.edge(e.source, e.target, **attrs)
-    return str(dot.source)
-
-
-def draw_extension(
-    dot: Any, graphviz: Any, ext: Extension, digits: Digits, styles: dict[str, dict[str, str]] | None = None
-) -> None:
-    """The notes' extended graph's new nodes and edges (see :class:`~scalargrad.extension.Extension`).
-
-    Each new node is drawn in the column of the forward node it belongs to and below the
-    forward nodes there, so the adjoint graph mirrors the forward graph, right to left.
-    Edges between columns do not move the forward graph (``constraint=false``). ``styles``
-    restyles nodes by id (the step pictures mark a step's nodes). Nodes are boxes, not
-    records: Graphviz drops an edge between two records next to each other in a column.
-    """
-    styles = styles or {}
-    g = ext.g
-    rank = columns(g)
-    tiers: dict[int, list[list[str]]] = {}  # per column, top to bottom: forward, v̄ᵢ, what vᵢ passes back
-    for v in g.order:
-        tiers.setdefault(rank[v], [[], [], []])[0].append(g.name(v))
-    cluster = graphviz.Digraph("cluster_adjoint", graph_attr=_ADJOINT_CLUSTER)
-    for u in ext.nodes:
-        attrs = {**_ADJOINT_NODE, **styles.get(u.id, {})}
-        cluster.node(u.id, graphviz.nohtml(lines(u.text(), _number(u.value, digits))), shape="box", **attrs)
-        tiers[rank[u.column]][1 if u.kind in ("seed", "sum") else 2].append(u.id)
-    if ext.nodes:
-        dot.subgraph(cluster)
-    linked = {(e.source, e.target) for e in ext.edges}
-    for column in tiers.values():
-        if not column[1] and not column[2]:
-            continue
-        same = graphviz.Digraph()
-        same.attr(rank="same")
-        for name in itertools.chain(*column):
-            same.node(name)
-        stacked = [tier for tier in column if tier]
-        for upper, lower in itertools.pairwise(stacked):
-            for a, b in itertools.product(upper, lower):
-                if (a, b) not in linked:
-                    same.edge(a, b, style="invis")
-        dot.subgraph(same)
-    for e in ext.edges:
-        attrs = {"color": _ADJOINT_COLOR}
-        if e.label:  # an external label sits by its edge; an inline one can drift far from it
-            attrs.update(xlabel=e.label, fontcolor=_ADJOINT_COLOR)
+        if e.source in hidden or e.target in hidden:
+            attrs["style"] = "invis"
         dot.edge(e.source, e.target, **attrs)
 
 

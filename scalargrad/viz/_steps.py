@@ -377,4 +377,4 @@ def _draw_extension(dot: Any, graphviz: Any, steps: Steps, step: Step, digits: i
         u.id: STEP_STYLE["visited"] if u.name in now else {} if u.name in built else {"style": "invis"}
         for u in ext.nodes
     }
-    draw_extension(dot, graphviz, ext, digits, styles)
+    draw_extension(dot, graphviz, ext, digits, fontsize=float(FONT_SIZE), styles=styles)
