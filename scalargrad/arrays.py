@@ -379,9 +379,12 @@ def _mismatch(
     leaf = leaves[k][index]
     entry = entry_name(name, index, leaves[k].shape, bar=True)
     terms, values = _partial_adjoints(leaf, leaves, letters, out, out_grad, out_name)
-    total = formula_text = " + ".join(terms) if terms else "0"
+    formula_text = _join(terms)
     exp = float(expected[index])
-    if len(values) > 1:
+    if not terms:
+        what_entry = entry_name(name, index, leaves[k].shape)
+        total = f"0 (no output entry depends on {what_entry} through a Value: no partial adjoint reaches it)"
+    elif len(values) > 1:
         shown = " + ".join(number(v) if i == 0 or v >= 0 else f"({number(v)})" for i, v in enumerate(values))
         total = f"{formula_text} = {shown} = {number(exp)}"
     else:
@@ -425,6 +428,23 @@ def _mismatch(
 _LONE_STAR = re.compile(r"(?<!\*)\*(?!\*)")
 
 
+def _short(x: float) -> str:
+    """A number inside a printed partial adjoint: 4 significant decimals, ASCII minus."""
+    from .trace import format_number
+
+    return format_number(x, 4)
+
+
+def _join(terms: list[str]) -> str:
+    """Terms summed as printed: ``a + b``, a term with a leading minus as ``a − b``."""
+    if not terms:
+        return "0"
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" − {t[1:]}" if t.startswith("−") else f" + {t}"
+    return out
+
+
 def _partial_adjoints(
     leaf: Value, leaves: list[Any], letters: list[str], out: Any, out_grad: Any, out_name: str
 ) -> tuple[list[str], list[float]]:
@@ -456,7 +476,7 @@ def _partial_adjoints(
         c = partial.value
         if isinstance(c, Value):
             try:
-                text = formula(c, names, minus="−", max_length=400)
+                text = formula(c, names, number=_short, minus="−", max_length=600)
             except ValueError:
                 text = "(a long formula)"
             terms.append(_LONE_STAR.sub("·", text))

@@ -13,6 +13,9 @@ extra); ``import scalargrad`` never imports it.
 * :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
   function's scalargrad first/second derivatives against central finite
   differences, with a tolerance that accounts for rounding in the function.
+* :func:`shapes`, :func:`broadcastable_shapes`, :func:`axes`, :func:`permutations`,
+  :func:`matmul_shapes` — strategies for the shapes and ``axes=`` arguments of tensor
+  ops, for :func:`scalargrad.check_vjp` (plain tuples: NumPy is not imported here).
 * :func:`assert_gradients_close_batched` — the same first-derivative check at many
   points, the gradient compiled once and run over NumPy arrays, against f's own
   central differences.
@@ -61,9 +64,14 @@ __all__ = [
     "assert_gradients_close",
     "assert_gradients_close_batched",
     "assert_hessian_close",
+    "axes",
+    "broadcastable_shapes",
     "expressions",
     "expressions_and_points",
+    "matmul_shapes",
+    "permutations",
     "points",
+    "shapes",
 ]
 
 Step = tuple[str, tuple[int, ...], float]
@@ -567,3 +575,70 @@ def assert_gradients_close_batched(
             mismatches=int(bad.sum()),
         )
     return analytic
+
+
+# --------------------------------------------------------------------------- #
+# shapes and axes for tensor ops (scalargrad.check_vjp)                        #
+# --------------------------------------------------------------------------- #
+
+
+def _check_natural(n: object, name: str) -> int:
+    """An int >= 0 (the count of axes may be 0: a 0-d array)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 0:
+        raise ValueError(f"{name} must be >= 0, got {n}")
+    return int(n)
+
+
+def shapes(
+    *, min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy[tuple[int, ...]]:
+    """Array shapes: ``min_dims``…``max_dims`` axes of ``min_side``…``max_side`` entries.
+
+    The defaults keep arrays of Values small (at most 64 entries), as an exact check needs.
+    """
+    side = st.integers(_check_count(min_side, "min_side"), _check_count(max_side, "max_side"))
+    low, high = _check_natural(min_dims, "min_dims"), _check_natural(max_dims, "max_dims")
+    return st.lists(side, min_size=low, max_size=high).map(tuple)
+
+
+def broadcastable_shapes(shape: Sequence[int], *, min_dims: int = 0) -> st.SearchStrategy[tuple[int, ...]]:
+    """Shapes NumPy broadcasts to ``shape``: a suffix of it (at least ``min_dims`` axes), some
+    sides 1 (``(3,)``, ``(1, 3)``, ``(2, 1)`` for ``(2, 3)``)."""
+    target = tuple(shape)
+    low = min(_check_natural(min_dims, "min_dims"), len(target))
+
+    def build(n: int) -> st.SearchStrategy[tuple[int, ...]]:
+        tail = target[len(target) - n :]
+        return st.tuples(*(st.sampled_from((side, 1)) for side in tail))
+
+    return st.integers(low, len(target)).flatmap(build)
+
+
+def axes(ndim: int, *, allow_none: bool = True, allow_int: bool = True) -> st.SearchStrategy[Any]:
+    """``axes=`` arguments of a reduction over ``ndim`` axes: None (all), one int, or a sorted tuple."""
+    n = _check_natural(ndim, "ndim")
+    options: list[st.SearchStrategy[Any]] = []
+    if allow_none:
+        options.append(st.none())
+    if n:
+        if allow_int:
+            options.append(st.integers(0, n - 1))
+        options.append(st.sets(st.integers(0, n - 1), min_size=1).map(lambda s: tuple(sorted(s))))
+    return st.one_of(*options) if options else st.just(())
+
+
+def permutations(ndim: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """``axes`` for a transpose of ``ndim`` axes: a permutation of ``range(ndim)``."""
+    return st.permutations(list(range(_check_natural(ndim, "ndim")))).map(tuple)
+
+
+def matmul_shapes(
+    *, max_side: int = 4, max_batch_dims: int = 1
+) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Shapes ``((…, m, k), (k, n))`` of a matrix product, with up to ``max_batch_dims``
+    batch axes on the left operand (broadcast over the right one)."""
+    side = st.integers(1, _check_count(max_side, "max_side"))
+    batch = st.lists(st.integers(1, 3), max_size=_check_natural(max_batch_dims, "max_batch_dims")).map(tuple)
+    return st.tuples(batch, side, side, side).map(lambda t: ((*t[0], t[1], t[2]), (t[2], t[3])))
