@@ -68,6 +68,8 @@ EXPECT = {
         r"^test accuracy: (0\.9\d\d|1\.000)$",
         r"^saved loss curve to .*loss\.png$",
     ],
+    "tensor_rules.py": [r"^  MatMul\s+ok ", r"^  X̄₁₁ should be Z̄₁₁·W₁₁ \+ Z̄₁₂·W₁₂ = "],
+    "tensor_trace.py": [r"^  X̄ = Z̄Wᵀ = \[−1 9; 0 16\.5\]   equals grad\(v, X\): True$", r"^grad\(v, d\) = "],
 }
 
 
