@@ -25,15 +25,18 @@ vector). When some axis is longer than 9 (or the name ends in a digit) the digit
 ambiguous (is ``X111`` X₁,₁₁ or X₁₁,₁?), so the indices are separated by commas:
 ``X1,12`` (``W1_1,2`` for a name ``W1``), printed as ``X₁,₁₂``.
 
-Size. Every entry is a Python object and every scalar op a graph node (about a
-microsecond and 100 bytes each): a 64×64 @ 64×64 product is 2.6·10⁵ nodes and takes about
-half a second to build, and ``grad`` about as long again. :data:`MAX_ENTRIES` (10⁶) bounds
+Size. Every entry is a Python object and every scalar op a graph node (one to two
+microseconds and about 100 bytes each): a 64×64 @ 64×64 product is 5·10⁵ nodes (n products
+and n − 1 sums per entry) and takes about a second to build, and ``grad`` about as long
+again; :func:`check_vjp` of a 32×32 @ 32×32 product takes 0.2 s a trial (see
+``benchmarks/bench_arrays.py``). :data:`MAX_ENTRIES` (10⁶) bounds
 the arrays :func:`array` makes and the values :func:`check_vjp` builds; beyond it, building
 alone would take minutes and gigabytes, and a ValueError says so.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -317,7 +320,13 @@ def check_vjp(
         for p in points:
             _check_size(p.size, f"check_vjp({what})")
         leaves = [array(p, name) for p, name in zip(points, letters)]
-        out = np.asarray(forward(*leaves, **kwargs), dtype=object)
+        enabled = gc.isenabled()
+        gc.disable()  # many small objects, no cycles: the collector's passes would cost more
+        try:
+            out = np.asarray(forward(*leaves, **kwargs), dtype=object)
+        finally:
+            if enabled:
+                gc.enable()
         _check_size(out.size, f"check_vjp({what}) (the output)")
         plain = np.asarray(forward(*[p.copy() for p in points], **kwargs), dtype=float)
         if plain.shape != out.shape:
