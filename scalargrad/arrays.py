@@ -6,7 +6,9 @@ rule X̄ = Z̄Wᵀ from the scalar one X̄ᵢₖ = Σⱼ WₖⱼZ̄ᵢⱼ. This 
 * :func:`array` — a NumPy object array of leaf Values named as the notes name entries
   (``X₁₁ … X₂₂``). NumPy's own operators work on it entry by entry (``X @ W``,
   ``X.sum(axis=0)``, ``np.exp(X)``, broadcasting, ``.T``, ``.reshape``), so ``Z = X @ W``
-  is a scalar graph, and ``grad(v, X)`` is a float array shaped like ``X``.
+  is a scalar graph, and ``grad(v, X)`` is a float array shaped like ``X`` (also inside
+  dicts and lists: ``grad(v, {"X": X, "W": W})``). ``jvp(Z, dict(zip(X.flat, dX.flat)))``
+  is forward mode along a tangent array ``dX``, a float array shaped like ``Z``.
 * :func:`check_vjp` — checks a matrix-form gradient rule ``(out_grad, *inputs) -> grads``
   against exact scalar reverse mode on that graph, entry by entry; a wrong entry is a
   :class:`VJPMismatch` naming it and the partial adjoints it should sum
