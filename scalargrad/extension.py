@@ -17,11 +17,11 @@ graph, every node named in the notes' notation and nothing else:
   ``∂vᵢ/∂vₖ = formula`` (``∂v₆/∂v₃ = 1/(1 + v₃*v₃)``), with edges from the
   forward nodes it reads.
 
-Each new node records the forward node whose column it is drawn in (the
-adjoint of vₖ under vₖ, what vᵢ sends back under vᵢ, so the adjoint graph
-mirrors the forward graph) and the forward node whose visit in the notes'
-algorithm makes it (sums and seeds when their node is visited, partial
-adjoints and local derivatives when their consumer is). Values are the float
+Each new node records the forward node whose column it is drawn in and the
+forward node whose visit in the notes' algorithm makes it: a seed or a sum v̄ₖ
+belongs to vₖ; what vᵢ sends back to an input vₖ (the partial adjoint, which is
+v̄ₖ itself when vᵢ is vₖ's only consumer, and the local derivative ∂vᵢ/∂vₖ)
+belongs to vᵢ. So the adjoint graph mirrors the forward graph, right to left. Values are the float
 reverse walk's (:func:`scalargrad.adjoints`) and the ops' local derivatives, so
 the figure's numbers are the ones ``backward`` gives.
 """
@@ -60,7 +60,7 @@ class AdjointNode:
     column: Value
     made_at: Value
 
-    def text(self, digits: Digits = 3) -> str:
+    def text(self) -> str:
         """``name = definition`` (or just the name of a seed)."""
         return f"{self.name} = {self.definition}" if self.definition else self.name
 
