@@ -101,7 +101,8 @@ class Extension:
         self.edges: list[AdjointEdge] = []
         self.adjoint_of: dict[Value, AdjointNode] = {}
         self._partial_edges: dict[tuple[Value, Value], tuple[str, str]] = {}  # (k, i) -> (source, label)
-        outputs = set(g.outputs)
+        self._forward_of = {leaf: v for v, leaf in g.leaf.items()}  # a rule's named leaf -> its node
+        self._outputs = outputs = set(g.outputs)
         self.visits = [v for v in reversed(g.order) if v in needed]
         for v in self.visits:
             self._sum(v, v in outputs)
@@ -162,12 +163,11 @@ class Extension:
             rule = rule + d
         local = sum(d for p, d in zip(i.parents, i.local_grads) if p is k)
         value = float(self.adjoint.get(i, 0.0)) * local
-        several = len(self.consumers[k]) > 1 or k in g.outputs
+        several = len(self.consumers[k]) > 1 or k in self._outputs
         name = self.partial_name(k, i) if several else self.name(k, BAR)
-        leaf_of = {leaf: v for v, leaf in g.leaf.items()}
         reads: list[Value] = []
         if isinstance(rule, Value):
-            reads = [leaf_of[u] for u in topological_order([rule]) if u in leaf_of]
+            reads = [self._forward_of[u] for u in topological_order([rule]) if u in self._forward_of]
         if not reads:  # a number
             c = float(rule.data) if isinstance(rule, Value) else float(rule)
             if c == 1.0:
