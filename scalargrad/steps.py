@@ -24,9 +24,10 @@ nodes do not depend on each other; the lists and sums are the same.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar, overload
 
 from .autodiff import adjoints
 from .engine import Partial, Value, topological_order
@@ -38,8 +39,111 @@ __all__ = ["MODES", "Step", "Steps", "steps"]
 MODES = ("forward", "tangent", "reverse", "extend")
 
 
+T = TypeVar("T")
+Entry = tuple[str, float]
+"""A partial adjoint in a ``node_to_grad`` list: its name (``v̄2→5``, or ``"1"`` for the seed) and value."""
+
+
 def _number(x: float, digits: int = 3) -> str:
     return TEXT.number(x, digits)[0]
+
+
+class Prefix(Sequence[T]):
+    """The first ``n`` items of a list shared by every step of a walk: a read-only sequence.
+
+    Each step's ``done`` is one of these, so recording n steps keeps one list of n
+    names rather than n copies (memory linear, not quadratic, in the graph's size).
+    It compares equal to a list or tuple with the same items.
+    """
+
+    __slots__ = ("_items", "_n")
+
+    def __init__(self, items: list[T], n: int) -> None:
+        self._items, self._n = items, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self._items[k] for k in range(*i.indices(self._n))]
+        k = i + self._n if i < 0 else i
+        if not 0 <= k < self._n:
+            raise IndexError("index out of range")
+        return self._items[k]
+
+    def __iter__(self) -> Iterator[T]:
+        return islice(self._items, self._n)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Prefix, list, tuple)):
+            return len(other) == self._n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+class _AppendLog:
+    """The reverse walk's appends to ``node_to_grad``, in order, shared by all its steps.
+
+    ``seeds`` are the lists before the first step (each output's holds ``("1", 1.0)``);
+    ``appends`` are (node, partial adjoint, value). The state after a step is the seeds
+    plus a prefix of the appends; the one most recently built is kept, so reading one
+    step's mapping many times builds it once.
+    """
+
+    __slots__ = ("_cached", "appends", "seeds")
+
+    def __init__(self, seeds: dict[str, list[Entry]]) -> None:
+        self.seeds = seeds
+        self.appends: list[tuple[str, str, float]] = []
+        self._cached: tuple[int, dict[str, list[Entry]]] | None = None
+
+    def state(self, n: int) -> dict[str, list[Entry]]:
+        """The lists after the first ``n`` appends (not to be changed: it may be shared)."""
+        if self._cached is not None and self._cached[0] == n:
+            return self._cached[1]
+        lists = {k: list(v) for k, v in self.seeds.items()}
+        for k, name, x in islice(self.appends, n):
+            lists.setdefault(k, []).append((name, x))
+        self._cached = (n, lists)
+        return lists
+
+
+class NodeToGrad(Mapping[str, list[Entry]]):
+    """``node_to_grad`` after one reverse step: a read-only mapping, node name → its list.
+
+    Built on access from the walk's one shared log of appends (so n steps cost memory
+    linear in n, where n full copies would be quadratic); each lookup returns a fresh
+    list. Compares equal to a dict with the same lists; ``dict(m)`` is a plain copy.
+    """
+
+    __slots__ = ("_log", "_n")
+
+    def __init__(self, log: _AppendLog, n: int) -> None:
+        self._log, self._n = log, n
+
+    def __getitem__(self, key: str) -> list[Entry]:
+        return list(self._log.state(self._n)[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._log.state(self._n)))
+
+    def __len__(self) -> int:
+        return len(self._log.state(self._n))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._log.state(self._n)
+
+    def __repr__(self) -> str:
+        return repr(self._log.state(self._n))
 
 
 @dataclass
@@ -54,6 +158,12 @@ class Step:
     pairs), ``appended`` ((input node, partial adjoint, value) triples) and
     ``node_to_grad`` (every list after the step); ``"extend"`` fills ``added``
     ((adjoint node name, definition, value) triples).
+
+    In the steps :func:`steps` records, ``done`` is a read-only sequence
+    (:class:`Prefix`) and ``node_to_grad`` a read-only mapping (:class:`NodeToGrad`)
+    built on access: views of one record shared by all the steps, so that the
+    steps of an n-node graph take memory linear in n, not n full copies of the
+    state. They compare equal to the list and dict they stand for.
     """
 
     mode: str
@@ -61,11 +171,11 @@ class Step:
     node: str
     line: str
     value: float
-    done: list[str] = field(default_factory=list)
+    done: Sequence[str] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
     partials: list[tuple[str, float]] = field(default_factory=list)
     appended: list[tuple[str, str, float]] = field(default_factory=list)
-    node_to_grad: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    node_to_grad: Mapping[str, list[tuple[str, float]]] = field(default_factory=dict)
     added: list[tuple[str, str, float]] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -158,7 +268,9 @@ def _forward(g: Graph, digits: int) -> list[Step]:
     out, done = [], []
     for i, v in enumerate(g.order):
         done.append(g.name(v))
-        out.append(Step("forward", i + 1, g.name(v), lines[i], v.data, list(done), _edges_into(g, v)))
+        out.append(
+            Step("forward", i + 1, g.name(v), lines[i], v.data, Prefix(done, i + 1), _edges_into(g, v))
+        )
     return out
 
 
@@ -169,7 +281,9 @@ def _tangent(g: Graph, wrt: Value, digits: int) -> list[Step]:
     out, done = [], []
     for i, (v, row) in enumerate(zip(g.order, table.rows)):
         done.append(g.name(v))
-        out.append(Step("tangent", i + 1, g.name(v), lines[i], row.value, list(done), _edges_into(g, v)))
+        out.append(
+            Step("tangent", i + 1, g.name(v), lines[i], row.value, Prefix(done, i + 1), _edges_into(g, v))
+        )
     return out
 
 
@@ -183,10 +297,9 @@ def _reverse(g: Graph, digits: int) -> list[Step]:
             if p.child is not None:
                 appended_by.setdefault(p.child, []).append((parent, p))
     visit = _visit_order(g)
-    state: dict[str, list[tuple[str, float]]] = {}
-    for out in g.outputs:
-        state[g.name(out)] = [("1", 1.0)]
-    out_steps, done = [], []
+    log = _AppendLog({g.name(out): [("1", 1.0)] for out in g.outputs})
+    out_steps: list[Step] = []
+    done: list[str] = []
     for i, v in enumerate(visit):
         name = g.name(v)
         partials = [(_partial_name(g, v, p), p.value) for p in node_to_grad.get(v, [])]
@@ -197,7 +310,7 @@ def _reverse(g: Graph, digits: int) -> list[Step]:
                 continue
             pname = _partial_name(g, parent, p)
             appended.append((g.name(parent), pname, p.value))
-            state.setdefault(g.name(parent), []).append((pname, p.value))
+            log.appends.append((g.name(parent), pname, p.value))
         done.append(name)
         line = _reverse_line(g, v, partials, total, appended, digits)
         edges = _edges_into(g, v)
@@ -208,11 +321,11 @@ def _reverse(g: Graph, digits: int) -> list[Step]:
                 name,
                 line,
                 total,
-                list(done),
+                Prefix(done, i + 1),
                 edges,
                 partials=partials,
                 appended=appended,
-                node_to_grad={k: list(lst) for k, lst in state.items()},
+                node_to_grad=NodeToGrad(log, len(log.appends)),
             )
         )
     return out_steps

@@ -166,3 +166,57 @@ def test_partial_adjoints_are_summed_in_numeric_order_of_their_consumers() -> No
     z = chain[4] * x + chain[5] * x + chain[8] * x + (chain[8] + 1) * x
     line = next(s.line for s in steps(z, mode="extend") if s.line.startswith("visit v₂:"))
     assert "v̄₂ = v̄₂→₇ + v̄₂→₉ + v̄₂→₁₄ + v̄₂→₁₇" in line  # 9 before 14, not after it as text would sort
+
+
+# --------------------------------------------------------------------------- memory (issue 21)
+
+
+def _chain(nodes: int) -> Value:
+    """sin(y·0.5) + x, repeated: about ``nodes`` nodes (three per link, the constant inline)."""
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(nodes // 3):
+        y = (y * 0.5).sin() + x
+    return y
+
+
+def test_recording_the_reverse_steps_takes_memory_linear_in_the_graph() -> None:
+    """Each step used to carry a full copy of node_to_grad and of the done list: 2000 nodes
+    took about 230 MB (quadratic: 10⁴ nodes took 5.8 GB). One shared log takes a few MB."""
+    import tracemalloc
+
+    y = _chain(2000)
+    tracemalloc.start()
+    try:
+        s = steps(y, mode="reverse")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(s) > 1900
+    assert peak < 25_000_000, f"{peak / 1e6:.0f} MB"
+
+
+def test_node_to_grad_and_done_read_as_the_dict_and_list_they_stand_for() -> None:
+    _, _, y = notes_example()
+    s = steps(y, mode="reverse")
+    every: dict[str, list[tuple[str, float]]] = {"v7": [("1", 1.0)]}
+    for k, step in enumerate(s):
+        for target, name, x in step.appended:
+            every.setdefault(target, []).append((name, x))
+        assert step.node_to_grad == every and dict(step.node_to_grad) == every
+        assert list(step.node_to_grad) == list(every)  # the order the lists were started in
+        assert len(step.node_to_grad) == len(every) and "v7" in step.node_to_grad
+        assert step.to_dict()["node_to_grad"] == {n: [[a, x] for a, x in lst] for n, lst in every.items()}
+        assert step.done == [t.node for t in s[: k + 1]] and len(step.done) == k + 1
+        assert step.done[-1] == step.node and step.done[:1] == ["v7"]
+    step = s[3]
+    step.node_to_grad["v1"].append(("changed", 0.0))  # each lookup is a fresh list: read-only
+    assert ("changed", 0.0) not in step.node_to_grad["v1"]
+    with pytest.raises(TypeError):
+        step.node_to_grad["v1"] = []  # type: ignore[index]
+    assert s[0].node_to_grad != s[-1].node_to_grad  # earlier steps are not changed by later ones
+    assert json.loads(s.to_json())[0]["node_to_grad"] == {
+        "v7": [["1", 1.0]],
+        "v6": [["v̄6→7", 1.0]],
+        "v5": [["v̄5→7", -1.0]],
+    }

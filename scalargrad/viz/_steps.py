@@ -138,9 +138,16 @@ def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str
     dots = {g.name(v): text_name(g.name(v, DOT)) for v in g.order}
     bars = {g.name(v): text_name(g.name(v, BAR)) for v in g.order}
     known: dict[str, str] = {}  # node -> its number once its step has run
+    # reverse mode: each node's node_to_grad entries as shown, replayed from the steps'
+    # appends (linear; reading every step's node_to_grad would build each state afresh)
+    entries: dict[str, list[str]] = {g.name(o): ["1"] for o in g.outputs}
+    shown: dict[str, str] = {n: ", ".join(e) for n, e in entries.items()}
     out = []
     for k, st in enumerate(s[:only], start=1):
         known[st.node] = _number(st.value, digits)
+        for target, name, y in st.appended:
+            entries.setdefault(target, []).append(f"{text_name(name)} = {_number(y, digits)}")
+            shown[target] = ", ".join(entries[target])
         if only is not None and k != only:
             continue
         if s.mode == "extend":
@@ -150,13 +157,10 @@ def node_fields(s: Steps, digits: int, only: int | None = None) -> list[dict[str
         elif s.mode == "tangent":
             fields = {n: [x, f"{dots[n]} = {known.get(n, '?')}"] for n, x in values.items()}
         else:
-            fields = {}
-            for n, x in values.items():
-                listed = st.node_to_grad.get(n, [])
-                entries = ", ".join(
-                    k if k == "1" else f"{text_name(k)} = {_number(y, digits)}" for k, y in listed
-                )
-                fields[n] = [x, f"node_to_grad: [{entries}]", f"{bars[n]} = {known.get(n, '?')}"]
+            fields = {
+                n: [x, f"node_to_grad: [{shown.get(n, '')}]", f"{bars[n]} = {known.get(n, '?')}"]
+                for n, x in values.items()
+            }
         out.append(fields)
     return out
 
