@@ -11,6 +11,8 @@ Writes (all, or the FILEs named), for the notes' y = ln(x1) + x1*x2 - sin(x2) at
   neuron σ(a·x + b)), the sigmoid neuron 1/(1 + exp(−(w0*x0 + w1*x1 + w2))),
   atan(x*y) + tanh(x)/sqrt(y) and a 30-node network loss, each parsed as the command line
   parses it;
+* docs/tensor_adjoint.png: the adjoint diagram of the notes' Z = XW in scalar form
+  (v = Σᵢⱼ Zᵢⱼ), with X, W and Z each boxed;
 * docs/reverse_steps.gif: the notes' reverse-mode (node_to_grad) algorithm, one step per
   frame, made from the library's own step diagrams (scalargrad.draw_step, as
   ``scalargrad ... --frames DIR`` writes them) by scalargrad.viz.frames.write_animation:
@@ -25,7 +27,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from scalargrad import Value, draw, steps
+from scalargrad import Value, array, draw, steps
 from scalargrad.expr import parse
 from scalargrad.viz.frames import write_animation
 
@@ -47,6 +49,16 @@ EXTENDED = {
 """The extended-graph figures: the expression as typed on the command line, and the point."""
 
 
+def tensor_adjoint(path: Path) -> Path:
+    """The notes' Z = XW as scalars, v = Σᵢⱼ Zᵢⱼ: the adjoint diagram with X, W and Z boxed."""
+    X = array([[1, 2], [3, 4]], name="X")
+    W = array([[1, -1], [0.5, 2]], name="W")
+    Z = X @ W
+    caption = "v = Σᵢⱼ Zᵢⱼ with Z = XW"
+    diagram = draw(Z.sum(), kind="adjoint", groups={"X": X, "W": W, "Z": Z}, caption=caption)
+    return diagram.render(path, backend="wasm")
+
+
 def extended(text: str, point: dict[str, float], path: Path) -> Path:
     y, _ = parse(text).build(point)
     return draw(y, kind="extended", caption=True).render(path, backend="wasm")
@@ -61,6 +73,7 @@ def main() -> None:
             steps(y, mode="reverse"), path, backend="wasm", max_width=1200
         ),
     }
+    pictures["tensor_adjoint.png"] = tensor_adjoint
     for name, (text, point) in EXTENDED.items():
         pictures[name] = lambda path, text=text, point=point: extended(text, point, path)
     names = sys.argv[1:] or list(pictures)

@@ -453,3 +453,28 @@ def test_frames_of_a_mode_share_one_layout(case: Any, mode: str) -> None:
             assert every.setdefault(node, place) == place, f"{node} moved"
     forward = {f"v{i}" for i in range(1, len(s.graph.order) + 1)}
     assert all(forward <= set(places) for _, places in frames)  # the forward graph is always drawn
+
+
+def test_groups_box_a_tensors_entries() -> None:
+    """issue 19: Z = XW drawn with X, W and Z each one labelled box of its entries."""
+    pytest.importorskip("numpy")
+    from scalargrad import array
+
+    X = array([[1, 2], [3, 4]], name="X")
+    W = array([[1, -1], [0.5, 2]], name="W")
+    Z = X @ W
+    source = draw(Z.sum(), kind="adjoint", groups={"X": X, "W": W, "Z": Z}).source
+    boxes = re.findall(r"subgraph (cluster_group\d+) \{\n\t\tgraph \[[^\]]*label=(\w)", source)
+    assert [title for _, title in boxes] == ["X", "W", "Z"]
+    for name, title in boxes:
+        body = source.split(f"subgraph {name} {{", 1)[1].split("\t}", 1)[0]
+        assert len(re.findall(r"^\t\tv\d+ \[label=", body, flags=re.M)) == 4, title
+    labels = set(nodes(source).values())
+    assert any(label.startswith("v₁₇ = Z₁₁ = v₉ + v₁₀|2|") for label in labels)  # a computed entry
+    assert any(label.startswith("v₃ = X₁₂|2|v̄₃ = 2.5") for label in labels)  # X̄₁₂ = W₂₁ + W₂₂
+    svg = draw(Z.sum(), kind="adjoint", groups={"X": X, "W": W, "Z": Z}).pipe("svg", backend="wasm")
+    assert all(t in svg_texts(svg) for t in ("X", "W", "Z"))
+    with pytest.raises(ValueError, match="not in extended ones"):
+        draw(Z.sum(), kind="extended", groups={"Z": Z})
+    with pytest.raises(TypeError, match=r"Z\[0, 0\] is float"):
+        draw(Z.sum(), groups={"Z": [[1.0]]})

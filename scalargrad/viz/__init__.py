@@ -16,13 +16,15 @@ packages (the ``viz`` extra) are imported only when a diagram is built or render
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..arrays import entry_name
 from ..engine import Value
 from ..steps import Steps
-from ..trace import Graph, as_outputs, describe, with_tangent
+from ..trace import TEXT, Graph, as_outputs, describe, with_tangent
 from ._dot import EXTENDED_STYLES, KINDS, build_dot
 from ._render import (
     FORMATS,
@@ -129,6 +131,7 @@ def draw(
     max_layout_cost: int | None = MAX_LAYOUT_COST,
     caption: bool | str = False,
     style: str | None = None,
+    groups: Mapping[str, Any] | None = None,
 ) -> Diagram:
     """A diagram of the graph computing ``outputs``, numbered v1…vn as in the notes.
 
@@ -146,6 +149,11 @@ def draw(
       partial adjoint v̄ₖ→ᵢ is a node, and sum nodes v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ join them;
       ``style="compact"`` is the graph ``grad`` returns (the seed folded away).
       The default is ``"notes"`` up to 20 forward nodes, ``"compact"`` above.
+
+    ``groups`` boxes tensors: ``{"X": X, "Z": Z}`` draws the entries of each (a NumPy
+    object array from :func:`scalargrad.array`, nested lists, or one Value) inside one box
+    titled with its name, and a computed entry says which it is (``v₉ = Z₁₁ = v₅ + v₆``).
+    Forward, tangent and adjoint diagrams only.
 
     ``caption``: True puts the expression and the point above the diagram
     (``y = ln(x₁) + … at x₁ = 2, x₂ = 5``; for tangents also the input), a string
@@ -180,9 +188,42 @@ def draw(
     text = None
     if caption:
         text = caption if isinstance(caption, str) else _caption(outs, kind, wrt)
-    source = build_dot(outs, kind, wrt, max_nodes, digits, caption=text, style=style)
+    boxes = _groups(groups, kind)
+    source = build_dot(outs, kind, wrt, max_nodes, digits, caption=text, style=style, groups=boxes)
     check_layout_cost(source, max_layout_cost, f"the {kind} diagram")
     return Diagram(source, kind)
+
+
+def _groups(groups: Mapping[str, Any] | None, kind: str) -> list[tuple[str, list[tuple[str, Value]]]]:
+    """``draw``'s ``groups`` as (title, [(entry name, Value), …]), entries named as the notes
+    name them (``Z₁₁``, ``x₃``)."""
+    if not groups:
+        return []
+    if kind == "extended":
+        raise ValueError("groups box tensors in forward, tangent and adjoint diagrams, not in extended ones")
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"groups must map names to arrays of Values, got {type(groups).__name__}")
+    out = []
+    for name, members in groups.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"groups: each name must be a non-empty string, got {name!r}")
+        if isinstance(members, Value):
+            out.append((name, [(TEXT.name(name), members)]))
+            continue
+        shape = getattr(members, "shape", None)
+        if shape is None:
+            import numpy as np
+
+            members = np.array(members, dtype=object)
+            shape = members.shape
+        entries = []
+        for index in itertools.product(*(range(n) for n in shape)):
+            v = members[index]
+            if not isinstance(v, Value):
+                raise TypeError(f"groups: {name}{list(index)} is {type(v).__name__}, not a Value")
+            entries.append((entry_name(name, index, shape), v))
+        out.append((name, entries))
+    return out
 
 
 def _caption(outs: list[Value], kind: str, wrt: Value | None) -> str:

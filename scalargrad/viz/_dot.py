@@ -24,6 +24,8 @@ KINDS = ("forward", "tangent", "adjoint", "extended")
 EXTENDED_STYLES = ("notes", "compact")
 
 _INPUT_FILL = "#eeeeee"
+_GROUP_BOX = {"style": "rounded", "color": "#888888", "labelloc": "t", "labeljust": "l", "fontsize": "12"}
+"""How a tensor (a group of entries) is boxed."""
 _ADJOINT_NODE = {"style": "filled", "fillcolor": "#dbe9ff", "color": "#1f5fbf"}
 _ADJOINT_CLUSTER = {
     "label": "adjoint graph",
@@ -119,8 +121,10 @@ def build_dot(
     *,
     caption: str | None = None,
     style: str | None = None,
+    groups: Sequence[tuple[str, Sequence[tuple[str, Value]]]] = (),
 ) -> str:
-    """The DOT source of one diagram (see :func:`scalargrad.viz.draw`)."""
+    """The DOT source of one diagram (see :func:`scalargrad.viz.draw`); ``groups`` are
+    (title, [(entry name, node), …]) pairs, each drawn as one labelled box."""
     try:
         import graphviz
     except ImportError:
@@ -174,10 +178,20 @@ def build_dot(
             "cluster_forward",
             graph_attr={"label": "forward graph", "style": "rounded", "labelloc": "t", "labeljust": "l"},
         )
+    boxes: dict[Value, Any] = {}
+    entries: dict[Value, str] = {}
+    for k, (title, members) in enumerate(groups):
+        box = graphviz.Digraph(f"cluster_group{k + 1}", graph_attr=_GROUP_BOX | {"label": plain_label(title)})
+        for entry, v in members:
+            if v in g.index and v not in boxes:
+                boxes[v] = box
+                entries[v] = entry
     for v in g.order:
         head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
         if v.op is None and v.label is not None:
             head = f"{names[v]} = {TEXT.name(v.label)}"
+        elif v in entries:  # a computed entry of a tensor: v₉ = Z₁₁ = v₅ + v₆
+            head = f"{names[v]} = {entries[v]} = {one_level(v, names, digits)}"
         fields = [head, _number(v.data, digits), *extra.get(v, [])]
         if side is not None:
             fields += side.forward_fields(v, digits)
@@ -186,7 +200,9 @@ def build_dot(
             attrs.update(style="filled", fillcolor=_INPUT_FILL)
         if v in outs:
             attrs["penwidth"] = "2"
-        forward.node(g.name(v), graphviz.nohtml(record(*fields)), **attrs)
+        boxes.get(v, forward).node(g.name(v), graphviz.nohtml(record(*fields)), **attrs)
+    for box in dict.fromkeys(boxes.values()):
+        forward.subgraph(box)
     for v in g.order:
         for label, p in _edges(g, v, kind, adj, digits):
             if label:
