@@ -272,7 +272,7 @@ def adjoints(
     seed: Tree = None,
     *,
     create_graph: bool = False,
-    wrt: Iterable[Value] | None = None,
+    wrt: Value | Iterable[Value] | None = None,
     node_to_grad: dict[Value, list[Partial]] | None = None,
 ) -> dict[Value, Any]:
     """The notes' ``node_to_grad``: every node's adjoint, by one reverse walk.
@@ -283,15 +283,33 @@ def adjoints(
     ``node_to_grad`` to also get each node's list of partial adjoints, in the
     order they were summed. With ``create_graph=True`` they are Values built from
     each op's derivative rule (or plain numbers where the adjoint is a constant),
-    and only the nodes on a path from ``wrt`` to the outputs get one. Nodes the
-    walk never reaches are absent.
+    and only the nodes on a path from ``wrt`` (a Value or an iterable of Values;
+    anything else is a TypeError) to the outputs get one. Nodes the walk never
+    reaches are absent.
     """
+    if wrt is not None:
+        wrt = _wrt_values(wrt)
     outs, _ = _values_in(outputs, "outputs")
     seeds = _seeds(outputs, outs, seed)
     order = topological_order(outs)
     if create_graph:
         return _graph_adjoints(order, outs, seeds, wrt, node_to_grad)
     return accumulate_adjoints(order, [(o, float(s)) for o, s in zip(outs, seeds)], node_to_grad)
+
+
+def _wrt_values(wrt: Any) -> list[Value]:
+    """``adjoints``' ``wrt`` as a list of Values: a Value, or an iterable of Values, else a TypeError."""
+    if isinstance(wrt, Value):
+        return [wrt]
+    if isinstance(wrt, (str, bytes)) or not isinstance(wrt, Iterable):
+        raise TypeError(
+            f"wrt must be a Value or an iterable of Values, got {type(wrt).__name__}: {wrt!r:.60}"
+        )
+    items = list(wrt)
+    for item in items:
+        if not isinstance(item, Value):
+            raise TypeError(f"wrt must hold Values only, found {type(item).__name__}: {item!r:.60}")
+    return items
 
 
 def _seeds(outputs: Tree, outs: list[Value], seed: Tree) -> list[Any]:

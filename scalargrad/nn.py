@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import operator
@@ -37,6 +38,7 @@ from .numeric import agree
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_PARAMETERS",
     "MLP",
     "SGD",
     "CompiledLoss",
@@ -56,6 +58,13 @@ Scalar = Value | int | float
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 """The activation names a :class:`Neuron`, :class:`Layer` or :class:`MLP` accepts."""
+
+MAX_PARAMETERS = 10_000_000
+"""The most parameters a :class:`Neuron`, :class:`Layer` or :class:`MLP` may have.
+
+Each parameter is a Value of about 200 bytes (with its label), so 10⁷ of them take
+about 2 GB; a larger network is refused at once with a ValueError instead of
+filling the memory. Raise it (``scalargrad.nn.MAX_PARAMETERS = ...``) if you mean it."""
 
 Seed = int | random.Random | None
 
@@ -90,6 +99,15 @@ def _check_size(name: str, n: object) -> int:
     if size is None or size < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
     return size
+
+
+def _check_parameters(what: str, count: int) -> None:
+    """Refuse a module of more than :data:`MAX_PARAMETERS` parameters before allocating any."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{what} would have {count:,} parameters, more than scalargrad.nn.MAX_PARAMETERS = "
+            f"{MAX_PARAMETERS:,} (about 200 bytes each as Values); raise the limit if you mean it"
+        )
 
 
 def _is_number(x: object) -> bool:
@@ -176,6 +194,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, seed: Seed = None, name: str = "") -> None:
         nin = _check_size("nin", nin)
+        _check_parameters(f"Neuron({nin})", nin + 1)
         self.activation = activation
         rng = _rng(seed)
         bound = 1.0 / math.sqrt(nin)
@@ -232,6 +251,7 @@ class Layer(Module):
     ) -> None:
         nin = _check_size("nin", nin)
         nout = _check_size("nout", nout)
+        _check_parameters(f"Layer({nin}, {nout})", nout * (nin + 1))
         rng = _rng(seed)
         self.neurons = [Neuron(nin, activation, seed=rng, name=f"{name}n{j}.") for j in range(nout)]
 
@@ -272,7 +292,9 @@ class MLP(Module):
     output layer is linear (identity), so its outputs are logits or regression
     values. ``MLP(4, [8, 3])`` maps 4 features to 3 logits through 8 hidden units.
     ``seed`` (int, ``random.Random`` or None) makes the initialisation repeatable.
-    Calling the model on an input vector returns the list of outputs.
+    Calling the model on an input vector returns the list of outputs. A network of
+    more than :data:`MAX_PARAMETERS` (10⁷) parameters is refused with a ValueError
+    before any is made.
 
     >>> model = MLP(3, [4, 4, 1], seed=1)
     >>> model
@@ -293,6 +315,8 @@ class MLP(Module):
         _check_activation(activation)
         rng = _rng(seed)
         sizes = [nin, *(_check_size("each layer size in nouts", n) for n in nouts)]
+        count = sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
+        _check_parameters(f"MLP({nin}, {sizes[1:]})", count)
         last = len(nouts) - 1
         self._hidden_activation = activation
         self.layers = [

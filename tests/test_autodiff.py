@@ -659,3 +659,15 @@ def test_dict_seeds_and_compiled_dict_arguments_are_matched_by_key() -> None:
     assert tree_leaves_like({"b": {"k": 40}, "w": [10, [20, 30]]}, nested) == [10, 20, 30, 40]
     with pytest.raises(ValueError, match=r"structure\['w'\]\[1\] must be a list or tuple of 2, got an int"):
         tree_leaves_like({"b": {"k": 40}, "w": [10, 20]}, nested)
+
+
+def test_adjoints_refuses_wrt_items_that_are_not_values() -> None:
+    x = Value(1.0)
+    y = x * x
+    with pytest.raises(TypeError, match=r"wrt must hold Values only, found int: 3"):
+        adjoints(y, wrt=[3])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"found int: 3"):
+        adjoints(y, wrt=[x, 3], create_graph=True)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"wrt must be a Value or an iterable of Values, got str"):
+        adjoints(y, wrt="x")  # type: ignore[arg-type]
+    assert adjoints(y, wrt=x, create_graph=True)[x].data == 2.0

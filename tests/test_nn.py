@@ -605,3 +605,15 @@ def test_a_numpy_integer_seeds_like_an_int() -> None:
     assert [p.data for p in MLP(2, [3, 1], seed=np.int64(1)).parameters()] == [
         p.data for p in MLP(2, [3, 1], seed=1).parameters()
     ]
+
+
+def test_a_network_too_large_to_build_is_refused_before_allocating() -> None:
+    with pytest.raises(
+        ValueError, match=r"MLP\(1000000, \[1000000\]\) would have 1,000,001,000,000 parameters"
+    ):
+        MLP(10**6, [10**6])
+    with pytest.raises(ValueError, match="MAX_PARAMETERS"):
+        Layer(10**4, 10**4)
+    with pytest.raises(ValueError, match="MAX_PARAMETERS"):
+        Neuron(10**8)
+    assert len(MLP(3, [4, 1], seed=0).parameters()) == 21
