@@ -469,7 +469,9 @@ def _build(
             continue
         if k > forward_nodes and program.split is None:
             program.split = len(program.forward)
-        ops[op.name] = op
+        if op.name not in ops:
+            _check_op_name(op)
+            ops[op.name] = op
         operands = v.operands
         args = arguments[v] = (text(operands[0]), text(operands[1]) if len(operands) > 1 else "", name[v])
         program.forward.append((name[v], _Expr(op, VALUE, args)))
@@ -1123,6 +1125,16 @@ def _module(
         parts.append("\n".join(assignments))
     parts.append(function.rstrip("\n"))
     return "\n\n\n".join(parts) + "\n"
+
+
+def _check_op_name(op: Op) -> None:
+    """Refuse an op whose name the source cannot write as the same Python name.
+
+    :func:`~scalargrad.define_op` takes ASCII identifiers only; this guards ops made
+    some other way, since Python reads names in NFKC form (``ﬁ`` is ``fi``).
+    """
+    if not (op.name.isascii() and op.name.isidentifier()):
+        raise CompileError(f"the op {op.name!r} has no ASCII name to call it by in Python source")
 
 
 def _user_functions(ops: dict[str, Op]) -> dict[str, Callable[..., Any]]:

@@ -29,7 +29,9 @@ import itertools
 import linecache
 import math
 import numbers
+import pickle
 import threading
+import unicodedata
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 __all__ = [
     "OPS",
     "Op",
+    "OpDefinitionError",
     "Partial",
     "Value",
     "accumulate_adjoints",
@@ -69,6 +72,16 @@ DOMAINS: dict[str, str] = {
 """Where an op's argument may lie, by name. Strategies in :mod:`scalargrad.testing`
 keep random expressions inside these domains, and :func:`scalargrad.check_op` draws
 its points from them."""
+
+
+class OpDefinitionError(TypeError, ValueError):
+    """A user-defined op is defined wrongly: a bad name or LaTeX template at :func:`define_op`,
+    or, wherever the op runs, an ``evaluate`` that returns no real number or a derivative
+    that returns the wrong count or type.
+
+    It is both a TypeError and a ValueError, the types :func:`define_op` raised for
+    these mistakes before, so existing ``except`` clauses keep working.
+    """
 
 
 class Op:
@@ -193,6 +206,8 @@ OPS: dict[str, Op] = {}
 
 def registered_op(name: str) -> Op:
     """The op registered as ``name``; how pickled and copied graphs find their ops."""
+    if name == CONST.name:  # the form of constant leaves, not an op of OPS
+        return CONST
     try:
         return OPS[name]
     except KeyError:
@@ -449,8 +464,70 @@ class Value:
         return (_new, (Value,), (tuple(ancestors), fields, _Saved([id(v) for v in ancestors])))
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        fields = state[1]
+        # A pickle saved by __reduce_ex__ loads parents before children; checking that each
+        # node is loaded once, after its parents, is what rules out cycles, in O(1) a node.
+        fields = _loaded_fields(self, state)
         self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
+
+
+def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
+    """The fields of a node being loaded from a pickle or copy, checked: a graph, not arbitrary objects.
+
+    ``data``, ``grad`` and the local derivatives are floats, ``label`` a str or None,
+    the op a registered op (or form) with one parent Value per operand, and every
+    parent a Value loaded before this node (so the graph has no cycle). Anything
+    else is a :class:`pickle.UnpicklingError` naming the field. This guards
+    against damaged or edited files, not attacks: loading a pickle can run any
+    code, so never load one from an untrusted source.
+    """
+    fields = state[1] if type(state) is tuple and len(state) in (2, 3) else None
+    if type(fields) is not tuple or len(fields) != 8:
+        raise _unpickling("state", "a tuple of a Value's 8 fields", state)
+    data, grad, label, form, a, da, b, db = fields
+    if type(data) is not float:
+        raise _unpickling("data", "a float", data)
+    if type(grad) is not float:
+        raise _unpickling("grad", "a float", grad)
+    if label is not None and type(label) is not str:
+        raise _unpickling("label", "a str or None", label)
+    if type(da) is not float:
+        raise _unpickling("_da", "a float", da)
+    if type(db) is not float:
+        raise _unpickling("_db", "a float", db)
+    if hasattr(v, "data"):
+        raise _unpickling("state", "set once, on a new node (the pickle sets it twice)", state)
+    if form is None or form is CONST:
+        if a is not None or b is not None:
+            raise _unpickling("_a", "None for a leaf (an input or constant)", a)
+        return fields
+    if type(form) is Op:
+        arity = form.arity
+        registered: Form | None = OPS.get(form.name)
+    elif type(form) is ConstantForm and form.op.name in OPS and form.constant_at in (0, 1):
+        arity = 1  # the other operand is the number kept in _db
+        registered = OPS[form.op.name].with_constant[form.constant_at]
+    else:
+        raise _unpickling("_op", "a registered op", form)
+    if registered is not form:
+        raise _unpickling("_op", "a registered op", form)
+    for field, parent in (("_a", a), ("_b", b)):
+        if field == "_b" and arity == 1:
+            if parent is not None:
+                raise _unpickling("_b", f"None for an op with one parent ({form!r})", parent)
+            break
+        if type(parent) is not Value:
+            raise _unpickling(field, "a Value (a parent node)", parent)
+        if not hasattr(parent, "data"):
+            raise _unpickling(field, "a node loaded before this one (the graph has a cycle)", parent)
+    return fields
+
+
+def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
+    """The error for a loaded node's field that is not what a graph holds."""
+    shown = type(got).__name__ if isinstance(got, Value) else _shown(got)
+    return pickle.UnpicklingError(
+        f"not a scalargrad graph: a Value's {field} must be {expected}, got {shown}"
+    )
 
 
 _saving: dict[int, int] = {}
@@ -882,13 +959,130 @@ def _register(op: Op) -> None:
 
 
 def _check_name(name: object) -> str:
+    """``name`` if it is a free ASCII identifier, else a clear error.
+
+    Python reads identifiers in NFKC form, so ``ﬁ`` and ``fi`` would be one name in
+    compiled code: names are compared in NFKC form, and a name must be ASCII, so
+    every name :func:`scalargrad.compile` and the command line write is the name
+    you gave.
+    """
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-        raise ValueError(f"an op's name must be an identifier not starting with '_', got {name!r}")
-    if name in OPS:
-        raise ValueError(f"an op named {name!r} is already defined; choose another name")
+        raise OpDefinitionError(f"an op's name must be an identifier not starting with '_', got {name!r}")
+    normal = unicodedata.normalize("NFKC", name)
+    taken = next((other for other in OPS if unicodedata.normalize("NFKC", other) == normal), None)
+    if taken == name:
+        raise OpDefinitionError(f"an op named {name!r} is already defined; choose another name")
+    if taken is not None:
+        raise OpDefinitionError(
+            f"an op's name {name!r} reads as {normal!r} once normalised (NFKC, as Python reads names), "
+            f"the same as the op {taken!r} already defined; choose another name"
+        )
+    if not name.isascii():
+        reads = f" (Python reads it as {normal!r})" if normal != name else ""
+        raise OpDefinitionError(
+            f"an op's name must be ASCII (letters a-z, A-Z, digits, '_'), got {name!r}{reads}: compiled "
+            "code and the command line write it as a Python name"
+        )
     if hasattr(Value, name):
-        raise ValueError(f"{name!r} is already a Value attribute; choose another name")
+        raise OpDefinitionError(f"{name!r} is already a Value attribute; choose another name")
+    if name == CONST.name:
+        raise OpDefinitionError(f"{name!r} names the form of constant leaves; choose another name")
     return name
+
+
+def _check_latex(name: str, arity: int, latex: object) -> str | None:
+    """A user op's ``latex=``: None, or a ``str.format`` template over the op's operands."""
+    if latex is None:
+        return None
+    if not isinstance(latex, str):
+        raise OpDefinitionError(
+            f"{name}: latex must be a str.format template such as r'\\operatorname{{{{{name}}}}}"
+            f"\\left({{0}}\\right)' (or None), got {type(latex).__name__}: {latex!r:.60}"
+        )
+    operands = ["x", "y"][:arity]
+    try:
+        latex.format(*operands)
+    except (IndexError, KeyError, ValueError, AttributeError, TypeError) as e:
+        fields = " and ".join(f"{{{i}}}" for i in range(arity))
+        raise OpDefinitionError(
+            f"{name}: latex={latex!r:.80} is not a template over {fields} "
+            f"({type(e).__name__}: {e}); it is a str.format template: write the operand"
+            f"{'s' if arity > 1 else ''} as {fields} and double literal braces, as in "
+            f"r'\\operatorname{{{{{name}}}}}\\left({{0}}\\right)'"
+        ) from None
+    return latex
+
+
+def _shown(x: object) -> str:
+    """A returned object for an error message: its repr (cut short) and type."""
+    text = repr(x)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(x).__name__})"
+
+
+def _call(name: str, args: tuple[Any, ...]) -> str:
+    """The point an op ran at, for an error message: ``derivative(5.0, out=25.0)``."""
+    shown = [repr(x.data if isinstance(x, Value) else x) for x in args]
+    if name == "derivative":
+        shown[-1] = f"out={shown[-1]}"
+    return f"{name}({', '.join(shown)})"
+
+
+def _is_number(x: object) -> bool:
+    """A real number an op may return: any ``numbers.Real`` but a bool or a Value."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, Value))
+
+
+def _checked_evaluate(name: str, evaluate: Callable[..., Any]) -> Callable[..., Any]:
+    """``evaluate``, refusing a result that is not a real number wherever the op runs."""
+
+    def checked(*xs: float) -> Any:
+        out = evaluate(*xs)
+        if type(out) is float or _is_number(out):
+            return out
+        raise OpDefinitionError(
+            f"{name}: {_call('evaluate', xs)} returned {_shown(out)}; it must return a real number"
+        )
+
+    checked.__wrapped__ = evaluate  # type: ignore[attr-defined]
+    return checked
+
+
+def _checked_rule(name: str, arity: int, derivative: Callable[..., Any]) -> Rule:
+    """``derivative`` as a rule: always a tuple of one number or Value per operand, or an error.
+
+    The check runs wherever the op's rule runs (forward, ``create_graph``, trace
+    tables, compiled code), not only where :func:`define_op` first tries it. A
+    bare result is fine for one operand.
+    """
+
+    def rule(*args: Any) -> tuple[Any, ...]:
+        result = derivative(*args)
+        if isinstance(result, (tuple, list)):
+            grads = tuple(result)
+        elif arity == 1:
+            grads = (result,)
+        else:
+            raise OpDefinitionError(
+                f"{name}: {_call('derivative', args)} returned {_shown(result)}; it must return "
+                f"{arity} local derivatives (one per operand)"
+            )
+        if len(grads) != arity:
+            raise OpDefinitionError(
+                f"{name}: derivative must return {arity} local derivative{'s' if arity > 1 else ''} "
+                f"(one per operand), got {len(grads)} at {_call('derivative', args)}: {_shown(result)}"
+            )
+        for g in grads:
+            if type(g) is not float and not isinstance(g, Value) and not _is_number(g):
+                raise OpDefinitionError(
+                    f"{name}: {_call('derivative', args)} returned {_shown(result)}; each local "
+                    "derivative must be a real number or a Value"
+                )
+        return grads
+
+    rule.__wrapped__ = derivative  # type: ignore[attr-defined]
+    return rule
 
 
 def define_op(
@@ -915,6 +1109,12 @@ def define_op(
     name])``, which keeps it inside ``domain`` (a :data:`DOMAINS` name, or one per
     operand). Check it with :func:`scalargrad.check_op`.
 
+    ``name`` must be an ASCII identifier (compiled code and the command line
+    write it as a Python name) and differ from every op's name even in NFKC
+    form. ``latex`` is a ``str.format`` template over ``{0}`` (and ``{1}``), the
+    operands' LaTeX, so literal braces are doubled:
+    ``r"\\operatorname{{f}}\\left({0}\\right)"``; the default is that form.
+
     >>> import math, scalargrad as sg
     >>> softplus = define_op("smooth_relu", lambda x: math.log1p(math.exp(x)),
     ...                      lambda x, out: sg.sigmoid(x))
@@ -923,8 +1123,12 @@ def define_op(
     >>> round(y.data, 4), sg.grad(y, x), str(y)
     (0.6931, 0.5, 'smooth_relu(x)')
 
-    Raises ValueError for a name already taken and TypeError when ``derivative``
-    does not return one number per operand.
+    Raises :class:`OpDefinitionError` (a TypeError and a ValueError) for a name
+    already taken or not ASCII, a bad ``latex`` template, and a ``derivative``
+    that does not return one number per operand where it is first tried; and
+    later, wherever the op runs, for an ``evaluate`` that returns no real number
+    or a ``derivative`` that returns the wrong count or type there (user ops
+    pay one check per call; built-in ops none).
     """
     _check_name(name)
     if arity not in (1, 2):
@@ -935,20 +1139,13 @@ def define_op(
     unknown = [d for d in domains if d not in DOMAINS]
     if unknown or len(domains) != arity:
         raise ValueError(f"domain must be one of {sorted(DOMAINS)} (or one per operand), got {domain!r}")
-
-    def rule(*args: Any) -> tuple[Any, ...]:
-        result = derivative(*args)
-        if arity == 1 and not isinstance(result, (tuple, list)):
-            return (result,)
-        return tuple(result)
-
     op = Op(
         name,
         arity=arity,
-        evaluate=evaluate,
-        rule=rule,
+        evaluate=_checked_evaluate(name, evaluate),
+        rule=_checked_rule(name, arity, derivative),
         symbol=symbol,
-        latex=latex,
+        latex=_check_latex(name, arity, latex),
         domains=domains,
         smooth=smooth,
     )
@@ -966,30 +1163,30 @@ def _check_rule(op: Op) -> None:
 
     The first of :data:`_PROBES` where the value and the rule both compute is used
     (an op defined only for x ≥ 1, or with a pole at 0.5, is fine); an error other
-    than a math error (a wrong signature, say) is reported at once.
+    than a math error (a wrong signature, say) is reported at once. The op's
+    checked callables refuse a wrong count or type here as anywhere else.
     """
     failures = []
     for probe in _PROBES:
         point = (probe,) * op.arity
         try:
             out = float(op.evaluate(*point))
+        except OpDefinitionError:
+            raise
         except (ArithmeticError, ValueError) as e:
             failures.append(f"evaluate{point}: {e}")
             continue
         except Exception as e:
-            raise TypeError(f"{op.name}: evaluate{point} failed: {e}") from None
+            raise OpDefinitionError(f"{op.name}: evaluate{point} failed: {e}") from None
         try:
             grads = op.rule(*point, out)
+        except OpDefinitionError:
+            raise
         except (ArithmeticError, ValueError) as e:
             failures.append(f"derivative{(*point, out)}: {e}")
             continue
         except Exception as e:
-            raise TypeError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
-        if len(grads) != op.arity:
-            raise TypeError(
-                f"{op.name}: derivative must return {op.arity} local derivative"
-                f"{'s' if op.arity > 1 else ''} (one per operand), got {len(grads)}: {grads!r}"
-            )
+            raise OpDefinitionError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
         _checked_grads(op, grads)
         return
     raise ValueError(
