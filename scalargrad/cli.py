@@ -24,6 +24,12 @@ cannot be built, rendered or written (the ``viz`` extra is not installed, the
 graph is too complex to lay out, the render times out) or the output cannot be
 written (a full disk). Never a traceback, never a silent failure.
 
+Files are written atomically (a temporary file renamed into place, so a failed
+write leaves an existing file as it was) and never to a FIFO, device or directory
+(:mod:`scalargrad.files`). The work is bounded: ``--max-nodes`` caps the graph of
+``--draw``, ``--frames`` and ``--html``, ``--max-frames`` the frames,
+``--max-layout-cost`` a diagram's layout and ``--timeout`` a render.
+
 ``--format json`` is strict JSON: non-finite numbers are the strings ``"inf"``,
 ``"-inf"`` and ``"nan"`` wherever they occur (:func:`json_safe`).
 """
@@ -35,15 +41,20 @@ import contextlib
 import json
 import math
 import os
-import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from .expr import CONSTANTS, FUNCTIONS, ExpressionError, constant, parse
+from .files import UnwritablePathError, check_writable, shown_path
 from .trace import trace
-from .viz._render import RENDER_TIMEOUT, check_format  # the standard library only: no graphviz yet
+from .viz._render import (  # the standard library only: no graphviz yet
+    MAX_LAYOUT_COST,
+    MAX_TIMEOUT,
+    RENDER_TIMEOUT,
+    check_format,
+)
 
 __all__ = ["json_safe", "main"]
 
@@ -58,6 +69,12 @@ CODE_FORMATS = ("text", "markdown", "json")
 """The formats ``--code`` prints in: the source, the source in a fenced block, or JSON."""
 STEPS_FORMATS = ("text", "json")
 """The formats ``--steps`` prints in."""
+MAX_NODES = 150
+"""Default ``--max-nodes`` of ``--draw`` and ``--frames``: diagrams read well up to about 50 nodes."""
+MAX_PAGE_NODES = 2000
+"""Default ``--max-nodes`` of ``--html`` (the page's own default, :data:`scalargrad.viz.page.MAX_NODES`)."""
+MAX_FRAMES = 200
+"""Default ``--max-frames`` (:data:`scalargrad.viz.frames.MAX_FRAMES`)."""
 
 _EPILOG = f"""\
 functions: {", ".join(sorted(FUNCTIONS))} (log is the natural log, like ln);
@@ -71,6 +88,13 @@ Start an expression that begins with '-' after '--', e.g.  scalargrad -- "-x + 1
 LaTeX: --format latex prints display-math blocks to paste into a document that
 loads amsmath; --format latex-document prints a whole document for pdflatex:
   scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5 --format latex-document > t.tex
+
+Limits (each refused with exit status 2 and the option that raises it):
+--max-nodes (default {MAX_NODES} for --draw and --frames, {MAX_PAGE_NODES} for --html),
+--max-frames (default {MAX_FRAMES}), --max-layout-cost (default {MAX_LAYOUT_COST}),
+--timeout (default {RENDER_TIMEOUT:g}, at most {MAX_TIMEOUT:g} seconds).
+Files are written atomically: a failed write leaves an existing file as it was.
+A FIFO, device or directory is never written to.
 
 exit status: 0 success; 1 a diagram could not be built, rendered or written (too
 complex to lay out, a render over the time limit), or the output could not be
@@ -173,13 +197,34 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="Graphviz to render with: the system `dot`, WebAssembly, or auto (default)",
     )
-    p.add_argument("--max-nodes", type=int, default=150, help="largest graph to draw (default: 150)")
+    p.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help=f"largest graph to draw (default: {MAX_NODES} for --draw and --frames, "
+        f"{MAX_PAGE_NODES} for --html)",
+    )
+    p.add_argument(
+        "--max-frames",
+        type=int,
+        default=MAX_FRAMES,
+        metavar="N",
+        help=f"most frames --frames writes, one per step (default: {MAX_FRAMES})",
+    )
+    p.add_argument(
+        "--max-layout-cost",
+        type=int,
+        default=MAX_LAYOUT_COST,
+        metavar="N",
+        help=f"largest layout cost of a diagram, about its nodes plus the ranks its edges cross "
+        f"(default: {MAX_LAYOUT_COST}, a few seconds to lay out; the time grows as its cube)",
+    )
     p.add_argument(
         "--timeout",
         type=float,
         default=RENDER_TIMEOUT,
         metavar="SECONDS",
-        help=f"longest a diagram's render may take (default: {RENDER_TIMEOUT:g})",
+        help=f"longest a diagram's render may take (default: {RENDER_TIMEOUT:g}, at most {MAX_TIMEOUT:g})",
     )
     p.add_argument(
         "--no-trace",
@@ -241,6 +286,21 @@ def _digits(text: str) -> int | str:
     return n
 
 
+def _check_limits(args: argparse.Namespace) -> None:
+    """Range-check the limits before any work: one error line each, never a traceback later."""
+    for option, value in (
+        ("--max-nodes", args.max_nodes),
+        ("--max-frames", args.max_frames),
+        ("--max-layout-cost", args.max_layout_cost),
+    ):
+        if value is not None and value < 1:
+            raise _UsageError(f"{option} must be positive, got {value}")
+    if not 0 < args.timeout <= MAX_TIMEOUT:
+        raise _UsageError(
+            f"--timeout must be a positive number of seconds, at most {MAX_TIMEOUT:g}, got {args.timeout:g}"
+        )
+
+
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse, before any work, options that cannot all be honoured, rather than ignore one."""
     if args.draw is None and (args.output or args.image_format):
@@ -283,10 +343,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     _check_options(args)
-    if args.max_nodes < 1:
-        raise _UsageError(f"--max-nodes must be positive, got {args.max_nodes}")
-    if not 0 < args.timeout < math.inf:
-        raise _UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    _check_limits(args)
     if args.draw is not None:
         _check_output(args.output, args.image_format)
     if args.html is not None:
@@ -296,6 +353,7 @@ def _run(args: argparse.Namespace) -> int:
     expression = parse(args.expression)
     values = _values(args.values)
     y, inputs = expression.build(values, share=not args.no_share)
+    _check_size(args, y)
     wanted: list[str] = []
     for name in args.wrt or []:
         name = unicodedata.normalize("NFKC", name.strip())  # as the expression's names are
@@ -351,32 +409,66 @@ def _steps_text(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
     return f"{recorded}\n"
 
 
+def _check_size(args: argparse.Namespace, y: Any) -> None:
+    """Refuse, before any work, a graph larger than ``--max-nodes`` for the files asked for:
+    a diagram and frames default to :data:`MAX_NODES` nodes, the page to :data:`MAX_PAGE_NODES`."""
+    from .engine import topological_order
+
+    if args.draw is None and args.frames is None and args.html is None:
+        return
+    nodes = len(topological_order([y]))
+    for option, wanted, default in (
+        ("--frames", args.frames, MAX_NODES),
+        ("--html", args.html, MAX_PAGE_NODES),
+    ):
+        limit = args.max_nodes if args.max_nodes is not None else default
+        if wanted is not None and nodes > limit:
+            raise _UsageError(
+                f"{option}: the graph has {nodes} nodes, more than --max-nodes {limit}; "
+                "pass a larger --max-nodes to go on anyway (the work grows with the graph)"
+            )
+
+
 def _check_directory(path: str) -> None:
     """``--frames DIR``: an existing directory, or one that can be made, before any work."""
+    where = f"--frames {shown_path(path)}"
     if os.path.exists(path) and not os.path.isdir(path):
-        raise _UsageError(f"--frames {path}: not a directory")
+        raise _UsageError(f"{where}: not a directory")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.exists(path) and not os.path.isdir(parent):
-        raise _UsageError(f"--frames {path}: the directory {parent!r} does not exist")
+        raise _UsageError(f"{where}: the directory {shown_path(parent)} does not exist")
     if not os.access(path if os.path.exists(path) else parent, os.W_OK):
-        raise _UsageError(f"--frames {path}: cannot write there")
+        raise _UsageError(f"{where}: cannot write there")
 
 
 def _frames(args: argparse.Namespace, y: Any, wrt: list[Any]) -> None:
     from .viz import DiagramTooComplexError, RenderError, write_frames
+    from .viz.frames import TooManyFramesError
 
     recorded = _computed("record the steps", lambda: _steps_of(args, y, wrt))
     try:
-        os.makedirs(args.frames, exist_ok=True)
-        frames = write_frames(recorded, args.frames, backend=args.backend, timeout=args.timeout)
-    except (DiagramTooComplexError, RenderError, OSError, ImportError) as e:
+        frames = write_frames(
+            recorded,
+            args.frames,
+            backend=args.backend,
+            timeout=args.timeout,
+            max_frames=args.max_frames,
+            max_layout_cost=args.max_layout_cost,
+        )
+    except TooManyFramesError as e:
+        raise _UsageError(f"--frames: {e.message('--max-frames')}") from None
+    except UnwritablePathError as e:
+        raise _UsageError(f"--frames: {_one_line(e)}") from None
+    except DiagramTooComplexError as e:
+        raise _Failure(_too_complex(e)) from None
+    except (RenderError, OSError, ImportError) as e:
         raise _Failure(_one_line(e)) from None
     for fmt, why in frames.skipped.items():
         _say(f"scalargrad: {fmt} frames not written: {why}")
     formats = ", ".join(dict.fromkeys(path.suffix.lstrip(".") for path in frames))
     _say(
         f"scalargrad: wrote {len(recorded)} frames of the {recorded.mode} steps "
-        f"({len(frames)} files: {formats}) to {args.frames}"
+        f"({len(frames)} files: {formats}) to {shown_path(args.frames)}"
     )
 
 
@@ -386,10 +478,19 @@ def _page(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
 
     mode = args.steps or "reverse"
     try:
-        path = write_walkthrough(y, args.html, wrt=wrt[0] if wrt else None, mode=mode)
+        path = write_walkthrough(
+            y,
+            args.html,
+            wrt=wrt[0] if wrt else None,
+            mode=mode,
+            max_layout_cost=args.max_layout_cost,
+            max_nodes=args.max_nodes if args.max_nodes is not None else MAX_PAGE_NODES,
+        )
+    except UnwritablePathError as e:
+        raise _UsageError(f"--html {_one_line(e)}") from None
     except (OSError, ImportError) as e:
         raise _Failure(_one_line(e)) from None
-    _say(f"scalargrad: wrote the step-through page to {path}")
+    _say(f"scalargrad: wrote the step-through page to {shown_path(path)}")
     return str(path)
 
 
@@ -422,66 +523,26 @@ def _code(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[An
 def _check_output(path: str, image_format: str | None, *, option: str = "-o", diagram: bool = True) -> None:
     """Refuse, before any work, an output path that cannot take the diagram.
 
-    A directory, a FIFO (writing would block until a reader comes), a device or
-    socket, a missing or non-directory parent, and a path that cannot be opened
-    for writing are bad input. Writability is tested by really opening the file
-    (root passes permission checks that the write would still fail): an existing
-    file is opened for appending, without truncating it; a new one is created and
-    removed again. For a diagram, the format (from ``--image-format`` or the
-    suffix) is checked too; ``option`` names the option in messages.
+    :func:`scalargrad.files.check_writable` refuses a directory, a FIFO (writing
+    would block until a reader comes), a device or socket, a missing or
+    non-directory parent, and (probing with a temporary file, as the atomic write
+    will make one) a directory that cannot be written in. For a diagram, the
+    format (from ``--image-format`` or the suffix) is checked too; ``option``
+    names the option in messages.
     """
-    where = f"{option} {path}"
-    parent = os.path.dirname(path) or "."
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        if os.path.lexists(path):
-            raise _UsageError(f"{where}: a broken symbolic link") from None
-        if not os.path.exists(parent):
-            raise _UsageError(f"{where}: the directory {parent!r} does not exist") from None
-        if not os.path.isdir(parent):
-            raise _UsageError(f"{where}: {parent!r} is not a directory") from None
-        info = None
-    except NotADirectoryError:
-        raise _UsageError(f"{where}: {parent!r} is not a directory") from None
-    except OSError as e:
-        raise _UsageError(f"{where}: {e.strerror or _one_line(e)}") from None
-    if info is not None:
-        kind = _special_kind(info.st_mode)
-        if kind is not None:
-            raise _UsageError(f"{where}: {kind}, not a regular file")
+        check_writable(path, probe=True)
+    except UnwritablePathError as e:
+        raise _UsageError(f"{option} {_one_line(e)}") from None
     if diagram and image_format is None and not os.path.splitext(path)[1]:
         raise _UsageError(
-            f"cannot tell the format of {path!r}: give a suffix such as .svg or pass --image-format"
+            f"cannot tell the format of {shown_path(path)}: give a suffix such as .svg or pass --image-format"
         )
     if diagram:
         try:
             check_format(image_format or os.path.splitext(path)[1])
         except ValueError as e:
             raise _UsageError(str(e)) from None
-    try:
-        if info is None:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            os.close(fd)
-            os.unlink(path)
-        else:
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
-    except OSError as e:
-        raise _UsageError(f"{where}: cannot write it: {e.strerror or _one_line(e)}") from None
-
-
-def _special_kind(mode: int) -> str | None:
-    """What a file that is not a regular file is, or None for a regular file."""
-    for test, kind in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return kind
-    return None if stat.S_ISREG(mode) else "a special file"
 
 
 def _write(text: str) -> None:
@@ -579,12 +640,13 @@ def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
                 y,
                 kind=args.draw,
                 wrt=wrt[0] if wrt else None,
-                max_nodes=args.max_nodes,
+                max_nodes=args.max_nodes if args.max_nodes is not None else MAX_NODES,
                 digits=args.digits if isinstance(args.digits, int) else 3,
                 caption=not args.no_caption,
+                max_layout_cost=args.max_layout_cost,
             )
         except DiagramTooComplexError as e:  # a ValueError, but not bad input: exit 1
-            raise _Failure(_one_line(e)) from None
+            raise _Failure(_too_complex(e)) from None
         except TooManyNodesError as e:
             raise _UsageError(f"cannot draw the {args.draw} diagram: {e.message('--max-nodes')}") from None
 
@@ -598,10 +660,18 @@ def _draw(args: argparse.Namespace, y: Any, wrt: list[Any]) -> str:
         )
     except ValueError as e:  # an unknown format or a path without a suffix
         raise _UsageError(str(e)) from None
+    except UnwritablePathError as e:  # became a FIFO, say, since it was checked
+        raise _UsageError(f"-o {_one_line(e)}") from None
     except (RenderError, OSError, ImportError) as e:
         raise _Failure(_one_line(e)) from None
-    _say(f"scalargrad: wrote the {args.draw} diagram to {path}")
+    _say(f"scalargrad: wrote the {args.draw} diagram to {shown_path(path)}")
     return str(path)
+
+
+def _too_complex(e: Any) -> str:
+    """A DiagramTooComplexError worded for the command line (the API's remedy is no option here)."""
+    remedy = f"--max-layout-cost {e.cost} lays it out anyway (it may take long), or draw a smaller graph"
+    return _one_line(e.message(remedy))
 
 
 def _say(line: str) -> None:
@@ -640,7 +710,26 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     if not positional:
         parser.error("the following arguments are required: expression")
     args.expression, args.values = positional[0], positional[1:]
+    args.expression = _from_argv(args.expression)
+    args.values = [_from_argv(v) for v in args.values]
+    args.wrt = None if args.wrt is None else [_from_argv(w) for w in args.wrt]
     return args
+
+
+def _from_argv(text: str) -> str:
+    """An argument as text: where Python decoded the command line in a non-UTF-8 locale (the C
+    locale without UTF-8 mode), bytes it could not read are lone surrogates (``surrogateescape``),
+    and ``α`` arrives as two of them; they are read again as UTF-8. Not for paths, which the
+    file system wants back as they came."""
+    if not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except (UnicodeError, ValueError):
+        raise _UsageError(
+            f"the argument {text!a} is not valid UTF-8: write it in UTF-8, or with ASCII names "
+            "and operators only"
+        ) from None
 
 
 def _discard_stdout() -> None:

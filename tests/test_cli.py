@@ -1058,3 +1058,101 @@ def test_several_wrt_still_select_the_tangent_tables_with_other_diagrams(
     code, out, _ = run(capsys, *argv)
     assert code == 0 and target.exists()
     assert plain(out).index("w.r.t. x2") < plain(out).index("w.r.t. x1")
+
+
+# --------------------------------------------------------------------------- bounds and locales (issue 21)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--timeout", "1e10", "--timeout must be a positive number of seconds, at most 86400, got 1e+10"),
+        ("--max-nodes", "0", "--max-nodes must be positive, got 0"),
+        ("--max-frames", "0", "--max-frames must be positive, got 0"),
+        ("--max-layout-cost", "-5", "--max-layout-cost must be positive, got -5"),
+    ],
+)
+def test_limits_are_range_checked(option: str, value: str, message: str) -> None:
+    """``--timeout 1e10`` used to overflow the render timer's thread (a traceback, exit 0)."""
+    done = _subprocess("x*x", "x=1", "--draw", "forward", "-o", os.devnull + ".svg", option, value)
+    assert done.returncode == 2 and done.stdout == ""
+    _assert_one_line_error(done.stderr, message)
+
+
+@pytest.mark.parametrize("option", ["--frames", "--html"])
+def test_frames_and_page_honour_max_nodes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    target = tmp_path / ("frames" if option == "--frames" else "walk.html")
+    code, out, err = run(capsys, NOTES, "x1=2", "x2=5", "--no-trace", option, str(target), "--max-nodes", "5")
+    assert (code, out) == (2, "")
+    _assert_one_line_error(err, f"{option}: the graph has 7 nodes, more than --max-nodes 5")
+    assert not target.exists()
+
+
+def test_frames_are_capped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A frame restyles the whole diagram: 999 minus signs once wrote 162 of 1000 frames in 600 s."""
+    code, out, err = run(capsys, "--no-trace", "--frames", str(tmp_path / "f"), "--", "-" * 160 + "x", "x=1")
+    assert (code, out) == (2, "")
+    _assert_one_line_error(err, "the graph has 161 nodes, more than --max-nodes 150")
+    argv = [NOTES, "x1=2", "x2=5", "--no-trace", "--frames", str(tmp_path / "f"), "--max-frames", "6"]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    _assert_one_line_error(err, "7 steps, more than --max-frames 6 frames; pass a larger --max-frames")
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_too_complex_diagram_names_the_command_lines_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = [NOTES, "x1=2", "x2=5", "--no-trace", "--draw", "forward", "-o", str(tmp_path / "never.svg")]
+    code, out, err = run(capsys, *argv, "--max-layout-cost", "3")
+    assert (code, out) == (1, "")
+    _assert_one_line_error(err, "the limit is 3); ")
+    assert "--max-layout-cost 17 lays it out anyway" in err and "max_layout_cost=None" not in err
+    assert not (tmp_path / "never.svg").exists()
+
+
+def test_an_output_path_with_a_newline_is_printed_on_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "a\nb.dot"
+    code, _, err = run(capsys, "x*x", "x=1", "--no-trace", "--draw", "forward", "-o", str(target))
+    assert code == 0 and target.exists()
+    assert err == f"scalargrad: wrote the forward diagram to {str(target)!r}\n"
+
+
+_C_LOCALE = {
+    "LC_ALL": "C",
+    "LANG": "C",
+    "PYTHONUTF8": "0",
+    "PYTHONIOENCODING": "",
+    "PYTHONCOERCECLOCALE": "0",
+}
+
+
+def test_unicode_arguments_work_in_the_c_locale() -> None:
+    """Without UTF-8 mode Python decodes argv as ASCII with surrogateescape: α came as two surrogates."""
+    done = subprocess.run(
+        [sys.executable, "-m", "scalargrad", "α + 1", "α=2"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=dict(os.environ, **_C_LOCALE),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    out = done.stdout.decode("ascii")  # the C locale's stdout: non-ASCII printed as escapes
+    assert "3" in out and "\\u03b1" in out
+
+
+def test_an_argument_that_is_not_utf8_is_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scalargrad", b"x\xff + 1", "x=2"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=dict(os.environ, **_C_LOCALE),
+    )
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.count(b"\n") == 1 and b"is not valid UTF-8" in done.stderr

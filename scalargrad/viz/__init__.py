@@ -23,6 +23,7 @@ from typing import Any
 
 from ..arrays import entry_name
 from ..engine import Value
+from ..files import UnwritablePathError, check_writable, write_atomic
 from ..steps import Steps
 from ..trace import TEXT, Graph, as_outputs, describe, with_tangent
 from ._dot import EXTENDED_STYLES, KINDS, build_dot
@@ -55,6 +56,7 @@ __all__ = [
     "Frames",
     "RenderError",
     "StepThrough",
+    "UnwritablePathError",
     "available_backend",
     "draw",
     "draw_step",
@@ -100,9 +102,13 @@ class Diagram:
     ) -> Path:
         """Write the rendered diagram to ``path`` and return it.
 
-        ``format`` defaults to the path's suffix (``graph.svg`` → svg).
+        ``format`` defaults to the path's suffix (``graph.svg`` → svg). The path is
+        checked before rendering (a FIFO, device or directory raises
+        :class:`UnwritablePathError`) and written atomically (see :mod:`scalargrad.files`):
+        a failed write leaves an existing file as it was.
         """
         target = Path(path)
+        check_writable(target)
         if format is None:
             if not target.suffix:
                 raise ValueError(
@@ -110,8 +116,7 @@ class Diagram:
                 )
             format = target.suffix
         data = self.pipe(check_format(format), backend=backend, timeout=timeout)
-        target.write_bytes(data)
-        return target
+        return write_atomic(target, data)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Inline SVG for Jupyter (falls back to the DOT source if rendering is unavailable)."""

@@ -35,6 +35,7 @@ __all__ = [
     "BACKENDS",
     "FORMATS",
     "MAX_LAYOUT_COST",
+    "MAX_TIMEOUT",
     "RENDER_TIMEOUT",
     "WASM_FORMATS",
     "DiagramTooComplexError",
@@ -82,7 +83,24 @@ class RenderError(RuntimeError):
 
 
 class DiagramTooComplexError(ValueError):
-    """A diagram whose layout would take too long (see :func:`layout_cost`)."""
+    """A diagram whose layout would take too long (see :func:`layout_cost`).
+
+    ``what`` is the diagram, ``cost`` its layout cost and ``limit`` the limit it
+    exceeds; :meth:`message` words the error for the option that sets the limit
+    (``max_layout_cost=None`` in the API, ``--max-layout-cost`` on the command line).
+    """
+
+    def __init__(self, what: str, cost: int, limit: int) -> None:
+        self.what, self.cost, self.limit = what, cost, limit
+        super().__init__(self.message("max_layout_cost=None lays it out anyway"))
+
+    def message(self, remedy: str) -> str:
+        return (
+            f"{self.what} is too complex to lay out in reasonable time: about {self.cost:,} layout nodes "
+            f"(nodes plus one per rank each edge crosses; the limit is {self.limit:,}); "
+            "long edges from a value used by many later nodes, as in x + x + ... + x, cost the most; "
+            f"{remedy}"
+        )
 
 
 def _dot_path() -> str | None:
@@ -105,9 +123,20 @@ def check_format(fmt: str) -> str:
     return name
 
 
+MAX_TIMEOUT = 86400.0
+"""Longest render time limit accepted, in seconds (a day): the timer thread cannot wait longer."""
+
+
 def _check_timeout(timeout: float) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    """``timeout`` as a float: positive and at most :data:`MAX_TIMEOUT` seconds, else ValueError."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout <= MAX_TIMEOUT
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds up to {MAX_TIMEOUT:g}, got {timeout!r}"
+        )
     return float(timeout)
 
 
@@ -266,12 +295,7 @@ def check_layout_cost(source: str, limit: int | None, what: str = "the diagram")
         return
     cost = layout_cost(source)
     if cost > limit:
-        raise DiagramTooComplexError(
-            f"{what} is too complex to lay out in reasonable time: about {cost:,} layout nodes "
-            f"(nodes plus one per rank each edge crosses; the limit is {limit:,}); "
-            "long edges from a value used by many later nodes, as in x + x + ... + x, cost the most; "
-            "max_layout_cost=None lays it out anyway"
-        )
+        raise DiagramTooComplexError(what, cost, limit)
 
 
 # --------------------------------------------------------------------------- #

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import check_writable, write_atomic
 from ..steps import Steps
 from ._render import (
     MAX_LAYOUT_COST,
@@ -44,7 +45,14 @@ from ._render import (
 )
 from ._steps import DotGraph, build_step_dot, layout_source, record_fields, unescape
 
-__all__ = ["Frames", "StepLayout", "write_animation", "write_frames"]
+__all__ = ["MAX_FRAMES", "Frames", "StepLayout", "TooManyFramesError", "write_animation", "write_frames"]
+
+MAX_FRAMES = 200
+"""Most steps :func:`write_frames` and :func:`write_animation` accept by default (``max_frames``).
+
+Each frame restyles the whole layout, so the work grows as steps × graph size (a
+1000-step chain took about 3.7 s a frame); 200 frames of a 200-node graph take a
+few minutes at most. ``max_frames=None`` lifts the limit."""
 
 
 _MARGIN = '\tgraph [pad="0.6,0.1"]\n'
@@ -230,12 +238,31 @@ class Frames(list[Path]):
         self.skipped: dict[str, str] = dict(skipped or {})
 
 
-def _check_steps(steps: object, who: str) -> Steps:
+def _check_steps(steps: object, who: str, max_frames: int | None) -> Steps:
     if not isinstance(steps, Steps):
         raise TypeError(f"{who} needs the result of scalargrad.steps(...), got {type(steps).__name__}")
     if not steps:
         raise ValueError(f"{who}: there are no steps")
+    if max_frames is not None:
+        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+            raise ValueError(f"max_frames must be a positive integer or None, got {max_frames!r}")
+        if len(steps) > max_frames:
+            raise TooManyFramesError(who, len(steps), max_frames)
     return steps
+
+
+class TooManyFramesError(ValueError):
+    """More steps than ``max_frames``; :meth:`message` words it for the option that sets the limit."""
+
+    def __init__(self, who: str, steps: int, max_frames: int) -> None:
+        self.who, self.steps, self.max_frames = who, steps, max_frames
+        super().__init__(self.message("max_frames", "="))
+
+    def message(self, option: str, sep: str = " ") -> str:
+        return (
+            f"{self.who}: {self.steps} steps, more than {option}{sep}{self.max_frames} frames; "
+            f"pass a larger {option} to write them anyway (each frame costs a restyle of the whole diagram)"
+        )
 
 
 def write_frames(
@@ -248,6 +275,7 @@ def write_frames(
     backend: str = "auto",
     max_layout_cost: int | None = MAX_LAYOUT_COST,
     timeout: float = RENDER_TIMEOUT,
+    max_frames: int | None = MAX_FRAMES,
 ) -> Frames:
     """Write the diagram of every step of ``steps`` to ``directory``, one file per step and format.
 
@@ -260,9 +288,14 @@ def write_frames(
     out and reported in the result's ``skipped``, unless it is the only format asked
     for, which raises :class:`scalargrad.viz.RenderError`. A layout that would cost
     more than ``max_layout_cost`` raises :class:`scalargrad.viz.DiagramTooComplexError`
-    before anything is written.
+    before anything is written, and so do more steps than ``max_frames`` (default
+    :data:`MAX_FRAMES`; None: no limit), a ``TooManyFramesError`` (a ValueError).
+
+    Every frame's path is checked before any work (a FIFO, device or directory of
+    that name raises :class:`scalargrad.files.UnwritablePathError`) and each file is
+    written atomically, so an existing frame is either replaced whole or left as it was.
     """
-    s = _check_steps(steps, "write_frames")
+    s = _check_steps(steps, "write_frames", max_frames)
     if isinstance(formats, str):
         formats = (formats,)
     wanted = list(dict.fromkeys(check_format(f) for f in formats))
@@ -275,10 +308,18 @@ def write_frames(
         prefix = f"{s.mode}_step_"
     if not isinstance(prefix, str) or "/" in prefix or "\\" in prefix:
         raise ValueError(f"prefix must be a file name prefix (no directory), got {prefix!r}")
-    layout = StepLayout(s, digits, backend=backend, max_layout_cost=max_layout_cost, timeout=timeout)
     target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
     width = len(str(len(s)))
+
+    def path_of(k: int, fmt: str) -> Path:
+        return target / f"{prefix}{k:0{width}d}.{fmt}"
+
+    if target.is_dir():  # a new directory holds nothing to refuse
+        for k in range(1, len(s) + 1):
+            for fmt in wanted:
+                check_writable(path_of(k, fmt))
+    layout = StepLayout(s, digits, backend=backend, max_layout_cost=max_layout_cost, timeout=timeout)
+    target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     skipped: dict[str, str] = {}
     for k in range(1, len(s) + 1):
@@ -293,9 +334,7 @@ def write_frames(
                     raise
                 skipped[fmt] = str(e)
                 continue
-            path = target / f"{prefix}{k:0{width}d}.{fmt}"
-            path.write_bytes(data)
-            written.append(path)
+            written.append(write_atomic(path_of(k, fmt), data))
     return Frames(written, skipped)
 
 
@@ -309,6 +348,7 @@ def write_animation(
     digits: int = 3,
     backend: str = "auto",
     max_layout_cost: int | None = MAX_LAYOUT_COST,
+    max_frames: int | None = MAX_FRAMES,
 ) -> Path:
     """An animated picture of ``steps`` (one frame per step's diagram), written to ``path``.
 
@@ -317,9 +357,11 @@ def write_animation(
     for ``seconds``, the last for ``last_seconds``, and the animation loops.
     Frames are PNG renders of :func:`write_frames`' diagrams (one layout, so one
     size, and no node moves), on white, scaled down to ``max_width`` pixels wide
-    (None: not scaled). Needs Pillow and ``resvg-py`` (the ``viz`` extra).
+    (None: not scaled). Needs Pillow and ``resvg-py`` (the ``viz`` extra). More steps
+    than ``max_frames`` are refused (see :func:`write_frames`). The path is checked
+    before any work and written atomically (see :mod:`scalargrad.files`).
     """
-    s = _check_steps(steps, "write_animation")
+    s = _check_steps(steps, "write_animation", max_frames)
     target = Path(path)
     kind = target.suffix.lower().lstrip(".")
     if kind not in ("gif", "png"):
@@ -331,6 +373,7 @@ def write_animation(
         isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < 16
     ):
         raise ValueError(f"max_width must be an integer of at least 16 pixels or None, got {max_width!r}")
+    check_writable(target)
     try:
         from PIL import Image
     except ImportError:
@@ -359,7 +402,9 @@ def write_animation(
             f.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for f in frames
         ]
         options["append_images"] = frames[1:]
-        frames[0].save(target, format="GIF", optimize=True, disposal=1, **options)
+    data = io.BytesIO()
+    if kind == "gif":
+        frames[0].save(data, format="GIF", optimize=True, disposal=1, **options)
     else:
-        frames[0].save(target, format="PNG", optimize=True, **options)
-    return target
+        frames[0].save(data, format="PNG", optimize=True, **options)
+    return write_atomic(target, data.getvalue())

@@ -77,14 +77,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..engine import Value
+from ..engine import Value, topological_order
 from ..extension import Extension
+from ..files import check_writable, write_atomic
 from ..steps import MODES, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
+from ._dot import TooManyNodesError
 from ._render import MAX_LAYOUT_COST, RenderError, layout_cost, pipe
 from ._steps import STEP_STYLE, build_step_dot, edge_labels, layout_source, node_fields
 
-__all__ = ["MAX_TANGENT_TABS", "MODE_TITLES", "walkthrough", "write_walkthrough"]
+__all__ = ["MAX_NODES", "MAX_TANGENT_TABS", "MODE_TITLES", "walkthrough", "write_walkthrough"]
+
+MAX_NODES = 2000
+"""Largest graph :func:`walkthrough` (and the widget) accepts by default (``max_nodes``).
+
+The page holds every step of every mode and the trace tables, so its size and build
+time grow with the graph (and, with a diagram, faster); beyond a few thousand nodes
+it is too big to read or to open. ``max_nodes=None`` lifts the limit."""
 
 MAX_TANGENT_TABS = 8
 """Forward mode gets a tab for each input, for this many inputs at most (the first ones)."""
@@ -224,6 +233,16 @@ def _layout(
     return None, False, f"No diagram: {'; '.join(reasons)}."
 
 
+class PageTooLargeError(TooManyNodesError):
+    """A graph with more nodes than the page's ``max_nodes`` (a ValueError)."""
+
+    def message(self, option: str, sep: str = " ") -> str:
+        return (
+            f"{self.what} has {self.nodes} nodes, more than {option}{sep}{self.max_nodes} for a step-through "
+            f"page; pass a larger {option} to build it anyway (the page grows with the graph)"
+        )
+
+
 # --------------------------------------------------------------------------- #
 # what each step shows                                                         #
 # --------------------------------------------------------------------------- #
@@ -258,11 +277,17 @@ class Walkthrough:
         wrt: Value | None = None,
         digits: int = 3,
         max_layout_cost: int | None = MAX_LAYOUT_COST,
+        max_nodes: int | None = MAX_NODES,
     ) -> None:
         outs = as_outputs(outputs, "walkthrough")
         _check_int(digits, "digits", 1, 15)
         if max_layout_cost is not None:
             _check_int(max_layout_cost, "max_layout_cost", 1)
+        if max_nodes is not None:
+            _check_int(max_nodes, "max_nodes", 1)
+            nodes = len(topological_order(outs))
+            if nodes > max_nodes:
+                raise PageTooLargeError("the graph", nodes, max_nodes)
         self.outputs = outs
         self.digits = digits
         self.steps: dict[str, Steps] = {}
@@ -633,6 +658,7 @@ def walkthrough(
     mode: str = "reverse",
     digits: int = 3,
     max_layout_cost: int | None = MAX_LAYOUT_COST,
+    max_nodes: int | None = MAX_NODES,
 ) -> str:
     """One self-contained, offline HTML page stepping through every mode of :func:`scalargrad.steps`.
 
@@ -644,7 +670,9 @@ def walkthrough(
     state are highlighted together. ``digits`` decimals are shown throughout.
     Diagrams need the ``viz`` extra; a graph whose layout would cost more than
     ``max_layout_cost`` (see :func:`scalargrad.viz.layout_cost`; None: no limit)
-    gets a note instead of a diagram. Nothing is fetched when the page is viewed.
+    gets a note instead of a diagram. A graph of more than ``max_nodes`` nodes
+    (default :data:`MAX_NODES`; None: no limit) is refused with a ValueError. Nothing
+    is fetched when the page is viewed.
 
     >>> from scalargrad import Value
     >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
@@ -656,7 +684,7 @@ def walkthrough(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string, got {type(title).__name__}")
-    w = Walkthrough(outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost)
+    w = Walkthrough(outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost, max_nodes=max_nodes)
     if mode not in w.modes:
         raise ValueError(f"the graph has no {mode} steps (it has no inputs)")
     heading = title if title is not None else "Watch automatic differentiation step by step"
@@ -686,14 +714,25 @@ def write_walkthrough(
     mode: str = "reverse",
     digits: int = 3,
     max_layout_cost: int | None = MAX_LAYOUT_COST,
+    max_nodes: int | None = MAX_NODES,
 ) -> Path:
-    """Write :func:`walkthrough`'s page to ``path`` (UTF-8) and return the path."""
+    """Write :func:`walkthrough`'s page to ``path`` (UTF-8) and return the path.
+
+    The path is checked before any work (a FIFO, device or directory raises
+    :class:`scalargrad.files.UnwritablePathError`) and written atomically.
+    """
     target = Path(path)
+    check_writable(target)
     page = walkthrough(
-        outputs, wrt=wrt, title=title, mode=mode, digits=digits, max_layout_cost=max_layout_cost
+        outputs,
+        wrt=wrt,
+        title=title,
+        mode=mode,
+        digits=digits,
+        max_layout_cost=max_layout_cost,
+        max_nodes=max_nodes,
     )
-    target.write_text(page, encoding="utf-8")
-    return target
+    return write_atomic(target, page)
 
 
 def new_root_id() -> str:

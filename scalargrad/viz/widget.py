@@ -30,7 +30,7 @@ from typing import Any
 from ..engine import Value
 from ..steps import MODES, Steps
 from ._render import MAX_LAYOUT_COST
-from .page import STYLE, Walkthrough, new_root_id
+from .page import MAX_NODES, STYLE, Walkthrough, new_root_id
 
 __all__ = ["StepThrough"]
 
@@ -54,7 +54,8 @@ class StepThrough:
     (its graph, and its mode to start in). ``mode`` and ``step`` (1-based) pick
     the step shown first; ``wrt`` is the input of the tangent mode (default the
     first); ``digits`` decimals are shown. ``widget=False`` displays only the
-    kernel-free HTML version.
+    kernel-free HTML version. ``max_nodes`` and ``max_layout_cost`` bound the work
+    as for :func:`scalargrad.viz.walkthrough`.
 
     :meth:`show` moves to a step (and moves the widget if it is displayed);
     :meth:`shown` returns what is shown, as text, so a notebook can assert it.
@@ -78,6 +79,7 @@ class StepThrough:
         digits: int = 3,
         max_layout_cost: int | None = MAX_LAYOUT_COST,
         widget: bool = True,
+        max_nodes: int | None = MAX_NODES,
     ) -> None:
         if isinstance(outputs_or_steps, Steps):
             outputs: Value | Sequence[Value] = outputs_or_steps.graph.outputs
@@ -89,7 +91,9 @@ class StepThrough:
             outputs = outputs_or_steps
         if not isinstance(widget, bool):
             raise TypeError(f"widget must be True or False, got {widget!r}")
-        self.walkthrough = Walkthrough(outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost)
+        self.walkthrough = Walkthrough(
+            outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost, max_nodes=max_nodes
+        )
         mode = "reverse" if mode is None else mode
         self.walkthrough.check_step(mode, step)
         self.mode = mode
