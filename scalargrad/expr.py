@@ -7,7 +7,8 @@ and the constants ``pi`` and ``e`` (:data:`CONSTANTS`) — and then evaluated by
 the checked tree. Nothing is ever passed to ``eval``.
 
 It reads what the traces print (:func:`normalise`): the minus sign ``−`` is ``-``, the
-products ``·``, ``⋅`` and ``×`` are ``*``, and subscript digits in a name are its digits,
+products ``·``, ``⋅`` and ``×`` are ``*`` (two in a row, ``x××y``, are an error, not the
+power ``**``), and subscript digits in a name are its digits,
 so ``x₁`` is the variable ``x1`` (its Value is labelled ``x1`` and prints as ``x₁``).
 Names are NFKC-normalised, as Python normalises identifiers, and so are the names given
 values: ``{"x₁": 2}`` is a value for ``x1``. :func:`constant` evaluates a number written
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
@@ -273,6 +275,9 @@ _SYMBOLS = str.maketrans({"−": "-", "·": "*", "⋅": "*", "×": "*"})
 """The symbols the traces and diagrams print, as Python writes them: the minus sign
 U+2212, the middle dot U+00B7, the dot operator U+22C5 and the multiplication sign U+00D7."""
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+_DOUBLED_PRODUCT = re.compile(r"[·⋅×][*·⋅×]|\*[·⋅×]")
+"""Two product signs in a row, one of them printed (``××``, ``·×``, ``*·``): mapped one
+character at a time they would read as ``**``, a power."""
 
 
 def normalise(text: str) -> str:
@@ -281,11 +286,18 @@ def normalise(text: str) -> str:
 
     Each character maps to one character, so columns in error messages still point
     into ``text``. A subscript digit that does not end a name (``2₁``, ``₁``) is an
-    :class:`ExpressionError`: it could only be a typo.
+    :class:`ExpressionError`: it could only be a typo. So are two product signs in a row
+    when one is printed (``x××y``, ``x·*y``): they are not the power ``**``.
 
     >>> normalise("v̄₅·cos(v₂) − 2×w₁₀")
     'v̄5*cos(v2) - 2*w10'
     """
+    doubled = _DOUBLED_PRODUCT.search(text)
+    if doubled:
+        raise ExpressionError(
+            f"two product signs in a row at column {doubled.start() + 1} ({doubled.group()!r}): "
+            "write one, or ** for a power"
+        )
     out = list(text.translate(_SYMBOLS))
     in_name: bool | None = None  # in a run of identifier characters: does it start a name?
     for i, c in enumerate(out):

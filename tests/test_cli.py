@@ -1156,3 +1156,25 @@ def test_an_argument_that_is_not_utf8_is_one_line() -> None:
     )
     assert done.returncode == 2 and done.stdout == b""
     assert done.stderr.count(b"\n") == 1 and b"is not valid UTF-8" in done.stderr
+
+
+@given(
+    st.sampled_from(["*", "·", "⋅", "×"]),
+    st.sampled_from(["*", "·", "⋅", "×"]),
+    st.sampled_from(["expression", "value"]),
+)
+def test_two_product_signs_in_a_row_are_one_error_line(first: str, second: str, where: str) -> None:
+    """``x××y`` (or ``2·×3`` as a value) was read as ``x**y``: one error line now; ``**`` stays a power."""
+    pair = first + second
+    argv = [f"x{pair}y", "x=2", "y=3"] if where == "expression" else ["x*y", f"x=2{pair}3", "y=3"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*argv, "--format", "json"])
+    if pair == "**":  # x**y = 8, or x = 2**3 = 8 and x*y = 24
+        data = strict_json(out.getvalue())
+        assert code == 0 and isinstance(data, dict)
+        assert data["value"] == (8.0 if where == "expression" else 24.0)
+        return
+    lines = err.getvalue().splitlines()
+    assert code == 2 and out.getvalue() == "" and len(lines) == 1, (argv, lines)
+    assert f"two product signs in a row at column 2 ('{pair}'): write one, or ** for a power" in lines[0]

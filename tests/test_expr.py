@@ -1,6 +1,7 @@
 """The safe expression parser: whitelist, limits, one-line errors, never anything but ExpressionError."""
 
 import math
+import re
 import time
 
 import pytest
@@ -154,6 +155,9 @@ def test_limits_accept_reasonable_expressions() -> None:
     assert isinstance(e, Expression) and repr(e).startswith("Expression('sin(x0)")
 
 
+_DOUBLED_PRODUCT = re.compile(r"[·⋅×][*·⋅×]|\*[·⋅×]")  # two product signs in a row, one printed
+
+
 def _check_quietly(text: str) -> None:
     start = time.perf_counter()
     try:
@@ -161,6 +165,8 @@ def _check_quietly(text: str) -> None:
         e.evaluate(dict.fromkeys(e.names, 1.5))
     except ExpressionError as err:
         assert "\n" not in str(err)
+    else:
+        assert not _DOUBLED_PRODUCT.search(text), f"{text!r} was read with ×× or ·* as a power"
     assert time.perf_counter() - start < 0.5
 
 
@@ -187,6 +193,50 @@ def test_constant_raises_only_expression_error(text: str) -> None:
         assert "\n" not in str(err)
     else:
         assert math.isfinite(value)
+        assert not _DOUBLED_PRODUCT.search(text), f"{text!r} was read with ×× or ·* as a power"
+
+
+_PRODUCT_SIGNS = ["*", "·", "⋅", "×"]
+_OPERANDS = ["x", "y", "x₁", "2", "3", "pi", "(x+1)", "sin(y)"]
+
+
+@given(
+    st.sampled_from(_OPERANDS),
+    st.sampled_from(_PRODUCT_SIGNS),
+    st.sampled_from(_PRODUCT_SIGNS),
+    st.sampled_from(_OPERANDS),
+    st.sampled_from(["", " "]),
+    st.sampled_from(["", " "]),
+)
+def test_two_product_signs_in_a_row_are_never_a_power(
+    a: str, first: str, second: str, b: str, before: str, after: str
+) -> None:
+    """``x××y`` mapped one character at a time would be ``x**y``; only ``**`` itself is a power,
+    and one printed sign, spaced or not, is a product."""
+    text = f"{a}{before}{first}{second}{after}{b}"
+    if first == second == "*":
+        assert _at_2_and_3(text) == _at_2_and_3(f"{a}**{b}")
+        return
+    column = len(a) + len(before) + 1
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert str(info.value) == (
+        f"two product signs in a row at column {column} ('{first}{second}'): write one, or ** for a power"
+    )
+    with pytest.raises(ExpressionError, match="two product signs in a row"):
+        normalise(text)
+    assert _at_2_and_3(f"{a}{before}{first}{after}{b}") == _at_2_and_3(f"{a}*{b}")  # one sign is a product
+
+
+def _at_2_and_3(text: str) -> Value | float:
+    e = parse(text)
+    return e.evaluate({name: 2.0 if name.startswith("x") else 3.0 for name in e.names})
+
+
+@pytest.mark.parametrize("text", ["2××3", "2··3", "2·×3", "2*×3", "2×*3", "2⋅⋅3", "pi × × 2"])
+def test_constant_refuses_two_product_signs_in_a_row(text: str) -> None:
+    with pytest.raises(ExpressionError, match=r"product signs in a row|invalid syntax"):
+        constant(text)
 
 
 # --------------------------------------------------------------------------- #
