@@ -138,20 +138,18 @@ class Extension:
             sources.append((source, label))
             names.append(self.partial_name(v, i))
         if is_output:
-            if not sources:
+            ynames = [y for o, y in zip(self.g.outputs, self.g.output_names()) if o is v]
+            if not sources and len(ynames) == 1:
                 self.adjoint_of[v] = self._add(bar, "", 1.0, "seed", v, v)
                 return
-            seed = self._add(f"{bar}→{TEXT.name(self._output_name(v))}", "", 1.0, "seed", v, v)
-            sources.insert(0, (seed.id, ""))  # node_to_grad starts with the seed: {out: [1]}
-            names.insert(0, seed.name)
+            for k, y in enumerate(ynames):  # node_to_grad starts with the seeds: {out: [1]}
+                seed = self._add(f"{bar}→{TEXT.name(y)}", "", 1.0, "seed", v, v)
+                sources.insert(k, (seed.id, ""))
+                names.insert(k, seed.name)
         node = self._add(bar, " + ".join(names), value, "sum", v, v)
         self.adjoint_of[v] = node
         for source, label in sources:
             self.edges.append(AdjointEdge(source, node.id, label))
-
-    def _output_name(self, v: Value) -> str:
-        names = self.g.output_names()
-        return names[self.g.outputs.index(v)]
 
     def _pass_back(self, i: Value, k: Value) -> None:
         """Visiting i: the partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ it passes to its input k."""
@@ -260,6 +258,12 @@ class GradientGraph:
                 if d in self.ids and d not in self.names:
                     self.names[d] = self._derivative_name(child, made_for[(term, child)])
         self._name_running_sums()
+        seen: set[str] = set()
+        for u in self.order:  # a name the heuristics above gave twice names only its first node
+            if u in self.names and self.names[u] in seen:
+                del self.names[u]
+            elif u in self.names:
+                seen.add(self.names[u])
         rest = [u for u in self.order if u not in self.names]  # intermediate nodes of a rule
         for i, u in enumerate(rest):
             self.names[u] = f"t{str(i + 1).translate(SUBSCRIPTS)}"

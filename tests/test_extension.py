@@ -193,6 +193,41 @@ def test_the_adjoint_graph_mirrors_the_forward_graph(case: tuple[Expression, lis
             assert min(xs) - 150 <= px <= max(xs) + 150 and min(ys) - 60 <= py <= max(ys) + 60, edge
 
 
+def _boxes(y: Value | list[Value]) -> dict[str, tuple[float, float, float, float]]:
+    """Each drawn node's box (left, bottom, right, top) in points, as Graphviz sized it."""
+    diagram = draw(y, kind="extended", max_nodes=400, max_layout_cost=None)
+    laid = json.loads(diagram.pipe("json", backend="wasm"))
+    found = {}
+    for o in laid["objects"]:
+        if "pos" in o:
+            x, yy = map(float, o["pos"].split(","))
+            w, h = float(o["width"]) * 36, float(o["height"]) * 36
+            found[o["name"]] = (x - w, yy - h, x + w, yy + h)
+    return found
+
+
+def assert_no_overlap(y: Value | list[Value]) -> None:
+    boxes = sorted(_boxes(y).items(), key=lambda item: item[1][0])
+    for i, (a, (_, b1, r1, t1)) in enumerate(boxes):
+        for b, (l2, b2, _, t2) in boxes[i + 1 :]:
+            if l2 >= r1:
+                break
+            assert b2 >= t1 or t2 <= b1, f"{a} and {b} overlap"
+
+
+@pytest.mark.parametrize("terms", [4, 8])
+def test_no_two_boxes_overlap_when_a_node_has_many_consumers(terms: int) -> None:
+    x = Value(0.5, label="x")
+    assert_no_overlap(sum((x * k for k in range(1, terms + 1)), Value(0.0)))
+
+
+@settings(max_examples=10, deadline=None)
+@given(expressions_and_points(min_inputs=1, max_inputs=3, ops=ALL_OPS, bound=1.0, max_depth=5))
+def test_no_two_boxes_overlap_on_generated_graphs(case: tuple[Expression, list[float]]) -> None:
+    y = build(case)
+    assert_no_overlap([y, y.parents[0]] if y.parents and not y.parents[0].is_constant else y)
+
+
 def test_the_sigmoid_fits_a_slide() -> None:
     """A 16:9 slide (13.33 × 7.5 in) shows the 13-node sigmoid's extended graph with 9-pt text."""
     svg = draw(sigmoid(), kind="extended", caption=True).pipe("svg", backend="wasm").decode()

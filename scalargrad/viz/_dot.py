@@ -134,13 +134,12 @@ def build_dot(
     if n > max_nodes:
         raise TooManyNodesError("the graph", n, max_nodes)
     g = Graph(outputs)
-    if kind == "tangent":
-        if wrt is None:
-            if not g.inputs:
-                raise ValueError("a tangent diagram needs an input to differentiate against")
-            wrt = g.inputs[0]
-        elif wrt not in g.index or wrt.op is not None or wrt.is_constant:
-            raise ValueError(f"wrt must be an input of the drawn graph, got {wrt!r}")
+    if kind == "tangent" and wrt is None:
+        if not g.inputs:
+            raise ValueError("a tangent diagram needs an input to differentiate against")
+        wrt = g.inputs[0]
+    if wrt is not None and (wrt not in g.index or wrt.op is not None or wrt.is_constant):
+        raise ValueError(f"wrt must be an input of the drawn graph, got {wrt!r}")
     graph_attr = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.3"}
     if caption:
         graph_attr.update(label=plain_label(caption), labelloc="t", labeljust="l", fontsize="12")

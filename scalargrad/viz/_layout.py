@@ -20,17 +20,36 @@ from dataclasses import dataclass
 
 __all__ = ["Box", "place", "text_width"]
 
-_NARROW = set("₀₁₂₃₄₅₆₇₈₉·.,:;()[]|/ ilIjtf1→")
-_WIDE = set("mwMW∂=+−*")
+# Helvetica's advance widths (per 1000 em) for printable ASCII, as Graphviz sizes boxes with them.
+_HELVETICA = dict(
+    zip(
+        " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+        (
+            278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+            556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
+            1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
+            667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
+            333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
+            556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+        ),
+        strict=True,
+    )
+)
 
 
 def text_width(text: str, fontsize: float) -> float:
-    """An upper estimate of ``text``'s width in points in Helvetica at ``fontsize``."""
+    """``text``'s width in points at ``fontsize``, at least as Graphviz estimates it when it
+    sizes a box: Helvetica's widths for ASCII; 0.556 em for a combining accent (the bar of
+    v̄) and 0.833 em for any other character (subscripts, arrows, Greek), which Graphviz
+    counts at most that wide."""
     em = 0.0
     for c in text:
-        if "\u0300" <= c <= "\u036f":  # a combining accent (the bar of v̄) takes no room
-            continue
-        em += 0.42 if c in _NARROW else 0.85 if c in _WIDE else 0.62
+        if c in _HELVETICA:
+            em += _HELVETICA[c] / 1000
+        elif "\u0300" <= c <= "\u036f":
+            em += 0.556
+        else:
+            em += 0.833
     return em * fontsize
 
 
@@ -45,7 +64,7 @@ class Box:
 
     def size(self, fontsize: float) -> tuple[float, float]:
         """(width, height) in points, with Graphviz's default margins around the text."""
-        width = max(text_width(line, fontsize) for line in self.lines) + 20.0
+        width = max(text_width(line, fontsize) for line in self.lines) + 18.0
         return max(width, 54.0), max(len(self.lines) * fontsize * 1.25 + 12.0, 36.0)
 
 
@@ -53,7 +72,7 @@ def place(
     boxes: Sequence[Box],
     edges: Sequence[tuple[str, str]],
     fontsize: float,
-    column_gap: float = 36.0,
+    column_gap: float = 28.0,
     row_gap: float = 18.0,
     band_gap: float = 48.0,
     sweeps: int = 6,
