@@ -58,8 +58,9 @@ def check_writable(path: str | os.PathLike[str], *, probe: bool = False) -> Path
     """The path a file is to be written to, checked without blocking: the real path to replace.
 
     Raises :class:`UnwritablePathError` (an OSError; the message names the path) when
-    ``path`` is a FIFO, a device, a socket or a directory, a broken symbolic link, or
-    when its directory is missing or not a directory. ``probe=True`` also creates and
+    ``path`` is a FIFO, a device, a socket or a directory, a broken symbolic link, an
+    existing file without write permission (which a rename would otherwise replace),
+    or when its directory is missing or not a directory. ``probe=True`` also creates and
     removes a temporary file in that directory, to find out before any work whether
     the file can be written there at all (permissions, a read-only file system).
     A symbolic link to a regular file resolves to that file.
@@ -80,6 +81,8 @@ def check_writable(path: str | os.PathLike[str], *, probe: bool = False) -> Path
         kind = special_kind(info.st_mode)
         if kind is not None:
             raise UnwritablePathError(f"{shown}: {kind}, not a regular file")
+        if not os.access(target, os.W_OK):  # replacing it would bypass its read-only mode
+            raise UnwritablePathError(f"{shown}: cannot write it: permission denied")
         if target.is_symlink():
             target = Path(os.path.realpath(target))
     parent = target.parent

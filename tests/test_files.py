@@ -132,6 +132,17 @@ def test_check_writable_refuses_a_missing_directory(tmp_path: Path) -> None:
         check_writable(tmp_path / "file" / "a.svg")
 
 
+def test_check_writable_refuses_a_read_only_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rename would replace a read-only file that ``open(path, "w")`` refuses. (os.access is
+    patched: root, who runs CI here, may write anything.)"""
+    target = tmp_path / "read-only.svg"
+    target.write_bytes(ORIGINAL)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(UnwritablePathError, match="cannot write it: permission denied"):
+        write_atomic(target, b"new")
+    _unchanged(target)
+
+
 def test_shown_path_escapes_control_characters_only() -> None:
     assert shown_path("out/graph α.svg") == "out/graph α.svg"
     assert shown_path("a\nb.svg") == "'a\\nb.svg'"
