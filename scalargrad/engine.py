@@ -466,7 +466,40 @@ class Value:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         # A pickle saved by __reduce_ex__ loads parents before children; checking that each
         # node is loaded once, after its parents, is what rules out cycles, in O(1) a node.
-        fields = _loaded_fields(self, state)
+        # The common cases are checked inline (loading is a hot path); _loaded_fields checks
+        # everything again and says what is wrong.
+        try:
+            data, grad, label, form, a, da, b, db = fields = state[1]
+        except (TypeError, ValueError, IndexError, KeyError):
+            fields = _loaded_fields(self, state)
+        else:
+            if not (
+                type(data) is float
+                and type(grad) is float
+                and type(da) is float
+                and type(db) is float
+                and (label is None or type(label) is str)
+                and not hasattr(self, "data")
+                and (
+                    (a is None and b is None and (form is None or form is CONST))
+                    or (
+                        type(form) is Op
+                        and OPS.get(form.name) is form
+                        and type(a) is Value
+                        and hasattr(a, "data")
+                        and (b is None if form.arity == 1 else (type(b) is Value and hasattr(b, "data")))
+                    )
+                    or (
+                        type(form) is ConstantForm
+                        and form in _FORMS
+                        and OPS.get(form.op.name) is form.op
+                        and type(a) is Value
+                        and hasattr(a, "data")
+                        and b is None
+                    )
+                )
+            ):
+                fields = _loaded_fields(self, state)
         self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
 
 
@@ -956,6 +989,11 @@ def _register(op: Op) -> None:
     if op.name in OPS:
         raise ValueError(f"an op named {op.name!r} is already defined; choose another name")
     OPS[op.name] = op
+    _FORMS.update(op.with_constant)
+
+
+_FORMS: set[ConstantForm] = set()
+"""The constant-operand forms of the ops ever registered (a fast check for loading pickles)."""
 
 
 def _check_name(name: object) -> str:

@@ -209,6 +209,10 @@ def test_a_forged_pickle_that_is_a_graph_loads() -> None:
         ({"_b": Forged(leaf_fields())}, "_b must be None for an op with one parent"),
         ({"_op": OPS["mul"]}, "_b must be a Value (a parent node), got None"),
         ({"_op": None}, "_a must be None for a leaf"),
+        (
+            {"_op": OPS["mul"].with_constant[1], "_b": Forged(leaf_fields())},
+            "_b must be None for an op with one parent",
+        ),
     ],
 )
 def test_a_tampered_pickle_is_an_unpickling_error_naming_the_field(
