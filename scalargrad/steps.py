@@ -372,7 +372,8 @@ def _extend(g: Graph, digits: int) -> list[Step]:
     made: dict[Value, list[AdjointNode]] = {}
     for u in ext.nodes:
         made.setdefault(u.made_at, []).append(u)
-    out_steps, done = [], []
+    out_steps: list[Step] = []
+    done: list[str] = []
     for i, v in enumerate(_visit_order(g)):
         added = [(u.name, u.text(), u.value) for u in made.get(v, [])]
         done.append(g.name(v))
@@ -381,6 +382,6 @@ def _extend(g: Graph, digits: int) -> list[Step]:
         line = f"visit {text_name(g.name(v))}: {text_name(g.name(v, BAR))} = {_number(value, digits)}"
         line += f"; adds {shown}" if added else "; adds no node"
         out_steps.append(
-            Step("extend", i + 1, g.name(v), line, value, list(done), _edges_into(g, v), added=added)
+            Step("extend", i + 1, g.name(v), line, value, Prefix(done, i + 1), _edges_into(g, v), added=added)
         )
     return out_steps
