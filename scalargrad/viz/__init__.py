@@ -147,13 +147,17 @@ def draw(
     * ``"tangent"`` — also each node's tangent v̇ w.r.t. ``wrt`` (default: the first input).
     * ``"adjoint"`` — also each node's adjoint v̄; edges carry the partial
       adjoints v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ.
-    * ``"extended"`` — the forward graph plus the adjoint nodes that
-      ``grad(..., create_graph=True)`` builds (for ``wrt``, default every input),
-      in a separate, coloured cluster. ``style="notes"`` draws it as the notes'
-      extended-graph figure does: the output's adjoint v̄ₙ = 1 is a node, each
-      partial adjoint v̄ₖ→ᵢ is a node, and sum nodes v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ join them;
-      ``style="compact"`` is the graph ``grad`` returns (the seed folded away).
-      The default is ``"notes"`` up to 20 forward nodes, ``"compact"`` above.
+    * ``"extended"`` — the forward graph and, below it, the adjoint graph of reverse
+      mode by extending the graph (for ``wrt``, an input of the graph; default every
+      input). ``style="notes"`` (the default) draws it as the notes' figure does, for
+      any graph (:class:`scalargrad.extension.Extension`): every adjoint v̄ᵢ is a node
+      (the output's is the seed v̄ₙ = 1), a node with several consumers gets a node per
+      partial adjoint v̄ₖ→ᵢ and a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ, a partial adjoint equal to
+      v̄ᵢ is the labelled edge into the sum, and a local derivative that is a formula
+      is a node ∂vᵢ/∂vₖ = formula; each new node stands under the forward node of its
+      column, so the adjoint graph mirrors the forward graph. ``style="compact"`` is
+      the graph ``grad(..., create_graph=True)`` returns (the seed and factors ±1
+      folded away).
 
     ``groups`` boxes tensors: ``{"X": X, "Z": Z}`` draws the entries of each (a NumPy
     object array from :func:`scalargrad.array`, nested lists, or one Value) inside one box
