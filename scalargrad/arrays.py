@@ -25,7 +25,9 @@ Labels. An entry of an array named ``X`` is labelled with its 1-based index afte
 name: ``X12`` for X[0, 1], which prints as ``X₁₂`` (``x3`` for the third entry of a
 vector). When some axis is longer than 9 (or the name ends in a digit) the digits would be
 ambiguous (is ``X111`` X₁,₁₁ or X₁₁,₁?), so the indices are separated by commas:
-``X1,12`` (``W1_1,2`` for a name ``W1``), printed as ``X₁,₁₂``.
+``X1,12``, printed as ``X₁,₁₂`` (``W1_1,2`` for a name ``W1``, printed as ``W1₁,₂``;
+``x1_2`` for a vector ``x1``, printed as ``x1₂``). Traces, diagrams and :func:`entry_name`
+print them alike.
 
 Size. Every entry is a Python object and every scalar op a graph node (one to two
 microseconds and about 100 bytes each): a 64×64 @ 64×64 product is 5·10⁵ nodes (n products
@@ -47,6 +49,7 @@ from typing import Any
 
 from .autodiff import adjoints, grad
 from .engine import Partial, Value, formula
+from .trace import text_name
 
 __all__ = [
     "MAX_ENTRIES",
@@ -66,7 +69,6 @@ MAX_ENTRIES = 1_000_000
 """The most entries :func:`array` makes (and :func:`check_vjp` builds in one graph):
 about a second per 10⁶ Values at best, and a product's graph grows as n³."""
 
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 BAR = "\u0304"
 
 
@@ -108,12 +110,18 @@ def entry_label(name: str, index: Sequence[int], shape: Sequence[int]) -> str:
 
 
 def entry_name(name: str, index: Sequence[int], shape: Sequence[int], bar: bool = False) -> str:
-    """How ``name[index]`` prints: ``X₁₂``, ``X₁,₁₂``; with ``bar`` its adjoint ``X̄₁₂``."""
+    """How ``name[index]`` prints: its label as traces and diagrams print it
+    (:func:`scalargrad.trace.text_name` of :func:`entry_label`), with ``bar`` its adjoint's.
+
+    >>> entry_name("X", (0, 1), (2, 2)), entry_name("X", (0, 11), (2, 12)), entry_name("W1", (0, 1), (2, 2))
+    ('X₁₂', 'X₁,₁₂', 'W1₁,₂')
+    >>> entry_name("X", (0, 1), (2, 2), bar=True), entry_name("W1", (0, 1), (2, 2), bar=True)
+    ('X̄₁₂', 'W̄1₁,₂')
+    """
     label = entry_label(name, index, shape)
-    head, tail = name, label[len(name) :]
     if bar:
-        head = head[:1] + BAR + head[1:]
-    return head + tail.translate(_SUB)
+        label = label[:1] + BAR + label[1:]
+    return text_name(label)
 
 
 # --------------------------------------------------------------------------- #

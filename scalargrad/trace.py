@@ -61,6 +61,12 @@ every line at several precisions would cost more than the table)."""
 _NEG = OPS["neg"].precedence
 _MUL = OPS["mul"].precedence
 _NAME = re.compile(r"([^\W\d_])([\u0304\u0307]?)([0-9]+)(?:→([0-9]+))?")
+_INDEXED = (
+    re.compile(r"([^\W\d][^\s,]*[0-9])_([0-9]+(?:,[0-9]+)*)"),  # W1_1,2, x1_2: a base ending in digits, _
+    re.compile(r"([^\W\d][^\s,]*?)(?<![0-9_])([0-9]+(?:,[0-9]+)+)"),  # B1,12, W̄h1,12: with commas
+)
+"""An array entry's label (:func:`scalargrad.arrays.entry_label`) that :data:`_NAME` does
+not read: the base as written, then its 1-based indices, separated by commas."""
 
 Rounder = Callable[[float], float]
 Named = Mapping[float, tuple[str, str]]
@@ -170,14 +176,32 @@ def format_number(x: float, digits: Digits = 3) -> str:
     return "0" if s in ("-0", "") else s
 
 
+def _indexed(name: str) -> tuple[str, str] | None:
+    """``(base, indices)`` of an array entry's label with commas or an ``_`` before its
+    indices (``B1,12`` → ``("B", "1,12")``, ``W1_1,2`` → ``("W1", "1,2")``), else None."""
+    for pattern in _INDEXED:
+        m = pattern.fullmatch(name)
+        if m:
+            return m.group(1), m.group(2)
+    return None
+
+
 def text_name(name: str) -> str:
     """A node's name as the text tables and diagrams print it: ``v̄2→5`` → ``v̄₂→₅``, ``x1`` → ``x₁``.
 
-    Names that are not a letter (with an accent) and a number are left as they are.
+    An array entry's label (:func:`scalargrad.arrays.entry_label`) prints its indices as
+    subscripts, commas kept, after its name as written: ``X12`` → ``X₁₂``, ``B1,12`` →
+    ``B₁,₁₂``, and for a name ending in a digit, whose indices follow an ``_``,
+    ``W1_1,2`` → ``W1₁,₂`` and ``x1_2`` → ``x1₂``. Other names that are not a letter (with
+    an accent) and a number are left as they are (``x_1``, ``w_hidden``, ``Ωmax``).
     """
     m = _NAME.fullmatch(name)
     if not m:
-        return name
+        indexed = _indexed(name)
+        if indexed is None:
+            return name
+        base, indices = indexed
+        return base + indices.translate(SUBSCRIPTS)
     letter, accent, i, j = m.groups()
     out = f"{letter}{accent}{i.translate(SUBSCRIPTS)}"
     return out if j is None else f"{out}→{j.translate(SUBSCRIPTS)}"
@@ -239,7 +263,9 @@ def _latex_name(name: str) -> str:
     character and pdflatex those of its UTF-8 input (accented Latin letters such as
     ``é``; not CJK, which needs XeLaTeX, LuaLaTeX or the CJK package). A longer name of
     ASCII letters, digits, ``_`` and Greek letters is ``\\mathrm{}``, any other
-    ``\\text{}`` (see :func:`_latex_escape`).
+    ``\\text{}`` (see :func:`_latex_escape`). An array entry's label subscripts its
+    indices as :func:`text_name` does: ``B1,12`` → ``B_{1,12}``, ``W1_1,2`` →
+    ``\\mathrm{W1}_{1,2}``.
     """
     m = _NAME.fullmatch(name)
     if m:
@@ -247,16 +273,31 @@ def _latex_name(name: str) -> str:
         mark = {DOT: r"\dot ", BAR: r"\bar "}.get(accent, "")
         sub = i if j is None else rf"{i} \to {j}"
         return rf"{mark}{_latex_letter(letter)}_{{{sub}}}"
+    indexed = _indexed(name)
+    if indexed is not None:
+        base, indices = indexed
+        return rf"{_latex_plain(base)}_{{{indices}}}"
+    return _latex_plain(name)
+
+
+def _latex_plain(name: str) -> str:
+    """A name in LaTeX math, its digits not read as a subscript (see :func:`_latex_name`).
+
+    A dot or bar over a longer name is over its braced group (``\\bar{\\mathrm{W1}}``):
+    pdflatex refuses ``\\bar \\mathrm{W1}``.
+    """
     accent = ""
     if len(name) > 1 and name[1] in (DOT, BAR):
-        accent = r"\dot " if name[1] == DOT else r"\bar "
+        accent = r"\dot" if name[1] == DOT else r"\bar"
         name = name[0] + name[2:]
     if len(name) == 1 and name.isalpha():
-        return accent + _latex_letter(name)
+        return f"{accent} {_latex_letter(name)}" if accent else _latex_letter(name)
     if re.fullmatch(r"[A-Za-z0-9_ ]*", name.translate(_NO_GREEK)):
         text = "".join(rf"{{{GREEK_LATEX[c]}}}" if c in GREEK_LATEX else _LATEX_TEXT.get(c, c) for c in name)
-        return rf"{accent}\mathrm{{{text}}}"
-    return rf"{accent}\text{{{_latex_escape(name)}}}"
+        body = rf"\mathrm{{{text}}}"
+    else:
+        body = rf"\text{{{_latex_escape(name)}}}"
+    return rf"{accent}{{{body}}}" if accent else body
 
 
 _NO_GREEK = str.maketrans(dict.fromkeys(GREEK_LATEX, "a"))

@@ -71,6 +71,41 @@ def test_labels_past_nine_are_separated() -> None:
     assert array([1.0, 2.0])[0].label is None
 
 
+@pytest.mark.parametrize(
+    ("name", "index", "shape", "printed", "bar"),
+    [
+        ("X", (0, 1), (2, 2), "X₁₂", "X̄₁₂"),
+        ("x", (11,), (12,), "x₁₂", "x̄₁₂"),
+        ("B", (0, 11), (2, 12), "B₁,₁₂", "B̄₁,₁₂"),
+        ("X", (10, 0, 2), (12, 2, 3), "X₁₁,₁,₃", "X̄₁₁,₁,₃"),
+        ("W1", (0, 1), (2, 2), "W1₁,₂", "W̄1₁,₂"),
+        ("x1", (1,), (2,), "x1₂", "x̄1₂"),
+        ("Wh", (0, 11), (2, 12), "Wh₁,₁₂", "W̄h₁,₁₂"),
+        ("α", (0, 1), (2, 2), "α₁₂", "α\u0304₁₂"),
+    ],
+)
+def test_entry_name_is_how_traces_print_the_label(
+    name: str, index: tuple[int, ...], shape: tuple[int, ...], printed: str, bar: str
+) -> None:
+    """One spelling: entry_name (check_vjp's messages, a diagram's computed entries) is text_name
+    of the label (a trace's or diagram's input), its bar variant that with a bar on the name."""
+    label = entry_label(name, index, shape)
+    assert entry_name(name, index, shape) == text_name(label) == printed
+    assert entry_name(name, index, shape, bar=True) == text_name(label[:1] + "\u0304" + label[1:]) == bar
+
+
+def test_traces_print_entries_with_commas_as_subscripts() -> None:
+    W1 = array([[1, 2], [3, 4]], "W1")
+    B = array(np.ones((2, 12)), "B")
+    x1 = array([1.0, 2.0], "x1")
+    t = scalargrad.trace(W1[0, 1] * B[0, 11] * x1[1], caption=True)
+    assert t.lines(t.forward)[:3] == ["v₁ = W1₁,₂ = 2", "v₂ = B₁,₁₂ = 1", "v₃ = x1₂ = 2"]
+    assert t.caption == "y = W1₁,₂*B₁,₁₂*x1₂ at W1₁,₂ = 2, B₁,₁₂ = 1, x1₂ = 2"
+    latex = t.to_latex()
+    assert r"v_{1} &= \mathrm{W1}_{1,2} = 2" in latex and r"v_{2} &= B_{1,12} = 1" in latex
+    assert r"v_{3} &= \mathrm{x1}_{2} = 2" in latex and r"\_" not in latex
+
+
 def test_too_many_entries_are_refused_clearly() -> None:
     with pytest.raises(ValueError, match=r"1,000,001 entries is more than .*MAX_ENTRIES = 1,000,000"):
         array(np.zeros(MAX_ENTRIES + 1))

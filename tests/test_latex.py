@@ -61,6 +61,11 @@ def traces() -> dict[str, sg.Trace]:
             caption=True,
         ),
         "special caption": trace(x1 * 2, caption="~ ^ | < > \\ α v̄₂→₅ café"),
+        "array entries": trace(  # B₁,₁₂, W1₁,₂, x1₂ and labels with a bar
+            Value(1.0, label="B1,12") * Value(2.0, label="W1_1,2") * Value(3.0, label="x1_2")
+            + Value(4.0, label="W̄1_1,2") * Value(5.0, label="B̄1,12") * Value(6.0, label="v̄_a"),
+            caption=True,
+        ),
         "exponents": trace([1e-5**x1, x1 * 1e308 * 1e-300, (2 ** (x2 * 60)).log2()], caption=True),
     }
 

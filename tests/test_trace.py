@@ -2,15 +2,17 @@
 
 import json
 import math
+import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from scalargrad import Value
 from scalargrad.engine import evaluation_order
 from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
-from scalargrad.trace import MINUS, Table, Trace, _last_digit, format_number, trace
+from scalargrad.trace import MINUS, SUBSCRIPTS, Table, Trace, _last_digit, format_number, trace
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -517,3 +519,71 @@ def test_ln_pi_is_named_and_latex_operands_get_one_pair_of_parentheses() -> None
     small = Value(1e-5, label="x")
     latex = trace(small.log2(), digits=3).to_latex()
     assert r"\log_2\left(1 \times 10^{-5}\right)" in latex and r"\left(\left(" not in latex
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "latex"),
+    [
+        ("x1", "x₁", "x_{1}"),
+        ("X12", "X₁₂", "X_{12}"),
+        ("w0", "w₀", "w_{0}"),
+        ("v̄2→5", "v̄₂→₅", r"\bar v_{2 \to 5}"),
+        ("B1,12", "B₁,₁₂", "B_{1,12}"),
+        ("X11,1,3", "X₁₁,₁,₃", "X_{11,1,3}"),
+        ("B̄1,12", "B̄₁,₁₂", r"\bar B_{1,12}"),
+        ("W1_1,2", "W1₁,₂", r"\mathrm{W1}_{1,2}"),
+        ("W̄1_1,2", "W̄1₁,₂", r"\bar{\mathrm{W1}}_{1,2}"),
+        ("x1_2", "x1₂", r"\mathrm{x1}_{2}"),
+        ("Wh1,12", "Wh₁,₁₂", r"\mathrm{Wh}_{1,12}"),
+        ("α1,12", "α₁,₁₂", r"\alpha_{1,12}"),
+        ("é1,12", "é₁,₁₂", r"{\text{é}}_{1,12}"),
+        # names that are not entries' labels stay as written
+        ("x_1", "x_1", r"\mathrm{x\_1}"),
+        ("w_hidden", "w_hidden", r"\mathrm{w\_hidden}"),
+        ("Wh12", "Wh12", r"\mathrm{Wh12}"),
+        ("1,2", "1,2", r"\text{1,2}"),
+        ("x,1", "x,1", r"\text{x,1}"),
+        ("x1,", "x1,", r"\text{x1,}"),
+        ("x_1,2", "x_1,2", r"\text{x\_1,2}"),
+    ],
+)
+def test_names_and_array_entries_print_their_indices_as_subscripts(name: str, text: str, latex: str) -> None:
+    """One rule for text and LaTeX: a letter and a number (x₁), or an array entry's label, its
+    indices separated by commas (B₁,₁₂) or, after a name ending in a digit, by _ (W1₁,₂)."""
+    from scalargrad.trace import _latex_name, text_name
+
+    assert text_name(name) == text
+    assert _latex_name(name) == latex
+
+
+@given(st.from_regex(r"[a-zA-Zα_][a-zA-Z0-9α_]{0,6}", fullmatch=True))
+def test_printed_identifiers_read_back_as_themselves(name: str) -> None:
+    """The expression parser reads a printed name back as the name it printed, except the label
+    of a vector entry of a name ending in a digit (x1_2 prints x1₂, read as x12, as x₁₂ is)."""
+    from scalargrad.expr import ExpressionError, parse
+    from scalargrad.trace import text_name
+
+    assume(not name.startswith("_") and name not in ("pi", "e"))
+    try:
+        names = parse(name).names
+    except ExpressionError:  # a keyword (if, in, ...)
+        return
+    printed = text_name(name)
+    if re.fullmatch(r".*[0-9]_[0-9]+", name):
+        assert printed == re.sub(r"_([0-9]+)$", lambda m: m.group(1).translate(SUBSCRIPTS), name)
+        return
+    assert parse(printed).names == names
+
+
+def test_a_caption_with_entry_labels_reads_back_as_the_same_function() -> None:
+    """w1_2 prints w1₂ everywhere in the caption, so the caption is still the same function."""
+    from scalargrad.expr import parse
+
+    e = parse("w1_2*w2_1 + sin(w1_2)")
+    y, _ = e.build({"w1_2": 2.0, "w2_1": 3.0})
+    caption = trace(y, caption=True).caption
+    assert caption == "y = w1₂*w2₁ + sin(w1₂) at w1₂ = 2, w2₁ = 3"
+    formula, _, point = caption.removeprefix("y = ").partition(" at ")
+    values = dict(item.split(" = ") for item in point.split(", "))
+    again = parse(formula)
+    assert again.evaluate({k: float(v) for k, v in values.items()}) == y.data
