@@ -17,6 +17,7 @@ from .compile import CompileCheckError, CompiledGradient, compile
 from .engine import (
     OPS,
     Op,
+    OpDefinitionError,
     Value,
     count_ops,
     define_op,
@@ -75,6 +76,7 @@ __all__ = [
     "Diagram",
     "GradcheckError",
     "Op",
+    "OpDefinitionError",
     "Step",
     "StepThrough",
     "Steps",
