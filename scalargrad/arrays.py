@@ -214,20 +214,21 @@ def unbroadcast(grad_array: Any, shape: Sequence[int]) -> Any:
 class VJPMismatch(AssertionError):
     """A matrix-form gradient rule disagrees with exact scalar reverse mode.
 
-    Fields: ``op`` (its name), ``input`` (position of the input whose gradient is wrong),
-    ``input_name`` (``X``), ``index`` (the first wrong entry, 0-based), ``entry`` (its
-    printed name, ``X̄₁₂``), ``expected`` (scalar reverse mode's adjoint), ``given`` (the
-    rule's number there, or None when the rule's array has the wrong shape or the rule
-    raised), ``given_shape``, ``terms`` (the partial adjoints the entry should sum, as
-    printed: ``Z̄₁₁·W₂₁``) and ``term_values`` (their numbers), ``formula`` (the sum,
-    ``Z̄₁₁·W₂₁ + Z̄₁₂·W₂₂``), ``error`` (the exception the rule raised, if it did), and
-    the case: ``inputs`` (float arrays), ``out_grad``, ``params``.
+    Fields: ``op`` (its name), ``input`` (position of the input whose gradient is wrong;
+    None when the rule raised, which blames no input), ``input_name`` (``X``), ``index``
+    (the first wrong entry, 0-based), ``entry`` (its printed name, ``X̄₁₂``), ``expected``
+    (scalar reverse mode's adjoint), ``given`` (the rule's number there, or None when the
+    rule's array has the wrong shape or the rule raised), ``given_shape``, ``terms`` (the
+    partial adjoints the entry should sum, as printed: ``Z̄₁₁·W₂₁``) and ``term_values``
+    (their numbers), ``formula`` (the sum, ``Z̄₁₁·W₂₁ + Z̄₁₂·W₂₂``), ``error`` (the
+    exception the rule raised, if it did; then the entry's fields are empty), and the
+    case: ``inputs`` (float arrays), ``out_grad``, ``params``.
     """
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.op: str = fields.get("op", "")
-        self.input: int = fields.get("input", 0)
+        self.input: int | None = fields.get("input")
         self.input_name: str = fields.get("input_name", "")
         self.index: tuple[int, ...] = fields.get("index", ())
         self.entry: str = fields.get("entry", "")
@@ -304,7 +305,8 @@ def check_vjp(
 
         X̄₁₂ should be Z̄₁₁·W₂₁ + Z̄₁₂·W₂₂ = 0.27 + (−1.4) = −1.13, the rule gave 0.518
 
-    A rule that raises is reported the same way (``given`` None, ``error`` set).
+    A rule that raises (for these inputs' shapes, say) is a :class:`VJPMismatch` saying
+    so, blaming no input (``input`` None, ``error`` the exception).
 
     >>> import numpy as np
     >>> check_vjp(lambda x, w: x @ w, lambda g, x, w: (g @ w.T, x.T @ g), (2, 3), (3, 4), op="MatMul")
@@ -349,19 +351,18 @@ def check_vjp(
         outs = [v for v in flat if isinstance(v, Value)]
         weights = [s for v, s in zip(flat, seeds) if isinstance(v, Value)]
         adj = adjoints(outs, weights) if outs else {}
-        error: BaseException | None = None
         try:
             result = rule(out_grad.copy(), *[p.copy() for p in points], **kwargs)
         except (ValueError, TypeError, IndexError) as e:  # a wrong rule may raise (NumPy's AxisError too)
-            result, error = (None,) * n, e
+            raise _raised(what, e, letters, out, out_grad, out_name, points, kwargs) from e
         given = _as_tuple(result, n, what)
         for k in range(n):
-            if given[k] is None and error is None:
+            if given[k] is None:
                 continue
             exact = [adj.get(v, 0.0) for v in leaves[k].ravel().tolist()]
             expected = np.array(exact, dtype=float).reshape(points[k].shape)
-            rule_grad = None if given[k] is None else np.asarray(given[k], dtype=float)
-            if rule_grad is not None and rule_grad.shape == expected.shape:
+            rule_grad = np.asarray(given[k], dtype=float)
+            if rule_grad.shape == expected.shape:
                 close = np.isclose(rule_grad, expected, rtol=rtol, atol=atol)
                 if close.all():
                     continue
@@ -369,8 +370,36 @@ def check_vjp(
             else:
                 index = (0,) * expected.ndim
             case = (leaves, out, out_grad, out_name, points, kwargs)
-            raise _mismatch(what, k, letters, index, expected, rule_grad, error, *case) from error
+            raise _mismatch(what, k, letters, index, expected, rule_grad, *case)
     return None
+
+
+def _case(letters: list[str], points: list[Any], params: dict[str, Any], out: Any, out_name: str) -> str:
+    shapes = ", ".join(f"{n_} {p.shape}" for n_, p in zip(letters, points))
+    extra = f", params {params}" if params else ""
+    return f"(inputs {shapes}{extra}; {out_name}̄ = out_grad random, shape {out.shape})"
+
+
+def _raised(
+    op: str,
+    error: BaseException,
+    letters: list[str],
+    out: Any,
+    out_grad: Any,
+    out_name: str,
+    points: list[Any],
+    params: dict[str, Any],
+) -> VJPMismatch:
+    """The mismatch of a rule that raised: no input's gradient is blamed, none was given."""
+    kind = type(error).__name__
+    case = _case(letters, points, params, out, out_name)
+    message = (
+        f"check_vjp({op}): the rule raised {kind} for these inputs, so it gave no gradient to check:\n"
+        f"  {kind}: {error}\n  {case}"
+    )
+    return VJPMismatch(
+        message, op=op, input=None, error=error, inputs=points, out_grad=out_grad, params=params
+    )
 
 
 def _mismatch(
@@ -380,7 +409,6 @@ def _mismatch(
     index: tuple[int, ...],
     expected: Any,
     rule_grad: Any,
-    error: BaseException | None,
     leaves: list[Any],
     out: Any,
     out_grad: Any,
@@ -411,18 +439,13 @@ def _mismatch(
     head = f"check_vjp({op}): the rule's gradient for {name} (input {k + 1}) is wrong at {entry}"
     head += f" (index {index})"
     given_value: float | None = None
-    if error is not None:
-        said = f"the rule raised {type(error).__name__}: {error}"
-    elif rule_grad.shape != expected.shape:
+    if rule_grad.shape != expected.shape:
         said = f"the rule gave an array of shape {rule_grad.shape}, not {name}'s shape {expected.shape}"
     else:
         given_value = float(rule_grad[index])
         said = f"the rule gave {number(given_value)}"
-    shapes = ", ".join(f"{n_} {p.shape}" for n_, p in zip(letters, points))
-    extra = f", params {params}" if params else ""
     message = (
-        f"{head}:\n  {entry} should be {total},\n  {said}.\n"
-        f"  (inputs {shapes}{extra}; {out_name}̄ = out_grad random, shape {out.shape})"
+        f"{head}:\n  {entry} should be {total},\n  {said}.\n  {_case(letters, points, params, out, out_name)}"
     )
     return VJPMismatch(
         message,
@@ -433,11 +456,10 @@ def _mismatch(
         entry=entry,
         expected=exp,
         given=given_value,
-        given_shape=None if rule_grad is None else tuple(rule_grad.shape),
+        given_shape=tuple(rule_grad.shape),
         terms=terms,
         term_values=values,
         formula=formula_text,
-        error=error,
         inputs=points,
         out_grad=out_grad,
         params=params,

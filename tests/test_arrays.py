@@ -194,6 +194,10 @@ def test_every_wrong_rule_is_caught_naming_the_entry_and_its_sum(name: str, wron
     found = RULES.first_mismatch(OPS[name], wrong)
     assert isinstance(found, VJPMismatch) and isinstance(found, AssertionError)
     message = str(found)
+    if found.error is not None:  # keepdims forgotten: the rule cannot broadcast, it blames no input
+        assert found.input is None and found.entry == ""
+        assert f"the rule raised {type(found.error).__name__} for these inputs" in message
+        return
     assert f"is wrong at {found.entry}" in message
     assert f"{found.entry} should be {found.formula}" in message or "no partial adjoint reaches" in message
     assert found.entry.startswith(found.input_name[0] + "\u0304")
@@ -237,6 +241,20 @@ def test_wrong_shape_and_raising_rules_are_mismatches() -> None:
     with pytest.raises(VJPMismatch, match="the rule raised ValueError") as raised:
         check_vjp(lambda x: x.sum(axis=1), lambda g, x: np.broadcast_to(g, x.shape), (3, 4))
     assert isinstance(raised.value.error, ValueError)
+    assert raised.value.input is None and raised.value.__cause__ is raised.value.error
+
+
+def test_a_rule_that_raises_blames_no_input() -> None:
+    """X's part (g @ W.T) is right; W's (X @ g.T) raises: that is said, X is not blamed."""
+    with pytest.raises(VJPMismatch) as info:
+        check_vjp(lambda x, w: x @ w, lambda g, x, w: (g @ w.T, x @ g.T), (2, 3), (3, 2))
+    e, message = info.value, str(info.value)
+    assert message.startswith("check_vjp(<lambda>): the rule raised ValueError for these inputs, so it")
+    assert "ValueError: matmul: " in message
+    assert "(inputs X (2, 3), W (3, 2); Z̄ = out_grad random, shape (2, 2))" in message
+    assert "input 1" not in message and "X̄" not in message and "is wrong at" not in message
+    assert e.input is None and e.entry == "" and e.given is None and isinstance(e.error, ValueError)
+    assert [p.shape for p in e.inputs] == [(2, 3), (3, 2)] and e.out_grad.shape == (2, 2)
     with pytest.raises(TypeError, match="one gradient per input"):
         check_vjp(lambda x, w: x @ w, lambda g, x, w: g @ w.T, (2, 2), (2, 2))
 
