@@ -162,9 +162,10 @@ def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) ->
 
 
 def _normal_square(a: Any, b: Any) -> bool:
-    """True where a² + b² is a positive finite float (no underflow to 0, no overflow)."""
+    """True where a² + b² is a normal finite float: not subnormal, where it has lost digits
+    (atan2(0, 2.5e-162) would give ∂/∂y = 5.06e161 for 4e161), and not overflowed."""
     x, y = float(a), float(b)
-    return 0.0 < x * x + y * y < math.inf
+    return 2.2250738585072014e-308 <= x * x + y * y < math.inf  # sys.float_info.min
 
 
 def _pow_base_grad(a: float, b: float, out: float) -> float:

@@ -218,3 +218,15 @@ def test_local_grads_equal_the_ops_rule_at_special_points(name: str, point: tupl
     for g, want in zip(graph, expected, strict=True):
         value = float(g)
         assert value == want or (math.isnan(value) and math.isnan(want)) or value == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("y", "x", "dy", "dx"),
+    [(0.0, 2.5e-162, 4e161, 0.0), (1e-160, 1e-160, 5e159, -5e159), (3e-170, 4e-170, 1.6e169, -1.2e169)],
+)
+def test_atan2_derivatives_where_the_squares_are_subnormal(y: float, x: float, dy: float, dx: float) -> None:
+    """issue 18: x² + y² below the smallest normal float has lost digits; the hypotenuse does not."""
+    a, b = sg.Value(y), sg.Value(x)
+    got = sg.grad(sg.atan2(a, b), [a, b])
+    assert math.isclose(got[0], dy, rel_tol=1e-14) and math.isclose(got[1], dx, rel_tol=1e-14, abs_tol=0.0)
+    assert sg.compile(sg.atan2(a, b), [a, b])(y, x)[1] == got
