@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from scalargrad import check_vjp
+from scalargrad import Value, check_vjp
 from scalargrad.arrays import VJPMismatch, unbroadcast
 
 Case = tuple[tuple[Any, ...], dict[str, Any]]
@@ -99,7 +99,17 @@ def exp(a: Any) -> Any:
 
 
 def relu(a: Any) -> Any:
-    return np.maximum(a, 0)
+    # Value.relu entry by entry on Values: np.maximum(a, 0) keeps the Value on a tie (a = 0),
+    # so the exact reference would have relu′(0) = 1, not the convention relu′(0) = 0
+    # (Value.relu's, PyTorch's) that the rule ȳ·(a > 0) follows.
+    if np.asarray(a).dtype != object:
+        return np.maximum(a, 0.0)
+    return _relu_entries(a)
+
+
+_relu_entries = np.vectorize(
+    lambda v: v.relu() if isinstance(v, Value) else max(float(v), 0.0), otypes=[object]
+)
 
 
 def log_softmax(a: Any, *, axis: int = -1) -> Any:
@@ -232,7 +242,7 @@ OPS: list[TensorOp] = [
         relu,
         lambda g, a: g * (a > 0),
         [(((3, 4),), {})],
-        note="ā = ȳ where a > 0, else 0",
+        note="ā = ȳ where a > 0, else 0 (relu′(0) = 0)",
         wrong={"the gradient passed everywhere": lambda g, a: g},
     ),
     TensorOp(

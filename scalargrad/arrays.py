@@ -430,7 +430,10 @@ def _mismatch(
     exp = float(expected[index])
     if not terms:
         what_entry = entry_name(name, index, leaves[k].shape)
-        total = f"0 (no output entry depends on {what_entry} through a Value: no partial adjoint reaches it)"
+        total = (
+            f"0 (no partial adjoint reaches {what_entry}: no output entry depends on it through a Value, "
+            "or only through derivatives that are 0 there, as relu′(a) for a ≤ 0)"
+        )
     elif len(values) > 1:
         shown = " + ".join(number(v) if i == 0 or v >= 0 else f"({number(v)})" for i, v in enumerate(values))
         total = f"{formula_text} = {shown} = {number(exp)}"

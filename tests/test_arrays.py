@@ -206,6 +206,24 @@ def test_every_wrong_rule_is_caught_naming_the_entry_and_its_sum(name: str, wron
         assert abs(sum(found.term_values) - found.expected) <= 1e-9 * (1 + abs(found.expected))
 
 
+def test_relu_follows_relu_prime_of_zero_is_zero() -> None:
+    """At a = 0 the exact reference is Value.relu's (relu′(0) = 0, as PyTorch): np.maximum(a, 0)
+    kept the Value there, so ȳ·(a > 0) was reported wrong at X̄₁."""
+    relu, rule = OPS["ReLU"].forward, OPS["ReLU"].rule
+    at_zero = np.array([0.0, -1.0, 2.0])
+    check_vjp(relu, rule, at_zero)
+    check_vjp(relu, rule, np.array([[0.0, 0.5], [-0.0, 0.0]]), trials=2)
+    with pytest.raises(VJPMismatch) as info:
+        check_vjp(relu, lambda g, a: g * (a >= 0), at_zero)  # relu′(0) = 1: not the convention
+    assert info.value.entry == "X̄₁" and info.value.expected == 0.0
+    assert "no partial adjoint reaches X₁" in str(info.value)
+    np.testing.assert_array_equal(relu(at_zero), [0.0, 0.0, 2.0])  # floats stay floats
+    assert relu(at_zero).dtype == float
+    values = relu(array(at_zero, "a"))
+    assert [v.data for v in values] == [0.0, 0.0, 2.0]
+    assert all(v.op is not None and v.op.name == "relu" for v in values)
+
+
 def test_required_wrong_variants_are_all_there() -> None:
     required = {
         ("BroadcastTo", "without the sum"),
