@@ -1,0 +1,96 @@
+"""Build the documentation site into a folder: ``python docs/build_site.py [-o site]``.
+
+The site is static HTML (Sphinx, warnings as errors) that works from any local server with
+the network off: ``python -m http.server -d site``. It holds
+
+* the pages in docs/*.md (Markdown, MyST), whose examples tests/test_docs.py runs as doctests;
+* the notebooks of notebooks/, executed now, with their outputs;
+* the API reference, generated from the docstrings;
+* the gallery (docs/*.png, docs/*.gif, docs/adjoint.svg, made by docs/make_gallery.py);
+* a step-through page (scalargrad.viz.write_walkthrough), embedded in the step-through page.
+
+Needs the ``docs`` extra and, to run the notebooks, ``notebook`` and ``viz``
+(``pip install -e ".[docs,notebook,viz]"``; ``test`` has the docs packages too) and KaTeX's
+stylesheet and fonts from npm: ``npm install --prefix tests/js`` (CI does it). The pages are
+staged in a temporary folder with what is generated, so the checkout stays as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+KATEX = ROOT / "tests" / "js" / "node_modules" / "katex" / "dist"
+
+
+class SiteError(RuntimeError):
+    """The site cannot be built (a missing component, or Sphinx reported a warning or error)."""
+
+
+def stage(staging: Path) -> Path:
+    """Copy the pages into ``staging/src`` with the notebooks, KaTeX and the step-through page."""
+    if not (KATEX / "katex.min.css").is_file():
+        raise SiteError(f"KaTeX not found at {KATEX}: run `npm install --prefix tests/js`")
+    src = staging / "src"
+    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("__pycache__", "_build", "*.py"))
+    shutil.copy2(DOCS / "conf.py", src / "conf.py")
+    (src / "notebooks").mkdir()
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        shutil.copy2(notebook, src / "notebooks" / notebook.name)
+    os.symlink(ROOT / "examples", src / "examples")  # notebook 04 imports ../examples
+    static = src / "_static" / "katex"
+    static.mkdir(parents=True)
+    shutil.copy2(KATEX / "katex.min.css", static / "katex.min.css")
+    shutil.copytree(KATEX / "fonts", static / "fonts")
+    extra = src / "_extra"
+    extra.mkdir()
+    from scalargrad import Value
+    from scalargrad.viz.page import write_walkthrough
+
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    write_walkthrough(x1.log() + x1 * x2 - x2.sin(), extra / "walkthrough.html")
+    return src
+
+
+def build(out: str | Path, *, quiet: bool = True) -> Path:
+    """Build the site into ``out`` (replaced if it exists) and return its path."""
+    from sphinx.cmd.build import build_main
+
+    out = Path(out).resolve()
+    with tempfile.TemporaryDirectory(prefix="scalargrad-docs-") as tmp:
+        src = stage(Path(tmp))
+        if out.exists():
+            shutil.rmtree(out)
+        args = ["-W", "--keep-going", "-b", "html", "-d", str(Path(tmp) / "doctrees"), str(src), str(out)]
+        os.environ["SCALARGRAD_ROOT"] = str(ROOT)
+        status = build_main([*(["-q"] if quiet else []), *args])
+        if status:
+            raise SiteError(f"sphinx-build failed (status {status}); see the warnings above")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--out", default=str(ROOT / "site"), help="output folder (default: site/)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Sphinx's progress")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        out = build(args.out, quiet=not args.verbose)
+    except SiteError as error:
+        print(f"build_site: {error}", file=sys.stderr)
+        return 1
+    print(f"site built in {time.perf_counter() - started:.0f} s: {out}/index.html")
+    print(f"view it with: python -m http.server -d {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
