@@ -61,3 +61,10 @@ def test_the_op_table_is_the_readmes() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     tour = (DOCS / "tour.md").read_text(encoding="utf-8")
     assert table(tour) == table(readme)
+
+
+def test_the_readme_links_to_every_page() -> None:
+    """README.md is the landing page: it links to every page (relative links work on GitHub)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in PAGES:
+        assert f"(docs/{page.name}" in readme, f"README.md does not link to docs/{page.name}"

@@ -1,4 +1,8 @@
-"""The README's tour is a doctest: every example in it must run and print what it says."""
+"""The README's examples are a doctest: every example in it must run and print what it says.
+
+README.md is the landing page; the tour and every other page are docs/*.md, whose examples
+tests/test_docs.py runs the same way.
+"""
 
 import doctest
 from pathlib import Path
