@@ -229,8 +229,13 @@ def test_the_embedded_step_through_page_steps_with_the_arrow_keys(server: str, t
 def test_search_finds_node_to_grad(server: str, tab: Tab) -> None:
     page = tab.page
     page.goto(server + "search.html?q=node_to_grad", wait_until="load")
+    # results are shown one by one; the summary says when the search has finished
+    page.wait_for_function(
+        "() => /Search finished|did not match/"
+        ".test(document.querySelector('#search-results')?.textContent ?? '')",
+        timeout=30_000,
+    )
     results = page.locator("#search-results ul.search li a")
-    results.first.wait_for(timeout=15_000)
     found = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
     assert any(href.startswith("step-through.html") for href in found), found
     assert tab.problems == []
