@@ -18,6 +18,7 @@ staged in a temporary folder with what is generated, so the checkout stays as it
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -56,6 +57,12 @@ def stage(staging: Path) -> Path:
 
     x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     write_walkthrough(x1.log() + x1 * x2 - x2.sin(), extra / "walkthrough.html")
+    # the notebooks' kernel "python3" is this interpreter, whatever other kernels are installed
+    kernel = staging / "jupyter" / "kernels" / "python3"
+    kernel.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {"argv": argv, "display_name": "Python 3", "language": "python"}
+    (kernel / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return src
 
 
@@ -69,8 +76,19 @@ def build(out: str | Path, *, quiet: bool = True) -> Path:
         if out.exists():
             shutil.rmtree(out)
         args = ["-W", "--keep-going", "-b", "html", "-d", str(Path(tmp) / "doctrees"), str(src), str(out)]
+        saved = {name: os.environ.get(name) for name in ("SCALARGRAD_ROOT", "JUPYTER_PATH")}
         os.environ["SCALARGRAD_ROOT"] = str(ROOT)
-        status = build_main([*(["-q"] if quiet else []), *args])
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(Path(tmp) / "jupyter"), saved["JUPYTER_PATH"]])
+        )
+        try:
+            status = build_main([*(["-q"] if quiet else []), *args])
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         if status:
             raise SiteError(f"sphinx-build failed (status {status}); see the warnings above")
     return out
