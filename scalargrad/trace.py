@@ -39,6 +39,7 @@ import html
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -330,8 +331,9 @@ def _latex_escape(text: str) -> str:
     """``text`` for LaTeX text mode (``\\text{}``, ``\\textbf{}``), as KaTeX takes it too.
 
     LaTeX's special characters are escaped, Greek letters and the notation's symbols
-    (``→``, ``·``, ``∂``, a letter with a bar or dot) become math, and any other
-    character stays UTF-8 (see :func:`_latex_name` for what pdflatex accepts).
+    (``→``, ``·``, ``∂``, a letter with a bar or dot) become math, a control or format
+    character (a newline, NUL, ESC, U+2028) is written as its escape (``\\n``, ``\\x1b``), and
+    any other character stays UTF-8 (see :func:`_latex_name` for what pdflatex accepts).
     """
     out = []
     for k, c in enumerate(text):
@@ -341,9 +343,18 @@ def _latex_escape(text: str) -> str:
         if mark in (BAR, DOT) and c.isalpha():
             accent = r"\bar" if mark == BAR else r"\dot"
             out.append(rf"${accent}{{{_latex_letter(c)}}}$")
+        elif c in _LATEX_TEXT:
+            out.append(_LATEX_TEXT[c])
+        elif unicodedata.category(c) in _INVISIBLE:  # shown as Python writes it: \n, \x1b
+            out.append(r"\textbackslash{}" + repr(c)[2:-1])
         else:
-            out.append(_LATEX_TEXT.get(c, c))
+            out.append(c)
     return "".join(out)
+
+
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+"""Unicode categories of characters a LaTeX document cannot show (controls, format marks,
+line and paragraph separators): LaTeX output writes them as escapes instead."""
 
 
 def _derivative_head(name: str) -> tuple[str, str] | None:

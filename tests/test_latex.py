@@ -12,9 +12,12 @@ import math
 import os
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value, trace
@@ -123,3 +126,34 @@ def test_katex_renders_every_block(name: str) -> None:
     failures = [(tex, r) for tex, r in zip(blocks + cells, rendered) if not r["ok"] or r.get("error")]
     assert not failures, failures[:3]
     assert all(r["length"] > 100 for r in rendered[: len(blocks)])
+
+
+HOSTILE_TEXT = st.sampled_from(
+    [chr(c) for c in range(32, 127)]
+    + ["\n", "\x00", "\x1b", "\t", "\x7f", "\u2028", "\u200b", "α", "θ", "é", "→", "·", "₁"]
+)
+"""Characters of labels and captions: ASCII (LaTeX's specials among them), control and format
+characters, and the non-ASCII ones the notes use (pdflatex has no glyph for most others)."""
+
+
+@settings(max_examples=12, deadline=None)
+@given(label=st.text(HOSTILE_TEXT, min_size=1, max_size=12), caption=st.text(HOSTILE_TEXT, max_size=20))
+@example(label="a\x1bb", caption="x\n\ny\x00 {%} \\end{document}")
+def test_any_label_or_caption_makes_a_document_pdflatex_compiles(
+    label: str, caption: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """issue 21: labels and captions holding newlines, NUL, ESC, braces, ``%`` or ``\\`` are
+    escaped (control characters shown as ``\\n``, ``\\x1b``), so the document compiles."""
+    pdflatex = need_program("pdflatex")
+    x = Value(2.0, label=label)
+    doc = trace(x.exp() * x, caption=caption or True).to_latex(document=True)
+    assert not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in doc.replace("\n", ""))
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "t.tex").write_text(doc, encoding="utf-8")
+    done = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=folder,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout.decode("utf-8", "replace")[-2000:]
