@@ -187,6 +187,15 @@ def _indexed(name: str) -> tuple[str, str] | None:
     return None
 
 
+def visible(text: str) -> str:
+    """``text`` with each control or format character (a newline, ESC, NUL, U+2028) written as
+    Python writes it (``\\n``, ``\\x1b``): a label printed to a terminal or drawn cannot move
+    the cursor, recolour the screen or break a line."""
+    if all(unicodedata.category(c) not in _INVISIBLE for c in text):
+        return text
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in _INVISIBLE else c for c in text)
+
+
 def text_name(name: str) -> str:
     """A node's name as the text tables and diagrams print it: ``v̄2→5`` → ``v̄₂→₅``, ``x1`` → ``x₁``.
 
@@ -194,13 +203,14 @@ def text_name(name: str) -> str:
     subscripts, commas kept, after its name as written: ``X12`` → ``X₁₂``, ``B1,12`` →
     ``B₁,₁₂``, and for a name ending in a digit, whose indices follow an ``_``,
     ``W1_1,2`` → ``W1₁,₂`` and ``x1_2`` → ``x1₂``. Other names that are not a letter (with
-    an accent) and a number are left as they are (``x_1``, ``w_hidden``, ``Ωmax``).
+    an accent) and a number are left as they are (``x_1``, ``w_hidden``, ``Ωmax``), with any
+    control character written as an escape (:func:`visible`).
     """
     m = _NAME.fullmatch(name)
     if not m:
         indexed = _indexed(name)
         if indexed is None:
-            return name
+            return visible(name)
         base, indices = indexed
         return base + indices.translate(SUBSCRIPTS)
     letter, accent, i, j = m.groups()
@@ -616,7 +626,7 @@ class Trace:
 
     def to_text(self) -> str:
         """All tables as plain text, each under its title, below the caption if there is one."""
-        blocks = [] if self.caption is None else [self.caption]
+        blocks = [] if self.caption is None else [visible(self.caption)]
         for t in self.tables:
             blocks.append("\n".join([t.title, *("  " + line for line in self.lines(t))]))
         return "\n\n".join(blocks) + "\n"

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalargrad import Value, draw
+from scalargrad.trace import visible
 
 pytest.importorskip("graphviz")
 
@@ -36,10 +37,7 @@ HOSTILE = [
     "<script>alert(1)</script>",
 ]
 
-printable = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")).filter(lambda c: c not in "\x85"),
-    max_size=40,
-)
+printable = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
 def texts(svg: bytes) -> str:
@@ -85,5 +83,5 @@ def test_generated_captions_and_labels_never_inject(caption: str, label: str) ->
     diagram = draw(x.sin() + x, kind="extended", caption=caption or True)
     svg = diagram.pipe("svg", backend="wasm")
     assert_inert(svg)
-    if caption.strip():
-        assert one_line(caption) in one_line(texts(svg))
+    if caption.strip():  # as given, but for characters no font shows, written as escapes
+        assert one_line(visible(caption)) in one_line(texts(svg))

@@ -3,12 +3,14 @@
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine import evaluation_order
 from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
@@ -587,3 +589,20 @@ def test_a_caption_with_entry_labels_reads_back_as_the_same_function() -> None:
     values = dict(item.split(" = ") for item in point.split(", "))
     again = parse(formula)
     assert again.evaluate({k: float(v) for k, v in values.items()}) == y.data
+
+
+@settings(max_examples=30, deadline=None)
+@given(label=st.text(min_size=1, max_size=12), caption=st.text(max_size=20))
+def test_user_text_cannot_reach_the_terminal_as_control_characters(label: str, caption: str) -> None:
+    """issue 21: a label or caption with ESC, newlines or U+2028 prints them as escapes, so the
+    text tables cannot recolour a terminal, move its cursor or break a line."""
+    x = Value(2.0, label=label)
+    for text in (
+        str(trace(x.exp() * x, caption=caption or True)),
+        sg.draw(x.exp(), caption=caption or True).source,
+    ):
+        lines = text.split("\n")
+        for line in lines:
+            assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in line if c != "\t"), (
+                line
+            )

@@ -15,7 +15,7 @@ from typing import Any
 from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
 from ..extension import Extension, GradientGraph
-from ..trace import BAR, DOT, TEXT, Digits, Graph
+from ..trace import BAR, DOT, TEXT, Digits, Graph, visible
 from ._layout import Box, place, text_width
 
 __all__ = ["EXTENDED_STYLES", "KINDS", "TooManyNodesError", "build_dot"]
@@ -53,11 +53,12 @@ def plain_label(text: str) -> str:
     """``text`` as a graph's ``label`` shows it: backslashes doubled, or Graphviz would read
     ``\\n``, ``\\l``, ``\\G`` in a name as its own escapes, and always a quoted string: the
     graphviz package would pass a text in ``<…>`` through as an HTML-like label, markup and
-    all (a caption could then add nodes, links or attributes to the diagram). ``&`` is
+    all (a caption could then add nodes, links or attributes to the diagram). Control
+    characters are written as escapes (:func:`~scalargrad.trace.visible`); ``&`` is
     written ``&amp;``: Graphviz decodes entities in every label, so ``&lt;`` would show ``<``."""
     import graphviz
 
-    return graphviz.nohtml(text.replace("\\", "\\\\").replace("&", "&amp;"))  # type: ignore[no-any-return]
+    return graphviz.nohtml(visible(text).replace("\\", "\\\\").replace("&", "&amp;"))  # type: ignore[no-any-return]
 
 
 def _escape(text: str) -> str:
