@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 from hypothesis import given, settings
@@ -85,3 +86,39 @@ def test_generated_captions_and_labels_never_inject(caption: str, label: str) ->
     assert_inert(svg)
     if caption.strip():  # as given, but for characters no font shows, written as escapes
         assert one_line(visible(caption)) in one_line(texts(svg))
+
+
+class _Tags(HTMLParser):
+    """Every start tag and its attributes, and the text of each <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+def _tags(page: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+@settings(max_examples=8, deadline=None)
+@given(label=printable.filter(bool), title=printable)
+def test_the_step_through_page_keeps_hostile_labels_and_titles_as_text(label: str, title: str) -> None:
+    """The page built for a graph with a hostile label and title has exactly the tags and
+    scripts of the page for a plain one: the text added no element, attribute or link."""
+    from scalargrad.viz import walkthrough
+
+    def page(name: str, heading: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        x = Value(1.5, label=name)
+        return _tags(walkthrough(x.sin() * x, title=heading or None))
+
+    hostile, plain = page(label, title), page("x", "t")
+    assert [tag for tag, _ in hostile] == [tag for tag, _ in plain]
+    for tag, attrs in hostile:
+        for name, value in attrs:
+            assert not name.startswith("on") or (tag, attrs) in plain, (tag, name)
+            assert not re.search(r"javascript:|file:", value or "", re.I), (tag, name, value)
