@@ -1182,7 +1182,7 @@ def define_op(
         arity=arity,
         evaluate=_checked_evaluate(name, evaluate),
         rule=_checked_rule(name, arity, derivative),
-        symbol=symbol,
+        symbol=_check_symbol(name, symbol),
         latex=_check_latex(name, arity, latex),
         domains=domains,
         smooth=smooth,
@@ -1190,6 +1190,19 @@ def define_op(
     _check_rule(op)
     _register(op)
     return op
+
+
+def _check_symbol(name: str, symbol: object) -> str | None:
+    """A user op's ``symbol``: None (its name) or a non-empty string of visible characters,
+    since formulas, tables and diagrams print it as it is."""
+    if symbol is None:
+        return None
+    if not isinstance(symbol, str) or not symbol or not symbol.isprintable() or symbol != symbol.strip():
+        raise OpDefinitionError(
+            f"{name}: symbol must be a non-empty string of visible characters (no spaces at its "
+            f"ends, no control characters), got {symbol!r}"
+        )
+    return symbol
 
 
 _PROBES = (0.5, 1.5, 2.5, -0.5, 0.25, 3.5)

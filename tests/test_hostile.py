@@ -255,3 +255,12 @@ def test_the_readme_warns_that_loading_a_pickle_runs_code() -> None:
     section = section[: section.index("\n#", 1)]
     assert "never load one from an untrusted source" in section
     assert "UnpicklingError" in section
+
+
+@pytest.mark.parametrize("symbol", ["\x1b[31m", "", " f", "a\nb", 5])
+def test_a_symbol_must_be_visible_text(symbol: object) -> None:
+    """issue 21: a user op's symbol prints as it is in formulas, tables and diagrams, so one
+    that holds control characters (or is no string) is refused at definition."""
+    with pytest.raises(sg.OpDefinitionError, match="symbol must be a non-empty string of visible"):
+        sg.define_op("sym_check", lambda x: 2 * x, lambda x, out: 2.0, symbol=symbol)  # type: ignore[arg-type]
+    assert "sym_check" not in sg.OPS
