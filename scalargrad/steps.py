@@ -203,15 +203,25 @@ class Step:
 class Steps(list[Step]):
     """The steps of one algorithm on one graph (a list of :class:`Step`), with its graph.
 
-    ``graph`` numbers the nodes (as the trace tables and diagrams do);
+    ``graph`` numbers the nodes (as the trace tables and diagrams do); ``groups`` are the
+    tensors the step pictures box, as (title, [(entry name, node), …]) (see
+    :func:`scalargrad.draw`'s ``groups``);
     ``str(steps)`` prints one line per step; ``to_json()`` gives them as data.
     """
 
-    def __init__(self, mode: str, graph: Graph, items: list[Step], wrt: Value | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        graph: Graph,
+        items: list[Step],
+        wrt: Value | None = None,
+        groups: Sequence[tuple[str, Sequence[tuple[str, Value]]]] = (),
+    ) -> None:
         super().__init__(items)
         self.mode = mode
         self.graph = graph
         self.wrt = wrt
+        self.groups = list(groups)
 
     def __str__(self) -> str:
         return "\n".join(f"{s.index:>3}. {s.line}" for s in self)

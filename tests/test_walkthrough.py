@@ -869,3 +869,23 @@ def test_screenshot_of_a_reverse_step(tab: Tab, tmp_path: Path) -> None:
         colours = area.getcolors(maxcolors=1 << 20) or []
         amber = sum(n for n, c in colours if c == (0xFF, 0xD5, 0x4F))
         assert amber > 0.5 * area.width * area.height  # the visited node is filled amber
+
+
+def test_the_page_steps_through_a_tensor_graph_with_its_tensors_boxed() -> None:
+    """issue 19: walkthrough(..., groups=...) draws X, W and Z = XW each as one box in every
+    mode's diagram, computed entries named (Z₁₁), while the steps run as for any graph."""
+    pytest.importorskip("numpy")
+    import scalargrad as sg
+
+    X = sg.array([[1, 2], [3, 4]], name="X")
+    W = sg.array([[1, -1], [0.5, 2]], name="W")
+    Z = X @ W
+    w = Walkthrough(Z.sum(), groups={"X": X, "W": W, "Z": Z})
+    for mode in ("forward", "reverse"):
+        svg = w.modes[mode].svg or ""
+        assert svg.count('class="cluster') == 3, mode
+        assert all(f">{title}</text>" in svg for title in ("X", "W", "Z")), mode
+    assert "Z₁₁ = v₉ + v₁₀" in (w.modes["reverse"].svg or "")
+    assert len(w.modes["reverse"].steps) == len(w.graph.order)
+    with pytest.raises(TypeError, match="groups must map names"):
+        Walkthrough(Z.sum(), groups=[X])  # type: ignore[arg-type]

@@ -9,18 +9,30 @@ trace tables (``v₃``, ``v̄₂→₅``, ``v̇₄``, the minus sign ``−``) an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..arrays import entry_name
 from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
 from ..extension import Extension, GradientGraph
 from ..trace import BAR, DOT, TEXT, Digits, Graph, visible
 from ._layout import Box, place, text_width
 
-__all__ = ["EXTENDED_STYLES", "KINDS", "TooManyNodesError", "build_dot"]
+__all__ = [
+    "EXTENDED_STYLES",
+    "KINDS",
+    "Groups",
+    "TooManyNodesError",
+    "build_dot",
+    "group_boxes",
+    "tensor_groups",
+]
 
 KINDS = ("forward", "tangent", "adjoint", "extended")
+Groups = Sequence[tuple[str, Sequence[tuple[str, Value]]]]
+"""Tensors to box in a diagram: (title, [(entry name, node), …]) each."""
 EXTENDED_STYLES = ("notes", "compact")
 
 _INPUT_FILL = "#eeeeee"
@@ -122,7 +134,7 @@ def build_dot(
     *,
     caption: str | None = None,
     style: str | None = None,
-    groups: Sequence[tuple[str, Sequence[tuple[str, Value]]]] = (),
+    groups: Groups = (),
 ) -> str:
     """The DOT source of one diagram (see :func:`scalargrad.viz.draw`); ``groups`` are
     (title, [(entry name, node), …]) pairs, each drawn as one labelled box."""
@@ -178,14 +190,7 @@ def build_dot(
             "cluster_forward",
             graph_attr={"label": "forward graph", "style": "rounded", "labelloc": "t", "labeljust": "l"},
         )
-    boxes: dict[Value, Any] = {}
-    entries: dict[Value, str] = {}
-    for k, (title, members) in enumerate(groups):
-        box = graphviz.Digraph(f"cluster_group{k + 1}", graph_attr=_GROUP_BOX | {"label": plain_label(title)})
-        for entry, v in members:
-            if v in g.index and v not in boxes:
-                boxes[v] = box
-                entries[v] = entry
+    boxes, entries = group_boxes(graphviz, g, groups)
     for v in g.order:
         head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
         if v.op is None and v.label is not None:
@@ -214,6 +219,53 @@ def build_dot(
     if side is not None:
         side.draw(dot, graphviz, digits)
     return str(dot.source)
+
+
+def tensor_groups(groups: Mapping[str, Any] | None, kind: str) -> Groups:
+    """``draw``'s (and the step pictures') ``groups`` as (title, [(entry name, Value), …]),
+    entries named as the notes name them (``Z₁₁``, ``x₃``)."""
+    if not groups:
+        return []
+    if kind == "extended":
+        raise ValueError("groups box tensors in forward, tangent and adjoint diagrams, not in extended ones")
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"groups must map names to arrays of Values, got {type(groups).__name__}")
+    out = []
+    for name, members in groups.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"groups: each name must be a non-empty string, got {name!r}")
+        if isinstance(members, Value):
+            out.append((name, [(TEXT.name(name), members)]))
+            continue
+        shape = getattr(members, "shape", None)
+        if shape is None:
+            import numpy as np
+
+            members = np.array(members, dtype=object)
+            shape = members.shape
+        entries = []
+        for index in itertools.product(*(range(n) for n in shape)):
+            v = members[index]
+            if not isinstance(v, Value):
+                raise TypeError(f"groups: {name}{list(index)} is {type(v).__name__}, not a Value")
+            entries.append((entry_name(name, index, shape), v))
+        out.append((name, entries))
+    return out
+
+
+def group_boxes(graphviz: Any, g: Graph, groups: Groups) -> tuple[dict[Value, Any], dict[Value, str]]:
+    """One labelled cluster per group, and the entry name of each node in one: a node is
+    declared in ``boxes[v]`` (when it has one) instead of the diagram, and the caller adds
+    each box to the diagram after its nodes (``dict.fromkeys(boxes.values())``)."""
+    boxes: dict[Value, Any] = {}
+    entries: dict[Value, str] = {}
+    for k, (title, members) in enumerate(groups):
+        box = graphviz.Digraph(f"cluster_group{k + 1}", graph_attr=_GROUP_BOX | {"label": plain_label(title)})
+        for entry, v in members:
+            if v in g.index and v not in boxes:
+                boxes[v] = box
+                entries[v] = entry
+    return boxes, entries
 
 
 def _head(g: Graph, v: Value, names: dict[Value, str], digits: Digits) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from ..extension import Extension
 from ..steps import Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
-from ._dot import draw_extension, one_level, plain_label, record
+from ._dot import draw_extension, group_boxes, one_level, plain_label, record
 
 __all__ = ["STEP_STYLE", "DotGraph", "build_step_dot", "edge_labels", "layout_source", "node_fields"]
 
@@ -78,14 +78,19 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     for a, b, label in edge_labels(steps, index, digits):
         travelled.setdefault((a, b), []).append(label)
     state = node_fields(steps, digits, only=index)[0]
+    boxes, entries = group_boxes(graphviz, g, steps.groups)
     for v in g.order:
         ident = g.name(v)
         head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
         if v.op is None and v.label is not None:
             head = f"{names[v]} = {TEXT.name(v.label)}"
+        elif v in entries:
+            head = f"{names[v]} = {entries[v]} = {one_level(v, names, digits)}"
         fields = [head, *state.get(ident, [])]
         status = "visited" if ident == step.node else "done" if ident in done else "waiting"
-        dot.node(ident, graphviz.nohtml(record(*fields)), **STEP_STYLE[status])
+        boxes.get(v, dot).node(ident, graphviz.nohtml(record(*fields)), **STEP_STYLE[status])
+    for box in dict.fromkeys(boxes.values()):
+        dot.subgraph(box)
     for v in g.order:
         for p in v.parents:
             if p not in g.index:

@@ -72,7 +72,7 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ from ..extension import Extension
 from ..files import check_writable, write_atomic
 from ..steps import MODES, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
-from ._dot import TooManyNodesError
+from ._dot import TooManyNodesError, tensor_groups
 from ._render import MAX_LAYOUT_COST, RenderError, layout_cost, pipe
 from ._steps import STEP_STYLE, build_step_dot, edge_labels, layout_source, node_fields
 
@@ -164,7 +164,7 @@ def _annotate(svg: str) -> str:
 
 def _layout_steps(s: Steps, extension: bool) -> Steps:
     """``s``, or with ``extension=False`` ``s`` without the adjoint nodes of ``"extend"``."""
-    return s if extension else Steps(s.mode, s.graph, [replace(st, added=[]) for st in s], s.wrt)
+    return s if extension else Steps(s.mode, s.graph, [replace(st, added=[]) for st in s], s.wrt, s.groups)
 
 
 _EDGE_LABEL = re.compile(r'^(\t[^\n]* -> [^\n]*?\[)label="(?:[^"\\]|\\.)*" ?', re.MULTILINE)
@@ -278,8 +278,10 @@ class Walkthrough:
         digits: int = 3,
         max_layout_cost: int | None = MAX_LAYOUT_COST,
         max_nodes: int | None = MAX_NODES,
+        groups: Mapping[str, Any] | None = None,
     ) -> None:
         outs = as_outputs(outputs, "walkthrough")
+        boxes = tensor_groups(groups, "forward")
         _check_int(digits, "digits", 1, 15)
         if max_layout_cost is not None:
             _check_int(max_layout_cost, "max_layout_cost", 1)
@@ -296,6 +298,7 @@ class Walkthrough:
                 self.steps[mode] = steps(
                     outs, mode=mode, wrt=wrt if mode == "tangent" else None, digits=digits
                 )
+                self.steps[mode].groups = list(boxes)
             except ValueError:
                 if mode != "tangent" or wrt is not None:
                     raise
@@ -316,6 +319,7 @@ class Walkthrough:
             if mode == "tangent":
                 for key, x in list(self.tangent_inputs.items())[1:]:
                     every[key] = steps(outs, mode="tangent", wrt=x, digits=digits)
+                    every[key].groups = list(boxes)
         self.trace: Trace = trace(outs, wrt=list(self.tangent_inputs.values()), digits=digits, caption=True)
         self.caption = self.trace.caption or ""
         self.order = [g.name(v) for v in g.order]
@@ -326,7 +330,7 @@ class Walkthrough:
         tangents = [every[key] for key in self.tangent_inputs]
         layouts: dict[str, tuple[str | None, bool, str]] = {}
         if tangents:  # one layout serves every input's tangent mode: the same nodes and edges
-            joined = Steps("tangent", g, [st for t in tangents for st in t], tangents[0].wrt)
+            joined = Steps("tangent", g, [st for t in tangents for st in t], tangents[0].wrt, boxes)
             layouts.update(dict.fromkeys(self.tangent_inputs, _layout(joined, digits, max_layout_cost)))
         known: dict[str, list[dict[str, list[str]]]] = {}
 
@@ -659,6 +663,7 @@ def walkthrough(
     digits: int = 3,
     max_layout_cost: int | None = MAX_LAYOUT_COST,
     max_nodes: int | None = MAX_NODES,
+    groups: Mapping[str, Any] | None = None,
 ) -> str:
     """One self-contained, offline HTML page stepping through every mode of :func:`scalargrad.steps`.
 
@@ -670,7 +675,8 @@ def walkthrough(
     state are highlighted together. ``digits`` decimals are shown throughout.
     Diagrams need the ``viz`` extra; a graph whose layout would cost more than
     ``max_layout_cost`` (see :func:`scalargrad.viz.layout_cost`; None: no limit)
-    gets a note instead of a diagram. A graph of more than ``max_nodes`` nodes
+    gets a note instead of a diagram. ``groups`` boxes tensors in the diagrams, as
+    :func:`scalargrad.draw` does (``{"X": X, "Z": Z}``). A graph of more than ``max_nodes`` nodes
     (default :data:`MAX_NODES`; None: no limit) is refused with a ValueError. Nothing
     is fetched when the page is viewed.
 
@@ -684,7 +690,9 @@ def walkthrough(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string, got {type(title).__name__}")
-    w = Walkthrough(outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost, max_nodes=max_nodes)
+    w = Walkthrough(
+        outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost, max_nodes=max_nodes, groups=groups
+    )
     if mode not in w.modes:
         raise ValueError(f"the graph has no {mode} steps (it has no inputs)")
     heading = title if title is not None else "Watch automatic differentiation step by step"
@@ -715,6 +723,7 @@ def write_walkthrough(
     digits: int = 3,
     max_layout_cost: int | None = MAX_LAYOUT_COST,
     max_nodes: int | None = MAX_NODES,
+    groups: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write :func:`walkthrough`'s page to ``path`` (UTF-8) and return the path.
 
@@ -731,6 +740,7 @@ def write_walkthrough(
         digits=digits,
         max_layout_cost=max_layout_cost,
         max_nodes=max_nodes,
+        groups=groups,
     )
     return write_atomic(target, page)
 
