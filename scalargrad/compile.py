@@ -891,9 +891,9 @@ def inside_unit(a):
 ''',
     "normal_square": '''\
 def normal_square(a, b):
-    """True where a*a + b*b is a positive finite float (no underflow to 0, no overflow)."""
+    """True where a*a + b*b is a normal finite float (not subnormal, not overflowed)."""
     s = a * a + b * b
-    return (s > 0.0) & (s < inf)
+    return (s >= 2.2250738585072014e-308) & (s < inf)
 ''',
 }
 """The derivative helpers of :mod:`scalargrad.ops` over arrays, as source (emitted and exec'd):

@@ -229,4 +229,8 @@ def test_atan2_derivatives_where_the_squares_are_subnormal(y: float, x: float, d
     a, b = sg.Value(y), sg.Value(x)
     got = sg.grad(sg.atan2(a, b), [a, b])
     assert math.isclose(got[0], dy, rel_tol=1e-14) and math.isclose(got[1], dx, rel_tol=1e-14, abs_tol=0.0)
-    assert sg.compile(sg.atan2(a, b), [a, b])(y, x)[1] == got
+    compiled = sg.compile(sg.atan2(a, b), [a, b])
+    assert compiled(y, x)[1] == got
+    np = pytest.importorskip("numpy")
+    arrays = compiled.vectorized("numpy")(np.array([y]), np.array([x]))[1]  # the array forms' own helper
+    assert [float(g[0]) for g in arrays] == got
