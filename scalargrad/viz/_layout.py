@@ -7,10 +7,11 @@ on top and routes long edges around the outside, so these diagrams are placed
 here instead and only their edges are routed by Graphviz (``neato`` with every
 node pinned, ``splines=true``).
 
-Node sizes are estimated from the label text (Helvetica, generous), columns are as
-wide as their widest node, and the order within a column comes from a few
-barycentre sweeps (each node moves towards the mean position of its neighbours),
-the usual way to keep edge crossings down.
+Node sizes are computed from the label text as Graphviz sizes boxes
+(:func:`text_width`), so no two boxes overlap; columns are as wide as their widest
+node, and the order within a column comes from a few barycentre sweeps (each node
+moves towards the mean position of its neighbours), the usual way to keep edge
+crossings down.
 """
 
 from __future__ import annotations
