@@ -9,7 +9,6 @@ except under CI (``CI`` set), which installs both: there a missing one fails.
 from __future__ import annotations
 
 import io
-import os
 import re
 import statistics
 from collections.abc import Iterator
@@ -28,18 +27,6 @@ from scalargrad.viz._steps import edge_labels, node_fields
 from scalargrad.viz.frames import Frames, write_animation, write_frames
 from scalargrad.viz.page import Walkthrough, walkthrough, write_walkthrough
 from scalargrad.viz.widget import StepThrough
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -439,27 +426,6 @@ def test_write_animation(tmp_path: Path, suffix: str) -> None:
 # --------------------------------------------------------------------------- #
 # in a real browser                                                            #
 # --------------------------------------------------------------------------- #
-
-
-def _missing(what: str) -> None:
-    message = f"{what} (the browser tests need Debian's chromium and Playwright from PyPI)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed: pip install playwright")
-    if not Path(CHROMIUM).exists():
-        _missing(f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Tab:
