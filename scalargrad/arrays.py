@@ -643,23 +643,30 @@ def tensor_trace(
     m, n = x.shape
     p = w.shape[1]
 
-    def z_bar(i: int, j: int) -> str:
-        return entry_name("Z", (i, j), Z.shape, True)
+    def line(head: str, terms: list[tuple[str, float, tuple[int, int]]], total: float) -> str:
+        """``head = Σ factor·Z̄ᵢⱼ`` with its numbers: one (factor's name, its value, Z's index) a term."""
+        names = " + ".join(f"{name}·{entry_name('Z', ij, Z.shape, True)}" for name, _, ij in terms)
+        numbers = " + ".join(f"{_factor(value)}·{_factor(Z_bar[ij])}" for _, value, ij in terms)
+        return f"{head} = {names} = {numbers} = {_num(total)}"
 
-    X_lines = []
-    for i in range(m):
-        for k in range(n):
-            names = " + ".join(f"{entry_name('W', (k, j), w.shape)}·{z_bar(i, j)}" for j in range(p))
-            numbers = " + ".join(f"{_factor(w[k, j])}·{_factor(Z_bar[i, j])}" for j in range(p))
-            head = entry_name("X", (i, k), x.shape, True)
-            X_lines.append(f"{head} = {names} = {numbers} = {_num(X_bar[i, k])}")
-    W_lines = []
-    for k in range(n):
-        for j in range(p):
-            names = " + ".join(f"{entry_name('X', (i, k), x.shape)}·{z_bar(i, j)}" for i in range(m))
-            numbers = " + ".join(f"{_factor(x[i, k])}·{_factor(Z_bar[i, j])}" for i in range(m))
-            head = entry_name("W", (k, j), w.shape, True)
-            W_lines.append(f"{head} = {names} = {numbers} = {_num(W_bar[k, j])}")
+    X_lines = [  # X̄ᵢₖ = Σⱼ WₖⱼZ̄ᵢⱼ
+        line(
+            entry_name("X", (i, k), x.shape, True),
+            [(entry_name("W", (k, j), w.shape), w[k, j], (i, j)) for j in range(p)],
+            X_bar[i, k],
+        )
+        for i in range(m)
+        for k in range(n)
+    ]
+    W_lines = [  # W̄ₖⱼ = Σᵢ XᵢₖZ̄ᵢⱼ
+        line(
+            entry_name("W", (k, j), w.shape, True),
+            [(entry_name("X", (i, k), x.shape), x[i, k], (i, j)) for i in range(m)],
+            W_bar[k, j],
+        )
+        for k in range(n)
+        for j in range(p)
+    ]
     X_matrix, W_matrix = Z_bar @ w.T, x.T @ Z_bar
     matrix_lines = [
         f"Z̄ = {_matrix(Z_bar)}",
