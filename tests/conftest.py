@@ -2,6 +2,8 @@
 and the real browser the page and site tests share."""
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,3 +53,27 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def need_program(name: str) -> str:
+    """The path of program ``name``: skipped without it, a failure under CI (.ci/run installs it)."""
+    path = shutil.which(name)
+    if path is None:
+        missing(f"{name} is not installed (.ci/run installs it)")
+    assert path is not None
+    return path
+
+
+def compile_latex(source: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run a real pdflatex on ``source`` as ``folder/trace.tex`` (trace.pdf and trace.log beside it)."""
+    pdflatex = need_program("pdflatex")
+    (folder / "trace.tex").write_text(source, encoding="utf-8")
+    return subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
+        check=False,
+    )

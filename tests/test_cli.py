@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import compile_latex, need_program
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -941,22 +942,10 @@ def test_latex_document_is_the_whole_document_and_latex_the_fragment(
 def test_pdflatex_compiles_the_latex_document(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
 ) -> None:
-    pdflatex = shutil.which("pdflatex")
-    if pdflatex is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdflatex is not installed (.ci/run installs it)")
-        pytest.skip("pdflatex is not installed")
+    need_program("pdflatex")
     code, out, err = run(capsys, *argv, "--format", "latex-document")
     assert (code, err) == (0, "")
-    (tmp_path / "trace.tex").write_text(out, encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = compile_latex(out, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "trace.pdf").stat().st_size > 1000
 

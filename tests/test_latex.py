@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import compile_latex, need_program
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,15 +23,6 @@ import scalargrad as sg
 from scalargrad import Value, trace
 
 JS = Path(__file__).parent / "js"
-
-
-def need_program(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed (.ci/run installs it)")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def need_katex() -> Path:
@@ -75,16 +66,7 @@ def traces() -> dict[str, sg.Trace]:
 
 @pytest.mark.parametrize("name", sorted(traces()))
 def test_pdflatex_compiles_the_document(name: str, tmp_path: Path) -> None:
-    pdflatex = need_program("pdflatex")
-    source = traces()[name].to_latex(document=True)
-    (tmp_path / "trace.tex").write_text(source, encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "trace.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = compile_latex(traces()[name].to_latex(document=True), tmp_path)
     log = (tmp_path / "trace.log").read_text(encoding="latin-1") if (tmp_path / "trace.log").exists() else ""
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "trace.pdf").stat().st_size > 1000
@@ -144,16 +126,8 @@ def test_any_label_or_caption_makes_a_document_pdflatex_compiles(
 ) -> None:
     """issue 21: labels and captions holding newlines, NUL, ESC, braces, ``%`` or ``\\`` are
     escaped (control characters shown as ``\\n``, ``\\x1b``), so the document compiles."""
-    pdflatex = need_program("pdflatex")
     x = Value(2.0, label=label)
     doc = trace(x.exp() * x, caption=caption or True).to_latex(document=True)
     assert not any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in doc.replace("\n", ""))
-    folder = tmp_path_factory.mktemp("hostile")
-    (folder / "t.tex").write_text(doc, encoding="utf-8")
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=folder,
-        capture_output=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout.decode("utf-8", "replace")[-2000:]
+    done = compile_latex(doc, tmp_path_factory.mktemp("hostile"))
+    assert done.returncode == 0, done.stdout[-2000:]
