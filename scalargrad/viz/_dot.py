@@ -192,12 +192,7 @@ def build_dot(
         )
     boxes, entries = group_boxes(graphviz, g, groups)
     for v in g.order:
-        head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
-        if v.op is None and v.label is not None:
-            head = f"{names[v]} = {TEXT.name(v.label)}"
-        elif v in entries:  # a computed entry of a tensor: v₉ = Z₁₁ = v₅ + v₆
-            head = f"{names[v]} = {entries[v]} = {one_level(v, names, digits)}"
-        fields = [head, _number(v.data, digits), *extra.get(v, [])]
+        fields = [node_head(v, names, digits, entries.get(v)), _number(v.data, digits), *extra.get(v, [])]
         if side is not None:
             fields += side.forward_fields(v, digits)
         attrs: dict[str, str] = {}
@@ -268,11 +263,14 @@ def group_boxes(graphviz: Any, g: Graph, groups: Groups) -> tuple[dict[Value, An
     return boxes, entries
 
 
-def _head(g: Graph, v: Value, names: dict[Value, str], digits: Digits) -> str:
-    """A forward node's first line: ``v₃ = ln(v₁)``, or ``v₁ = x₁`` for a named input."""
-    if v.op is None:
-        return f"{names[v]} = {TEXT.name(v.label)}" if v.label is not None else names[v]
-    return f"{names[v]} = {one_level(v, names, digits)}"
+def node_head(v: Value, names: dict[Value, str], digits: Digits, entry: str | None = None) -> str:
+    """A forward node's first line: ``v₃ = ln(v₁)``, ``v₁ = x₁`` for a named input, and for a
+    computed entry ``entry`` of a tensor ``v₉ = Z₁₁ = v₅ + v₆``."""
+    if v.op is None and v.label is not None:
+        return f"{names[v]} = {TEXT.name(v.label)}"
+    if entry is not None:
+        return f"{names[v]} = {entry} = {one_level(v, names, digits)}"
+    return names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
 
 
 def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], digits: Digits) -> str:
@@ -287,7 +285,7 @@ def _notes_figure(dot: Any, graphviz: Any, ext: Extension, outs: set[Value], dig
             attrs.update(style="filled", fillcolor=_INPUT_FILL)
         if v in outs:
             attrs["penwidth"] = "2"
-        label = lines(_head(g, v, names, digits), _number(v.data, digits))
+        label = lines(node_head(v, names, digits), _number(v.data, digits))
         dot.node(g.name(v), graphviz.nohtml(label), **attrs)
     for v in g.order:
         for p in v.parents:
@@ -322,7 +320,7 @@ def draw_extension(
     rank = columns(g)
     names = {v: TEXT.name(g.name(v)) for v in g.order}
     boxes = [
-        Box(g.name(v), [_head(g, v, names, digits), _number(v.data, digits)], rank[v], 0) for v in g.order
+        Box(g.name(v), [node_head(v, names, digits), _number(v.data, digits)], rank[v], 0) for v in g.order
     ]
     boxes += [Box(u.id, [u.text(), _number(u.value, digits)], rank[u.column], 1) for u in ext.nodes]
     forward_edges = [(g.name(p), g.name(v)) for v in g.order for p in v.parents if p in g.index]

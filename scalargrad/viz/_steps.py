@@ -23,7 +23,7 @@ from typing import Any
 from ..extension import Extension
 from ..steps import Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
-from ._dot import draw_extension, group_boxes, one_level, plain_label, record
+from ._dot import draw_extension, group_boxes, node_head, plain_label, record
 
 __all__ = ["STEP_STYLE", "DotGraph", "build_step_dot", "edge_labels", "layout_source", "node_fields"]
 
@@ -81,12 +81,7 @@ def build_step_dot(steps: Steps, index: int, digits: int = 3) -> str:
     boxes, entries = group_boxes(graphviz, g, steps.groups)
     for v in g.order:
         ident = g.name(v)
-        head = names[v] if v.op is None else f"{names[v]} = {one_level(v, names, digits)}"
-        if v.op is None and v.label is not None:
-            head = f"{names[v]} = {TEXT.name(v.label)}"
-        elif v in entries:
-            head = f"{names[v]} = {entries[v]} = {one_level(v, names, digits)}"
-        fields = [head, *state.get(ident, [])]
+        fields = [node_head(v, names, digits, entries.get(v)), *state.get(ident, [])]
         status = "visited" if ident == step.node else "done" if ident in done else "waiting"
         boxes.get(v, dot).node(ident, graphviz.nohtml(record(*fields)), **STEP_STYLE[status])
     for box in dict.fromkeys(boxes.values()):
