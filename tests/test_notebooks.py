@@ -3,7 +3,7 @@
 Skipped cleanly when the ``notebook`` extra (nbclient, nbformat, ipykernel) is not installed,
 except under CI (the environment variable ``CI`` set), which installs every extra: there a
 missing package fails. The notebooks are committed without outputs; this runs them headless,
-cell by cell, and checks that notebooks/make_notebooks.py regenerates them exactly.
+cell by cell, and checks that each is exactly what notebooks/build.py builds from its .py source.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_notebooks_are_committed_without_outputs() -> None:
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
-                    f"{path.name} has outputs; strip them (python notebooks/make_notebooks.py)"
+                    f"{path.name} has outputs; strip them (python notebooks/build.py)"
                 )
 
 
@@ -92,20 +92,74 @@ def test_notebook_executes(path: Path, kernel_dir: Path) -> None:
     assert not errors
 
 
-def test_notebooks_are_generated_by_make_notebooks() -> None:
-    """Each committed .ipynb is exactly what make_notebooks.py writes: edit the generator, not the file."""
-    nbformat = need("nbformat")
-    spec = importlib.util.spec_from_file_location("make_notebooks", NOTEBOOKS / "make_notebooks.py")
+def load_build() -> ModuleType:
+    """notebooks/build.py as a module (it is a script, not part of the package)."""
+    need("nbformat")
+    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
     assert spec is not None and spec.loader is not None
-    make_notebooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_notebooks)
-    assert sorted(f"{name}.ipynb" for name in make_notebooks.NOTEBOOKS) == [p.name for p in PATHS]
-    for name in make_notebooks.NOTEBOOKS:
-        expected = nbformat.writes(make_notebooks.make(name))
-        committed = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
-        assert committed.rstrip("\n") == expected.rstrip("\n"), (
-            f"{name}.ipynb differs from make_notebooks.py; run python notebooks/make_notebooks.py"
-        )
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build
+
+
+def test_each_notebook_is_built_from_its_source() -> None:
+    """Each committed .ipynb is exactly what build.py writes from its .py: edit the .py, not the .ipynb."""
+    build = load_build()
+    assert [s.with_suffix(".ipynb").name for s in build.sources()] == [p.name for p in PATHS]
+    stale = [p.name for p in build.stale()]
+    assert not stale, f"out of date: {stale}; run python notebooks/build.py"
+
+
+def test_the_sources_are_in_canonical_percent_format() -> None:
+    """Each .py reads back to the same cells and is written back byte for byte (no stray blank lines)."""
+    build = load_build()
+    for source in build.sources():
+        text = source.read_text(encoding="utf-8")
+        assert build.write_py(build.read_py(text)) == text, source.name
+
+
+def test_the_percent_format_round_trips() -> None:
+    """Markdown with LaTeX and empty lines, code with blank lines and comments, in order, both ways."""
+    build = load_build()
+    cells = [
+        ("markdown", "# Title\n\n$$\\frac{\\partial y}{\\partial x} = \\bar v_1$$\n\n* a `# %%` mention"),
+        ("code", "import math\n\n\ndef f(x):\n    # a comment\n    return math.sin(x)\n\nf(1.0)"),
+        ("markdown", "one line"),
+        ("code", "x = 1"),
+    ]
+    text = build.write_py(cells)
+    assert text.startswith("# %% [markdown]\n# # Title\n#\n# $$") and text.endswith("x = 1\n")
+    assert build.read_py(text) == cells
+    nb = build.make("00_test", cells)
+    assert [(c.cell_type, c.source) for c in nb.cells] == cells
+    assert all(c.outputs == [] and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+    for bad in [("code", "x = 1\n"), ("code", "# %%"), ("markdown", "%%"), ("markdown", "trailing  ")]:
+        with pytest.raises(ValueError):
+            build.write_py([bad])
+    with pytest.raises(ValueError):
+        build.read_py("x = 1\n# %%\n")
+    with pytest.raises(ValueError):
+        build.read_py("# %% [markdown]\nnot a comment\n")
+
+
+def test_build_check_names_a_stale_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``build.py --check`` exits non-zero and names the .ipynb that is out of date, or has no .py."""
+    build = load_build()
+    (tmp_path / "01_a.py").write_text("# %%\nx = 1\n", encoding="utf-8")
+    (tmp_path / "02_b.py").write_text("# %% [markdown]\n# B\n", encoding="utf-8")
+    monkeypatch.setattr(build, "HERE", tmp_path)
+    assert build.main([]) == 0
+    assert build.main(["--check"]) == 0
+    (tmp_path / "01_a.py").write_text("# %%\nx = 2\n", encoding="utf-8")
+    (tmp_path / "03_orphan.ipynb").write_text("{}", encoding="utf-8")
+    assert [p.name for p in build.stale()] == ["01_a.ipynb", "03_orphan.ipynb"]
+    assert build.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "01_a.ipynb is out of date" in err and "03_orphan.ipynb" in err and "02_b" not in err
+    assert build.main(["01_a"]) == 0
+    assert [p.name for p in build.stale()] == ["03_orphan.ipynb"]
 
 
 # the distribution that provides each module the notebooks import
