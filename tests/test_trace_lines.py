@@ -9,7 +9,7 @@ negative values, zeros and ±1 derivatives:
   there (±1 and 0 too), the same operators (a ``+`` is never shown as a ``−``), and a
   negative number inside a product only in parentheses (or leading the line);
 * the numbers recompute to the value shown, to its last digit, wherever
-  :func:`scalargrad.trace.mismatches` calls the line checkable; the partial adjoints, where
+  :func:`scalargrad.tables.mismatches` calls the line checkable; the partial adjoints, where
   listed, agree term by term with the numbers and sum to the value;
 * LaTeX (and the Markdown built from it) has the text line's terms, signs and factors,
   HTML has the text line's cells, and JSON its lines.
@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scalargrad import Value, trace
+from scalargrad.tables import Table, Trace, mismatches
 from scalargrad.testing import ALL_OPS, Expression, expressions
-from scalargrad.trace import Table, Trace, mismatches
 
 MINUS = "−"
 
