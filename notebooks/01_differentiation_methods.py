@@ -29,9 +29,14 @@ draw(y)
 # %% [markdown]
 # ## Numerical differentiation
 #
-# $\frac{\partial f}{\partial \theta_i} \approx \frac{f(\theta + \epsilon e_i) - f(\theta - \epsilon e_i)}{2\epsilon}$:
-# two evaluations of $f$ per input, with an $O(\epsilon^2)$ error plus rounding. `gradcheck`
-# does the notes' check $\delta^\top \nabla f \approx (f(\theta + \epsilon\delta) - f(\theta - \epsilon\delta))/2\epsilon$
+# Central differences,
+#
+# $$\frac{\partial f}{\partial \theta_i} \approx
+# \frac{f(\theta + \epsilon e_i) - f(\theta - \epsilon e_i)}{2\epsilon},$$
+#
+# take two evaluations of $f$ per input, with an $O(\epsilon^2)$ error plus rounding. `gradcheck`
+# does the notes' check
+# $\delta^\top \nabla f \approx (f(\theta + \epsilon\delta) - f(\theta - \epsilon\delta))/2\epsilon$
 # for random $\delta$ on the unit ball.
 
 # %%

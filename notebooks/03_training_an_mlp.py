@@ -68,7 +68,7 @@ def accuracy(model, xs, ys):
 
 opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
 rng, order, history = random.Random(0), list(range(len(x_train))), {"train": [], "test": []}
-for epoch in range(30):
+for _epoch in range(30):
     rng.shuffle(order)
     for s in range(0, len(order), 16):
         batch = order[s:s + 16]
@@ -96,7 +96,8 @@ for x, y in zip(x_test, y_test):
 ax2.imshow(cm, cmap="Blues")
 for i in range(n):
     for j in range(n):
-        ax2.text(j, i, cm[i, j], ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black")
+        color = "white" if cm[i, j] > cm.max() / 2 else "black"
+        ax2.text(j, i, cm[i, j], ha="center", va="center", color=color)
 ax2.set(xticks=range(n), yticks=range(n), xticklabels=iris.target_names, yticklabels=iris.target_names,
         xlabel="predicted", ylabel="true", title="test confusion matrix")
 fig.tight_layout()

@@ -4,7 +4,8 @@
 # The notes: numerical differentiation is too inaccurate and slow to train with, but it is
 # *the* tool for testing an implementation of automatic differentiation:
 #
-# $$\delta^\top \nabla_\theta f(\theta) = \frac{f(\theta + \epsilon\delta) - f(\theta - \epsilon\delta)}{2\epsilon} + O(\epsilon^2).$$
+# $$\delta^\top \nabla_\theta f(\theta) =
+# \frac{f(\theta + \epsilon\delta) - f(\theta - \epsilon\delta)}{2\epsilon} + O(\epsilon^2).$$
 #
 # `scalargrad.testing` turns that into property-based tests with
 # [hypothesis](https://hypothesis.readthedocs.io): instead of checking one hand-picked point,
@@ -125,7 +126,7 @@ def collect(f):
 
 collect()
 for f in samples:
-    print(f"{str(f):60}  f(0.5, -1) = {f(0.5, -1.0):+.4f}")
+    print(f"{f!s:60}  f(0.5, -1) = {f(0.5, -1.0):+.4f}")
 
 # %%
 count = 0

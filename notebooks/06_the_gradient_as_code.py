@@ -143,7 +143,8 @@ for i in range(0, 1_000_000, 99_991):
     assert math.isclose(gb[i], db, rel_tol=1e-12, abs_tol=1e-12)
 assert np.allclose(ga, b + 1 / a) and np.allclose(gb, a - np.cos(b))
 print(f"10^6 gradients: {array_time * 1e3:.0f} ms in one array call, "
-      f"{compiled_time * 1e6:.2f} s as 10^6 calls of the float code ({compiled_time * 1e6 / array_time:.0f}x)")
+      f"{compiled_time * 1e6:.2f} s as 10^6 calls of the float code "
+      f"({compiled_time * 1e6 / array_time:.0f}x)")
 
 # %% [markdown]
 # ## f, f′ and f″ in one picture

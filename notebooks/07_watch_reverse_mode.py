@@ -46,7 +46,8 @@ assert shown["row"] == "v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5)
 watch
 
 # %%
-StepThrough(y, mode="reverse", step=5, widget=False)  # the HTML version alone: it steps in an exported page too
+# the HTML version alone: it steps in an exported page too
+StepThrough(y, mode="reverse", step=5, widget=False)
 
 # %% [markdown]
 # ## Every step, checked
