@@ -10,22 +10,21 @@
 (5.5, 1.716)
 """
 
+import warnings
+from typing import Any
+
+from . import graph as graph  # graph inspection: topological_order, count_ops, formula, ...
 from . import ops as ops  # the built-in ops: registered before anything else uses the engine
 from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
-from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten
-from .compile import CompileCheckError, CompiledGradient, compile
+from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
+from .compile import CompileCheckError, CompiledGradient, CompileError, compile
 from .engine import (
     OPS,
     Op,
     OpDefinitionError,
     Value,
-    count_ops,
     define_op,
-    evaluation_order,
-    formula,
-    method_source,
     no_grad,
-    topological_order,
 )
 from .numeric import GradcheckError, check_op, gradcheck, gradgradcheck, numerical_grad
 from .ops import (
@@ -72,6 +71,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "CompileCheckError",
+    "CompileError",
     "CompiledGradient",
     "Diagram",
     "GradcheckError",
@@ -93,18 +93,16 @@ __all__ = [
     "compile",
     "cos",
     "cosh",
-    "count_ops",
     "define_op",
     "draw",
     "draw_step",
     "erf",
-    "evaluation_order",
     "exp",
     "expm1",
-    "formula",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "hessian",
     "hypot",
     "jacobian",
@@ -114,7 +112,6 @@ __all__ = [
     "log2",
     "log10",
     "maximum",
-    "method_source",
     "minimum",
     "no_grad",
     "numerical_grad",
@@ -129,11 +126,27 @@ __all__ = [
     "tan",
     "tangents",
     "tanh",
-    "topological_order",
     "trace",
     "tree_flatten",
     "tree_unflatten",
+    "vjp",
     "walkthrough",
     "write_frames",
     "write_walkthrough",
 ]
+
+_MOVED_TO_GRAPH = ("count_ops", "evaluation_order", "formula", "method_source", "topological_order")
+"""Names that were at the top level in 0.1.0 and live in :mod:`scalargrad.graph` now."""
+
+
+def __getattr__(name: str) -> Any:
+    """The old top-level names of :mod:`scalargrad.graph`'s helpers, with a DeprecationWarning (PEP 562)."""
+    if name in _MOVED_TO_GRAPH:
+        warnings.warn(
+            f"scalargrad.{name} is deprecated and will be removed in the next release; "
+            f"use scalargrad.graph.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(graph, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,10 @@
   touching ``.grad``; with ``create_graph=True`` the adjoints are built as new
   Value nodes ("reverse mode AD by extending the computational graph"), so they
   can be differentiated again, printed as formulas and drawn.
-* :func:`jvp` — forward mode: one tangent pass in topological order.
-* :func:`hessian`, :func:`jacobian` — built from the two above.
+* :func:`vjp` — reverse mode's vector-Jacobian product ūᵀJ for a cotangent ū.
+* :func:`jvp` — forward mode: one tangent pass in topological order (J v).
+* :func:`hessian`, :func:`jacobian` — built from the above; a Hessian is shaped
+  like wrt-of-wrt, as in JAX.
 
 Gradients keep the structure of what you ask for: ``wrt`` may be a Value or any
 nesting of dicts, lists and tuples of Values (the notes' "adjoint in the same data
@@ -17,6 +19,7 @@ leaves: its gradient is a float array of its shape. NumPy is never imported here
 from __future__ import annotations
 
 import sys
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -43,6 +46,7 @@ __all__ = [
     "tree_flatten",
     "tree_leaves_like",
     "tree_unflatten",
+    "vjp",
 ]
 
 Tree = Any
@@ -160,8 +164,11 @@ class _Node:
         self.named: Any = None
 
 
-def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
-    """:func:`tree_flatten`, naming the structure ``what`` in its errors."""
+def _flatten(tree: Tree, what: str, *, arrays_as_leaves: bool = False) -> tuple[list[Any], TreeDef]:
+    """:func:`tree_flatten`, naming the structure ``what`` in its errors.
+
+    With ``arrays_as_leaves`` a NumPy array is one leaf (itself) instead of its entries.
+    """
     leaves: list[Any] = []
     nodes: list[_Node] = []
     on_path: set[int] = set()  # ids of the containers enclosing the current one
@@ -174,7 +181,7 @@ def _flatten(tree: Tree, what: str) -> tuple[list[Any], TreeDef]:
             on_path.discard(parent)
             continue
         position = len(nodes)
-        if arrays is not None and isinstance(item, arrays):
+        if arrays is not None and isinstance(item, arrays) and not arrays_as_leaves:
             node = _Node("array")
             node.index = len(leaves)
             node.named = item.shape
@@ -465,6 +472,23 @@ def grad(
     return treedef([_as_value(adj.get(t, 0.0)) for t in targets])
 
 
+def vjp(outputs: Tree, wrt: Tree, seed: Tree, *, create_graph: bool = False) -> Tree:
+    """Reverse mode's vector-Jacobian product ūᵀJ: the cotangent ``seed`` pulled back to ``wrt``.
+
+    ``seed`` is the cotangent ū, shaped like ``outputs`` (a number, or a Value with
+    ``create_graph=True``, per output; dict entries matched by key); the result is
+    Σₖ ūₖ ∂outputₖ/∂wrt, shaped like ``wrt``, by one reverse walk. It is
+    :func:`grad` with its ``seed`` made required: a one-hot ``seed`` gives one
+    output's gradient, and ⟨ū, J v⟩ = ⟨ūᵀJ, v⟩ ties it to :func:`jvp`. With
+    ``create_graph=True`` every entry is a Value, to differentiate again.
+
+    >>> x, y = Value(2.0), Value(3.0)
+    >>> vjp([x * y, x + y], {"x": x, "y": y}, [1.0, 10.0])
+    {'x': 13.0, 'y': 12.0}
+    """
+    return grad(outputs, wrt, seed=seed, create_graph=create_graph)
+
+
 def _as_value(x: Any) -> Value:
     return x if isinstance(x, Value) else constant(float(x))
 
@@ -496,23 +520,41 @@ def tangents(outputs: Tree, seed: Mapping[Value, float]) -> dict[Value, float]:
     return accumulate_tangents(topological_order(outs), floats)
 
 
-def jvp(outputs: Tree, tangents: Mapping[Value, float]) -> Tree:
-    """Forward mode: the directional derivative of ``outputs`` along ``tangents``.
+def jvp(outputs: Tree, seed: Mapping[Value, float] | None = None, **deprecated: Any) -> Tree:
+    """Forward mode: the derivative of ``outputs`` along ``seed``, the Jacobian-vector product J v.
 
-    ``tangents`` maps input Values to their tangents v̇ (inputs not listed get 0).
-    One pass in topological order (see :func:`tangents`); the result has the
-    structure of ``outputs``.
+    ``seed`` maps input Values to their tangents v̇ (inputs not listed get 0), as
+    in :func:`tangents`, whose one pass in topological order this is; the result
+    has the structure of ``outputs``. The keyword ``tangents=`` is the old name of
+    ``seed``: it still works, with a DeprecationWarning, for one release.
 
     >>> x1, x2 = Value(2.0), Value(5.0)
     >>> jvp(x1.log() + x1 * x2 - x2.sin(), {x1: 1.0})
     5.5
     """
+    if deprecated:
+        seed = _renamed_seed(seed, deprecated)
+    if seed is None:
+        raise TypeError("jvp() missing its argument 'seed' (a dict of input Values to tangents)")
     outs, treedef = _values_in(outputs, "outputs")
-    found = _tangent_walk(outs, tangents)
+    found = tangents(outs, seed)
     return treedef([found.get(o, 0.0) for o in outs])
 
 
-_tangent_walk = tangents  # jvp's parameter ``tangents`` hides the function inside jvp
+def _renamed_seed(seed: Any, keywords: dict[str, Any]) -> Any:
+    """jvp's ``seed`` given by its old keyword ``tangents=`` (with a DeprecationWarning)."""
+    unknown = sorted(set(keywords) - {"tangents"})
+    if unknown:
+        raise TypeError(f"jvp() got an unexpected keyword argument {unknown[0]!r}")
+    if seed is not None:
+        raise TypeError("jvp() got both 'seed' and its old name 'tangents'; pass seed only")
+    warnings.warn(
+        "jvp(outputs, tangents=...) is deprecated and will be removed in the next release; "
+        "use jvp(outputs, seed=...) (or pass it by position)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return keywords["tangents"]
 
 
 # --------------------------------------------------------------------------- #
@@ -521,19 +563,43 @@ _tangent_walk = tangents  # jvp's parameter ``tangents`` hides the function insi
 
 
 def hessian(output: Value, wrt: Tree) -> Any:
-    """Second derivatives d²output / dwrt_i dwrt_j by reverse mode over reverse mode.
+    """Second derivatives ∂²output/∂wᵢ∂wⱼ by reverse mode over reverse mode, shaped like wrt-of-wrt.
 
-    ``wrt`` is a Value (the result is a float) or a structure of Values, taken
-    in flattened order (the result is an n×n list of lists).
+    As in JAX, the result has ``wrt``'s structure, and each of its entries ``wrt``'s
+    structure again: a single Value gives a float, a list a list of lists, a dict a
+    dict of dicts (``h["a"]["b"]`` is ∂²output/∂a∂b). A NumPy array of Values is one
+    block: entry (i, j) of arrays of shapes s and t is a float array of shape s + t.
+
+    >>> x, y = Value(1.0), Value(3.0)
+    >>> hessian(x * x * y, {"x": x, "y": y})
+    {'x': {'x': 6.0, 'y': 2.0}, 'y': {'x': 2.0, 'y': 0.0}}
+    >>> hessian(x * x * y, [x, y]), hessian(x * x * y, x)
+    ([[6.0, 2.0], [2.0, 0.0]], 6.0)
     """
     if not isinstance(output, Value):
         raise TypeError(f"hessian needs a single Value output, got {type(output).__name__}")
-    targets, _ = _values_in(wrt, "wrt")
+    rows = _hessian_flat(output, _values_in(wrt, "wrt")[0])
+    blocks, rebuild = _flatten(wrt, "wrt", arrays_as_leaves=True)
+    starts = [0]
+    for block in blocks:
+        starts.append(starts[-1] + (1 if isinstance(block, Value) else block.size))
+
+    def entry(i: int, j: int) -> Any:
+        """Block (i, j): a float, or an array of shape (block i's shape + block j's shape)."""
+        numbers = [row[starts[j] : starts[j + 1]] for row in rows[starts[i] : starts[i + 1]]]
+        shape = tuple(n for b in (blocks[i], blocks[j]) if not isinstance(b, Value) for n in b.shape)
+        if not shape:
+            return numbers[0][0]
+        return sys.modules["numpy"].array(numbers, dtype=float).reshape(shape)
+
+    count = len(blocks)
+    return rebuild([rebuild([entry(i, j) for j in range(count)]) for i in range(count)])
+
+
+def _hessian_flat(output: Value, targets: list[Value]) -> list[list[float]]:
+    """The n×n Hessian of ``output`` over a flat list of Values, as rows."""
     first = grad(output, targets, create_graph=True)
-    rows = [grad(g, targets) for g in first]
-    if isinstance(wrt, Value):
-        return rows[0][0]
-    return rows
+    return [grad(g, targets) for g in first]
 
 
 def jacobian(outputs: Tree, wrt: Tree) -> list[Tree]:

@@ -4,7 +4,7 @@ This is the only scalargrad module that imports hypothesis (install the ``test``
 extra); ``import scalargrad`` never imports it.
 
 * :func:`expressions` — a strategy for random functions of ``n`` inputs, as
-  :class:`Expression` objects: callable on numbers *and* on Values, with a
+  :class:`GeneratedExpression` objects: callable on numbers *and* on Values, with a
   readable ``str`` (``sin(x0)*x1 + log(1 + x0*x0)``). Every op's argument is kept
   inside its domain by composing with safe maps, so an expression is defined
   and finite at every point.
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -60,7 +61,7 @@ from .numeric import (
 __all__ = [
     "ALL_OPS",
     "DEFAULT_OPS",
-    "Expression",
+    "GeneratedExpression",
     "assert_gradients_close",
     "assert_gradients_close_batched",
     "assert_hessian_close",
@@ -75,7 +76,7 @@ __all__ = [
 ]
 
 Step = tuple[str, tuple[int, ...], float]
-"""One instruction of an :class:`Expression`: (primitive op, operand slots, constant value)."""
+"""One instruction of an :class:`GeneratedExpression`: (primitive op, operand slots, constant value)."""
 
 DEFAULT_OPS: tuple[str, ...] = tuple(name for name, op in engine.OPS.items() if op.builtin and op.smooth)
 """The ops :func:`expressions` draws from by default: every smooth built-in op of the engine."""
@@ -99,10 +100,10 @@ its own: ``a**2``, ``a**3``, ``(1 + a*a)**c`` for c in (-1, -0.5, 0.5, 1.5), or
 ``(1 + a*a)**tanh(b)``."""
 
 # --------------------------------------------------------------------------- #
-# Expression: a straight-line program of primitive ops                        #
+# GeneratedExpression: a straight-line program of primitive ops               #
 # --------------------------------------------------------------------------- #
 
-_NO_LIMIT = 2**62  # Expression's str prints in full, however long (engine.formula's max_length)
+_NO_LIMIT = 2**62  # GeneratedExpression's str prints in full, however long (engine.formula's max_length)
 
 
 def _apply(kind: str, operands: list[Any]) -> Any:
@@ -110,7 +111,7 @@ def _apply(kind: str, operands: list[Any]) -> Any:
     return engine.OPS[kind](*operands)
 
 
-class Expression:
+class GeneratedExpression:
     """A function of ``n_inputs`` inputs built from scalargrad ops, callable on numbers or Values.
 
     It is a straight-line program: slots ``0 … n_inputs-1`` are the inputs
@@ -122,11 +123,11 @@ class Expression:
     scalargrad functions (``log`` is the natural log), printed by the engine's
     :func:`~scalargrad.engine.formula` with minimal parentheses.
 
-    >>> e = Expression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
+    >>> e = GeneratedExpression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
     >>> str(e), e(0.5, 3.0) == math.sin(1.5)
     ('sin(x0*x1)', True)
     >>> e
-    Expression('sin(x0*x1)', n_inputs=2)
+    GeneratedExpression('sin(x0*x1)', n_inputs=2)
     """
 
     __slots__ = ("n_inputs", "steps")
@@ -136,12 +137,12 @@ class Expression:
 
     def __init__(self, n_inputs: int, steps: Iterable[Step]) -> None:
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
-            raise ValueError(f"an Expression needs n_inputs >= 1, got {n_inputs!r}")
+            raise ValueError(f"a GeneratedExpression needs n_inputs >= 1, got {n_inputs!r}")
         checked: list[Step] = []
         for kind, operands, value in steps:
             slot = n_inputs + len(checked)
             if kind != "const" and kind not in engine.OPS:
-                raise ValueError(f"unknown op {kind!r} in an Expression step")
+                raise ValueError(f"unknown op {kind!r} in a GeneratedExpression step")
             arity = 0 if kind == "const" else engine.OPS[kind].arity
             if len(operands) != arity or any(not 0 <= o < slot for o in operands):
                 raise ValueError(
@@ -168,7 +169,7 @@ class Expression:
     def __str__(self) -> str:
         # The steps applied to named leaves give a graph that engine.formula prints: one
         # printer for the whole package. The leaves hold NaN, so no op raises (a hand-made
-        # Expression may be undefined everywhere, e.g. log(x0 - x0)), and constants are
+        # GeneratedExpression may be undefined everywhere, e.g. log(x0 - x0)), and constants are
         # leaves too, named by their number as the engine prints it, so that nothing is
         # folded. Natural logs print as log(...), scalargrad's name, not ln(...).
         names: dict[Value, str] = {}
@@ -186,7 +187,7 @@ class Expression:
         return engine.formula(slots[-1], names, max_length=_NO_LIMIT)
 
     def __repr__(self) -> str:
-        return f"Expression({str(self)!r}, n_inputs={self.n_inputs})"
+        return f"GeneratedExpression({str(self)!r}, n_inputs={self.n_inputs})"
 
 
 # --------------------------------------------------------------------------- #
@@ -277,8 +278,8 @@ def expressions(
     *,
     ops: Iterable[str] = DEFAULT_OPS,
     max_depth: int = 4,
-) -> st.SearchStrategy[Expression]:
-    """A hypothesis strategy for random :class:`Expression` functions of ``n_inputs`` inputs.
+) -> st.SearchStrategy[GeneratedExpression]:
+    """A hypothesis strategy for random :class:`GeneratedExpression` functions of ``n_inputs`` inputs.
 
     Each expression is a tree of at most ``max_depth`` op levels (at least one op)
     drawn from ``ops`` (see :data:`DEFAULT_OPS`, :data:`ALL_OPS`) over the inputs
@@ -295,10 +296,10 @@ def expressions(
     depth = _check_count(max_depth, "max_depth")
 
     @st.composite
-    def strategy(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Expression:
+    def strategy(draw: Callable[[st.SearchStrategy[Any]], Any]) -> GeneratedExpression:
         builder = _Builder(draw, n, chosen)
         builder.build(depth, constant_ok=False, root=True)
-        return Expression(n, builder.steps)
+        return GeneratedExpression(n, builder.steps)
 
     return strategy()
 
@@ -318,7 +319,7 @@ def expressions_and_points(
     ops: Iterable[str] = DEFAULT_OPS,
     max_depth: int = 4,
     bound: float = 2.0,
-) -> st.SearchStrategy[tuple[Expression, list[float]]]:
+) -> st.SearchStrategy[tuple[GeneratedExpression, list[float]]]:
     """A strategy for ``(expression, point)`` pairs with between min and max inputs."""
     low = _check_count(min_inputs, "min_inputs")
     high = _check_count(max_inputs, "max_inputs")
@@ -367,7 +368,7 @@ def assert_gradients_close(
 ) -> list[float]:
     """Assert that f's reverse-mode gradient at ``args`` matches central differences.
 
-    ``f(*args)`` must work on numbers and on Values (an :class:`Expression` does).
+    ``f(*args)`` must work on numbers and on Values (an :class:`GeneratedExpression` does).
     Each ∂f/∂θᵢ must be within ``atol + rtol·max(|analytic|, |numeric|)`` plus the
     finite differences' own rounding error, estimated from the graph as
     u·Σ|v·∂f/∂v|/eps, so well-scaled and badly-scaled functions are judged fairly.
@@ -642,3 +643,19 @@ def matmul_shapes(
     side = st.integers(1, _check_count(max_side, "max_side"))
     batch = st.lists(st.integers(1, 3), max_size=_check_natural(max_batch_dims, "max_batch_dims")).map(tuple)
     return st.tuples(batch, side, side, side).map(lambda t: ((*t[0], t[1], t[2]), (t[2], t[3])))
+
+
+def __getattr__(name: str) -> Any:
+    """``Expression``, the old name of :class:`GeneratedExpression`, with a DeprecationWarning (PEP 562).
+
+    Renamed so that it is not confused with :class:`scalargrad.expr.Expression` (parsed text).
+    """
+    if name == "Expression":
+        warnings.warn(
+            "scalargrad.testing.Expression is deprecated and will be removed in the next release; "
+            "use scalargrad.testing.GeneratedExpression",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return GeneratedExpression
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,19 +19,18 @@ from hypothesis import strategies as st
 from scalargrad import (
     Value,
     adjoints,
-    count_ops,
-    formula,
     grad,
     hessian,
     jacobian,
     jvp,
-    topological_order,
     tree_flatten,
     tree_unflatten,
+    vjp,
 )
 from scalargrad.expr import FUNCTIONS  # the parser's whitelist: every op function, ln and log
+from scalargrad.graph import count_ops, formula, topological_order
 from scalargrad.testing import (
-    Expression,
+    GeneratedExpression,
     assert_gradients_close,
     assert_hessian_close,
     expressions,
@@ -40,6 +39,9 @@ from scalargrad.testing import (
 )
 
 CASES = expressions_and_points(min_inputs=1, max_inputs=3)
+
+Case = tuple[GeneratedExpression, list[float]]
+"""A random expression and a point to evaluate it at."""
 
 
 def inputs(point: list[float]) -> list[Value]:
@@ -77,7 +79,7 @@ def new_ops(gradients: list[Value], forward: Value) -> dict[str, int]:
 
 
 @given(CASES)
-def test_backward_grad_jvp_and_central_differences_agree(case: tuple[Expression, list[float]]) -> None:
+def test_backward_grad_jvp_and_central_differences_agree(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -94,7 +96,7 @@ def test_backward_grad_jvp_and_central_differences_agree(case: tuple[Expression,
 
 
 @given(CASES)
-def test_grad_leaves_dot_grad_alone(case: tuple[Expression, list[float]]) -> None:
+def test_grad_leaves_dot_grad_alone(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -104,7 +106,7 @@ def test_grad_leaves_dot_grad_alone(case: tuple[Expression, list[float]]) -> Non
 
 
 @given(CASES)
-def test_create_graph_gradients_evaluate_to_the_plain_gradients(case: tuple[Expression, list[float]]) -> None:
+def test_create_graph_gradients_evaluate_to_the_plain_gradients(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -117,7 +119,7 @@ def test_create_graph_gradients_evaluate_to_the_plain_gradients(case: tuple[Expr
 
 
 @given(CASES)
-def test_inputs_not_reached_get_zero(case: tuple[Expression, list[float]]) -> None:
+def test_inputs_not_reached_get_zero(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -157,7 +159,7 @@ def test_grad_with_respect_to_an_intermediate_node_and_the_output() -> None:
 
 @given(CASES)
 def test_second_derivatives_equal_differences_of_first_derivatives(
-    case: tuple[Expression, list[float]],
+    case: Case,
 ) -> None:
     f, point = case
     xs = inputs(point)
@@ -167,7 +169,7 @@ def test_second_derivatives_equal_differences_of_first_derivatives(
 
 
 @given(CASES)
-def test_hessian_is_symmetric(case: tuple[Expression, list[float]]) -> None:
+def test_hessian_is_symmetric(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -182,6 +184,34 @@ def test_hessian_is_symmetric(case: tuple[Expression, list[float]]) -> None:
 def test_hessian_of_a_single_value_is_a_number() -> None:
     x = Value(2.0)
     assert hessian(x**3, x) == 12.0
+
+
+def test_hessian_is_shaped_like_wrt_of_wrt() -> None:
+    x, y, z = Value(1.0), Value(3.0), Value(2.0)
+    out = x * x * y + y * z
+    flat = hessian(out, [x, y, z])
+    assert flat == [[6.0, 2.0, 0.0], [2.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    assert hessian(out, {"x": x, "y": y}) == {"x": {"x": 6.0, "y": 2.0}, "y": {"x": 2.0, "y": 0.0}}
+    nested = hessian(out, {"a": [x, y], "z": z})
+    assert nested["a"][1] == {"a": [2.0, 0.0], "z": 1.0}
+    assert nested["z"] == {"a": [0.0, 1.0], "z": 0.0}
+    assert hessian(out, (x, y)) == ((6.0, 2.0), (2.0, 0.0))
+    assert hessian(out, []) == []
+
+
+def test_hessian_of_arrays_has_the_shapes_side_by_side() -> None:
+    np = pytest.importorskip("numpy")
+    from scalargrad import array
+
+    X, b = array(np.array([[1.0, 2.0], [3.0, 4.0]]), "X"), Value(2.0)
+    out = (X * X).sum() * b
+    h = hessian(out, {"X": X, "b": b})
+    assert h["X"]["X"].shape == (2, 2, 2, 2)
+    assert h["X"]["X"][0, 1, 0, 1] == 4.0 and h["X"]["X"][0, 1, 1, 0] == 0.0
+    assert h["X"]["b"].tolist() == h["b"]["X"].tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert h["b"]["b"] == 0.0
+    flat = hessian(out, list(X.flat) + [b])
+    assert np.array_equal(h["X"]["X"].reshape(4, 4), np.array(flat)[:4, :4])
 
 
 def test_third_derivative_by_repeated_create_graph() -> None:
@@ -214,14 +244,14 @@ SEEDS = st.floats(-3, 3, allow_nan=False)
 
 
 @st.composite
-def two_functions(draw: Any) -> tuple[Expression, Expression, list[float]]:
+def two_functions(draw: Any) -> tuple[GeneratedExpression, GeneratedExpression, list[float]]:
     n = draw(st.integers(1, 3))
     return draw(expressions(n)), draw(expressions(n)), draw(points(n))
 
 
 @given(two_functions(), SEEDS, SEEDS)
 def test_seeded_outputs_give_vector_jacobian_products(
-    fs: tuple[Expression, Expression, list[float]], s1: float, s2: float
+    fs: tuple[GeneratedExpression, GeneratedExpression, list[float]], s1: float, s2: float
 ) -> None:
     f1, f2, point = fs
     xs = inputs(point)
@@ -229,13 +259,79 @@ def test_seeded_outputs_give_vector_jacobian_products(
     g1, g2 = grad(y1, xs), grad(y2, xs)
     expected = [s1 * a + s2 * b for a, b in zip(g1, g2)]
     scale = (magnitude(y1) + magnitude(y2)) * max(1.0, *(abs(g) for g in g1 + g2))
-    vjp = grad([y1, y2], xs, seed=[s1, s2])
+    seeded = grad([y1, y2], xs, seed=[s1, s2])
     as_dict = grad({"a": y1, "b": y2}, xs, seed={"a": s1, "b": s2})
     graphs = grad((y1, y2), xs, seed=(s1, s2), create_graph=True)
-    for e, v, d, g in zip(expected, vjp, as_dict, graphs):
+    for e, v, d, g in zip(expected, seeded, as_dict, graphs):
         assert close(e, v, scale) and close(e, d, scale) and close(e, g.data, scale)
     assert jacobian([y1, y2], xs) == [g1, g2]
     assert jacobian({"a": y1, "b": y2}, {"x": xs}) == [{"x": g1}, {"x": g2}]
+
+
+@given(two_functions(), SEEDS, SEEDS)
+def test_vjp_with_a_one_hot_seed_is_the_gradient_and_is_linear_in_the_seed(
+    fs: tuple[GeneratedExpression, GeneratedExpression, list[float]], s1: float, s2: float
+) -> None:
+    f1, f2, point = fs
+    xs = inputs(point)
+    ys = {"first": f1(*xs), "second": f2(*xs)}
+    wrt = {"x": xs}
+    assert vjp(ys, wrt, {"first": 1.0, "second": 0.0}) == grad(ys["first"], wrt)
+    assert vjp(ys, wrt, {"second": 1.0, "first": 0.0}) == grad(ys["second"], wrt)
+    assert vjp(ys, wrt, {"first": s1, "second": s2}) == grad(ys, wrt, seed={"first": s1, "second": s2})
+    # linear in the seed: vjp(a·u + b·w) = a·vjp(u) + b·vjp(w), up to rounding
+    g1, g2 = grad(ys["first"], xs), grad(ys["second"], xs)
+    combined = vjp(ys, xs, {"first": s1, "second": s2})
+    scale = (magnitude(ys["first"]) + magnitude(ys["second"])) * max(1.0, *(abs(g) for g in g1 + g2))
+    for c, a, b in zip(combined, g1, g2):
+        assert close(c, s1 * a + s2 * b, scale)
+    graphs = vjp(ys, wrt, {"first": s1, "second": s2}, create_graph=True)
+    assert all(isinstance(g, Value) for g in graphs["x"])
+    assert [g.data for g in graphs["x"]] == [pytest.approx(c, rel=1e-9, abs=1e-12 * scale) for c in combined]
+
+
+@given(st.data())
+def test_vjp_and_jvp_are_transposes(data: st.DataObject) -> None:
+    """⟨ū, J v⟩ = ⟨Jᵀū, v⟩ for m random functions of n inputs and random ū, v."""
+    n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    fs = [data.draw(expressions(n)) for _ in range(m)]
+    point = data.draw(points(n))
+    u = data.draw(st.lists(SEEDS, min_size=m, max_size=m))
+    v = data.draw(st.lists(SEEDS, min_size=n, max_size=n))
+    xs = inputs(point)
+    ys = [f(*xs) for f in fs]
+    pushed: list[float] = jvp(ys, dict(zip(xs, v)))
+    pulled: list[float] = vjp(ys, xs, u)
+    left = math.fsum(a * b for a, b in zip(u, pushed))
+    right = math.fsum(a * b for a, b in zip(pulled, v))
+    rows = jacobian(ys, xs)
+    terms = sum(abs(a * j * b) for a, row in zip(u, rows) for j, b in zip(row, v))
+    scale = max(magnitude(y) for y in ys) * max(1.0, terms)
+    assert close(left, right, scale), (fs, point, u, v, left, right)
+
+
+def test_vjp_seed_is_shaped_like_the_outputs() -> None:
+    x = Value(2.0, label="x")
+    assert vjp(x * x, x, 3.0) == 12.0
+    assert vjp([x * x, x], [x], [1.0, 2.0]) == [6.0]
+    assert str(vjp(x * x, x, 3.0, create_graph=True)) == "3*x + 3*x"
+    with pytest.raises(ValueError, match="seed"):
+        vjp([x * x, x], x, [1.0])
+    with pytest.raises(TypeError):
+        vjp(x * x, x)  # type: ignore[call-arg]
+
+
+def test_jvp_takes_seed_and_its_old_keyword_tangents_with_a_warning() -> None:
+    x = Value(2.0)
+    assert jvp(x * x, {x: 1.0}) == jvp(x * x, seed={x: 1.0}) == 4.0
+    with pytest.warns(DeprecationWarning, match=r"jvp\(outputs, seed=\.\.\.\)"):
+        assert jvp(x * x, tangents={x: 1.0}) == 4.0
+    with pytest.raises(TypeError, match="both 'seed' and its old name 'tangents'"):
+        jvp(x * x, {x: 1.0}, tangents={x: 1.0})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tangent'"):
+        jvp(x * x, tangent={x: 1.0})
+    with pytest.raises(TypeError, match="missing its argument 'seed'"):
+        jvp(x * x)
 
 
 def test_an_output_listed_twice_counts_twice() -> None:
@@ -325,7 +421,7 @@ def is_literal(v: Value, *values: float) -> bool:
 
 
 @given(CASES)
-def test_create_graph_adds_no_trivial_operations(case: tuple[Expression, list[float]]) -> None:
+def test_create_graph_adds_no_trivial_operations(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -434,7 +530,7 @@ def test_unlabelled_nodes_are_numbered_in_topological_order() -> None:
 
 
 @given(CASES)
-def test_every_new_adjoint_node_is_labelled(case: tuple[Expression, list[float]]) -> None:
+def test_every_new_adjoint_node_is_labelled(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)
@@ -466,9 +562,9 @@ def test_notes_formulas() -> None:
     s = (a * x + b).sigmoid()
     assert str(s) == "sigmoid(a*x + b)"
     assert [str(g) for g in grad(s, [x, a, b], create_graph=True)] == [
-        "sigmoid(a*x + b)*(1 - sigmoid(a*x + b))*a",
-        "sigmoid(a*x + b)*(1 - sigmoid(a*x + b))*x",
-        "sigmoid(a*x + b)*(1 - sigmoid(a*x + b))",
+        "sigmoid(a*x + b)*sigmoid(-(a*x + b))*a",
+        "sigmoid(a*x + b)*sigmoid(-(a*x + b))*x",
+        "sigmoid(a*x + b)*sigmoid(-(a*x + b))",
     ]
     v1 = Value(0.0, label="v1")
     assert str((v1.exp() + 1) * v1.exp()) == "(exp(v1) + 1)*exp(v1)"
@@ -490,7 +586,7 @@ def test_formulas_use_minimal_parentheses() -> None:
 
 
 @given(CASES)
-def test_printed_formulas_evaluate_to_the_same_numbers(case: tuple[Expression, list[float]]) -> None:
+def test_printed_formulas_evaluate_to_the_same_numbers(case: Case) -> None:
     f, point = case
     xs = inputs(point)
     y = f(*xs)

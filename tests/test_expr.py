@@ -245,7 +245,7 @@ def test_constant_refuses_two_product_signs_in_a_row(text: str) -> None:
 
 
 def _node_count(y: Value) -> int:
-    from scalargrad import topological_order
+    from scalargrad.graph import topological_order
 
     return len(topological_order(y))
 

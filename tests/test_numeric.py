@@ -17,9 +17,12 @@ from scalargrad import (
     gradcheck,
     gradgradcheck,
     numerical_grad,
-    topological_order,
 )
-from scalargrad.testing import Expression, expressions_and_points
+from scalargrad.graph import topological_order
+from scalargrad.testing import GeneratedExpression, expressions_and_points
+
+Case = tuple[GeneratedExpression, list[float]]
+"""A random expression and a point to evaluate it at."""
 
 
 def sigmoid_example(x: Any, a: Any, b: Any) -> Any:
@@ -299,7 +302,7 @@ def test_gradcheck_bad_input(
 
 
 @given(expressions_and_points(max_inputs=3))
-def test_gradcheck_passes_on_random_expressions(case: tuple[Expression, list[float]]) -> None:
+def test_gradcheck_passes_on_random_expressions(case: Case) -> None:
     f, point = case
     # gradcheck's fixed tolerances suit well-scaled functions: where some value in the graph
     # is huge (x**3**3 at 2 is 1.3e8), central differences carry rounding error ~|v|·u/eps

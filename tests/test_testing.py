@@ -1,4 +1,4 @@
-"""scalargrad.testing: Expression, the strategies and the assertion helpers."""
+"""scalargrad.testing: GeneratedExpression, the strategies and the assertion helpers."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scalargrad as sg
-from scalargrad import OPS, GradcheckError, Value, gradcheck, topological_order
+from scalargrad import OPS, GradcheckError, Value, gradcheck
 from scalargrad.expr import FUNCTIONS
+from scalargrad.graph import topological_order
 from scalargrad.testing import (
     ALL_OPS,
     DEFAULT_OPS,
-    Expression,
+    GeneratedExpression,
     assert_gradients_close,
     assert_hessian_close,
     expressions,
@@ -28,9 +29,12 @@ from scalargrad.testing import (
 
 NAMESPACE = FUNCTIONS  # the expression parser's whitelist: every op function, ln and log
 
+Case = tuple[GeneratedExpression, list[float]]
+"""A random expression and a point to evaluate it at."""
+
 
 def evaluate_text(text: str, point: list[float]) -> float:
-    """Evaluate an Expression's str with only scalargrad's functions in scope (TEST ONLY)."""
+    """Evaluate a GeneratedExpression's str with only scalargrad's functions in scope (TEST ONLY)."""
     names = {f"x{i}": x for i, x in enumerate(point)}
     code = compile(text, "<expression>", "eval")
     assert all(name in NAMESPACE or name in names for name in code.co_names), code.co_names
@@ -38,12 +42,12 @@ def evaluate_text(text: str, point: list[float]) -> float:
 
 
 # --------------------------------------------------------------------------- #
-# Expression                                                                   #
+# GeneratedExpression                                                                   #
 # --------------------------------------------------------------------------- #
 
 
 def test_expression_prints_evaluates_and_builds_graphs() -> None:
-    e = Expression(
+    e = GeneratedExpression(
         2,
         [
             ("mul", (0, 0), 0.0),  # 2: x0*x0
@@ -55,7 +59,7 @@ def test_expression_prints_evaluates_and_builds_graphs() -> None:
         ],
     )
     assert str(e) == "sin(x1)*log(1 + x0*x0)"
-    assert repr(e) == "Expression('sin(x1)*log(1 + x0*x0)', n_inputs=2)"
+    assert repr(e) == "GeneratedExpression('sin(x1)*log(1 + x0*x0)', n_inputs=2)"
     assert e.ops == {"mul", "add", "log", "sin"}
     assert e(2.0, 0.5) == math.sin(0.5) * math.log(5.0)
     x0, x1 = Value(2.0), Value(0.5)
@@ -85,7 +89,7 @@ def test_expression_prints_evaluates_and_builds_graphs() -> None:
     ],
 )
 def test_expression_printing_uses_python_precedence(steps: list[Any], text: str) -> None:
-    e = Expression(2, steps)
+    e = GeneratedExpression(2, steps)
     assert str(e) == text
     point = [1.25, 0.75]
     assert evaluate_text(text, point) == pytest.approx(e(*point), rel=1e-15)
@@ -93,19 +97,19 @@ def test_expression_printing_uses_python_precedence(steps: list[Any], text: str)
 
 def test_expression_prints_with_the_engines_printer() -> None:
     # the engine's printer, so the same graph prints the same way (only ln is spelt log)
-    e = Expression(1, [("neg", (0,), 0), ("neg", (1,), 0)])
+    e = GeneratedExpression(1, [("neg", (0,), 0), ("neg", (1,), 0)])
     x0 = Value(1.0, label="x0")
     assert str(e) == str(e(x0)) == "-(-x0)"
-    assert repr(e) == "Expression('-(-x0)', n_inputs=1)"
-    e = Expression(2, [("div", (0, 1), 0), ("log", (2,), 0), ("neg", (3,), 0)])
+    assert repr(e) == "GeneratedExpression('-(-x0)', n_inputs=1)"
+    e = GeneratedExpression(2, [("div", (0, 1), 0), ("log", (2,), 0), ("neg", (3,), 0)])
     assert str(e) == str(e(Value(1.0, label="x0"), Value(2.0, label="x1"))).replace("ln", "log")
 
 
 def test_expression_prints_where_it_is_undefined() -> None:
     # printing never evaluates: log(x0 - x0) and 1/0 are defined nowhere, but print
-    e = Expression(1, [("sub", (0, 0), 0), ("log", (1,), 0)])
+    e = GeneratedExpression(1, [("sub", (0, 0), 0), ("log", (1,), 0)])
     assert str(e) == "log(x0 - x0)"
-    e = Expression(1, [("const", (), 1), ("const", (), 0), ("div", (1, 2), 0), ("add", (0, 3), 0)])
+    e = GeneratedExpression(1, [("const", (), 1), ("const", (), 0), ("div", (1, 2), 0), ("add", (0, 3), 0)])
     assert str(e) == "x0 + 1/0"
     with pytest.raises(ZeroDivisionError):
         e(1.0)
@@ -113,15 +117,15 @@ def test_expression_prints_where_it_is_undefined() -> None:
 
 def test_expression_bad_input() -> None:
     with pytest.raises(ValueError, match="n_inputs >= 1"):
-        Expression(0, [])
+        GeneratedExpression(0, [])
     with pytest.raises(ValueError, match="unknown op 'erfc'"):
-        Expression(1, [("erfc", (0,), 0.0)])
+        GeneratedExpression(1, [("erfc", (0,), 0.0)])
     with pytest.raises(ValueError, match="needs 2 operands"):
-        Expression(1, [("add", (0,), 0.0)])
+        GeneratedExpression(1, [("add", (0,), 0.0)])
     with pytest.raises(ValueError, match=r"among slots 0\.\.1"):
-        Expression(2, [("sin", (2,), 0.0)])
+        GeneratedExpression(2, [("sin", (2,), 0.0)])
     with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
-        Expression(2, [("add", (0, 1), 0.0)])(1.0)
+        GeneratedExpression(2, [("add", (0, 1), 0.0)])(1.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -130,7 +134,7 @@ def test_expression_bad_input() -> None:
 
 
 @given(expressions_and_points(max_inputs=4, ops=ALL_OPS))
-def test_expressions_are_defined_and_consistent_everywhere(case: tuple[Expression, list[float]]) -> None:
+def test_expressions_are_defined_and_consistent_everywhere(case: Case) -> None:
     f, point = case
     as_number = f(*point)
     xs = [Value(x) for x in point]
@@ -144,7 +148,7 @@ def test_expressions_are_defined_and_consistent_everywhere(case: tuple[Expressio
 
 
 @given(expressions_and_points(bound=2.0))
-def test_expressions_stay_finite_near_the_bounds_and_beyond(case: tuple[Expression, list[float]]) -> None:
+def test_expressions_stay_finite_near_the_bounds_and_beyond(case: Case) -> None:
     f, point = case
     for scale in (1.0, 1.5):
         assert math.isfinite(f(*(scale * x for x in point)))
@@ -161,7 +165,7 @@ def test_the_op_mix_is_configurable(data: st.DataObject) -> None:
 
 @given(st.data())
 def test_max_depth_bounds_the_nesting(data: st.DataObject) -> None:
-    def op_steps(e: Expression) -> int:
+    def op_steps(e: GeneratedExpression) -> int:
         return sum(kind != "const" for kind, _, _ in e.steps)
 
     assert op_steps(data.draw(expressions(3, ops=["sin", "add"], max_depth=1))) == 1
@@ -172,7 +176,7 @@ def test_abs_and_relu_can_be_drawn() -> None:
     seen: set[str] = set()
 
     @given(expressions(2, ops=["abs", "relu"]))
-    def collect(e: Expression) -> None:
+    def collect(e: GeneratedExpression) -> None:
         seen.update(e.ops)
 
     collect()
@@ -212,7 +216,7 @@ def test_strategy_bad_input(make: Callable[[], Any], error: type[Exception], mes
 
 
 @given(expressions_and_points())
-def test_readme_style_property(case: tuple[Expression, list[float]]) -> None:
+def test_readme_style_property(case: Case) -> None:
     f, point = case
     assert_gradients_close(f, point)
 
@@ -231,14 +235,14 @@ def test_assert_gradients_close_catches_a_wrong_derivative(monkeypatch: pytest.M
         out._op, out._a, out._da = OPS["cos"], self, math.sin(self.data)  # sign error
         return out
 
-    f = Expression(2, [("cos", (0,), 0.0), ("mul", (2, 1), 0.0)])
+    f = GeneratedExpression(2, [("cos", (0,), 0.0), ("mul", (2, 1), 0.0)])
     assert_gradients_close(f, [0.4, 3.0])
     monkeypatch.setattr(Value, "cos", wrong_cos)
     with pytest.raises(AssertionError) as info:
         assert_gradients_close(f, [0.4, 3.0])
     assert isinstance(info.value, GradcheckError) and info.value.index == 0
     message = str(info.value)
-    assert "Expression('cos(x0)*x1', n_inputs=2)" in message and "args=[0.4, 3.0]" in message
+    assert "GeneratedExpression('cos(x0)*x1', n_inputs=2)" in message and "args=[0.4, 3.0]" in message
     assert "worst mismatch: input 0" in message
 
 
@@ -374,7 +378,7 @@ def test_modules_import_no_private_names_from_each_other() -> None:
 
 
 def test_the_differences_truncation_error_is_allowed_for_but_not_a_wrong_rule() -> None:
-    sin_x12 = Expression(
+    sin_x12 = GeneratedExpression(
         1,
         [
             ("const", (), 2.0),
