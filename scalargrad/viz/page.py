@@ -69,11 +69,10 @@ The same machinery backs the notebook widget's kernel-free view
 from __future__ import annotations
 
 import html
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +82,10 @@ from ..files import check_writable, write_atomic
 from ..steps import MODES, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
 from ._dot import TooManyNodesError, tensor_groups
-from ._render import MAX_LAYOUT_COST, RenderError, layout_cost, pipe
-from ._steps import STEP_STYLE, build_step_dot, edge_labels, layout_source, node_fields
+from ._page_assets import inline_json, page_style, page_template, script, script_call, style
+from ._page_layout import EDGE_BLOCK, NODE_BLOCK, SVG_TEXT, layout
+from ._render import MAX_LAYOUT_COST
+from ._steps import edge_labels, node_fields
 
 __all__ = ["MAX_NODES", "MAX_TANGENT_TABS", "MODE_TITLES", "walkthrough", "write_walkthrough"]
 
@@ -120,117 +121,6 @@ def _check_int(value: object, name: str, low: int, high: int | None = None) -> i
         bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
     return value
-
-
-# --------------------------------------------------------------------------- #
-# one diagram per mode: laid out once, annotated for restyling                 #
-# --------------------------------------------------------------------------- #
-
-_PROLOG = re.compile(r"<\?xml.*?\?>\s*|<!DOCTYPE.*?>\s*|<!--.*?-->\s*", re.DOTALL)
-_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>')
-_GROUP_ID = re.compile(r'(<g) id="[^"]*"')
-_NODE_BLOCK = re.compile(r'(<g class="node[^"]*" data-n=")([^"]*)(">)(.*?)(</g>)', re.DOTALL)
-_EDGE_BLOCK = re.compile(r'<g class="edge[^"]*" data-e="([^"]*)">(.*?)</g>', re.DOTALL)
-_TEXT = re.compile(r'(<text)(?: data-f="(\d+)")?([^>]*>)(.*?)(</text>)', re.DOTALL)
-
-
-def _annotate(svg: str) -> str:
-    """Graphviz SVG made ready to restyle: node groups carry ``data-n`` (their DOT id),
-    edges ``data-e`` ("from to"), each node's texts ``data-f`` (field 0 is the head).
-
-    The XML prolog, comments and element ids go (the page holds several SVGs; the
-    ids would clash).
-    """
-    svg = _PROLOG.sub("", svg)
-
-    def group(m: re.Match[str]) -> str:
-        kind, title = m.group(1), html.unescape(m.group(2))
-        if kind == "node":
-            return f'<g class="node" data-n="{html.escape(title)}">\n<title>{m.group(2)}</title>'
-        tail, _, head = title.partition("->")
-        return (
-            f'<g class="edge" data-e="{html.escape(tail)} {html.escape(head)}">\n<title>{m.group(2)}</title>'
-        )
-
-    svg = _GROUP_ID.sub(r"\1", _GROUP.sub(group, svg))
-
-    def node(m: re.Match[str]) -> str:
-        count = iter(range(10**9))
-        body = _TEXT.sub(lambda t: f'<text data-f="{next(count)}"{t.group(3)}{t.group(4)}</text>', m.group(4))
-        return m.group(1) + m.group(2) + m.group(3) + body + m.group(5)
-
-    return _NODE_BLOCK.sub(node, svg).strip()
-
-
-def _layout_steps(s: Steps, extension: bool) -> Steps:
-    """``s``, or with ``extension=False`` ``s`` without the adjoint nodes of ``"extend"``."""
-    return s if extension else Steps(s.mode, s.graph, [replace(st, added=[]) for st in s], s.wrt, s.groups)
-
-
-_EDGE_LABEL = re.compile(r'^(\t[^\n]* -> [^\n]*?\[)label="(?:[^"\\]|\\.)*" ?', re.MULTILINE)
-"""An edge's label in a step's DOT (the graphviz package writes ``label`` first)."""
-_GRAPH_LABEL = re.compile(r'^(\tgraph \[.*?)\blabel="(?:[^"\\]|\\.)*" ', re.MULTILINE)
-
-
-def _layout(
-    s: Steps,
-    digits: int,
-    max_layout_cost: int | None,
-    fields: Callable[[], list[dict[str, list[str]]]] | None = None,
-) -> tuple[str | None, bool, str]:
-    """(annotated SVG or None, whether the adjoint nodes are in it, a note for the reader).
-
-    Edge labels double the ranks Graphviz lays out, and the adjoint nodes of ``"extend"``
-    add more: when the whole diagram would cost too much, the edge labels are left out
-    first, then the adjoint nodes. ``fields`` gives ``node_fields(s, digits)`` (quadratic in
-    the graph's size: asked for only once the bare graph is known to be cheap enough)."""
-    extensions = [True, False] if s.mode == "extend" else [False]
-    reasons: list[str] = []
-    notes: list[str] = []
-    for extension in extensions:
-        try:
-            bare = _EDGE_LABEL.sub(r"\1", build_step_dot(_layout_steps(s, extension), len(s), digits))
-        except ImportError as e:
-            return None, False, f"No diagram: {e}."
-        cost = layout_cost(bare)
-        if max_layout_cost is not None and cost > max_layout_cost:
-            what = "the graph with its adjoint nodes" if extension else "the graph"
-            reasons.append(
-                f"{what} would take Graphviz too long to lay out (cost {cost} > {max_layout_cost})"
-            )
-            continue
-        for labelled in (True, False):
-            source = layout_source(
-                _layout_steps(s, extension),
-                digits,
-                edge_labels_shown=labelled,
-                fields=fields() if fields is not None else None,
-            )
-            source = _GRAPH_LABEL.sub(r"\1", source, count=1)  # the step line is shown above instead
-            cost = layout_cost(source)
-            if max_layout_cost is not None and cost > max_layout_cost:
-                what = "the graph with its adjoint nodes" if extension else "the graph"
-                what += " and its edge labels" if labelled else ""
-                reasons.append(
-                    f"{what} would take Graphviz too long to lay out (cost {cost} > {max_layout_cost})"
-                )
-                continue
-            try:
-                svg = pipe(source, "svg").decode("utf-8")
-            except RenderError as e:
-                return None, False, f"No diagram: {e}."
-            if s.mode == "extend" and not extension:
-                notes.append(
-                    "The diagram shows the forward graph only: "
-                    f"{next(r for r in reasons if 'adjoint' in r and 'edge' not in r)}; "
-                    "each step's new adjoint nodes are listed."
-                )
-            if not labelled:
-                notes.append(
-                    f"The edges carry no labels: {reasons[-1]}; each step's line says what they carry."
-                )
-            return _annotate(svg), extension and s.mode == "extend", " ".join(notes)
-    return None, False, f"No diagram: {'; '.join(reasons)}."
 
 
 class PageTooLargeError(TooManyNodesError):
@@ -331,7 +221,7 @@ class Walkthrough:
         layouts: dict[str, tuple[str | None, bool, str]] = {}
         if tangents:  # one layout serves every input's tangent mode: the same nodes and edges
             joined = Steps("tangent", g, [st for t in tangents for st in t], tangents[0].wrt, boxes)
-            layouts.update(dict.fromkeys(self.tangent_inputs, _layout(joined, digits, max_layout_cost)))
+            layouts.update(dict.fromkeys(self.tangent_inputs, layout(joined, digits, max_layout_cost)))
         known: dict[str, list[dict[str, list[str]]]] = {}
 
         def fields_of(mode: str) -> Callable[[], list[dict[str, list[str]]]]:
@@ -353,7 +243,7 @@ class Walkthrough:
             if table is not None:
                 for i, r in enumerate(self.trace.tables[table].rows):
                     rows[r.name.replace(BAR, "").replace(DOT, "")] = i
-            svg, extension, note = layouts.get(mode) or _layout(s, digits, max_layout_cost, fields_of(mode))
+            svg, extension, note = layouts.get(mode) or layout(s, digits, max_layout_cost, fields_of(mode))
             m = _Mode(s, svg, note, table, rows)
             self._fill(m, extension, fields_of(mode))
             self.modes[mode] = m
@@ -507,7 +397,7 @@ class Walkthrough:
                         return f'<text data-f="{f}"{t.group(3)}{html.escape(texts[f - 1])}</text>'
                     return t.group(0)
 
-                body = _TEXT.sub(text, body)
+                body = SVG_TEXT.sub(text, body)
             return f'<g class="node {cls}" data-n="{x.group(2)}">{body}</g>'
 
         labels: dict[str, list[str]] = {}
@@ -519,11 +409,11 @@ class Walkthrough:
             cls = "sg-hidden" if a in hidden or b in hidden else "sg-used" if f"{a} {b}" in used else ""
             waiting = labels.get(f"{a} {b}")
             text = html.escape(waiting.pop(0)) if waiting else ""
-            body = _TEXT.sub(lambda t: f"{t.group(1)}{t.group(3)}{text}{t.group(5)}", x.group(2), count=1)
+            body = SVG_TEXT.sub(lambda t: f"{t.group(1)}{t.group(3)}{text}{t.group(5)}", x.group(2), count=1)
             return f'<g class="edge{" " + cls if cls else ""}" data-e="{x.group(1)}">{body}</g>'
 
-        svg = _NODE_BLOCK.sub(node, m.svg)
-        return _EDGE_BLOCK.sub(edge, svg)
+        svg = NODE_BLOCK.sub(node, m.svg)
+        return EDGE_BLOCK.sub(edge, svg)
 
     def panel_html(self, mode: str, step: int) -> str:
         """The step's line, its table row and its state (node_to_grad, added nodes), as HTML."""
@@ -576,7 +466,11 @@ class Walkthrough:
 
     # ---------------------------------------------------------------- markup
     def fragment(self, *, root_id: str, start_mode: str, start_step: int, full_tables: bool) -> str:
-        """The step-through as one HTML fragment (root element, data and script)."""
+        """The step-through as one HTML fragment (root element, data and script).
+
+        ``root_id`` is the root element's id: a letter, then letters, digits, ``-`` or ``_``."""
+        if not isinstance(root_id, str) or not _ROOT_ID.fullmatch(root_id):
+            raise ValueError(f"root_id must be a letter then letters, digits, - or _, got {root_id!r}")
         self.check_step(start_mode, start_step)
         count = len(self.modes[start_mode].steps)
         tabs = "".join(
@@ -620,8 +514,7 @@ class Walkthrough:
             + "</ol>"
             for mode, m in self.modes.items()
         )
-        data = json.dumps(self.payload(start_mode, start_step), ensure_ascii=False, separators=(",", ":"))
-        data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        data = inline_json(self.payload(start_mode, start_step))
         return (
             f"<div class='sgw' id='{root_id}' tabindex='0' data-mode='{start_mode}'>"
             f"<div class='sgw-bar'><div class='sgw-modes'>{tabs}</div><div class='sgw-nav'>{nav}</div></div>"
@@ -630,10 +523,12 @@ class Walkthrough:
             f"{tables_html}</div></div>"
             f"<details class='sgw-more sgw-all'><summary>every step, as text</summary>{every}</details>"
             f"<script type='application/json' class='sgw-data'>{data}</script>"
-            f"</div>\n<style>{STYLE}</style>\n<script>{SCRIPT}\n"
-            f"window.scalargradStepThrough1(document.getElementById('{root_id}'), "
-            f"{{globalKeys: {'true' if full_tables else 'false'}}});</script>"
+            f"</div>\n<style>{style()}</style>\n<script>{script()}\n"
+            f"{script_call(root_id, global_keys=full_tables)}</script>"
         )
+
+
+_ROOT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def _entry(name: str, value: str) -> str:
@@ -697,19 +592,8 @@ def walkthrough(
         raise ValueError(f"the graph has no {mode} steps (it has no inputs)")
     heading = title if title is not None else "Watch automatic differentiation step by step"
     body = w.fragment(root_id="sgw-page", start_mode=mode, start_step=1, full_tables=True)
-    return (
-        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{html.escape(heading)}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
-        f"<header><h1>{html.escape(heading)}</h1><p class='sgw-expression'>{html.escape(w.caption)}</p>"
-        "<p class='sgw-help'>Pick an algorithm, then step with the buttons, the slider or the keys "
-        "← → (Home / End: first / last step). The visited node, its line and its table row are "
-        "highlighted together.</p></header>\n"
-        f"<main>{body}</main>\n"
-        "<footer>Made by scalargrad: everything on this page is inline; it fetches nothing.</footer>\n"
-        "</body>\n</html>\n"
+    return page_template().substitute(
+        heading=html.escape(heading), caption=html.escape(w.caption), style=page_style(), body=body
     )
 
 
@@ -748,361 +632,3 @@ def write_walkthrough(
 def new_root_id() -> str:
     """A fresh element id for one step-through in a notebook (outputs of many sessions may meet)."""
     return f"sgw-{uuid.uuid4().hex[:12]}"
-
-
-# --------------------------------------------------------------------------- #
-# style and script                                                             #
-# --------------------------------------------------------------------------- #
-
-
-def _node_css(selector: str, attrs: dict[str, str]) -> str:
-    rules = []
-    if "fillcolor" in attrs:
-        rules.append(f".sgw {selector} > polygon {{ fill: {attrs['fillcolor']}; }}")
-    stroke = attrs.get("color", "#000000")
-    width = attrs.get("penwidth", "1")
-    rules.append(
-        f".sgw {selector} > polygon, .sgw {selector} > polyline "
-        f"{{ stroke: {stroke}; stroke-width: {width}; }}"
-    )
-    rules.append(f".sgw {selector} > text {{ fill: {attrs.get('fontcolor', '#000000')}; }}")
-    return "\n".join(rules)
-
-
-STYLE = "\n".join(
-    [
-        ".sgw { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; "
-        "color: #222; background: #fff; "
-        "padding: 0.4em; outline: none; }",
-        ".sgw:focus-visible { outline: 2px solid #90caf9; }",
-        ".sgw button { font: inherit; font-size: 0.9em; margin: 0 0.15em 0.2em 0; padding: 0.25em 0.6em; "
-        "border: 1px solid #999; border-radius: 4px; background: #f5f5f5; color: #222; cursor: pointer; }",
-        ".sgw button.sgw-on { background: #1f5fbf; border-color: #1f5fbf; color: #fff; }",
-        ".sgw .sgw-nav { display: flex; align-items: center; flex-wrap: wrap; gap: 0.2em; margin: 0.3em 0; }",
-        ".sgw .sgw-slider { flex: 1 1 12em; min-width: 8em; }",
-        ".sgw .sgw-count { font-variant-numeric: tabular-nums; white-space: nowrap; margin-left: 0.4em; }",
-        ".sgw .sgw-body { display: grid; grid-template-columns: minmax(0, 1fr) minmax(18em, 28em); gap: 1em; "
-        "align-items: start; }",
-        ".sgw { container-type: inline-size; }",
-        "@container (max-width: 70em) { .sgw-body { grid-template-columns: minmax(0, 1fr) !important; } }",
-        ".sgw .sgw-diagram { max-height: 75vh; overflow: auto; border: 1px solid #ddd; border-radius: 4px; "
-        "padding: 0.3em; }",
-        ".sgw .sgw-diagram svg { max-width: 100%; height: auto; }",
-        ".sgw .sgw-diagram.sgw-natural svg { max-width: none; min-width: 0 !important; }",
-        ".sgw .sgw-panel { overflow-x: auto; }",
-        ".sgw .sgw-ntg-box { max-height: 35vh; overflow: auto; }",
-        ".sgw .sgw-line { font-size: 1.05em; padding: 0.4em 0.6em; background: #fff8e1; "
-        "border-left: 4px solid #ffb300; margin-bottom: 0.5em; }",
-        ".sgw .sgw-state-title { font-weight: bold; margin: 0.6em 0 0.2em 0; }",
-        ".sgw table.sgw-ntg { border-collapse: collapse; font-size: 0.92em; }",
-        ".sgw table.sgw-ntg td { border: 1px solid #ddd; padding: 0.15em 0.5em; }",
-        ".sgw table.sgw-ntg td:first-child, .sgw table.sgw-ntg td.sgw-sum { white-space: nowrap; }",
-        ".sgw table.sgw-ntg tr.sgw-done td { background: #d7eed8; }",
-        ".sgw table.sgw-ntg tr.sgw-visited td { background: #ffd54f; font-weight: bold; }",
-        ".sgw .sgw-new { color: #d84315; font-weight: bold; }",
-        ".sgw .sgw-note { color: #8a4b00; font-size: 0.9em; }",
-        ".sgw tr.sgw-current td { background: #ffd54f; }",
-        ".sgw .sgw-tables { display: flex; flex-wrap: wrap; gap: 0 1.5em; align-items: flex-start; "
-        "max-height: 40vh; overflow: auto; margin-top: 0.6em; border-top: 1px solid #ddd; }",
-        ".sgw details.sgw-more { margin-top: 0.6em; }",
-        ".sgw details.sgw-all li { margin: 0.1em 0; }",
-        ".sgw .sgw-legend { font-size: 0.8em; margin-bottom: 0.3em; position: sticky; left: 0; }",
-        ".sgw .sgw-key { display: inline-block; padding: 0 0.5em; margin-right: 0.4em; "
-        "border: 1px solid #999; }",
-        f".sgw .sgw-key-visited {{ background: {STEP_STYLE['visited']['fillcolor']}; }}",
-        f".sgw .sgw-key-done {{ background: {STEP_STYLE['done']['fillcolor']}; }}",
-        f".sgw .sgw-key-waiting {{ background: {STEP_STYLE['waiting']['fillcolor']}; color: #616161; }}",
-        ".sgw .sgw-key-used { border: none; border-bottom: 3px solid #d84315; }",
-        _node_css("g.node.sg-waiting", STEP_STYLE["waiting"]),
-        _node_css("g.node.sg-done", STEP_STYLE["done"]),
-        _node_css("g.node.sg-visited", STEP_STYLE["visited"]),
-        _node_css("g.node.sg-new", {**STEP_STYLE["visited"], "color": "#1f5fbf"}),
-        ".sgw g.sg-hidden { display: none; }",
-        ".sgw g.edge.sg-used > path { stroke: #d84315; stroke-width: 2.2; }",
-        ".sgw g.edge.sg-used > polygon { stroke: #d84315; fill: #d84315; }",
-        ".sgw g.edge.sg-used > text { fill: #d84315; }",
-    ]
-)
-"""The step-through's CSS (scoped to ``.sgw``); node colours are :data:`STEP_STYLE`'s."""
-
-PAGE_STYLE = """
-body { margin: 0 auto; max-width: 110em; padding: 0.5em 1.2em;
-  font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; color: #222; }
-h1 { font-size: 1.35em; margin: 0.4em 0 0.2em 0; }
-.sgw-expression { font-size: 1.1em; margin: 0.2em 0; }
-.sgw-help { color: #555; font-size: 0.9em; margin: 0.2em 0 0.4em 0; }
-footer { color: #777; font-size: 0.8em; margin: 1.5em 0 0.5em 0; }
-"""
-
-SCRIPT = r"""
-(function () {
-  "use strict";
-  if (window.scalargradStepThrough1) return;
-  function make(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function setup(root, options) {
-    var data = JSON.parse(root.querySelector("script.sgw-data").textContent);
-    var modes = {};
-    data.modes.forEach(function (m) { modes[m.mode] = m; });
-    var tables = Array.prototype.slice.call(root.querySelectorAll(".sgw-tables table.scalargrad-trace"));
-    var rows = tables.map(function (t) {
-      return Array.prototype.filter.call(t.querySelectorAll("tr"), function (r) {
-        return r.querySelector("td") && !r.classList.contains("summary");
-      });
-    });
-    var views = {};
-    Array.prototype.forEach.call(root.querySelectorAll(".sgw-svg"), function (box) {
-      var view = {box: box, nodes: {}, edges: [], applied: -1};
-      Array.prototype.forEach.call(box.querySelectorAll("g[data-n]"), function (g) {
-        var texts = [];
-        Array.prototype.forEach.call(g.querySelectorAll("text[data-f]"), function (t) {
-          texts[+t.getAttribute("data-f")] = t;
-        });
-        view.nodes[g.getAttribute("data-n")] = {g: g, texts: texts};
-      });
-      Array.prototype.forEach.call(box.querySelectorAll("g[data-e]"), function (g) {
-        var ends = g.getAttribute("data-e").split(" ");
-        view.edges.push({g: g, a: ends[0], b: ends[1], text: g.querySelector("text")});
-      });
-      views[box.getAttribute("data-mode")] = view;
-    });
-    var q = function (s) { return root.querySelector(s); };
-    var slider = q(".sgw-slider"), count = q(".sgw-count"), panel = q(".sgw-panel"), play = q(".sgw-play");
-    var diagram = q(".sgw-diagram");
-    var state = {mode: data.start.mode, at: {}, timer: null, current: null};
-    data.modes.forEach(function (m) { state.at[m.mode] = 0; });
-    state.at[data.start.mode] = data.start.step;
-
-    function applyFields(view, changes) {
-      for (var id in changes) {
-        var n = view.nodes[id];
-        if (!n) continue;
-        changes[id].forEach(function (text, i) {
-          var e = n.texts[i + 1];
-          if (e) e.textContent = text;
-        });
-      }
-    }
-    function drawDiagram(m, k) {
-      var view = views[m.mode];
-      if (!view || !Object.keys(view.nodes).length) return;
-      var st = m.steps[k], done = {}, used = {}, fresh = {}, hidden = {}, j;
-      for (j = 0; j <= k; j++) done[m.steps[j].node] = true;
-      st.edges.forEach(function (e) { used[e[0] + " " + e[1]] = true; });
-      (st["new"] || []).forEach(function (id) { fresh[id] = true; });
-      var built = m.built || {};
-      for (var id in view.nodes) {
-        var cls;
-        if (Object.prototype.hasOwnProperty.call(built, id)) {
-          if (built[id] > k) { cls = "sg-hidden"; hidden[id] = true; }
-          else cls = fresh[id] ? "sg-adj sg-new" : "sg-adj";
-        } else {
-          cls = id === st.node ? "sg-visited" : done[id] ? "sg-done" : "sg-waiting";
-        }
-        view.nodes[id].g.setAttribute("class", "node " + cls);
-      }
-      var labels = {};
-      (st.labels || []).forEach(function (l) {
-        var key = l[0] + " " + l[1];
-        (labels[key] = labels[key] || []).push(l[2]);
-      });
-      view.edges.forEach(function (e) {
-        var cls = "edge", key = e.a + " " + e.b;
-        if (hidden[e.a] || hidden[e.b]) cls += " sg-hidden";
-        else if (used[key]) cls += " sg-used";
-        e.g.setAttribute("class", cls);
-        if (e.text) e.text.textContent = labels[key] && labels[key].length ? labels[key].shift() : "";
-      });
-      if (view.applied < 0 || view.applied > k) {
-        applyFields(view, m.steps[0].fields);
-        view.applied = 0;
-      }
-      for (j = view.applied + 1; j <= k; j++) applyFields(view, m.steps[j].fields);
-      view.applied = k;
-      var target = view.nodes[st.node];
-      if (target && diagram.clientWidth) {
-        var box = diagram.getBoundingClientRect(), r = target.g.getBoundingClientRect();
-        if (r.left < box.left || r.right > box.right) {
-          diagram.scrollLeft += r.left - box.left - box.width / 2 + r.width / 2;
-        }
-        if (r.top < box.top || r.bottom > box.bottom) {
-          diagram.scrollTop += r.top - box.top - box.height / 2 + r.height / 2;
-        }
-      }
-    }
-    function rowPanel(m, st) {
-      var div = make("div", "sgw-row");
-      if (state.current) state.current.classList.remove("sgw-current");
-      state.current = null;
-      if (!st.row || !rows[st.row[0]] || !rows[st.row[0]][st.row[1]]) return div;
-      var tr = rows[st.row[0]][st.row[1]];
-      tr.classList.add("sgw-current");
-      state.current = tr;
-
-      var table = make("table", "scalargrad-trace");
-      table.appendChild(make("caption", "", data.tables[st.row[0]]));
-      var head = make("tr");
-      ["node", "definition", "value"].forEach(function (h) { head.appendChild(make("th", "", h)); });
-      table.appendChild(head);
-      var copy = tr.cloneNode(true);
-      copy.classList.remove("sgw-current");
-      table.appendChild(copy);
-      div.appendChild(table);
-      return div;
-    }
-    function entry(e) { return e[0] === "1" ? "1" : e[0] + " = " + e[1]; }
-    function reverseState(m, k) {
-      var lists = {}, sums = {}, done = {}, id, j;
-      for (id in m.initial) lists[id] = m.initial[id].map(function (e) { return [e[0], e[1], false]; });
-      for (j = 0; j <= k; j++) {
-        var st = m.steps[j];
-        sums[st.node] = st.value;
-        done[st.node] = true;
-        st.appended.forEach(function (a) {
-          (lists[a[0]] = lists[a[0]] || []).push([a[1], a[2], j === k]);
-        });
-      }
-      var table = make("table", "sgw-ntg");
-      for (var i = data.order.length - 1; i >= 0; i--) {
-        id = data.order[i];
-        if (!lists[id]) continue;
-        var tr = make("tr", id === m.steps[k].node ? "sgw-visited" : done[id] ? "sgw-done" : "");
-        tr.setAttribute("data-n", id);
-        tr.appendChild(make("td", "", "node_to_grad[" + data.names[id] + "]"));
-        var td = make("td");
-        td.appendChild(document.createTextNode("["));
-        lists[id].forEach(function (e, n) {
-          if (n) td.appendChild(document.createTextNode(", "));
-          if (e[2]) td.appendChild(make("span", "sgw-new", entry(e)));
-          else td.appendChild(document.createTextNode(entry(e)));
-        });
-        td.appendChild(document.createTextNode("]"));
-        tr.appendChild(td);
-        tr.appendChild(make("td", "sgw-sum", sums[id] !== undefined ? data.bars[id] + " = " + sums[id] : ""));
-        table.appendChild(tr);
-      }
-      return table;
-    }
-    function show(mode, k) {
-      var m = modes[mode];
-      k = Math.max(0, Math.min(m.steps.length - 1, k));
-      if (mode !== state.mode) {
-        Array.prototype.forEach.call(root.querySelectorAll(".sgw-mode"), function (b) {
-          var on = b.getAttribute("data-mode") === mode;
-          b.classList.toggle("sgw-on", on);
-          b.setAttribute("aria-pressed", on ? "true" : "false");
-        });
-        Array.prototype.forEach.call(root.querySelectorAll(".sgw-svg"), function (box) {
-          box.hidden = box.getAttribute("data-mode") !== mode;
-        });
-        state.mode = mode;
-        root.setAttribute("data-mode", mode);
-      }
-      state.at[mode] = k;
-      var st = m.steps[k];
-      slider.max = String(m.steps.length);
-      slider.value = String(k + 1);
-      count.textContent = "step " + (k + 1) + " of " + m.steps.length;
-      root.setAttribute("data-step", String(k + 1));
-      root.setAttribute("data-node", st.node);
-      drawDiagram(m, k);
-      panel.textContent = "";
-      panel.appendChild(make("div", "sgw-line", st.line));
-      panel.appendChild(rowPanel(m, st));
-      var box = make("div", "sgw-state");
-      if (mode === "reverse") {
-        box.appendChild(make("div", "sgw-state-title", "node_to_grad after this step"));
-        var list = make("div", "sgw-ntg-box");
-        list.appendChild(reverseState(m, k));
-        box.appendChild(list);
-      } else if (mode === "extend") {
-        box.appendChild(make("div", "sgw-state-title", "adjoint nodes added by this step"));
-        var ul = make("ul", "sgw-added");
-        st.added.forEach(function (a) { ul.appendChild(make("li", "", a[1] + " = " + a[2])); });
-        if (!st.added.length) ul.appendChild(make("li", "sgw-none", "none"));
-        box.appendChild(ul);
-      }
-      panel.appendChild(box);
-      var scroller = panel.querySelector(".sgw-ntg-box");
-      var visited = scroller ? scroller.querySelector("tr.sgw-visited") : null;
-      if (visited && scroller.clientHeight) {
-        var pb = scroller.getBoundingClientRect(), vr = visited.getBoundingClientRect();
-        if (vr.top < pb.top || vr.bottom > pb.bottom) scroller.scrollTop += vr.top - pb.top - pb.height / 2;
-      }
-      keepRowInView();
-    }
-    function keepRowInView() {
-      // the full tables' box reaches down to the window's bottom edge, and the current row is
-      // scrolled into view inside it: the box scrolls, never the page
-      var tr = state.current, holder = tr ? tr.closest(".sgw-tables") : null;
-      if (!holder || !holder.clientHeight) return;
-      var room = window.innerHeight - holder.getBoundingClientRect().top - 8;
-      holder.style.maxHeight = Math.max(160, room) + "px";
-      var hb = holder.getBoundingClientRect(), tb = tr.getBoundingClientRect();
-      if (tb.top < hb.top || tb.bottom > hb.bottom) {
-        holder.scrollTop += tb.top - hb.top - (hb.height - tb.height) / 2;
-      }
-      if (tb.left < hb.left || tb.right > hb.right) holder.scrollLeft += tb.left - hb.left;
-    }
-    function stop() {
-      if (state.timer !== null) { clearInterval(state.timer); state.timer = null; }
-      play.textContent = "▶ play";
-    }
-    function step(delta) { stop(); show(state.mode, state.at[state.mode] + delta); }
-    function go(k) { stop(); show(state.mode, k); }
-    Array.prototype.forEach.call(root.querySelectorAll(".sgw-mode"), function (b) {
-      b.addEventListener("click", function () {
-        stop();
-        var mode = b.getAttribute("data-mode");
-        show(mode, state.at[mode]);
-      });
-    });
-    q(".sgw-first").addEventListener("click", function () { go(0); });
-    q(".sgw-last").addEventListener("click", function () { go(modes[state.mode].steps.length - 1); });
-    q(".sgw-prev").addEventListener("click", function () { step(-1); });
-    q(".sgw-next").addEventListener("click", function () { step(1); });
-    slider.addEventListener("input", function () { go(+slider.value - 1); });
-    play.addEventListener("click", function () {
-      if (state.timer !== null) { stop(); return; }
-      var m = modes[state.mode];
-      if (state.at[state.mode] >= m.steps.length - 1) show(state.mode, 0);
-      play.textContent = "❚❚ pause";
-      state.timer = setInterval(function () {
-        var k = state.at[state.mode] + 1;
-        if (k >= modes[state.mode].steps.length) { stop(); return; }
-        show(state.mode, k);
-      }, 1000);
-    });
-    // diagrams shrink to the width available, but never so far that their smallest text is
-    // under 12.5 px high (then they scroll); a double click toggles their natural size
-    Array.prototype.forEach.call(diagram.querySelectorAll("svg"), function (svg) {
-      var w = parseFloat(svg.getAttribute("width")), unit = /pt$/.test(svg.getAttribute("width")) ? 4 / 3 : 1;
-      var smallest = Infinity;
-      Array.prototype.forEach.call(svg.querySelectorAll("text[font-size]"), function (t) {
-        var f = parseFloat(t.getAttribute("font-size"));
-        if (f > 0 && f < smallest) smallest = f;
-      });
-      var scale = smallest < Infinity ? Math.min(1, 12.5 / (smallest * unit)) : 0.6;
-      if (w > 0) svg.style.minWidth = (scale * w * unit) + "px";
-    });
-    diagram.addEventListener("dblclick", function () { diagram.classList.toggle("sgw-natural"); });
-    var keys = {ArrowLeft: function () { step(-1); }, ArrowRight: function () { step(1); },
-                Home: function () { go(0); }, End: function () { go(modes[state.mode].steps.length - 1); }};
-    (options.globalKeys ? document : root).addEventListener("keydown", function (ev) {
-      if (ev.altKey || ev.ctrlKey || ev.metaKey || !keys[ev.key]) return;
-      var t = ev.target;
-      if (t && t.tagName && /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName)) return;
-      ev.preventDefault();
-      keys[ev.key]();
-    });
-    show(state.mode, state.at[state.mode]);
-    root.setAttribute("data-ready", "1");
-  }
-  window.scalargradStepThrough1 = setup;
-})();
-"""
-"""The step-through's script: no library, no network; one function per page, any number of step-throughs."""

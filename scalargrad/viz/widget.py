@@ -29,8 +29,9 @@ from typing import Any
 
 from ..engine import Value
 from ..steps import MODES, Steps
+from ._page_assets import style
 from ._render import MAX_LAYOUT_COST
-from .page import MAX_NODES, STYLE, Walkthrough, new_root_id
+from .page import MAX_NODES, Walkthrough, new_root_id
 
 __all__ = ["StepThrough"]
 
@@ -262,13 +263,13 @@ class StepThrough:
             svg = self.svg()
             note = w.modes[self.mode].note
             c["diagram"].value = (
-                f"<style>{STYLE}</style><div class='sgw'>"
+                f"<style>{style()}</style><div class='sgw'>"
                 + (f"<p class='sgw-note'>{html.escape(note)}</p>" if note else "")
                 + (svg or "")
                 + "</div>"
             )
             c["panel"].value = (
-                f"{self._trace_style}<style>{STYLE}</style><div class='sgw'>"
+                f"{self._trace_style}<style>{style()}</style><div class='sgw'>"
                 f"<div class='sgw-count'>step {self.step} of {count}</div>"
                 f"<div class='sgw-panel'>{w.panel_html(self.mode, self.step)}</div></div>"
             )
