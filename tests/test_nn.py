@@ -617,3 +617,27 @@ def test_a_network_too_large_to_build_is_refused_before_allocating() -> None:
     with pytest.raises(ValueError, match="MAX_PARAMETERS"):
         Neuron(10**8)
     assert len(MLP(3, [4, 1], seed=0).parameters()) == 21
+
+
+def test_the_parameter_limit_is_set_on_scalargrad_nn(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scalargrad.nn
+    import scalargrad.nn.modules
+
+    monkeypatch.setattr(scalargrad.nn, "MAX_PARAMETERS", 21)
+    assert scalargrad.nn.MAX_PARAMETERS == scalargrad.nn.modules.MAX_PARAMETERS == 21
+    assert len(MLP(3, [4, 1], seed=0).parameters()) == 21  # 4*(3+1) + 1*(4+1)
+    with pytest.raises(ValueError, match="MAX_PARAMETERS = 21"):
+        MLP(3, [4, 2])  # 26
+
+
+def test_models_pickle_and_pickles_naming_scalargrad_nn_still_load() -> None:
+    import pickle
+
+    model = MLP(2, [3, 1], seed=0)
+    old = pickle.dumps(model, protocol=0).replace(b"scalargrad.nn.modules", b"scalargrad.nn")
+    assert b"scalargrad.nn.modules" not in old  # as pickled when the classes lived in scalargrad.nn
+    for data in (pickle.dumps(model), old):
+        loaded = pickle.loads(data)
+        assert type(loaded) is MLP and [p.data for p in loaded.parameters()] == [
+            p.data for p in model.parameters()
+        ]
