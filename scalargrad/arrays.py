@@ -49,6 +49,7 @@ from typing import Any
 
 from .autodiff import adjoints, grad
 from .engine import Partial, Value, formula
+from .numeric import Tolerance, close
 from .trace import text_name
 
 __all__ = [
@@ -299,7 +300,9 @@ def check_vjp(
     built on :func:`array` s of Values named ``names`` (``X``, ``W``, … by default;
     the output ``out_name``), reverse mode seeded with
     ``out_grad`` gives every input entry's exact adjoint, and the rule's arrays must have
-    the inputs' shapes and agree to ``rtol``/``atol``. Otherwise :class:`VJPMismatch`
+    the inputs' shapes and be :func:`~scalargrad.numeric.close` under
+    ``Tolerance(rtol, atol, ulps=0)`` (the checks' one policy; the defaults are tight, as
+    both sides are exact up to summation order). Otherwise :class:`VJPMismatch`
     names the input, the first wrong entry, the expected and the given value, and the
     partial adjoints that entry should sum, read off the graph::
 
@@ -313,6 +316,7 @@ def check_vjp(
     """
     np = _np()
     what = str(op or getattr(forward, "__name__", "op"))
+    policy = Tolerance(rtol=rtol, atol=atol, ulps=0.0)  # two exact computations: no finite differences
     if not inputs:
         raise TypeError(f"check_vjp({what}): give at least one input (a shape or an array)")
     n = len(inputs)
@@ -363,10 +367,11 @@ def check_vjp(
             expected = np.array(exact, dtype=float).reshape(points[k].shape)
             rule_grad = np.asarray(given[k], dtype=float)
             if rule_grad.shape == expected.shape:
-                close = np.isclose(rule_grad, expected, rtol=rtol, atol=atol)
-                if close.all():
+                with np.errstate(invalid="ignore"):
+                    same = close(rule_grad, expected, policy)
+                if same.all():
                     continue
-                index = tuple(int(i) for i in np.argwhere(~close)[0])
+                index = tuple(int(i) for i in np.argwhere(~same)[0])
             else:
                 index = (0,) * expected.ndim
             case = (leaves, out, out_grad, out_name, points, kwargs)

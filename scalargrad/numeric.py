@@ -12,6 +12,14 @@
 * :func:`check_op` — both checks for one op (a user-defined one, say) at random
   points of its domain.
 
+Every check, here, in :mod:`scalargrad.testing` and in :func:`scalargrad.check_vjp`,
+decides with one policy: :class:`Tolerance` and :func:`close`. Two numbers agree when
+``|a − b| <= atol + rtol·max(|a|, |b|) + ulps·u·rounding``: ``rtol`` covers the
+difference quotient's truncation error, ``atol`` derivatives that vanish, and the last
+term the finite difference's own rounding error, estimated from f's graph
+(:func:`rounding_scale`), so that functions computed at large scale are judged fairly.
+The default, :data:`DEFAULT_TOLERANCE`, is ``rtol=1e-4, atol=1e-7, ulps=4``.
+
 ``f`` is called as ``f(*args)``. It must work on plain numbers (for the finite
 differences) and on Values (for the analytic gradient), and return a number or
 a Value. Functions written with operators and the module functions
@@ -21,22 +29,37 @@ Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 ``__all__``): :func:`check_function`, :func:`as_point`, :func:`as_positive`,
 :func:`as_result` (argument checks with the messages above), :func:`basis`,
 :func:`central_difference`, :func:`gradient_difference`, :func:`plain_grad`,
-:func:`agree` (the tolerance test, shared with :mod:`scalargrad.compile` and :mod:`scalargrad.nn` too) and
-:class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
+:func:`agree` (equal, or within an absolute bound: :func:`close`'s last step, also used by
+:mod:`scalargrad.compile` and :mod:`scalargrad.nn`), :func:`compare_difference` (a
+derivative against its central difference, with Richardson extrapolation where that
+differs) and :class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import random
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .autodiff import grad
+from .autodiff import adjoints, grad
 from .engine import OPS, Op, Value, real_float
 
-__all__ = ["GradcheckError", "check_op", "gradcheck", "gradgradcheck", "numerical_grad"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "GradcheckError",
+    "Tolerance",
+    "check_op",
+    "close",
+    "gradcheck",
+    "gradgradcheck",
+    "numerical_grad",
+    "rounding_scale",
+]
 
 Function = Callable[..., Any]
 Index = int | tuple[int, int] | None
@@ -246,15 +269,17 @@ def numerical_grad(
 # --------------------------------------------------------------------------- #
 
 
-def _analytic_grad(f: Function, point: list[float], who: str) -> tuple[list[float], bool]:
-    """f's reverse-mode gradient at ``point``, and whether f returned a Value at all."""
+def _analytic_grad(f: Function, point: list[float], who: str) -> tuple[list[float], bool, float]:
+    """f's reverse-mode gradient at ``point``, whether f returned a Value at all, and its
+    :func:`rounding_scale` (0.0 without a graph), from one reverse walk."""
     inputs = [Value(x) for x in point]
     out = f(*inputs)
     if not isinstance(out, Value):
         as_result(out, who)  # a number is fine (gradient 0); anything else is a TypeError
-        return [0.0] * len(point), False
-    gradient: list[float] = grad(out, inputs)
-    return gradient, True
+        return [0.0] * len(point), False, 0.0
+    adj = adjoints(out)
+    total = math.fsum(abs(v.data * a) for v, a in adj.items())
+    return [adj.get(x, 0.0) for x in inputs], True, total if math.isfinite(total) else 0.0
 
 
 def _graph_grad(f: Function, point: list[float], who: str) -> tuple[list[Value | None], list[Value]]:
@@ -289,6 +314,95 @@ def _unit_ball(rng: random.Random, n: int) -> list[float]:
 # --------------------------------------------------------------------------- #
 
 
+UNIT_ROUNDOFF = 2.0**-53
+"""u: half the distance from 1.0 to the next float, the relative error of one rounding."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a derivative may be from its estimate and still agree: one policy for every check.
+
+    ``a`` and ``b`` agree when ``|a − b| <= atol + rtol·max(|a|, |b|) + ulps·u·rounding``
+    (see :func:`close`). ``rtol`` allows for the estimate's truncation error (central
+    differences with ε = 10⁻⁶ are far better than 10⁻⁴ where f is smooth), ``atol`` for a
+    derivative that is 0 or nearly so. ``rounding`` is what the check knows of the
+    estimate's rounding error, in units of u: for a central difference of f with step ε
+    it is Σ|v·∂f/∂v|/ε over f's graph (:func:`rounding_scale`), since u·Σ|v·∂f/∂v|
+    bounds f's own rounding error to first order; ``ulps`` allows a few rounding errors
+    per operation (math library functions are not always correctly rounded). With
+    ``ulps=0`` only the fixed ``atol``/``rtol`` remain.
+
+    >>> Tolerance().bound(1.0, 1.00001)
+    0.0001001010000...
+    >>> Tolerance(rtol=0.0, atol=0.5).bound(3.0, 2.0)
+    0.5
+    """
+
+    rtol: float = 1e-4
+    atol: float = 1e-7
+    ulps: float = 4.0
+
+    def __post_init__(self) -> None:
+        for name in ("rtol", "atol", "ulps"):
+            object.__setattr__(self, name, as_positive(getattr(self, name), name, "Tolerance", zero_ok=True))
+
+    def bound(self, a: Any, b: Any, rounding: Any = 0.0) -> Any:
+        """The largest |a − b| allowed: a float, or an array for NumPy arrays (element by element)."""
+        arrays = sys.modules.get("numpy")
+        if arrays is not None and (isinstance(a, arrays.ndarray) or isinstance(b, arrays.ndarray)):
+            scale = arrays.maximum(abs(a), abs(b))
+        else:
+            scale = max(abs(a), abs(b))
+        return self.atol + self.rtol * scale + self.ulps * UNIT_ROUNDOFF * rounding
+
+    def with_options(self, who: str, *, atol: Any = None, rtol: Any = None) -> Tolerance:
+        """This tolerance with a checker's ``atol``/``rtol`` keywords (None: keep), checked for ``who``."""
+        changes: dict[str, float] = {}
+        if atol is not None:
+            changes["atol"] = as_positive(atol, "atol", who, zero_ok=True)
+        if rtol is not None:
+            changes["rtol"] = as_positive(rtol, "rtol", who, zero_ok=True)
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+DEFAULT_TOLERANCE = Tolerance()
+"""The one default of every derivative check: ``rtol=1e-4, atol=1e-7, ulps=4`` (see :class:`Tolerance`)."""
+
+
+def close(
+    a: Any,
+    b: Any,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    *,
+    rounding: Any = 0.0,
+    nan_equal: bool = False,
+) -> Any:
+    """Whether ``a`` and ``b`` agree under ``tolerance``: the test every check uses.
+
+    Equal numbers (equal infinities too) agree; otherwise the difference must be finite
+    and within ``tolerance.bound(a, b, rounding)``. Floats give a bool, NumPy arrays a
+    boolean array (the caller silences NumPy's warnings for inf − inf).
+
+    >>> close(2.0, 2.0001), close(2.0, 2.01), close(math.inf, math.inf), close(1.0, math.inf)
+    (True, False, True, False)
+    """
+    return agree(a, b, tolerance.bound(a, b, rounding), nan_equal=nan_equal)
+
+
+def rounding_scale(out: Value) -> float:
+    """Σ|v·∂out/∂v| over out's graph: u times it bounds out's rounding error to first order.
+
+    Divided by a finite difference's step it is the ``rounding`` of :class:`Tolerance`.
+    0.0 where the sum is not finite (no bound to give).
+
+    >>> x = Value(3.0)
+    >>> rounding_scale(x * x + 1.0)  # |x*x + 1| + |x*x| + |x·2x|
+    37.0
+    """
+    total = math.fsum(abs(v.data * a) for v, a in adjoints(out).items())
+    return total if math.isfinite(total) else 0.0
+
+
 def agree(a: Any, b: Any, tolerance: Any, *, nan_equal: bool = False) -> Any:
     """Whether ``a`` and ``b`` match: equal (equal infinities included), or a finite ``|a − b| <= tolerance``.
 
@@ -306,15 +420,14 @@ def agree(a: Any, b: Any, tolerance: Any, *, nan_equal: bool = False) -> Any:
 
 
 class Comparisons:
-    """Collects (what, analytic, numeric) comparisons and reports the worst mismatch.
+    """Collects (what, analytic, numeric) comparisons under one :class:`Tolerance`; reports the worst.
 
     ``raise_if_failed`` raises one :class:`GradcheckError` for all mismatches.
     """
 
-    def __init__(self, who: str, atol: float, rtol: float) -> None:
+    def __init__(self, who: str, tolerance: Tolerance = DEFAULT_TOLERANCE) -> None:
         self.who = who
-        self.atol = atol
-        self.rtol = rtol
+        self.tolerance = tolerance
         self.failures: list[tuple[float, str, Index, int | None, float, float, float, float]] = []
         self.count = 0
 
@@ -326,20 +439,16 @@ class Comparisons:
         analytic: float,
         numeric: float,
         *,
-        slack: float = 0.0,
-        symmetric: bool = False,
+        rounding: float = 0.0,
     ) -> None:
-        """Record a mismatch unless ``|analytic − numeric| <= atol + rtol·scale + slack`` (see :func:`agree`).
-
-        ``scale`` is ``|numeric|``, or ``max(|analytic|, |numeric|)`` if ``symmetric``.
-        """
+        """Record a mismatch unless ``analytic`` and ``numeric`` are :func:`close` (``rounding`` as there)."""
         self.count += 1
-        scale = max(abs(analytic), abs(numeric)) if symmetric else abs(numeric)
-        tolerance = self.atol + self.rtol * scale + slack
+        tolerance = self.tolerance.bound(analytic, numeric, rounding)
         if agree(analytic, numeric, tolerance):
             return
         error = abs(analytic - numeric)
-        badness = math.inf if not math.isfinite(error) or tolerance == 0.0 else error / tolerance
+        finite = math.isfinite(error) and tolerance > 0.0
+        badness = error / tolerance if finite else math.inf
         self.failures.append((badness, what, index, direction, analytic, numeric, error, tolerance))
 
     def raise_if_failed(self, header: str, hint: str = "") -> None:
@@ -371,19 +480,70 @@ class Comparisons:
         )
 
 
+def compare_difference(
+    checks: Comparisons,
+    what: str,
+    index: Index,
+    direction: int | None,
+    analytic: float,
+    difference: Callable[[float], float],
+    eps: float,
+    rounding: float = 0.0,
+) -> None:
+    """Compare ``analytic`` with the central difference ``difference(eps)`` (``rounding``: see Tolerance).
+
+    Where they disagree, the difference's own truncation error is taken out: with steps
+    ε and 2ε, D(ε) = f′ + cε² and D(2ε) = f′ + 4cε², so (4·D(ε) − D(2ε))/3 is f′ to
+    O(ε⁴) (Richardson), and that is compared instead, its rounding allowance tripled (the
+    weights sum to 5/3 over two differences). The error grows with f's third derivative:
+    sin(x**12) at 2 has one large enough to put its exact gradient outside the tolerance
+    of D(ε). It costs one more difference, and only for a comparison that would
+    otherwise fail. Where D(2ε) and D(ε) differ by more than 1 % there is no ε²
+    behaviour to extrapolate (f oscillates faster than ε resolves), and D(ε) stands.
+    """
+    numeric = difference(eps)
+    if not close(analytic, numeric, checks.tolerance, rounding=rounding):
+        wider = difference(2.0 * eps)
+        if abs(wider - numeric) <= 0.01 * abs(numeric):
+            numeric, rounding = (4.0 * numeric - wider) / 3.0, 3.0 * rounding
+    checks.compare(what, index, direction, analytic, numeric, rounding=rounding)
+
+
 def _check_options(
-    f: Function, args: Sequence[float], eps: float, atol: float, rtol: float, directions: int, who: str
-) -> tuple[list[float], float, float, float, int]:
+    f: Function,
+    args: Sequence[float],
+    eps: float,
+    atol: float | None,
+    rtol: float | None,
+    tolerance: Tolerance | None,
+    directions: int,
+    who: str,
+) -> tuple[list[float], float, Tolerance, int]:
     check_function(f, who)
     point = as_point(args, who)
     step = as_positive(eps, "eps", who)
-    a = as_positive(atol, "atol", who, zero_ok=True)
-    r = as_positive(rtol, "rtol", who, zero_ok=True)
+    policy = as_tolerance(tolerance, who, atol=atol, rtol=rtol)
     if isinstance(directions, bool) or not isinstance(directions, numbers.Integral):
         raise TypeError(f"{who}: directions must be an int, got {type(directions).__name__}: {directions!r}")
     if directions < 0:
         raise ValueError(f"{who}: directions must be >= 0, got {directions}")
-    return point, step, a, r, int(directions)
+    return point, step, policy, int(directions)
+
+
+def as_tolerance(tolerance: object, who: str, *, atol: Any = None, rtol: Any = None) -> Tolerance:
+    """A checker's ``tolerance`` (None: :data:`DEFAULT_TOLERANCE`) with its ``atol``/``rtol`` applied."""
+    if tolerance is None:
+        tolerance = DEFAULT_TOLERANCE
+    if not isinstance(tolerance, Tolerance):
+        kind = type(tolerance).__name__
+        raise TypeError(f"{who}: tolerance must be a Tolerance, got {kind}: {tolerance!r:.60}")
+    return tolerance.with_options(who, atol=atol, rtol=rtol)
+
+
+def _describe(step: float, tolerance: Tolerance) -> str:
+    """The options a failed check reports: the step and the tolerance."""
+    t = tolerance
+    return f"eps={step:g}, atol={t.atol:g}, rtol={t.rtol:g}, ulps={t.ulps:g}"
 
 
 NOT_A_GRAPH_HINT = (
@@ -399,17 +559,21 @@ def gradcheck(
     args: Sequence[float],
     *,
     eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
     directions: int = 10,
     seed: int | None = 0,
+    tolerance: Tolerance | None = None,
 ) -> bool:
     """Check f's reverse-mode gradient at ``args`` against central differences.
 
     Compares ∂f/∂θᵢ with (f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε for every input, and, for
     ``directions`` random δ drawn uniformly from the unit ball (reproducibly from
     ``seed``), δᵀ∇f(θ) with (f(θ + εδ) − f(θ − εδ)) / 2ε — the notes' gradient
-    check. A comparison passes when ``|analytic − numeric| <= atol + rtol·|numeric|``.
+    check. A comparison passes when the two are :func:`close` under ``tolerance``
+    (default :data:`DEFAULT_TOLERANCE`; ``atol``/``rtol`` replace its fields), the
+    differences' rounding error estimated from f's graph; where one fails, the
+    difference is extrapolated (see :func:`compare_difference`) before it counts.
 
     Returns True, or raises :class:`GradcheckError` (an AssertionError) naming the
     worst mismatch: the input index (or direction), analytic, numeric and error.
@@ -419,23 +583,58 @@ def gradcheck(
     True
     """
     who = "gradcheck"
-    point, step, a, r, count = _check_options(f, args, eps, atol, rtol, directions, who)
-    analytic, is_graph = _analytic_grad(f, point, who)
-    checks = Comparisons(who, a, r)
+    point, step, policy, count = _check_options(f, args, eps, atol, rtol, tolerance, directions, who)
+    analytic, is_graph, scale = _analytic_grad(f, point, who)
+    checks = Comparisons(who, policy)
+    rounding = scale / step
     n = len(point)
     for i in range(n):
-        numeric = central_difference(f, point, i, step, who)
-        checks.compare(f"input {i} (df/dargs[{i}])", i, None, analytic[i], numeric)
+        compare_difference(
+            checks,
+            f"input {i} (df/dargs[{i}])",
+            i,
+            None,
+            analytic[i],
+            lambda e, i=i: central_difference(f, point, i, e, who),  # type: ignore[misc]
+            step,
+            rounding,
+        )
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
-        numeric, taken = directional_difference(f, point, delta, step, who)
+        _, taken = directional_difference(f, point, delta, step, who)
         projected = math.fsum(d * g for d, g in zip(taken, analytic))
         shown = ", ".join(f"{d:.3g}" for d in delta)
-        checks.compare(f"direction {k} (δ = [{shown}], δᵀ∇f)", None, k, projected, numeric)
-    header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
+        compare_difference(
+            checks,
+            f"direction {k} (δ = [{shown}], δᵀ∇f)",
+            None,
+            k,
+            projected,
+            _along_taken(f, point, delta, taken, analytic, who),
+            step,
+            rounding,
+        )
+    header = f"args={point!r}, {_describe(step, policy)}"
     checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)
     return True
+
+
+def _along_taken(
+    f: Function, point: list[float], delta: list[float], taken: list[float], gradient: list[float], who: str
+) -> Callable[[float], float]:
+    """The directional difference with step e, moved onto the direction ``taken`` at the first step.
+
+    θ ± eδ round differently for each e, so each difference is along its own δ'; the
+    gradient's component along their (tiny) difference moves it onto ``taken``, so
+    that differences at two steps can be extrapolated (:func:`compare_difference`).
+    """
+
+    def difference(e: float) -> float:
+        quotient, here = directional_difference(f, point, delta, e, who)
+        return quotient + math.fsum((t - h) * g for t, h, g in zip(taken, here, gradient))
+
+    return difference
 
 
 def gradgradcheck(
@@ -443,10 +642,11 @@ def gradgradcheck(
     args: Sequence[float],
     *,
     eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
     directions: int = 3,
     seed: int | None = 0,
+    tolerance: Tolerance | None = None,
 ) -> bool:
     """Check f's second derivatives, built by ``grad(..., create_graph=True)``.
 
@@ -457,6 +657,8 @@ def gradgradcheck(
     central differences of the plain gradient: ∂²f/∂θⱼ∂θᵢ against
     (∂ᵢf(θ + εeⱼ) − ∂ᵢf(θ − εeⱼ)) / 2ε, and, for ``directions`` random δ from the
     unit ball, the Hessian-vector product Hδ against (∇f(θ + εδ) − ∇f(θ − εδ)) / 2ε.
+    The tolerance is :func:`gradcheck`'s, the rounding of each gradient component
+    estimated from its create_graph graph.
 
     Returns True, or raises :class:`GradcheckError` naming the worst mismatch
     (``index`` is the pair (i, j) for ∂²f/∂θᵢ∂θⱼ).
@@ -465,29 +667,39 @@ def gradgradcheck(
     True
     """
     who = "gradgradcheck"
-    point, step, a, r, count = _check_options(f, args, eps, atol, rtol, directions, who)
+    point, step, policy, count = _check_options(f, args, eps, atol, rtol, tolerance, directions, who)
     n = len(point)
     first, inputs = _graph_grad(f, point, who)
-    plain, is_graph = _analytic_grad(f, point, who)
-    checks = Comparisons(who, a, r)
+    plain, is_graph, scale = _analytic_grad(f, point, who)
+    checks = Comparisons(who, policy)
     # the first derivative against f's own central differences: a function that loses its
     # graph (math.sin on a Value) has zero analytic derivatives of every order, so only this
     # comparison can catch it
     for i in range(n):
-        numeric_first = central_difference(f, point, i, step, who)
-        checks.compare(f"input {i} (df/dargs[{i}])", i, None, plain[i], numeric_first)
+        compare_difference(
+            checks,
+            f"input {i} (df/dargs[{i}])",
+            i,
+            None,
+            plain[i],
+            lambda e, i=i: central_difference(f, point, i, e, who),  # type: ignore[misc]
+            step,
+            scale / step,
+        )
     hessian: list[list[float]] = []
+    roundings: list[float] = []
     for i, g in enumerate(first):
         value = 0.0 if g is None else g.data
         checks.compare(f"create_graph gradient {i} (df/dargs[{i}]) vs plain", i, None, value, plain[i])
         row: list[float] = [0.0] * n if g is None else grad(g, inputs)
         hessian.append(row)
+        roundings.append(0.0 if g is None else rounding_scale(g) / step)
 
     for j in range(n):
         numeric = gradient_difference(f, point, j, step, who)
         for i in range(n):
             what = f"second derivative ({i}, {j}) (d²f/dargs[{i}]dargs[{j}])"
-            checks.compare(what, (i, j), None, hessian[i][j], numeric[i])
+            checks.compare(what, (i, j), None, hessian[i][j], numeric[i], rounding=roundings[i])
     rng = random.Random(seed)
     for k in range(count):
         delta = _unit_ball(rng, n)
@@ -495,8 +707,9 @@ def gradgradcheck(
         shown = ", ".join(f"{d:.3g}" for d in delta)
         for i in range(n):
             product = math.fsum(h * d for h, d in zip(hessian[i], taken))
-            checks.compare(f"direction {k} (δ = [{shown}], (Hδ)[{i}])", i, k, product, numeric[i])
-    header = f"args={point!r}, eps={step:g}, atol={a:g}, rtol={r:g}"
+            what = f"direction {k} (δ = [{shown}], (Hδ)[{i}])"
+            checks.compare(what, i, k, product, numeric[i], rounding=roundings[i])
+    header = f"args={point!r}, {_describe(step, policy)}"
     checks.raise_if_failed(header, "" if is_graph else NOT_A_GRAPH_HINT)
     return True
 
@@ -525,8 +738,9 @@ def check_op(
     points: int = 20,
     seed: int | None = 0,
     eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
+    tolerance: Tolerance | None = None,
 ) -> bool:
     """Check an op's derivative rule against finite differences at random points of its domain.
 
@@ -534,7 +748,8 @@ def check_op(
     :func:`gradcheck` compares the rule's local derivatives with central
     differences of ``evaluate``; for smooth ops :func:`gradgradcheck` also checks
     the rule built as a graph (``create_graph``), which catches a rule written
-    with ``math.sin`` instead of ``scalargrad.sin``. Returns True or raises
+    with ``math.sin`` instead of ``scalargrad.sin``. The tolerance is theirs
+    (:data:`DEFAULT_TOLERANCE`, ``atol``/``rtol`` replacing its fields). Returns True or raises
     :class:`GradcheckError` naming the op and the point.
 
     >>> import scalargrad as sg
@@ -553,15 +768,14 @@ def check_op(
     if points < 1:
         raise ValueError(f"{who}: points must be >= 1, got {points!r}")
     eps = as_positive(eps, "eps", who)
-    atol = as_positive(atol, "atol", who, zero_ok=True)
-    rtol = as_positive(rtol, "rtol", who, zero_ok=True)
+    policy = as_tolerance(tolerance, who, atol=atol, rtol=rtol)
     rng = random.Random(seed)
     for _ in range(points):
         point = [sample_domain(d, rng) for d in op.domains]
         try:
-            gradcheck(op, point, eps=eps, atol=atol, rtol=rtol, directions=2, seed=seed)
+            gradcheck(op, point, eps=eps, tolerance=policy, directions=2, seed=seed)
             if op.smooth:
-                gradgradcheck(op, point, eps=eps, atol=atol, rtol=rtol, directions=1, seed=seed)
+                gradgradcheck(op, point, eps=eps, tolerance=policy, directions=1, seed=seed)
         except GradcheckError as e:
             e.args = (f"op {op.name!r} at {point!r}: {e.args[0]}",)
             raise

@@ -12,7 +12,8 @@ extra); ``import scalargrad`` never imports it.
 * :func:`expressions_and_points` — both at once, with a random number of inputs.
 * :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
   function's scalargrad first/second derivatives against central finite
-  differences, with a tolerance that accounts for rounding in the function.
+  differences, with :mod:`scalargrad.numeric`'s one tolerance policy
+  (:class:`~scalargrad.numeric.Tolerance`), which accounts for rounding in the function.
 * :func:`shapes`, :func:`broadcastable_shapes`, :func:`axes`, :func:`permutations`,
   :func:`matmul_shapes` — strategies for the shapes and ``axes=`` arguments of tensor
   ops, for :func:`scalargrad.check_vjp` (plain tuples: NumPy is not imported here).
@@ -42,20 +43,25 @@ from typing import Any
 from hypothesis import strategies as st
 
 from . import engine
-from .autodiff import adjoints, grad
+from .autodiff import grad
 from .compile import CompileCheckError, compile
 from .engine import Value
 from .numeric import (
     NOT_A_GRAPH_HINT,
+    UNIT_ROUNDOFF,
     Comparisons,
     GradcheckError,
-    agree,
+    Tolerance,
     as_point,
     as_positive,
     as_result,
+    as_tolerance,
     central_difference,
     check_function,
+    close,
+    compare_difference,
     gradient_difference,
+    rounding_scale,
 )
 
 __all__ = [
@@ -337,25 +343,19 @@ def expressions_and_points(
 # assertions                                                                   #
 # --------------------------------------------------------------------------- #
 
-_ROUNDING = 4.0 * 2.0**-53  # a few units in the last place per operation
-
-
-def _rounding_error(out: Value) -> float:
-    """A first-order bound on out's rounding error: u · Σ |v · ∂out/∂v| over its graph."""
-    total = math.fsum(abs(v.data * a) for v, a in adjoints(out).items())
-    return _ROUNDING * total if math.isfinite(total) else 0.0
-
-
 def _options(
-    f: object, args: Sequence[float], eps: float, atol: float, rtol: float, who: str
-) -> tuple[list[float], float, float, float]:
+    f: object,
+    args: Sequence[float],
+    eps: float,
+    atol: float | None,
+    rtol: float | None,
+    tolerance: Tolerance | None,
+    who: str,
+) -> tuple[list[float], float, Tolerance]:
     check_function(f, who)
-    return (
-        as_point(args, who),
-        as_positive(eps, "eps", who),
-        as_positive(atol, "atol", who, zero_ok=True),
-        as_positive(rtol, "rtol", who, zero_ok=True),
-    )
+    point = as_point(args, who)
+    step = as_positive(eps, "eps", who)
+    return point, step, as_tolerance(tolerance, who, atol=atol, rtol=rtol)
 
 
 def assert_gradients_close(
@@ -363,34 +363,39 @@ def assert_gradients_close(
     args: Sequence[float],
     *,
     eps: float = 1e-6,
-    atol: float = 1e-7,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
+    tolerance: Tolerance | None = None,
 ) -> list[float]:
     """Assert that f's reverse-mode gradient at ``args`` matches central differences.
 
-    ``f(*args)`` must work on numbers and on Values (an :class:`GeneratedExpression` does).
-    Each ∂f/∂θᵢ must be within ``atol + rtol·max(|analytic|, |numeric|)`` plus the
-    finite differences' own rounding error, estimated from the graph as
-    u·Σ|v·∂f/∂v|/eps, so well-scaled and badly-scaled functions are judged fairly.
-    Returns the analytic gradient; raises :class:`~scalargrad.numeric.GradcheckError`
-    (an AssertionError) naming f, the point and the worst mismatch.
+    ``f(*args)`` must work on numbers and on Values (a :class:`GeneratedExpression` does).
+    Each ∂f/∂θᵢ must be :func:`~scalargrad.numeric.close` to its central difference
+    under ``tolerance`` (default :data:`~scalargrad.numeric.DEFAULT_TOLERANCE`, the one
+    policy of every check; ``atol``/``rtol`` replace its fields): within
+    ``atol + rtol·max(|analytic|, |numeric|)`` plus the finite differences' own rounding
+    error, estimated from the graph as u·Σ|v·∂f/∂v|/eps, so well-scaled and badly-scaled
+    functions are judged fairly. Returns the analytic gradient; raises
+    :class:`~scalargrad.numeric.GradcheckError` (an AssertionError) naming f, the point
+    and the worst mismatch.
 
     >>> from scalargrad import sin
     >>> assert_gradients_close(lambda x, y: x * y + sin(x), [0.0, 2.0])
     [3.0, 0.0]
     """
     who = "assert_gradients_close"
-    point, step, a, r = _options(f, args, eps, atol, rtol, who)
+    point, step, policy = _options(f, args, eps, atol, rtol, tolerance, who)
     inputs = [Value(x) for x in point]
     out = f(*inputs)
     if isinstance(out, Value):
         analytic: list[float] = grad(out, inputs)
-        slack = _rounding_error(out) / step
+        rounding = rounding_scale(out) / step
     else:
         as_result(out, who)
-        analytic, slack = [0.0] * len(point), 0.0
-    checks = Comparisons(who, a, r)
-    _compare_first(checks, f, point, analytic, step, slack, who)
+        analytic, rounding = [0.0] * len(point), 0.0
+    checks = Comparisons(who, policy)
+    _compare_first(checks, f, point, analytic, step, rounding, who)
+    slack = policy.ulps * UNIT_ROUNDOFF * rounding
     header = f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}"
     checks.raise_if_failed(header, "" if isinstance(out, Value) else NOT_A_GRAPH_HINT)
     return analytic
@@ -402,29 +407,22 @@ def _compare_first(
     point: list[float],
     analytic: Sequence[float],
     step: float,
-    slack: float,
+    rounding: float,
     who: str,
 ) -> None:
-    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ.
-
-    Where they disagree, the difference's own truncation error is taken out: with steps
-    ε and 2ε, D(ε) = f′ + cε² and D(2ε) = f′ + 4cε², so (4·D(ε) − D(2ε))/3 is f′ to
-    O(ε⁴) (Richardson), and that is compared instead, its rounding slack tripled (the
-    weights sum to 5/3 over two differences). The error grows with f's third derivative:
-    sin(x**12) at 2 has one large enough to put its exact gradient outside the tolerance
-    of D(ε). It costs two more calls of f, and only for a comparison that would
-    otherwise fail. Where D(2ε) and D(ε) differ by more than 1 % there is no ε²
-    behaviour to extrapolate (f oscillates faster than ε resolves), and D(ε) stands.
-    """
+    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ, extrapolated
+    where they disagree (:func:`~scalargrad.numeric.compare_difference`)."""
     for i in range(len(point)):
-        numeric = central_difference(f, point, i, step, who)
-        a = analytic[i]
-        allowed = slack
-        if not agree(a, numeric, checks.atol + checks.rtol * max(abs(a), abs(numeric)) + slack):
-            wider = central_difference(f, point, i, 2.0 * step, who)
-            if abs(wider - numeric) <= 0.01 * abs(numeric):
-                numeric, allowed = (4.0 * numeric - wider) / 3.0, 3.0 * slack
-        checks.compare(f"input {i} (df/dx{i})", i, None, a, numeric, slack=allowed, symmetric=True)
+        compare_difference(
+            checks,
+            f"input {i} (df/dx{i})",
+            i,
+            None,
+            analytic[i],
+            lambda e, i=i: central_difference(f, point, i, e, who),  # type: ignore[misc]
+            step,
+            rounding,
+        )
 
 
 def assert_hessian_close(
@@ -432,8 +430,9 @@ def assert_hessian_close(
     args: Sequence[float],
     *,
     eps: float = 1e-6,
-    atol: float = 1e-7,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
+    tolerance: Tolerance | None = None,
 ) -> list[list[float]]:
     """Assert that f's second derivatives by ``create_graph`` match finite differences.
 
@@ -449,11 +448,11 @@ def assert_hessian_close(
     [[6.0, 2.0], [2.0, 0.0]]
     """
     who = "assert_hessian_close"
-    point, step, a, r = _options(f, args, eps, atol, rtol, who)
+    point, step, policy = _options(f, args, eps, atol, rtol, tolerance, who)
     n = len(point)
     inputs = [Value(x) for x in point]
     out = f(*inputs)
-    checks = Comparisons(who, a, r)
+    checks = Comparisons(who, policy)
     if not isinstance(out, Value):
         # no graph: every analytic derivative is 0, which is right only if f is constant
         as_result(out, who)
@@ -462,21 +461,25 @@ def assert_hessian_close(
         return [[0.0] * n for _ in range(n)]
     first: list[Value] = grad(out, inputs, create_graph=True)
     plain: list[float] = grad(out, inputs)
-    _compare_first(checks, f, point, plain, step, _rounding_error(out) / step, who)
+    _compare_first(checks, f, point, plain, step, rounding_scale(out) / step, who)
     rows: list[list[float]] = [grad(g, inputs) for g in first]
-    slacks = [_rounding_error(g) / step for g in first]
+    roundings = [rounding_scale(g) / step for g in first]
     for i in range(n):
         what = f"create_graph gradient {i} vs plain"
-        checks.compare(what, i, None, first[i].data, plain[i], symmetric=True)
+        checks.compare(what, i, None, first[i].data, plain[i])
 
     for j in range(n):
         column = gradient_difference(f, point, j, step, who)
         for i in range(n):
             numeric = column[i]
             what = f"second derivative ({i}, {j}) (d²f/dx{i}dx{j})"
-            checks.compare(what, (i, j), None, rows[i][j], numeric, slack=slacks[i], symmetric=True)
+            checks.compare(what, (i, j), None, rows[i][j], numeric, rounding=roundings[i])
     checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}")
     return rows
+
+
+_SAME_VALUE = Tolerance(rtol=1e-12, atol=0.0, ulps=64.0)
+"""How close compiled code's value must be to f's own (rounding in two orders of evaluation)."""
 
 
 def assert_gradients_close_batched(
@@ -484,8 +487,9 @@ def assert_gradients_close_batched(
     points: Any,
     *,
     eps: float = 1e-6,
-    atol: float = 1e-7,
-    rtol: float = 1e-4,
+    atol: float | None = None,
+    rtol: float | None = None,
+    tolerance: Tolerance | None = None,
 ) -> Any:
     """Assert that f's gradient matches central differences of f at every row of ``points``.
 
@@ -519,8 +523,7 @@ def assert_gradients_close_batched(
     if not np.all(np.isfinite(grid)):
         raise ValueError(f"{who}: points must be finite")
     step = as_positive(eps, "eps", who)
-    a = as_positive(atol, "atol", who, zero_ok=True)
-    r = as_positive(rtol, "rtol", who, zero_ok=True)
+    policy = as_tolerance(tolerance, who, atol=atol, rtol=rtol)
     n_points, n = grid.shape
     rows: list[list[float]] = grid.tolist()
     expected = np.array([as_result(f(*row), who) for row in rows])
@@ -534,7 +537,7 @@ def assert_gradients_close_batched(
     else:  # a number for Values: a constant (as gradcheck allows), or a lost graph the differences catch
         value, rounding, analytic = expected, np.zeros(n_points), np.zeros((n_points, n))
     with np.errstate(invalid="ignore"):
-        same = agree(value, expected, 16 * _ROUNDING * rounding + 1e-12 * np.abs(expected))
+        same = close(value, expected, _SAME_VALUE, rounding=rounding)
     if not same.all():
         k = int(np.argmin(same))
         raise CompileCheckError(
@@ -551,14 +554,14 @@ def assert_gradients_close_batched(
     numeric = np.array(
         [[central_difference(f, row, i, step, who) for i in range(n)] for row in rows]
     )
-    slack = (_ROUNDING * rounding / step)[:, None]
-    tolerance = a + r * np.maximum(np.abs(analytic), np.abs(numeric)) + slack
+    scaled = (rounding / step)[:, None]
     with np.errstate(invalid="ignore"):
+        bound = policy.bound(analytic, numeric, scaled)
         error = np.abs(analytic - numeric)
-        bad = ~agree(analytic, numeric, tolerance)
+        bad = ~close(analytic, numeric, policy, rounding=scaled)
     if bad.any():
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(np.isfinite(error), error / np.maximum(tolerance, 1e-300), np.inf)
+            ratio = np.where(np.isfinite(error), error / np.maximum(bound, 1e-300), np.inf)
         badness = np.where(bad, ratio, 0.0)
         k, i = (int(t) for t in np.unravel_index(int(np.argmax(badness)), badness.shape))
         raise GradcheckError(
@@ -566,13 +569,13 @@ def assert_gradients_close_batched(
             f"(f={f!r}, {n_points} points, eps={step:g})\n"
             f"worst mismatch: point {k} {rows[k]}, input {i} (df/dx{i}): "
             f"analytic={float(analytic[k, i])!r}, numeric={float(numeric[k, i])!r}, "
-            f"error={float(error[k, i]):.3g} > tolerance={float(tolerance[k, i]):.3g}",
+            f"error={float(error[k, i]):.3g} > tolerance={float(bound[k, i]):.3g}",
             index=i,
             direction=None,
             analytic=float(analytic[k, i]),
             numeric=float(numeric[k, i]),
             error=float(error[k, i]),
-            tolerance=float(tolerance[k, i]),
+            tolerance=float(bound[k, i]),
             mismatches=int(bad.sum()),
         )
     return analytic

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import OPS, GradcheckError, Value, gradcheck
+from scalargrad.numeric import Tolerance
 from scalargrad.expr import FUNCTIONS
 from scalargrad.graph import topological_order
 from scalargrad.testing import (
@@ -250,10 +251,14 @@ def test_rounding_slack_tracks_the_scale_of_the_computation() -> None:
     def offset(x: Any) -> Any:
         return (x + 1e8) - 1e8  # exact derivative 1; its value is rounded at the scale of 1e8
 
-    # plain tolerances blame the derivative for the finite differences' rounding error
+    # fixed tolerances alone (ulps=0) blame the derivative for the differences' rounding error
     with pytest.raises(GradcheckError):
-        gradcheck(offset, [0.3])
+        gradcheck(offset, [0.3], tolerance=Tolerance(ulps=0.0))
+    with pytest.raises(GradcheckError):
+        assert_gradients_close(offset, [0.3], tolerance=Tolerance(ulps=0.0))
+    # the one policy allows for it, in every checker
     assert assert_gradients_close(offset, [0.3]) == [1.0]
+    assert gradcheck(offset, [0.3])
 
     def wrong(x: Any) -> Any:
         if isinstance(x, Value):

@@ -1,0 +1,97 @@
+"""The public API: ``__all__`` is importable and complete, new names work, and every old
+spelling still works for one release with a DeprecationWarning naming the new one."""
+
+from __future__ import annotations
+
+import importlib
+import types
+import warnings
+
+import pytest
+
+import scalargrad as sg
+
+MOVED_TO_GRAPH = ["count_ops", "evaluation_order", "formula", "method_source", "topological_order"]
+
+
+def test_all_is_importable_and_sorted_out() -> None:
+    assert len(set(sg.__all__)) == len(sg.__all__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no name in __all__ is a deprecated alias
+        for name in sg.__all__:
+            assert getattr(sg, name) is not None, name
+        namespace: dict[str, object] = {}
+        exec("from scalargrad import *", namespace)
+    assert set(sg.__all__) <= set(namespace)
+
+
+def test_all_is_complete() -> None:
+    """Every public name the package defines is in ``__all__`` (submodules aside, but graph)."""
+    public = {
+        name
+        for name, value in vars(sg).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    public -= {"annotations", "warnings", "Any"}  # the module's own imports
+    assert public - set(sg.__all__) == set()
+    assert "graph" in sg.__all__ and isinstance(sg.graph, types.ModuleType)
+
+
+def test_new_names() -> None:
+    assert sg.CompileError is importlib.import_module("scalargrad.compile").CompileError
+    assert issubclass(sg.CompileError, ValueError)
+    x = sg.Value(2.0, label="x")
+    y = x * x
+    assert sg.vjp(y, x, 1.0) == sg.grad(y, x) == 4.0
+    assert sg.jvp(y, seed={x: 1.0}) == 4.0
+    assert sg.hessian(y, {"x": x}) == {"x": {"x": 2.0}}
+    assert sg.graph.formula(y) == "x*x"
+    assert sg.graph.topological_order(y)[-1] is y
+    assert sg.graph.count_ops(y) == {"mul": 1}
+    assert [v.data for v in sg.graph.evaluation_order([y])] == [2.0, 4.0]
+    assert "def" in sg.graph.method_source("sin")
+    testing = pytest.importorskip("scalargrad.testing")
+    assert "GeneratedExpression" in testing.__all__ and "Expression" not in testing.__all__
+    numeric = importlib.import_module("scalargrad.numeric")
+    assert {"Tolerance", "DEFAULT_TOLERANCE", "close"} <= set(numeric.__all__)
+
+
+@pytest.mark.parametrize("name", MOVED_TO_GRAPH)
+def test_top_level_graph_helpers_are_deprecated_aliases(name: str) -> None:
+    assert name not in sg.__all__
+    assert name not in vars(sg)  # reached through the module's __getattr__ only
+    message = rf"scalargrad\.{name} is deprecated.*scalargrad\.graph\.{name}"
+    with pytest.warns(DeprecationWarning, match=message):
+        old = getattr(sg, name)
+    assert old is getattr(sg.graph, name)
+    with pytest.warns(DeprecationWarning, match=rf"scalargrad\.graph\.{name}"):
+        exec(f"from scalargrad import {name}", {})
+
+
+def test_unknown_attributes_still_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        sg.no_such_name  # noqa: B018
+    assert not hasattr(sg, "no_such_name")
+
+
+def test_jvp_tangents_keyword_is_deprecated() -> None:
+    x = sg.Value(3.0)
+    with pytest.warns(DeprecationWarning, match=r"jvp\(outputs, seed=\.\.\.\)"):
+        assert sg.jvp(x * x, tangents={x: 1.0}) == 6.0
+
+
+def test_testing_expression_is_a_deprecated_alias() -> None:
+    testing = pytest.importorskip("scalargrad.testing")
+    with pytest.warns(DeprecationWarning, match=r"testing\.Expression is deprecated.*GeneratedExpression"):
+        old = testing.Expression
+    assert old is testing.GeneratedExpression
+    with pytest.warns(DeprecationWarning):
+        exec("from scalargrad.testing import Expression", {})
+    with pytest.raises(AttributeError):
+        testing.no_such_name  # noqa: B018
+
+
+def test_the_two_expression_classes_have_different_names() -> None:
+    testing = pytest.importorskip("scalargrad.testing")
+    expr = importlib.import_module("scalargrad.expr")
+    assert expr.Expression.__name__ != testing.GeneratedExpression.__name__
