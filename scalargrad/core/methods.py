@@ -1,0 +1,325 @@
+"""The op methods of Value, generated from each op's definition, and the generic path of every op.
+
+A built-in op gives its forward value and its derivatives as Python expressions over
+``a``, ``b`` and ``out`` (see :mod:`scalargrad.ops`); :func:`builtin_op` turns them into
+the hot Value methods (``__mul__``, ``tanh``, …), straight-line code that builds one
+node, and :func:`method_source` shows that code. :func:`apply` is the path of every
+other call (user-defined ops, ``OPS["mul"](2, x)``), and :func:`no_grad` swaps the
+generated methods for ones that build no graph.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .op import ATOM, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, Rule, _register
+from .value import Value, _new, _number, leaf, node, operand_error
+
+_no_grad_depth = 0
+_no_grad_lock = threading.Lock()
+_GRAPH_METHODS: dict[str, Callable[..., Any]] = {}
+_NO_GRAPH_METHODS: dict[str, Callable[..., Any]] = {}
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside ``with no_grad():`` ops on Values build no graph.
+
+    Each op returns a new *leaf* Value (no parents, no label) holding the result,
+    so code that reads ``.data`` or keeps computing keeps working; nothing is
+    recorded for ``backward``. Use it to update parameters or evaluate a model
+    without paying for a graph. It switches the op methods of :class:`Value`
+    for the whole process (that is what keeps ops outside it at full speed), so
+    other threads build no graph while it is active either. Nests.
+    """
+    global _no_grad_depth
+    with _no_grad_lock:
+        _no_grad_depth += 1
+        if _no_grad_depth == 1:
+            for name, fn in _NO_GRAPH_METHODS.items():
+                setattr(Value, name, fn)
+    try:
+        yield
+    finally:
+        with _no_grad_lock:
+            _no_grad_depth -= 1
+            if _no_grad_depth == 0:
+                for name, fn in _GRAPH_METHODS.items():
+                    setattr(Value, name, fn)
+
+
+def _grad_enabled() -> bool:
+    return _no_grad_depth == 0
+
+
+def apply(op: Op, operands: tuple[Any, ...]) -> Any:
+    """``op`` on Values or numbers: the generic path of every op (user-defined ones too)."""
+    if len(operands) != op.arity:
+        raise TypeError(
+            f"{op.name} takes {op.arity} operand{'s' if op.arity > 1 else ''}, got {len(operands)}"
+        )
+    if op.builtin and type(operands[0]) is Value:  # the generated method: the fast path
+        method: Callable[..., Any] = getattr(operands[0], op.methods[0])
+        result = method(*operands[1:])
+        if result is NotImplemented:
+            raise operand_error(op.name, operands[1])
+        return result
+    floats = []
+    values: list[Value | None] = []
+    for x in operands:
+        if isinstance(x, Value):
+            floats.append(x.data)
+            values.append(x)
+            continue
+        number = _number(x)
+        if number is None:
+            raise operand_error(op.name, x)
+        floats.append(number)
+        values.append(None)
+    out = float(op.evaluate(*floats))
+    if all(v is None for v in values):
+        return out
+    if not _grad_enabled():
+        return leaf(out)
+    grads = _checked_grads(op, op.rule(*floats, out))
+    if op.arity == 1:
+        return node(op, out, values[0], grads[0])  # type: ignore[arg-type]
+    a, b = values
+    if a is not None and b is not None:
+        return node(op, out, a, grads[0], b, grads[1])
+    if a is None:
+        return node(op.with_constant[0], out, b, grads[1], None, floats[0])  # type: ignore[arg-type]
+    return node(op.with_constant[1], out, a, grads[0], None, floats[1])
+
+
+def _checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
+    try:
+        return tuple(float(g) for g in grads)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op.name}: its rule must return numbers, got {grads!r}") from None
+
+
+# --------------------------------------------------------------------------- #
+# Generating the methods of built-in ops                                       #
+# --------------------------------------------------------------------------- #
+
+_DUNDERS = {
+    "add": ("__add__", "__radd__"),
+    "sub": ("__sub__", "__rsub__"),
+    "mul": ("__mul__", "__rmul__"),
+    "div": ("__truediv__", "__rtruediv__"),
+    "pow": ("__pow__", "__rpow__"),
+    "neg": ("__neg__",),
+    "abs": ("__abs__",),
+}
+"""The operator methods of the built-in ops that have one, until :mod:`scalargrad.ops` gives
+them as ``builtin_op(..., methods=("__add__", "__radd__"))``; then this table goes."""
+
+
+def _building(indent: str, form: str, da: str, b: str, db: str) -> str:
+    """The lines of a generated method that make the node ``out`` (the same in every method)."""
+    lines = [
+        "v = _new(Value)",
+        "v.data = out",
+        "v.grad = 0.0",
+        "v.label = None",
+        f"v._op = {form}",
+        "v._a = self",
+        f"v._da = {da}",
+        f"v._b = {b}",
+        f"v._db = {db}",
+        "return v",
+    ]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+_UNARY_METHOD = '''\
+def {method}(self):
+    """{doc}"""
+    a = self.data
+    out = {value}
+''' + _building("    ", "{op}", "{da}", "None", "0.0")
+
+_BINARY_METHOD = (
+    '''\
+def {method}(self, other):
+    """{doc}"""
+    a = self.data
+    if type(other) is Value:
+        b = other.data
+        out = {value}
+'''
+    + _building("        ", "{op}", "{da}", "other", "{db}")
+    + """\
+    b = other if type(other) is float else _number(other)
+    if b is None:
+        {refuse}
+    out = {value}
+"""
+    + _building("    ", "{op}_NUMBER_SECOND", "{da}", "None", "b")
+)
+
+_REFLECTED_METHOD = '''\
+def {method}(self, other):
+    """{doc} (a plain number on the left)"""
+    a = other if type(other) is float else _number(other)
+    if a is None:
+        return NotImplemented
+    b = self.data
+    out = {value}
+''' + _building("    ", "{op}_NUMBER_FIRST", "{db}", "None", "a")
+
+_NO_GRAPH_METHOD = '''\
+def {method}(self{other}):
+    """{doc} (inside no_grad: a leaf, no graph)"""
+    a = {a}
+    b = {b}
+    if a is None or b is None:
+        {refuse}
+    return leaf({value})
+'''
+
+_SOURCES: dict[str, str] = {}
+_generated = itertools.count()
+
+
+def _generate(name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """Compile generated ``source`` defining ``name``; tracebacks and :mod:`inspect` show it."""
+    filename = f"<scalargrad generated {name} #{next(_generated)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    defined: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), namespace, defined)
+    fn: Callable[..., Any] = defined[name]
+    fn.__module__ = __name__
+    return fn
+
+
+def _constant_name(op: Op) -> str:
+    return f"OP_{op.name.upper()}"
+
+
+def _install_methods(op: Op) -> None:
+    """Generate the Value methods of a built-in op from its source expressions."""
+    assert op.source is not None
+    value, derivatives = op.source
+    namespace = FLOAT_NAMESPACE
+    constant = _constant_name(op)
+    namespace[constant] = op
+    doc = (
+        f"{op.name}: {op.symbol if op.notation != 'call' else op.name}; derivatives {', '.join(derivatives)}."
+    )
+    names = op.methods
+    fields = {"value": value, "op": constant, "doc": doc, "da": derivatives[0]}
+    # an operator method hands a foreign operand back to Python; a named method refuses it
+    refuse = (
+        "return NotImplemented" if names[0].startswith("__") else f"raise operand_error({op.name!r}, other)"
+    )
+    fields["refuse"] = refuse
+    if op.arity == 1:
+        sources = {names[0]: _UNARY_METHOD.format(method=names[0], **fields)}
+        no_graph = {
+            names[0]: _NO_GRAPH_METHOD.format(method=names[0], other="", a="self.data", b="0.0", **fields)
+        }
+    else:
+        namespace[constant + "_NUMBER_FIRST"], namespace[constant + "_NUMBER_SECOND"] = op.with_constant
+        fields["db"] = derivatives[1]
+        sources = {names[0]: _BINARY_METHOD.format(method=names[0], **fields)}
+        other = "other.data if type(other) is Value else _number(other)"
+        no_graph = {
+            names[0]: _NO_GRAPH_METHOD.format(
+                method=names[0], other=", other", a="self.data", b=other, **fields
+            )
+        }
+        if len(names) > 1:
+            sources[names[1]] = _REFLECTED_METHOD.format(method=names[1], **fields)
+            reflected = {**fields, "refuse": "return NotImplemented"}
+            no_graph[names[1]] = _NO_GRAPH_METHOD.format(
+                method=names[1], other=", other", a="_number(other)", b="self.data", **reflected
+            )
+    for method, source in sources.items():
+        _SOURCES[method] = source
+        fn = _generate(method, source, namespace)
+        _GRAPH_METHODS[method] = fn
+        setattr(Value, method, fn)
+        _NO_GRAPH_METHODS[method] = _generate(method, no_graph[method], namespace)
+
+
+def method_source(name: str) -> str:
+    """The generated source of a Value method, e.g. ``method_source("__mul__")``.
+
+    The hot methods are built from each op's definition at import time; this is
+    the code they run, for reading (``print(method_source("tanh"))``).
+    """
+    try:
+        return _SOURCES[name]
+    except KeyError:
+        raise LookupError(f"no generated method {name!r}; generated: {', '.join(sorted(_SOURCES))}") from None
+
+
+def _rule_from_source(name: str, arity: int, derivatives: tuple[str, ...]) -> Rule:
+    params = "a, out" if arity == 1 else "a, b, out"
+    body = ", ".join(derivatives) + ("," if arity == 1 else "")
+    source = f"def rule_{name}({params}):\n    return ({body})\n"
+    return _generate(f"rule_{name}", source, GRAPH_NAMESPACE)
+
+
+def _evaluator_from_source(name: str, arity: int, value: str) -> Callable[..., float]:
+    params = "a" if arity == 1 else "a, b"
+    return _generate(
+        f"evaluate_{name}", f"def evaluate_{name}({params}):\n    return {value}\n", FLOAT_NAMESPACE
+    )
+
+
+def builtin_op(
+    name: str,
+    value: str,
+    derivatives: tuple[str, ...],
+    *,
+    symbol: str | None = None,
+    notation: str = "call",
+    precedence: int = ATOM,
+    latex: str | None = None,
+    domains: tuple[str, ...] | None = None,
+    smooth: bool = True,
+    methods: tuple[str, ...] | None = None,
+) -> Op:
+    """Define a built-in op from Python expressions (see :mod:`scalargrad.ops`).
+
+    ``value`` computes the forward value from ``a`` (and ``b``); each of
+    ``derivatives`` computes one local derivative from ``a``, ``b`` and ``out``.
+    Names in them resolve to floats' functions in the generated hot methods and
+    to scalargrad's functions in the rule, so one expression serves both.
+    ``methods`` names the Value methods to generate: an operator and its reflected
+    form (``("__mul__", "__rmul__")``), which hand a foreign operand back to Python,
+    or by default the op's name, which refuses one.
+    """
+    arity = len(derivatives)
+    if methods is None:
+        methods = _DUNDERS.get(name, (name,))
+    op = Op(
+        name,
+        arity=arity,
+        evaluate=_evaluator_from_source(name, arity, value),
+        rule=_rule_from_source(name, arity, derivatives),
+        symbol=symbol,
+        notation=notation,
+        precedence=precedence,
+        latex=latex,
+        domains=domains,
+        smooth=smooth,
+        builtin=True,
+        source=(value, derivatives),
+        methods=methods,
+    )
+    _register(op)
+    _install_methods(op)
+    return op
+
+
+Op._applying = apply
+FLOAT_NAMESPACE.update(Value=Value, _new=_new, _number=_number, leaf=leaf, operand_error=operand_error)

@@ -1,0 +1,530 @@
+"""The Value: one scalar node of the notes' computational graph, and what it is made of.
+
+A :class:`Value` keeps its forward value ``data``, its adjoint ``grad``, at most two
+parents and the *local derivative* dv_i/dv_k with respect to each parent, computed once
+at forward time as plain floats. :meth:`Value.backward` is the notes' reverse pass over
+:func:`topological_order`. The op methods (``__mul__``, ``tanh``, …) are generated from
+each op's definition by :mod:`scalargrad.core.methods`; a plain number in an op (the
+``2`` in ``2 * x``) is not a node: the node keeps the number and prints it (``2*x``).
+
+Graphs copy and pickle flat, parents first, so graphs of any depth do, and a loaded
+graph is checked to be a graph.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import pickle
+import weakref
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+
+from .op import _FORMS, CONST, OPS, ConstantForm, ConstantLeaf, Form, Op, _shown
+
+Operand = Union["Value", int, float]
+
+_new = object.__new__
+
+
+class Value:
+    """A scalar node of a computational graph.
+
+    ``data`` is the forward value, ``grad`` the adjoint dy/dv accumulated by
+    :meth:`backward`. Arithmetic with Values or plain numbers on either side
+    builds new nodes; every op of :data:`OPS` is also a method (``x.sin()``,
+    ``y.atan2(x)``). Values compare (``<``, ``<=``, ``>``, ``>=``) by ``data``,
+    but ``==`` and ``hash`` are by identity, so Values can be dict keys.
+
+    A graph is not safe to run :meth:`backward` on from two threads at once (both
+    add into the same ``grad`` fields); use :func:`scalargrad.grad`, which keeps
+    its adjoints in a dict of its own, from each thread instead.
+    """
+
+    __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str | None
+    _op: Form | ConstantLeaf | None
+    _a: Value | None
+    _da: float
+    _b: Value | None
+    _db: float  # d self / d _b, or the plain-number operand of a ConstantForm
+
+    _printer: ClassVar[Callable[..., str]]
+    """How a Value prints (``str``, :meth:`formula`): :func:`scalargrad.notation.formula.formula`,
+    which sets it. The notation stands on the core, so the core cannot import it."""
+
+    def __init__(self, data: float, label: str | None = None) -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(data) needs a number; use the Value itself instead of wrapping it")
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"label must be a str or None, got {type(label).__name__}")
+        self.data = _as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._a = self._b = None
+        self._da = self._db = 0.0
+
+    if TYPE_CHECKING:  # the methods generated from OPS at import time (see method_source)
+
+        def __add__(self, other: Operand) -> Value: ...
+        def __radd__(self, other: Operand) -> Value: ...
+        def __sub__(self, other: Operand) -> Value: ...
+        def __rsub__(self, other: Operand) -> Value: ...
+        def __mul__(self, other: Operand) -> Value: ...
+        def __rmul__(self, other: Operand) -> Value: ...
+        def __truediv__(self, other: Operand) -> Value: ...
+        def __rtruediv__(self, other: Operand) -> Value: ...
+        def __pow__(self, other: Operand) -> Value: ...
+        def __rpow__(self, other: Operand) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def atan(self) -> Value: ...
+        def asin(self) -> Value: ...
+        def acos(self) -> Value: ...
+        def sinh(self) -> Value: ...
+        def cosh(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def expm1(self) -> Value: ...
+        def log2(self) -> Value: ...
+        def log10(self) -> Value: ...
+        def erf(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def atan2(self, other: Operand) -> Value: ...
+        def hypot(self, other: Operand) -> Value: ...
+        def minimum(self, other: Operand) -> Value: ...
+        def maximum(self, other: Operand) -> Value: ...
+
+    # ------------------------------------------------------------------ graph
+    @property
+    def op(self) -> Op | None:
+        """The :class:`Op` that made this node; None for an input or constant leaf."""
+        form = self._op
+        return None if form is None else form.op
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs and constants: nodes without parents."""
+        return self._a is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for constant leaves (a zero gradient from ``grad(..., create_graph=True)``)."""
+        return self._op is CONST
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in operand order (numbers left out)."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """The local derivatives d self / d parent, one per parent, as floats."""
+        if self._a is None:
+            return ()
+        return (self._da,) if self._b is None else (self._da, self._db)
+
+    @property
+    def operands(self) -> tuple[Value | float, ...]:
+        """The op's operands in order: the parents, and a float where a plain number was used."""
+        a = self._a
+        if a is None:
+            return ()
+        position = self._op.constant_at  # type: ignore[union-attr]
+        if position is None:
+            return (a,) if self._b is None else (a, self._b)
+        return (self._db, a) if position == 0 else (a, self._db)
+
+    def detach(self) -> Value:
+        """A new leaf with the same value: gradients stop here (JAX's ``stop_gradient``)."""
+        return Value(self.data)
+
+    # -------------------------------------------------------- number protocol
+    def __pos__(self) -> Value:
+        return self
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    # Rounding is piecewise constant: these return plain numbers, outside the graph.
+    def __round__(self, ndigits: int | None = None) -> int | float:
+        return round(self.data) if ndigits is None else round(self.data, ndigits)
+
+    def __trunc__(self) -> int:
+        return math.trunc(self.data)
+
+    def __floor__(self) -> int:
+        return math.floor(self.data)
+
+    def __ceil__(self) -> int:
+        return math.ceil(self.data)
+
+    def __lt__(self, other: Operand) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Operand) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Operand) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Operand) -> bool:
+        o = _compared(other)
+        return NotImplemented if o is None else self.data >= o
+
+    # __eq__ and __hash__ stay object identity: Values are dict keys.
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __str__(self) -> str:
+        try:
+            return Value._printer(self)
+        except ValueError:
+            return repr(self)
+
+    def formula(self, *, max_length: int = 10_000) -> str:
+        """This node's expression in infix notation with minimal parentheses."""
+        return Value._printer(self, max_length=max_length)
+
+    # ---------------------------------------------------------- reverse mode
+    def backward(self, seed: float = 1.0) -> None:
+        """Reverse-mode AD: add d self / d v (times ``seed``) to ``v.grad`` for every v.
+
+        One walk in reverse topological order, summing each node's partial
+        adjoints before passing its adjoint on, as the notes' ``node_to_grad``
+        algorithm does. It is :func:`accumulate_adjoints` (the walk ``grad`` and the
+        trace tables use) with the running sums kept in ``grad`` instead of a dict,
+        which is faster; ``tests/test_engine.py`` checks the two bit for bit. The
+        walk starts from zero, so calling ``backward`` twice doubles every ``grad``
+        instead of compounding them.
+        """
+        order = topological_order(self)
+        carried = []
+        for v in order:
+            if v.grad:
+                carried.append((v, v.grad))
+                v.grad = 0.0
+        self.grad = _as_float(seed)
+        for v in reversed(order):
+            a = v._a
+            if a is not None:
+                g = v.grad
+                a.grad += g * v._da
+                b = v._b
+                if b is not None:
+                    b.grad += g * v._db
+        for v, g in carried:
+            v.grad += g
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on this node and every node it depends on."""
+        for v in topological_order(self):
+            v.grad = 0.0
+
+    # ---------------------------------------------------------- copy, pickle
+    def __copy__(self) -> Value:
+        v = _new(Value)
+        v.data, v.grad, v.label = self.data, self.grad, self.label
+        v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
+        return v
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # A graph is saved parents first, so no node's parents are saved inside it and
+        # 10⁵-deep graphs neither recurse nor hit the recursion limit: the first node
+        # saved lists its ancestors in topological order; they are saved flat.
+        fields = (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db)
+        key = id(self)
+        if key in _saving:
+            return (_new, (Value,), (None, fields))
+        ancestors = topological_order(self)[:-1]
+        for v in ancestors:
+            _saving[id(v)] = _saving.get(id(v), 0) + 1
+        return (_new, (Value,), (tuple(ancestors), fields, _Saved([id(v) for v in ancestors])))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        # A pickle saved by __reduce_ex__ loads parents before children; checking that each
+        # node is loaded once, after its parents, is what rules out cycles, in O(1) a node.
+        # The common cases are checked inline (loading is a hot path); _loaded_fields checks
+        # everything again and says what is wrong.
+        try:
+            data, grad, label, form, a, da, b, db = fields = state[1]
+        except (TypeError, ValueError, IndexError, KeyError):
+            fields = _loaded_fields(self, state)
+        else:
+            if not (
+                type(data) is float
+                and type(grad) is float
+                and type(da) is float
+                and type(db) is float
+                and (label is None or type(label) is str)
+                and not hasattr(self, "data")
+                and (
+                    (a is None and b is None and (form is None or form is CONST))
+                    or (
+                        type(form) is Op
+                        and OPS.get(form.name) is form
+                        and type(a) is Value
+                        and hasattr(a, "data")
+                        and (b is None if form.arity == 1 else (type(b) is Value and hasattr(b, "data")))
+                    )
+                    or (
+                        type(form) is ConstantForm
+                        and form in _FORMS
+                        and OPS.get(form.op.name) is form.op
+                        and type(a) is Value
+                        and hasattr(a, "data")
+                        and b is None
+                    )
+                )
+            ):
+                fields = _loaded_fields(self, state)
+        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
+
+
+def _no_printer(value: Value, *, max_length: int = 10_000) -> str:
+    raise ValueError("no formula printer is loaded: import scalargrad.notation.formula")
+
+
+Value._printer = _no_printer
+
+
+def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
+    """The fields of a node being loaded from a pickle or copy, checked: a graph, not arbitrary objects.
+
+    ``data``, ``grad`` and the local derivatives are floats, ``label`` a str or None,
+    the op a registered op (or form) with one parent Value per operand, and every
+    parent a Value loaded before this node (so the graph has no cycle). Anything
+    else is a :class:`pickle.UnpicklingError` naming the field. This guards
+    against damaged or edited files, not attacks: loading a pickle can run any
+    code, so never load one from an untrusted source.
+    """
+    fields = state[1] if type(state) is tuple and len(state) in (2, 3) else None
+    if type(fields) is not tuple or len(fields) != 8:
+        raise _unpickling("state", "a tuple of a Value's 8 fields", state)
+    data, grad, label, form, a, da, b, db = fields
+    if type(data) is not float:
+        raise _unpickling("data", "a float", data)
+    if type(grad) is not float:
+        raise _unpickling("grad", "a float", grad)
+    if label is not None and type(label) is not str:
+        raise _unpickling("label", "a str or None", label)
+    if type(da) is not float:
+        raise _unpickling("_da", "a float", da)
+    if type(db) is not float:
+        raise _unpickling("_db", "a float", db)
+    if hasattr(v, "data"):
+        raise _unpickling("state", "set once, on a new node (the pickle sets it twice)", state)
+    if form is None or form is CONST:
+        if a is not None or b is not None:
+            raise _unpickling("_a", "None for a leaf (an input or constant)", a)
+        return fields
+    if type(form) is Op:
+        arity = form.arity
+        registered: Form | None = OPS.get(form.name)
+    elif type(form) is ConstantForm and form.op.name in OPS and form.constant_at in (0, 1):
+        arity = 1  # the other operand is the number kept in _db
+        registered = OPS[form.op.name].with_constant[form.constant_at]
+    else:
+        raise _unpickling("_op", "a registered op", form)
+    if registered is not form:
+        raise _unpickling("_op", "a registered op", form)
+    for field, parent in (("_a", a), ("_b", b)):
+        if field == "_b" and arity == 1:
+            if parent is not None:
+                raise _unpickling("_b", f"None for an op with one parent ({form!r})", parent)
+            break
+        if type(parent) is not Value:
+            raise _unpickling(field, "a Value (a parent node)", parent)
+        if not hasattr(parent, "data"):
+            raise _unpickling(field, "a node loaded before this one (the graph has a cycle)", parent)
+    return fields
+
+
+def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
+    """The error for a loaded node's field that is not what a graph holds."""
+    shown = type(got).__name__ if isinstance(got, Value) else _shown(got)
+    return pickle.UnpicklingError(
+        f"not a scalargrad graph: a Value's {field} must be {expected}, got {shown}"
+    )
+
+
+_saving: dict[int, int] = {}
+"""ids of nodes whose graph is being pickled or deep-copied, saved flat (see __reduce_ex__)."""
+
+
+class _Saved:
+    """Saved last with a graph: takes its nodes off :data:`_saving`.
+
+    If saving stops before it gets here (a full disk, an unpicklable label), the
+    pickler drops it unsaved, and being garbage releases the nodes just the same,
+    so a failed pickle leaves nothing behind to confuse the next one.
+    """
+
+    __slots__ = ("__weakref__", "_release")
+
+    def __init__(self, ids: list[int]) -> None:
+        self._release = weakref.finalize(self, _release, ids)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        self._release()
+        return (type(None), ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> None:
+        self._release()
+
+
+def _release(ids: list[int]) -> None:
+    for key in ids:
+        count = _saving.get(key, 0) - 1
+        if count > 0:
+            _saving[key] = count
+        else:
+            _saving.pop(key, None)
+
+
+def _as_float(x: object) -> float:
+    if isinstance(x, (int, float)) or (hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex))):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"expected a real number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def _number(x: object) -> float | None:
+    """A plain real number as a float (the operand of a ConstantForm), None otherwise."""
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    return None
+
+
+def real_float(x: object, what: str | None = None) -> float | None:
+    """A real number given by a user (an option, a point, a seed) as a float; None if it is not one.
+
+    Any ``numbers.Real`` but a bool or a Value counts (ints, Fractions, NumPy's
+    scalars). An int or Fraction too large for a float is ±inf, for callers that
+    refuse infinities with their own "must be finite" message; a caller that takes
+    infinities passes ``what`` and gets a ValueError naming it instead.
+    """
+    if isinstance(x, (bool, Value)) or not isinstance(x, numbers.Real):
+        return None
+    try:
+        return float(x)
+    except OverflowError:
+        if what is not None:
+            raise ValueError(f"{what} is too large for a float: {x!r:.60}") from None
+        return math.inf if isinstance(x, numbers.Rational) and int(x.numerator) > 0 else -math.inf
+
+
+def _compared(other: object) -> Any:
+    """What a Value's data compares with: a Value's data, a real number as it is, else None.
+
+    A number is not converted to float first, so ``Value(0.1) > Fraction(1, 10)`` is
+    ``0.1 > Fraction(1, 10)``, exactly, and a huge int or Fraction cannot overflow.
+    """
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, (int, float, Fraction)):
+        return other
+    if isinstance(other, numbers.Integral):
+        return int(other)
+    if isinstance(other, numbers.Real):  # NumPy's float32 would round the float to its own precision
+        return float(other)
+    return None
+
+
+def constant(x: float) -> Value:
+    """A constant leaf (a gradient that is a number, from ``grad(..., create_graph=True)``)."""
+    v = Value(x)
+    v._op = CONST
+    return v
+
+
+def leaf(data: float) -> Value:
+    """An unlabelled input leaf; what ops return inside :func:`no_grad`."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = v._a = v._b = None
+    v._da = v._db = 0.0
+    return v
+
+
+def node(form: Form, data: float, a: Value, da: float, b: Value | None = None, db: float = 0.0) -> Value:
+    """A new op node; ``b`` None with a :class:`ConstantForm` keeps the number ``db``."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = form
+    v._a = a
+    v._da = da
+    v._b = b
+    v._db = db
+    return v
+
+
+def operand_error(name: str, x: object) -> TypeError:
+    """The error for an operand of op ``name`` that is neither a real number nor a Value."""
+    return TypeError(f"{name}: expected a real number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
+    """Every node the outputs depend on, parents before children (the notes' v1…vn).
+
+    Iterative depth-first search, so graphs of any depth work. Parents are
+    visited in operand order, which numbers the notes' example v1…v7 as they do.
+    """
+    roots = [outputs] if isinstance(outputs, Value) else list(outputs)
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if not isinstance(root, Value):
+            raise TypeError(f"topological_order needs Values, got {type(root).__name__}")
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [root]
+        while stack:
+            v = stack[-1]
+            a = v._a
+            if a is not None and a not in seen:
+                seen.add(a)
+                stack.append(a)
+                continue
+            b = v._b
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+            order.append(stack.pop())
+    return order
