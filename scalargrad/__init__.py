@@ -26,7 +26,7 @@ from .engine import (
     define_op,
     no_grad,
 )
-from .numeric import GradcheckError, check_op, gradcheck, gradgradcheck, numerical_grad
+from .numeric import GradcheckError, Tolerance, check_op, gradcheck, gradgradcheck, numerical_grad
 from .ops import (
     acos,
     asin,
@@ -80,6 +80,7 @@ __all__ = [
     "Step",
     "StepThrough",
     "Steps",
+    "Tolerance",
     "Trace",
     "Value",
     "acos",
