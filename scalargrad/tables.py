@@ -45,22 +45,23 @@ from .notation.names import (
     Precision,
     Rounder,
     Summand,
-    _alone,
-    _latex_escape,
-    _latex_name,
-    _product,
-    _sum,
-    _unit,
+    alone_summand,
     ascii_name,
     bulk,
     format_number,
+    join_summands,
     json_number,
+    last_digit,
+    latex_escape,
+    latex_name,
+    product_summand,
     text_name,
+    unit_derivative,
     visible,
 )
 from .notation.numbering import Graph, as_outputs, describe, with_tangent
 
-__all__ = ["Row", "Table", "Trace", "format_number", "text_name", "trace"]
+__all__ = ["Row", "Table", "Trace", "trace"]
 
 AUTO_DIGITS_MAX_ROWS = 5000
 """Tables longer than this are shown with 3 digits under ``digits="auto"`` (checking
@@ -234,7 +235,7 @@ class Trace:
                 head, *rest = r.parts("latex", t.digits)
                 lines.append(f"{head} &= " + " = ".join(rest))
             body = " \\\\\n".join(lines)
-            top = [rf"\textbf{{{_latex_escape(t.title)}}}"]
+            top = [rf"\textbf{{{latex_escape(t.title)}}}"]
             if t.latex_caption is not None:
                 top.append(t.latex_caption)
             head = " \\\\\n".join(top)
@@ -389,18 +390,17 @@ def _fill(row: Row, g: Graph, digits: Digits, adjoint: bool, style: str) -> None
         d_symbolic = printer.expr(t.derivative, sym, digits, t.named)
         d_number = printer.expr(t.derivative, num, digits, t.named)
         d_number = (d_number[0], min(d_number[1], d_symbolic[1]))
-        unit = _unit(d_symbolic[0])
+        unit = unit_derivative(d_symbolic[0])
         symbolic.append(
-            _product((printer.name(t.factor), ATOM), d_symbolic, unit, printer, not adjoint, leading)
+            product_summand((printer.name(t.factor), ATOM), d_symbolic, unit, printer, not adjoint, leading)
         )
-        substituted.append(
-            _product(printer.number(t.factor_value, digits), d_number, unit, printer, not adjoint, leading)
-        )
+        factor = printer.number(t.factor_value, digits)
+        substituted.append(product_summand(factor, d_number, unit, printer, not adjoint, leading))
         shown = printer.number(-t.value if unit == -1 else t.value, digits)
-        partial.append(_alone(shown, printer, unit == -1, leading))
-    row.formula[style] = _sum(symbolic, printer)
-    row.substituted[style] = _sum(substituted, printer)
-    row.partials[style] = _sum(partial, printer) if adjoint and len(terms) > 1 else ""
+        partial.append(alone_summand(shown, printer, unit == -1, leading))
+    row.formula[style] = join_summands(symbolic, printer)
+    row.substituted[style] = join_summands(substituted, printer)
+    row.partials[style] = join_summands(partial, printer) if adjoint and len(terms) > 1 else ""
 
 
 def _render(table: Table, g: Graph, style: str) -> None:
@@ -428,19 +428,12 @@ def _rounder(digits: Digits) -> Rounder:
     return rounded
 
 
-def _last_digit(shown: str) -> float:
-    """One unit in the last digit of a number as :func:`format_number` prints it."""
-    mantissa, _, exponent = shown.partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 10.0 ** ((int(exponent) if exponent else 0) - decimals)
-
-
 def _agrees(recomputed: float, value: float, digits: Digits) -> bool:
     """Whether ``recomputed`` is the shown ``value`` to its last shown digit (±1 in that digit)."""
     shown = format_number(value, digits)
     if not math.isfinite(value) or not math.isfinite(recomputed):
         return shown == format_number(recomputed, digits)
-    return abs(recomputed - float(shown)) <= _last_digit(shown) * (1.0 + 1e-9)
+    return abs(recomputed - float(shown)) <= last_digit(shown) * (1.0 + 1e-9)
 
 
 def mismatches(table: Table, digits: Digits) -> int:
@@ -558,7 +551,7 @@ def trace(
     if caption:
         text_caption = caption if isinstance(caption, str) else describe(g, ynames)
         latex_caption = (
-            rf"\text{{{_latex_escape(caption)}}}"
+            rf"\text{{{latex_escape(caption)}}}"
             if isinstance(caption, str)
             else describe(g, ynames, latex=True)
         )
@@ -570,7 +563,7 @@ def trace(
             table.latex_caption = latex_caption
             if table.wrt is not None:
                 table.caption = with_tangent(text_caption, table.wrt)
-                table.latex_caption = rf"{latex_caption} \text{{; tangents w.r.t. }} {_latex_name(table.wrt)}"
+                table.latex_caption = rf"{latex_caption} \text{{; tangents w.r.t. }} {latex_name(table.wrt)}"
     return Trace(tables, wanted, text_caption)
 
 
@@ -584,7 +577,7 @@ def _forward_table(g: Graph, ynames: list[str]) -> Table:
     summary = []
     for y, out in zip(ynames, g.outputs):
         name = g.name(out)
-        summary.append(Row(y, out.data, formula={"text": text_name(name), "latex": _latex_name(name)}))
+        summary.append(Row(y, out.data, formula={"text": text_name(name), "latex": latex_name(name)}))
     return Table("forward", "Forward evaluation trace", rows, summary)
 
 
@@ -617,7 +610,7 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str]) -> Table:
             Row(
                 f"∂{y}/∂{x}",
                 tangent.get(out, 0.0),
-                formula={"text": text_name(name), "latex": _latex_name(name)},
+                formula={"text": text_name(name), "latex": latex_name(name)},
             )
         )
     return Table("tangent", f"Forward mode AD trace w.r.t. {text_name(x)}", rows, summary, wrt=x)
@@ -661,7 +654,7 @@ def _adjoint_table(g: Graph, ynames: list[str]) -> Table:
             Row(
                 f"∂{what}/∂{g.input_name(x)}",
                 adjoint[x],
-                formula={"text": text_name(name), "latex": _latex_name(name)},
+                formula={"text": text_name(name), "latex": latex_name(name)},
             )
         )
     return Table("adjoint", "Reverse mode AD trace", rows, summary)

@@ -17,11 +17,12 @@ from .notation.names import Printed as Printed
 from .notation.names import Printer as Printer
 from .notation.names import Rounder as Rounder
 from .notation.names import Summand as Summand
-from .notation.names import _latex_name as _latex_name
 from .notation.names import ascii_name as ascii_name
 from .notation.names import bulk as bulk
 from .notation.names import format_number as format_number
 from .notation.names import json_number as json_number
+from .notation.names import last_digit as last_digit
+from .notation.names import latex_name as latex_name
 from .notation.names import text_name as text_name
 from .notation.names import visible as visible
 from .notation.numbering import Graph as Graph
@@ -34,9 +35,11 @@ from .tables import Row as Row
 from .tables import Table as Table
 from .tables import Term as Term
 from .tables import Trace as Trace
-from .tables import _last_digit as _last_digit
 from .tables import check_digits as check_digits
 from .tables import mismatches as mismatches
 from .tables import trace as trace
+
+_last_digit = last_digit
+_latex_name = latex_name
 
 __all__ = ["Row", "Table", "Trace", "format_number", "text_name", "trace"]

@@ -48,7 +48,7 @@ def _ln(c: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _ln_name(c: float) -> tuple[str, str] | None:
+def ln_name(c: float) -> tuple[str, str] | None:
     """How ``ln(c)`` prints (text, LaTeX) when its formulas may name it: ``c`` positive, not 1,
     shown exactly or by name (``ln(pi)``), and ln c not a whole number or a constant named
     already (ln 2, ln 10)."""
@@ -134,6 +134,13 @@ def format_number(x: float, digits: Digits = 3) -> str:
     decimals = max(places, significant - 1 - math.floor(math.log10(ax)))
     s = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
+
+
+def last_digit(shown: str) -> float:
+    """One unit in the last digit of a number as :func:`format_number` prints it."""
+    mantissa, _, exponent = shown.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** ((int(exponent) if exponent else 0) - decimals)
 
 
 def _indexed(name: str) -> tuple[str, str] | None:
@@ -225,7 +232,7 @@ def _latex_letter(c: str) -> str:
     return c if c.isascii() else GREEK_LATEX.get(c, rf"{{\text{{{c}}}}}")
 
 
-def _latex_name(name: str) -> str:
+def latex_name(name: str) -> str:
     """A name in LaTeX math: ``v3`` → ``v_{3}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, ``α1`` → ``\\alpha_{1}``.
 
     Greek letters are their macros (:data:`GREEK_LATEX`), other non-ASCII letters stay
@@ -233,7 +240,7 @@ def _latex_name(name: str) -> str:
     character and pdflatex those of its UTF-8 input (accented Latin letters such as
     ``é``; not CJK, which needs XeLaTeX, LuaLaTeX or the CJK package). A longer name of
     ASCII letters, digits, ``_`` and Greek letters is ``\\mathrm{}``, any other
-    ``\\text{}`` (see :func:`_latex_escape`). An array entry's label subscripts its
+    ``\\text{}`` (see :func:`latex_escape`). An array entry's label subscripts its
     indices as :func:`text_name` does: ``B1,12`` → ``B_{1,12}``, ``W1_1,2`` →
     ``\\mathrm{W1}_{1,2}``.
     """
@@ -251,7 +258,7 @@ def _latex_name(name: str) -> str:
 
 
 def _latex_plain(name: str) -> str:
-    """A name in LaTeX math, its digits not read as a subscript (see :func:`_latex_name`).
+    """A name in LaTeX math, its digits not read as a subscript (see :func:`latex_name`).
 
     A dot or bar over a longer name is over its braced group (``\\bar{\\mathrm{W1}}``):
     pdflatex refuses ``\\bar \\mathrm{W1}``.
@@ -266,7 +273,7 @@ def _latex_plain(name: str) -> str:
         text = "".join(rf"{{{GREEK_LATEX[c]}}}" if c in GREEK_LATEX else _LATEX_TEXT.get(c, c) for c in name)
         body = rf"\mathrm{{{text}}}"
     else:
-        body = rf"\text{{{_latex_escape(name)}}}"
+        body = rf"\text{{{latex_escape(name)}}}"
     return rf"{accent}{{{body}}}" if accent else body
 
 
@@ -296,13 +303,13 @@ _LATEX_TEXT = {
 }
 
 
-def _latex_escape(text: str) -> str:
+def latex_escape(text: str) -> str:
     """``text`` for LaTeX text mode (``\\text{}``, ``\\textbf{}``), as KaTeX takes it too.
 
     LaTeX's special characters are escaped, Greek letters and the notation's symbols
     (``→``, ``·``, ``∂``, a letter with a bar or dot) become math, a control or format
     character (a newline, NUL, ESC, U+2028) is written as its escape (``\\n``, ``\\x1b``), and
-    any other character stays UTF-8 (see :func:`_latex_name` for what pdflatex accepts).
+    any other character stays UTF-8 (see :func:`latex_name` for what pdflatex accepts).
     """
     out = []
     for k, c in enumerate(text):
@@ -335,13 +342,13 @@ def _latex_head(name: str) -> str:
     """A row's left-hand side in LaTeX: ``v̄3``, ``y`` or a derivative ``∂y/∂x1``."""
     parts = _derivative_head(name)
     if parts is None:
-        return _latex_name(name)
+        return latex_name(name)
     y, x = parts
     if y.startswith("(") and y.endswith(")"):
-        top = r"\left(" + " + ".join(_latex_name(p) for p in y[1:-1].split(" + ")) + r"\right)"
+        top = r"\left(" + " + ".join(latex_name(p) for p in y[1:-1].split(" + ")) + r"\right)"
     else:
-        top = _latex_name(y)
-    return rf"\frac{{\partial {top}}}{{\partial {_latex_name(x)}}}"
+        top = latex_name(y)
+    return rf"\frac{{\partial {top}}}{{\partial {latex_name(x)}}}"
 
 
 def _text_head(name: str) -> str:
@@ -406,7 +413,7 @@ class Printer:
         return self.operand(x, digits)
 
     def name(self, name: str) -> str:
-        return _latex_name(name) if self.latex else text_name(name)
+        return latex_name(name) if self.latex else text_name(name)
 
     def head(self, name: str) -> str:
         return _latex_head(name) if self.latex else _text_head(name)
@@ -461,7 +468,7 @@ class Summand(NamedTuple):
     minus: bool = False
 
 
-def _unit(derivative: str) -> int:
+def unit_derivative(derivative: str) -> int:
     """1 or −1 when a symbolic derivative is that number, which its formula leaves out
     (``v̄₈ = v̄₉``, ``v̄₅ = −v̄₇``), else 0."""
     if derivative == "1":
@@ -476,7 +483,7 @@ def _operand(printed: Printed, printer: Printer, leading: bool) -> str:
     return printer.paren(text) if precedence == _NEG and not leading else text
 
 
-def _alone(printed: Printed, printer: Printer, minus: bool, leading: bool) -> Summand:
+def alone_summand(printed: Printed, printer: Printer, minus: bool, leading: bool) -> Summand:
     """A number or name that is a whole summand: a factor whose derivative is ±1, or a partial
     adjoint's value; subtracted (``−(−0.197)``) when the formula subtracts it."""
     if minus:
@@ -485,7 +492,7 @@ def _alone(printed: Printed, printer: Printer, minus: bool, leading: bool) -> Su
     return Summand(_operand(printed, printer, leading))
 
 
-def _product(
+def product_summand(
     factor: Printed,
     derivative: Printed,
     unit: int,
@@ -495,13 +502,13 @@ def _product(
 ) -> Summand:
     """``factor · derivative`` (or ``derivative · factor``) as a summand of a line.
 
-    ``unit`` is the symbolic derivative's ±1 (see :func:`_unit`): the formula then shows
+    ``unit`` is the symbolic derivative's ±1 (see :func:`unit_derivative`): the formula then shows
     just the factor, or subtracts it, and so do its numbers, whatever the numbers are
     (``v̄₉ = −v̄₁₀ = −(−0.197)``). Every other factor is shown, ±1 and 0 included.
     ``leading``: the summand begins the line.
     """
     if unit:
-        return _alone(factor, printer, unit == -1, leading)
+        return alone_summand(factor, printer, unit == -1, leading)
     times = r" \cdot " if printer.latex else TIMES
     d_text = printer.paren(derivative[0]) if derivative[1] < ATOM else derivative[0]
     if derivative_first:
@@ -510,7 +517,7 @@ def _product(
     return Summand(f"{_operand(factor, printer, leading)}{times}{d_text}")
 
 
-def _sum(summands: list[Summand], printer: Printer) -> str:
+def join_summands(summands: list[Summand], printer: Printer) -> str:
     """The summands joined with the formula's own ``+`` and ``−`` (a negative summand stays added)."""
     if not summands:
         return "0"

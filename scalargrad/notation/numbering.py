@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..engine import Value, evaluation_order, formula
-from .names import BAR, LATEX, NAMED_CONSTANTS, STYLES, TEXT, Digits, Named, Rounder, _ln_name, text_name
+from .names import BAR, LATEX, NAMED_CONSTANTS, STYLES, TEXT, Digits, Named, Rounder, ln_name, text_name
 
 
 class Graph:
@@ -91,7 +91,7 @@ class Graph:
             found = NAMED_CONSTANTS
             for p in v.operands:
                 c = p if not isinstance(p, Value) else p.data if p.is_constant else math.nan
-                named = _ln_name(c) if c > 0.0 else None
+                named = ln_name(c) if c > 0.0 else None
                 if named is not None:
                     found = {**found, math.log(c): named}
             self._constants[v] = found
