@@ -11,11 +11,14 @@ from __future__ import annotations
 import io
 import re
 import statistics
+import subprocess
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import need_program
 
 from scalargrad import Steps, Value, draw_step, steps
 from scalargrad.engine import constant
@@ -23,7 +26,7 @@ from scalargrad.steps import MODES
 from scalargrad.trace import TEXT, Graph, text_name
 from scalargrad.viz import RenderError
 from scalargrad.viz import frames as frames_module
-from scalargrad.viz._steps import edge_labels, node_fields
+from scalargrad.viz._steps import STEP_STYLE, edge_labels, node_fields
 from scalargrad.viz.frames import Frames, write_animation, write_frames
 from scalargrad.viz.page import Walkthrough, walkthrough, write_walkthrough
 from scalargrad.viz.widget import StepThrough
@@ -173,6 +176,48 @@ def test_page_is_one_offline_document() -> None:
     assert "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5" in page
     assert "<title>The notes&#x27; example</title>" in page
     assert walkthrough(y, title="The notes' example") == page  # deterministic
+
+
+ASSETS = resources.files("scalargrad.viz") / "assets"
+
+
+def test_the_page_inlines_its_asset_files_found_through_importlib_resources() -> None:
+    """The script and styles are the package's files, found where it is installed, and inlined
+    unchanged (with the node colours of STEP_STYLE after the step-through's CSS)."""
+    script = (ASSETS / "step_through.js").read_text(encoding="utf-8")
+    style = (ASSETS / "step_through.css").read_text(encoding="utf-8")
+    page_style = (ASSETS / "page.css").read_text(encoding="utf-8")
+    assert "window.scalargradStepThrough1 = setup" in script and ".sgw .sgw-line" in style
+    assert "</script" not in script.lower() and "</style" not in (style + page_style).lower()
+    _, _, y = notes_example()
+    page = walkthrough(y)
+    assert f"<script>{script}\n" in page and f"<style>{style}" in page
+    assert f"<style>{page_style}</style>" in page
+    assert f".sgw g.node.sg-visited > polygon {{ fill: {STEP_STYLE['visited']['fillcolor']}; }}" in page
+    assert page.startswith((ASSETS / "page.html").read_text(encoding="utf-8").split("${heading}")[0])
+    fragment = StepThrough(y).to_html()
+    assert f"<script>{script}\n" in fragment and f"<style>{style}" in fragment
+    assert page.count("window.scalargradStepThrough1(") == 1 + script.count("window.scalargradStepThrough1(")
+
+
+def test_the_script_is_valid_javascript() -> None:
+    node = need_program("node")
+    path = ASSETS / "step_through.js"
+    with resources.as_file(path) as file:
+        done = subprocess.run([node, "--check", str(file)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_script_is_started_with_json_not_formatted() -> None:
+    """Only the step-through's root id and options reach the script's call, as escaped JSON; a
+    root id that is not a plain name is refused."""
+    _, _, y = notes_example()
+    w = Walkthrough(y)
+    fragment = w.fragment(root_id="sgw-x_1", start_mode="reverse", start_step=1, full_tables=False)
+    assert 'document.getElementById("sgw-x_1"), {"globalKeys":false});</script>' in fragment
+    for bad in ["", "1a", "a'b", "a b", "</script><script>alert(1)//", "a\n"]:
+        with pytest.raises(ValueError, match="root_id"):
+            w.fragment(root_id=bad, start_mode="reverse", start_step=1, full_tables=False)
 
 
 def test_write_walkthrough(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ the steps; tabs pick the mode. At each step the step's line, its table row, the
 diagram node and (reverse mode) the whole ``node_to_grad`` state are shown and
 highlighted together. Everything is inline — CSS, JavaScript, SVG, data — and a
 Content-Security-Policy forbids the page to fetch anything, so it works offline
-and from a file.
+and from a file. The script, the styles and the page around the step-through are files in
+``scalargrad/viz/assets/`` (:mod:`scalargrad.viz._page_assets` reads them), inlined
+unchanged; the data each step shows is JSON in its own ``<script type="application/json">``.
 
 How the diagrams are made: one layout per mode, restyled per step
 ------------------------------------------------------------------
