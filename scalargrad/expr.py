@@ -123,7 +123,11 @@ class ExpressionError(ValueError):
 
 
 class Expression:
-    """A checked expression, ready to evaluate (make one with :func:`parse`)."""
+    """A checked expression parsed from text, ready to evaluate (make one with :func:`parse`).
+
+    Not to be confused with :class:`scalargrad.testing.GeneratedExpression`, hypothesis's
+    random programs of ops (called ``Expression`` before).
+    """
 
     def __init__(self, text: str, tree: ast.expr, names: tuple[str, ...]) -> None:
         self.text = text

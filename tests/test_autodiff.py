@@ -210,7 +210,7 @@ def test_hessian_of_arrays_has_the_shapes_side_by_side() -> None:
     assert h["X"]["X"][0, 1, 0, 1] == 4.0 and h["X"]["X"][0, 1, 1, 0] == 0.0
     assert h["X"]["b"].tolist() == h["b"]["X"].tolist() == [[2.0, 4.0], [6.0, 8.0]]
     assert h["b"]["b"] == 0.0
-    flat = hessian(out, list(X.flat) + [b])
+    flat = hessian(out, [*X.flat, b])
     assert np.array_equal(h["X"]["X"].reshape(4, 4), np.array(flat)[:4, :4])
 
 

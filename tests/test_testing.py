@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import OPS, GradcheckError, Value, gradcheck
-from scalargrad.numeric import Tolerance
 from scalargrad.expr import FUNCTIONS
 from scalargrad.graph import topological_order
+from scalargrad.numeric import Tolerance
 from scalargrad.testing import (
     ALL_OPS,
     DEFAULT_OPS,
