@@ -310,7 +310,9 @@ tan = builtin_op(
     "tan", "checked_tan(a)", ("1.0 + out * out",), latex=r"\tan\left({0}\right)", domains=("bounded",)
 )
 tanh = builtin_op("tanh", "tanh(a)", ("1.0 - out * out",), latex=r"\tanh\left({0}\right)")
-sigmoid = builtin_op("sigmoid", "sigmoid(a)", ("out * (1.0 - out)",), latex=r"\sigma\left({0}\right)")
+# σ' = σ(x)·σ(−x), not σ(1 − σ): 1 − σ(x) loses digits for large x (all of them past
+# x = 37), σ(−x) is exact everywhere; the out it reuses is σ(x)
+sigmoid = builtin_op("sigmoid", "sigmoid(a)", ("out * sigmoid(-a)",), latex=r"\sigma\left({0}\right)")
 relu = builtin_op(
     "relu",
     "0.0 if a <= 0.0 else a",

@@ -678,10 +678,12 @@ def test_captions_and_checkable_digits_by_default(capsys: pytest.CaptureFixture[
     assert "  v̄₂ = v̄₅·cos(v₂) + v̄₄·v₁ = −1·cos(5) + 1·2 = −0.284 + 2 = 1.716" in out.splitlines()
     code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--no-caption")
     assert code == 0 and out.splitlines()[0] == "Forward evaluation trace"
+    code, out, _ = run(capsys, "tanh(a*x + b)", "x=1", "a=2", "b=0.5")
+    assert "  v̄₅ = v̄₆·(1 − v₆*v₆) = 1·(1 − 0.9866*0.9866) = 0.0266" in out.splitlines()
+    code, out, _ = run(capsys, "tanh(a*x + b)", "x=1", "a=2", "b=0.5", "--digits", "3")
+    assert "  v̄₅ = v̄₆·(1 − v₆*v₆) = 1·(1 − 0.987*0.987) = 0.0266" in out.splitlines()
     code, out, _ = run(capsys, "sigmoid(a*x + b)", "x=2", "a=3", "b=1")
-    assert "  v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.99909*(1 − 0.99909)) = 0.00091" in out.splitlines()
-    code, out, _ = run(capsys, "sigmoid(a*x + b)", "x=2", "a=3", "b=1", "--digits", "3")
-    assert "  v̄₅ = v̄₆·(v₆*(1 − v₆)) = 1·(0.999*(1 − 0.999)) = 0.00091" in out.splitlines()
+    assert "  v̄₅ = v̄₆·(v₆*sigmoid(−v₅)) = 1·(0.999*sigmoid(−7)) = 0.00091" in out.splitlines()
     code, out, _ = run(capsys, NOTES, "x1=2", "x2=5", "--format", "markdown")
     assert out.splitlines()[0] == "y = ln(x₁) + x₁*x₂ − sin(x₂) at x₁ = 2, x₂ = 5"
     pytest.importorskip("graphviz")

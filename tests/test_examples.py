@@ -29,7 +29,7 @@ EXPECT = {
         r"^central differences \(eps=1e-5\)\s+0\.00273\s+0\.00182\s+0\.00091$",
         r"^autodiff \(reverse mode\)\s+0\.00273\s+0\.00182\s+0\.00091$",
         r"^max \|autodiff - central differences\| = \d\.\de-(1[0-9]|0[7-9])$",
-        r"dy/dx = sigmoid\(a\*x \+ b\)\*\(1 - sigmoid\(a\*x \+ b\)\)\*a$",
+        r"dy/dx = sigmoid\(a\*x \+ b\)\*sigmoid\(-\(a\*x \+ b\)\)\*a$",
     ],
     "extended_graph.py": [
         r"^y = v4 = \(exp\(v1\) \+ 1\)\*exp\(v1\)",
