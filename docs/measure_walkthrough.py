@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from scalargrad import Value, draw_step, steps
-from scalargrad.steps import MODES
+from scalargrad.stepping import MODES
 from scalargrad.trace import Graph
 from scalargrad.viz import MAX_LAYOUT_COST, layout_cost
 from scalargrad.viz.page import walkthrough

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import graph as graph  # graph inspection: topological_order, count_ops, formula, ...
 from . import ops as ops  # the built-in ops: registered before anything else uses the engine
+from ._deprecated import install_moved_modules
 from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
 from .compile import CompileCheckError, CompiledGradient, CompileError, compile
@@ -53,8 +54,8 @@ from .ops import (
     tan,
     tanh,
 )
-from .steps import MODES as steps_modes
-from .steps import Step, Steps, steps
+from .stepping import MODES as steps_modes
+from .stepping import Step, Steps, steps
 from .trace import Trace, trace
 from .viz import (  # imports graphviz only when a diagram is built
     Diagram,
@@ -65,6 +66,8 @@ from .viz import (  # imports graphviz only when a diagram is built
     write_frames,
     write_walkthrough,
 )
+
+install_moved_modules()  # scalargrad.engine, .trace, .steps, .compile: the old paths, deprecated
 
 __version__ = "0.1.0"
 

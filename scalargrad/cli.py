@@ -127,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _steps_of(args: argparse.Namespace, y: Any, wrt: list[Any]) -> Any:
-    from .steps import steps
+    from .stepping import steps
 
     mode = args.steps or "reverse"
     digits = args.digits if isinstance(args.digits, int) else 3

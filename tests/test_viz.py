@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scalargrad import Value
-from scalargrad.steps import MODES
+from scalargrad.stepping import MODES
 from scalargrad.testing import expressions_and_points
 from scalargrad.viz import Diagram, RenderError, available_backend, draw
 from scalargrad.viz._dot import TooManyNodesError

@@ -22,7 +22,7 @@ from conftest import need_program
 
 from scalargrad import Steps, Value, draw_step, steps
 from scalargrad.engine import constant
-from scalargrad.steps import MODES
+from scalargrad.stepping import MODES
 from scalargrad.trace import TEXT, Graph, text_name
 from scalargrad.viz import RenderError
 from scalargrad.viz import frames as frames_module

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..engine import Value
 from ..files import UnwritablePathError, check_writable, write_atomic
-from ..steps import Steps
+from ..stepping import Steps
 from ..trace import Graph, as_outputs, describe, with_tangent
 from ._dot import EXTENDED_STYLES, KINDS, build_dot, tensor_groups
 from ._render import (

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..steps import Steps
+from ..stepping import Steps
 from ._render import RenderError, layout_cost, pipe
 from ._steps import build_step_dot, layout_source
 

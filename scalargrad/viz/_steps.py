@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from ..extension import Extension
-from ..steps import Step, Steps
+from ..stepping import Step, Steps
 from ..trace import BAR, DOT, TEXT, text_name
 from ._dot import draw_extension, group_boxes, node_head, plain_label, record
 

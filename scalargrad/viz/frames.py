@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import check_writable, write_atomic
-from ..steps import Steps
+from ..stepping import Steps
 from ._render import (
     MAX_LAYOUT_COST,
     RENDER_TIMEOUT,

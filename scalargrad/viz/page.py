@@ -81,7 +81,7 @@ from typing import Any
 from ..engine import Value, topological_order
 from ..extension import Extension
 from ..files import check_writable, write_atomic
-from ..steps import MODES, Steps, steps
+from ..stepping import MODES, Steps, steps
 from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
 from ._dot import TooManyNodesError, tensor_groups
 from ._page_assets import inline_json, page_style, page_template, script, script_call, style

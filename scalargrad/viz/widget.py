@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import Value
-from ..steps import MODES, Steps
+from ..stepping import MODES, Steps
 from ._page_assets import style
 from ._render import MAX_LAYOUT_COST
 from .page import MAX_NODES, Walkthrough, new_root_id
