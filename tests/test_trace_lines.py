@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from scalargrad import Value, trace
 from scalargrad.tables import Table, Trace, mismatches
-from scalargrad.testing import ALL_OPS, Expression, expressions
+from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions
 
 MINUS = "−"
 
@@ -308,7 +308,7 @@ def check_text_line(line: str, table: Table, row_index: int) -> None:
     value = sides[-1]
     middle = sides[2 if labelled else 1 : -1]  # an input's label is no formula
     formulas = [s for s in middle if has_names(s)]
-    numbers = [s for s in middle if not has_names(s)]
+    numbers = [s for s in middle if s not in formulas]
     assert middle[: len(formulas)] == formulas, line  # formulas first, then numbers
     assert len(formulas) <= 1 and len(numbers) <= 2, line
     assert not has_names(value), line
@@ -430,9 +430,10 @@ def cell_rows(rows: list[str], unescape: Callable[[str], str], pattern: str) -> 
     return out
 
 
-def check_formats(t: Trace) -> None:
-    """LaTeX has the text lines' shapes; Markdown the LaTeX cells; HTML and JSON the text."""
-    text = [[line.split(" = ") for line in t.lines(table)] for table in t.tables]
+def check_formats(t: Trace, lines: list[list[str]]) -> None:
+    """LaTeX has the text lines' shapes; Markdown the LaTeX cells; HTML and JSON the text
+    (``lines``: each table's text lines)."""
+    text = [[line.split(" = ") for line in table_lines] for table_lines in lines]
     latex = latex_rows(t)
     assert [len(rows) for rows in latex] == [len(rows) for rows in text]
     for text_rows, latex_table in zip(text, latex):
@@ -451,20 +452,21 @@ def check_formats(t: Trace) -> None:
     )
     assert page == [sides for rows in text for sides in rows]
     data = t.to_dict()
-    lines = [
+    lines_in_json = [
         row["line"]
         for table in [data["forward"], *data.get("tangents", []), data["adjoint"]]
         for row in table["rows"] + table["summary"]
     ]
-    assert lines == [line for table in t.tables for line in t.lines(table)]
+    assert lines_in_json == [line for table_lines in lines for line in table_lines]
     json.loads(t.to_json())
 
 
 def check_trace(t: Trace) -> None:
-    for table in t.tables:
-        for k, line in enumerate(t.lines(table)):
+    lines = [t.lines(table) for table in t.tables]
+    for table, table_lines in zip(t.tables, lines):
+        for k, line in enumerate(table_lines):
             check_text_line(line, table, k)
-    check_formats(t)
+    check_formats(t, lines)
 
 
 # --------------------------------------------------------------------------- #
@@ -575,7 +577,7 @@ class Case:
     """A drawn trace: ``f`` at ``point``, met again with input ``k`` by ``COMBINE[how]``;
     ``both`` also traces ``f`` itself as a second output (a seed among other terms)."""
 
-    f: Expression
+    f: GeneratedExpression
     point: list[float]
     how: int
     k: int
@@ -583,12 +585,16 @@ class Case:
     digits: int | str
 
 
+# every op, and the ±1-derivative ones four times as often; up to 3 inputs and 4 op levels
+OPS = [*ALL_OPS, *["add", "sub", "neg", "mul"] * 4]
+EXPRESSIONS = {n: expressions(n, ops=OPS, max_depth=4) for n in (1, 2, 3)}
+
+
 @st.composite
 def cases(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Case:
     n = draw(st.integers(1, 3))
-    ops = [*ALL_OPS, *["add", "sub", "neg", "mul"] * 4]
     return Case(
-        f=draw(expressions(n, ops=ops, max_depth=4)),
+        f=draw(EXPRESSIONS[n]),
         point=draw(st.lists(COORDINATE, min_size=n, max_size=n)),
         how=draw(st.integers(0, len(COMBINE) - 1)),
         k=draw(st.integers(0, n - 1)),
@@ -597,9 +603,18 @@ def cases(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Case:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# How many traces are drawn: the fast profile (the default, and CI's) 100, about 3,000 lines
+# checked in every format in a few seconds (its own 40 are too few for the one property over
+# every printed line); HYPOTHESIS_PROFILE=thorough its 1000 (a fixed 300 took 10 s in every
+# profile).
+EXAMPLES = max(100, settings.default.max_examples)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_every_printed_line_mirrors_its_formula_and_recomputes(case: Case) -> None:
+    """Every line of the trace of a drawn expression, in every format (see the module's
+    docstring). How many traces: :data:`EXAMPLES`, set by the Hypothesis profile."""
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(case.point)]
     inner = case.f(*xs)
     y = COMBINE[case.how](inner, xs[case.k])
