@@ -25,7 +25,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .engine import FLOAT_NAMESPACE, GRAPH_NAMESPACE, OPS, Op, Value, builtin_op
+from .core.methods import builtin_op, check_namespaces
+from .engine import FLOAT_NAMESPACE, GRAPH_NAMESPACE, OPS, Op, Value
 
 __all__ = [
     "acos",
@@ -222,58 +223,65 @@ def _pow_exponent_rule(a: Any, out: Any) -> Any:
     return out * log(a) if float(a) > 0.0 else _pow_exponent_grad(float(a), float(out))
 
 
-_SHARED = {
-    "inf": math.inf,
-    "nan": math.nan,
-    "LN2": math.log(2.0),
-    "LN10": math.log(10.0),
-    "TWO_OVER_SQRT_PI": 2.0 / math.sqrt(math.pi),
-    "sign": _sign,
-    "inside_unit": _inside_unit,
-    "normal_square": _normal_square,
-    "min_share": lambda a, b: _tie_share(a, b, lambda m, o: m > o),
-    "max_share": lambda a, b: _tie_share(a, b, lambda m, o: m < o),
-}
-FLOAT_NAMESPACE.update(
-    {name: getattr(math, name) for name in dir(math) if not name.startswith("_")},  # math.cos as cos, …
-    **_SHARED,
-    sigmoid=_sigmoid,
-    softplus=_softplus,
-    minimum=_minimum,
-    maximum=_maximum,
-    divide=_divide,
-    power=_power,
-    checked_exp=_checked_exp,
-    pow_base_grad=_pow_base_grad,
-    pow_exponent_grad=_pow_exponent_grad,
-    checked_log=_checked("log", math.log, lambda x: x <= 0.0, "x > 0"),
-    checked_sqrt=_checked("sqrt", math.sqrt, lambda x: x < 0.0, "x >= 0"),
-    checked_sin=_checked("sin", math.sin, math.isinf, "a finite x"),
-    checked_cos=_checked("cos", math.cos, math.isinf, "a finite x"),
-    checked_tan=_checked("tan", math.tan, math.isinf, "a finite x"),
-    checked_asin=_checked("asin", math.asin, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
-    checked_acos=_checked("acos", math.acos, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
-    checked_sinh=_checked("sinh", math.sinh, lambda x: False, "a finite x"),
-    checked_cosh=_checked("cosh", math.cosh, lambda x: False, "a finite x"),
-    checked_log1p=_checked("log1p", math.log1p, lambda x: x <= -1.0, "x > -1"),
-    checked_expm1=_checked("expm1", math.expm1, lambda x: False, "a finite x"),
-    checked_log2=_checked("log2", math.log2, lambda x: x <= 0.0, "x > 0"),
-    checked_log10=_checked("log10", math.log10, lambda x: x <= 0.0, "x > 0"),
-)
-GRAPH_NAMESPACE.update(_SHARED, pow_base_grad=_pow_base_rule, pow_exponent_grad=_pow_exponent_rule)
+# Every function of math by its name (math.cos as cos, …): what the templates call on floats
+FLOAT_NAMESPACE.update({name: getattr(math, name) for name in dir(math) if not name.startswith("_")})
+GRAPH_NAMESPACE.update(inf=math.inf, nan=math.nan)
 
 # --------------------------------------------------------------------------- #
-# The ops: name, forward value, local derivatives, printing.                   #
+# The array versions of the derivative helpers (for compile's NumPy and       #
+# PyTorch forms), next to the float ones above: the same values per element.  #
+# --------------------------------------------------------------------------- #
+
+_INSIDE_UNIT = '''\
+def inside_unit(a):
+    """True strictly inside (-1, 1), and for nan."""
+    return ~(abs(a) >= 1.0)
+'''
+
+_TORCH_SIGN = '''\
+def sign(x):
+    """1, -1 or 0 per element; nan stays nan."""
+    x = tensor(x)
+    return torch.where(torch.isnan(x), x, torch.sign(x))
+'''
+
+# --------------------------------------------------------------------------- #
+# The ops: name, forward value, local derivatives, printing, domain, the      #
+# helpers its expressions read, its NumPy and PyTorch forms, its table row.   #
 # --------------------------------------------------------------------------- #
 
 _add = builtin_op(
-    "add", "a + b", ("1.0", "1.0"), symbol="+", notation="infix", precedence=1, latex="{0} + {1}"
+    "add",
+    "a + b",
+    ("1.0", "1.0"),
+    symbol="+",
+    notation="infix",
+    precedence=1,
+    latex="{0} + {1}",
+    methods=("__add__", "__radd__"),
+    doc=("a + b", "1, 1", ""),
 )
 _sub = builtin_op(
-    "sub", "a - b", ("1.0", "-1.0"), symbol="-", notation="infix", precedence=1, latex="{0} - {1}"
+    "sub",
+    "a - b",
+    ("1.0", "-1.0"),
+    symbol="-",
+    notation="infix",
+    precedence=1,
+    latex="{0} - {1}",
+    methods=("__sub__", "__rsub__"),
+    doc=("a − b", "1, −1", ""),
 )
 _mul = builtin_op(
-    "mul", "a * b", ("b", "a"), symbol="*", notation="infix", precedence=2, latex=r"{0} \cdot {1}"
+    "mul",
+    "a * b",
+    ("b", "a"),
+    symbol="*",
+    notation="infix",
+    precedence=2,
+    latex=r"{0} \cdot {1}",
+    methods=("__mul__", "__rmul__"),
+    doc=("a · b", "b, a", ""),
 )
 _div = builtin_op(
     "div",
@@ -284,8 +292,23 @@ _div = builtin_op(
     precedence=2,
     latex=r"\frac{{{0}}}{{{1}}}",
     domains=("real", "nonzero"),
+    methods=("__truediv__", "__rtruediv__"),
+    helpers={"divide": _divide},
+    numpy="np.true_divide",
+    torch="torch.true_divide",
+    doc=("a / b", "1/b, −a/b²", "`x / 0` raises `ZeroDivisionError` (PyTorch: ±inf or nan)"),
 )
-_neg = builtin_op("neg", "-a", ("-1.0",), symbol="-", notation="prefix", precedence=3, latex="-{0}")
+_neg = builtin_op(
+    "neg",
+    "-a",
+    ("-1.0",),
+    symbol="-",
+    notation="prefix",
+    precedence=3,
+    latex="-{0}",
+    methods=("__neg__",),
+    doc=("negation", "−1", ""),
+)
 _pow = builtin_op(
     "pow",
     "power(a, b)",
@@ -295,38 +318,171 @@ _pow = builtin_op(
     precedence=4,
     latex="{0}^{{{1}}}",
     domains=("positive", "real"),
+    methods=("__pow__", "__rpow__"),
+    helpers={"power": _power, "pow_base_grad": _pow_base_grad, "pow_exponent_grad": _pow_exponent_grad},
+    graph_helpers={"pow_base_grad": _pow_base_rule, "pow_exponent_grad": _pow_exponent_rule},
+    numpy="np.power",
+    torch="torch.pow",
+    arrays={
+        "pow_base_grad": '''\
+def pow_base_grad(a, b, out):
+    """d(a**b)/da per element: b * a**(b-1), with ops.py's values where a == 0 or b == 0."""
+    at_zero = where(b < 1.0, inf, where(b == 1.0, 1.0, 0.0))
+    return where(b == 0.0, 0.0, where(a == 0.0, at_zero, b * where(a == 0.0, 1.0, a) ** (b - 1.0)))
+''',
+        "pow_exponent_grad": '''\
+def pow_exponent_grad(a, out):
+    """d(a**b)/db per element: a**b * ln a, 0 where a == 0, nan where ln a is undefined."""
+    positive = a > 0.0
+    return where(positive, out * log(where(positive, a, 1.0)), where(a == 0.0, 0.0, nan))
+''',
+    },
+    doc=(
+        "a ** b",
+        "b·a**(b−1), a**b·ln a",
+        "`d(x**0)/dx = 0`; at `a = 0`: `∂/∂a = inf` for `b < 1`, `∂/∂b = 0`; `∂/∂b = nan` for `a < 0`",
+    ),
 )
-_abs = builtin_op("abs", "abs(a)", ("sign(a)",), latex=r"\left\lvert {0} \right\rvert", smooth=False)
-exp = builtin_op("exp", "checked_exp(a)", ("out",), latex=r"\exp\left({0}\right)", domains=("bounded",))
+_abs = builtin_op(
+    "abs",
+    "abs(a)",
+    ("sign(a)",),
+    latex=r"\left\lvert {0} \right\rvert",
+    smooth=False,
+    methods=("__abs__",),
+    helpers={"sign": _sign},
+    numpy={"abs": "np.abs", "sign": "np.sign"},
+    torch={"abs": "torch.abs", "sign": _TORCH_SIGN},
+    doc=(r"\|x\|", "sign x", "`abs'(0) = 0`, `abs'(nan) = nan` (PyTorch: 0)"),
+)
+exp = builtin_op(
+    "exp",
+    "checked_exp(a)",
+    ("out",),
+    latex=r"\exp\left({0}\right)",
+    domains=("bounded",),
+    helpers={"checked_exp": _checked_exp},
+    numpy="np.exp",
+    torch="torch.exp",
+    doc=("eˣ", "eˣ", "`exp(1000)` raises `OverflowError` (PyTorch: inf)"),
+)
 log = builtin_op(
-    "log", "checked_log(a)", ("1.0 / a",), symbol="ln", latex=r"\ln\left({0}\right)", domains=("positive",)
+    "log",
+    "checked_log(a)",
+    ("1.0 / a",),
+    symbol="ln",
+    latex=r"\ln\left({0}\right)",
+    domains=("positive",),
+    helpers={"checked_log": _checked("log", math.log, lambda x: x <= 0.0, "x > 0")},
+    numpy="np.log",
+    torch="torch.log",
+    doc=("ln x (also `ln` in the CLI)", "1/x", "`log(0)` raises `ValueError` (PyTorch: −inf)"),
 )
 sqrt = builtin_op(
-    "sqrt", "checked_sqrt(a)", ("0.5 / out if out else inf",), latex=r"\sqrt{{{0}}}", domains=("positive",)
+    "sqrt",
+    "checked_sqrt(a)",
+    ("0.5 / out if out else inf",),
+    latex=r"\sqrt{{{0}}}",
+    domains=("positive",),
+    helpers={"checked_sqrt": _checked("sqrt", math.sqrt, lambda x: x < 0.0, "x >= 0")},
+    numpy="np.sqrt",
+    torch="torch.sqrt",
+    doc=("√x", "1/(2√x)", "`sqrt'(0) = inf`"),
 )
-sin = builtin_op("sin", "checked_sin(a)", ("cos(a)",), latex=r"\sin\left({0}\right)")
-cos = builtin_op("cos", "checked_cos(a)", ("-sin(a)",), latex=r"\cos\left({0}\right)")
+sin = builtin_op(
+    "sin",
+    "checked_sin(a)",
+    ("cos(a)",),
+    latex=r"\sin\left({0}\right)",
+    helpers={"checked_sin": _checked("sin", math.sin, math.isinf, "a finite x")},
+    numpy="np.sin",
+    torch="torch.sin",
+    doc=("sin x", "cos x", "`sin(inf)` raises `ValueError` (PyTorch: nan)"),
+)
+cos = builtin_op(
+    "cos",
+    "checked_cos(a)",
+    ("-sin(a)",),
+    latex=r"\cos\left({0}\right)",
+    helpers={"checked_cos": _checked("cos", math.cos, math.isinf, "a finite x")},
+    numpy="np.cos",
+    torch="torch.cos",
+    doc=("cos x", "−sin x", "`cos(inf)` raises `ValueError` (PyTorch: nan)"),
+)
 tan = builtin_op(
-    "tan", "checked_tan(a)", ("1.0 + out * out",), latex=r"\tan\left({0}\right)", domains=("bounded",)
+    "tan",
+    "checked_tan(a)",
+    ("1.0 + out * out",),
+    latex=r"\tan\left({0}\right)",
+    domains=("bounded",),
+    helpers={"checked_tan": _checked("tan", math.tan, math.isinf, "a finite x")},
+    numpy="np.tan",
+    torch="torch.tan",
+    doc=("tan x", "1 + tan²x", "`tan(inf)` raises `ValueError` (PyTorch: nan)"),
 )
-tanh = builtin_op("tanh", "tanh(a)", ("1.0 - out * out",), latex=r"\tanh\left({0}\right)")
+tanh = builtin_op(
+    "tanh",
+    "tanh(a)",
+    ("1.0 - out * out",),
+    latex=r"\tanh\left({0}\right)",
+    numpy="np.tanh",
+    torch="torch.tanh",
+    doc=("tanh x", "1 − tanh²x", ""),
+)
 # σ' = σ(x)·σ(−x), not σ(1 − σ): 1 − σ(x) loses digits for large x (all of them past
 # x = 37), σ(−x) is exact everywhere; the out it reuses is σ(x)
-sigmoid = builtin_op("sigmoid", "sigmoid(a)", ("out * sigmoid(-a)",), latex=r"\sigma\left({0}\right)")
+sigmoid = builtin_op(
+    "sigmoid",
+    "sigmoid(a)",
+    ("out * sigmoid(-a)",),
+    latex=r"\sigma\left({0}\right)",
+    helpers={"sigmoid": _sigmoid},
+    numpy='''\
+def sigmoid(x):
+    """1 / (1 + e**-x) per element, without overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+''',
+    torch='''\
+def sigmoid(x):
+    """1 / (1 + e**-x) per element, without overflow."""
+    x = tensor(x)
+    e = torch.exp(-torch.abs(x))
+    return torch.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+''',
+    doc=("1/(1 + e⁻ˣ), no overflow", "σ(x)·σ(−x)", "`sigmoid(-1000) = 0`, `sigmoid(1000) = 1`"),
+)
 relu = builtin_op(
     "relu",
     "0.0 if a <= 0.0 else a",
     ("0.0 if a <= 0.0 else 1.0",),
     latex=r"\operatorname{{relu}}\left({0}\right)",
     smooth=False,
+    doc=("max(x, 0)", "1 for x > 0, else 0", "`relu'(0) = 0`; nan stays nan"),
 )
-atan = builtin_op("atan", "atan(a)", ("1.0 / (1.0 + a * a)",), latex=r"\arctan\left({0}\right)")
+atan = builtin_op(
+    "atan",
+    "atan(a)",
+    ("1.0 / (1.0 + a * a)",),
+    latex=r"\arctan\left({0}\right)",
+    numpy="np.arctan",
+    torch="torch.atan",
+    doc=("arctan x", "1/(1 + x²)", ""),
+)
 asin = builtin_op(
     "asin",
     "checked_asin(a)",
     ("1.0 / sqrt(1.0 - a * a) if inside_unit(a) else inf",),
     latex=r"\arcsin\left({0}\right)",
     domains=("unit",),
+    helpers={
+        "checked_asin": _checked("asin", math.asin, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
+        "inside_unit": _inside_unit,
+    },
+    numpy="np.arcsin",
+    torch="torch.asin",
+    arrays={"inside_unit": _INSIDE_UNIT},
+    doc=("arcsin x", "1/√(1 − x²)", r"`asin'(±1) = inf`; \|x\| > 1 raises `ValueError` (PyTorch: nan)"),
 )
 acos = builtin_op(
     "acos",
@@ -334,12 +490,36 @@ acos = builtin_op(
     ("-1.0 / sqrt(1.0 - a * a) if inside_unit(a) else -inf",),
     latex=r"\arccos\left({0}\right)",
     domains=("unit",),
+    helpers={
+        "checked_acos": _checked("acos", math.acos, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
+        "inside_unit": _inside_unit,
+    },
+    numpy="np.arccos",
+    torch="torch.acos",
+    arrays={"inside_unit": _INSIDE_UNIT},
+    doc=("arccos x", "−1/√(1 − x²)", r"`acos'(±1) = −inf`; \|x\| > 1 raises `ValueError` (PyTorch: nan)"),
 )
 sinh = builtin_op(
-    "sinh", "checked_sinh(a)", ("cosh(a)",), latex=r"\sinh\left({0}\right)", domains=("bounded",)
+    "sinh",
+    "checked_sinh(a)",
+    ("cosh(a)",),
+    latex=r"\sinh\left({0}\right)",
+    domains=("bounded",),
+    helpers={"checked_sinh": _checked("sinh", math.sinh, lambda x: False, "a finite x")},
+    numpy="np.sinh",
+    torch="torch.sinh",
+    doc=("sinh x", "cosh x", r"overflow above \|x\| ≈ 710.5 raises `OverflowError` (PyTorch: ±inf)"),
 )
 cosh = builtin_op(
-    "cosh", "checked_cosh(a)", ("sinh(a)",), latex=r"\cosh\left({0}\right)", domains=("bounded",)
+    "cosh",
+    "checked_cosh(a)",
+    ("sinh(a)",),
+    latex=r"\cosh\left({0}\right)",
+    domains=("bounded",),
+    helpers={"checked_cosh": _checked("cosh", math.cosh, lambda x: False, "a finite x")},
+    numpy="np.cosh",
+    torch="torch.cosh",
+    doc=("cosh x", "sinh x", r"overflow above \|x\| ≈ 710.5 raises `OverflowError` (PyTorch: inf)"),
 )
 log1p = builtin_op(
     "log1p",
@@ -347,12 +527,35 @@ log1p = builtin_op(
     ("1.0 / (1.0 + a)",),
     latex=r"\ln\left(1 + {0}\right)",
     domains=("above_minus_one",),
+    helpers={"checked_log1p": _checked("log1p", math.log1p, lambda x: x <= -1.0, "x > -1")},
+    numpy="np.log1p",
+    torch="torch.log1p",
+    doc=("ln(1 + x), exact near 0", "1/(1 + x)", "`log1p(-1)` raises `ValueError` (PyTorch: −inf)"),
 )
 expm1 = builtin_op(
-    "expm1", "checked_expm1(a)", ("exp(a)",), latex=r"\left(e^{{{0}}} - 1\right)", domains=("bounded",)
+    "expm1",
+    "checked_expm1(a)",
+    ("exp(a)",),
+    latex=r"\left(e^{{{0}}} - 1\right)",
+    domains=("bounded",),
+    helpers={"checked_expm1": _checked("expm1", math.expm1, lambda x: False, "a finite x")},
+    numpy="np.expm1",
+    torch="torch.expm1",
+    doc=("eˣ − 1, exact near 0", "eˣ", "`expm1(1000)` raises `OverflowError` (PyTorch: inf)"),
 )
 log2 = builtin_op(
-    "log2", "checked_log2(a)", ("1.0 / (a * LN2)",), latex=r"\log_2\left({0}\right)", domains=("positive",)
+    "log2",
+    "checked_log2(a)",
+    ("1.0 / (a * LN2)",),
+    latex=r"\log_2\left({0}\right)",
+    domains=("positive",),
+    helpers={
+        "checked_log2": _checked("log2", math.log2, lambda x: x <= 0.0, "x > 0"),
+        "LN2": math.log(2.0),
+    },
+    numpy="np.log2",
+    torch="torch.log2",
+    doc=("log₂ x", "1/(x ln 2)", "`log2(0)` raises `ValueError` (PyTorch: −inf)"),
 )
 log10 = builtin_op(
     "log10",
@@ -360,12 +563,47 @@ log10 = builtin_op(
     ("1.0 / (a * LN10)",),
     latex=r"\log_{{10}}\left({0}\right)",
     domains=("positive",),
+    helpers={
+        "checked_log10": _checked("log10", math.log10, lambda x: x <= 0.0, "x > 0"),
+        "LN10": math.log(10.0),
+    },
+    numpy="np.log10",
+    torch="torch.log10",
+    doc=("log₁₀ x", "1/(x ln 10)", "`log10(0)` raises `ValueError` (PyTorch: −inf)"),
 )
 erf = builtin_op(
-    "erf", "erf(a)", ("TWO_OVER_SQRT_PI * exp(-(a * a))",), latex=r"\operatorname{{erf}}\left({0}\right)"
+    "erf",
+    "erf(a)",
+    ("TWO_OVER_SQRT_PI * exp(-(a * a))",),
+    latex=r"\operatorname{{erf}}\left({0}\right)",
+    helpers={"TWO_OVER_SQRT_PI": 2.0 / math.sqrt(math.pi)},
+    numpy="np.vectorize(math.erf, otypes=[np.float64])",
+    torch="torch.erf",
+    doc=("error function", "2/√π · e^(−x²)", "`erf'(0) = 2/√π`"),
 )
 softplus = builtin_op(
-    "softplus", "softplus(a)", ("sigmoid(a)",), latex=r"\operatorname{{softplus}}\left({0}\right)"
+    "softplus",
+    "softplus(a)",
+    ("sigmoid(a)",),
+    latex=r"\operatorname{{softplus}}\left({0}\right)",
+    helpers={"softplus": _softplus},
+    numpy='''\
+def softplus(x):
+    """ln(1 + e**x) per element, without overflow: max(x, 0) + ln(1 + e**-|x|)."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+''',
+    torch='''\
+def softplus(x):
+    """ln(1 + e**x) per element, without overflow: max(x, 0) + ln(1 + e**-|x|)."""
+    x = tensor(x)
+    return torch.clamp(x, min=0.0) + torch.log1p(torch.exp(-torch.abs(x)))
+''',
+    doc=(
+        r"ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−\|x\|)",
+        "σ(x)",
+        "`softplus(1000) = 1000`, no overflow (PyTorch's `threshold=20` switches to x above 20; "
+        "here the value is exact everywhere)",
+    ),
 )
 atan2 = builtin_op(
     "atan2",
@@ -378,6 +616,22 @@ atan2 = builtin_op(
     ),
     latex=r"\operatorname{{atan2}}\left({0}, {1}\right)",
     domains=("real", "positive"),
+    helpers={"normal_square": _normal_square},
+    numpy="np.arctan2",
+    torch="torch.atan2",
+    arrays={
+        "normal_square": '''\
+def normal_square(a, b):
+    """True where a*a + b*b is a normal finite float (not subnormal, not overflowed)."""
+    s = a * a + b * b
+    return (s >= 2.2250738585072014e-308) & (s < inf)
+''',
+    },
+    doc=(
+        "the angle of the point (b, a)",
+        "b/(a² + b²), −a/(a² + b²)",
+        "both derivatives `nan` at (0, 0) (PyTorch: 0 and −0)",
+    ),
 )
 hypot = builtin_op(
     "hypot",
@@ -385,6 +639,9 @@ hypot = builtin_op(
     ("a / out if out else nan", "b / out if out else nan"),
     latex=r"\operatorname{{hypot}}\left({0}, {1}\right)",
     domains=("nonzero", "real"),
+    numpy="np.hypot",
+    torch="torch.hypot",
+    doc=("√(a² + b²)", "a/hypot, b/hypot", "both derivatives `nan` at (0, 0)"),
 )
 minimum = builtin_op(
     "minimum",
@@ -392,6 +649,21 @@ minimum = builtin_op(
     ("min_share(a, b)", "min_share(b, a)"),
     latex=r"\min\left({0}, {1}\right)",
     smooth=False,
+    helpers={"minimum": _minimum, "min_share": lambda a, b: _tie_share(a, b, lambda m, o: m > o)},
+    numpy="np.minimum",
+    torch="torch.minimum",
+    arrays={
+        "min_share": '''\
+def min_share(a, b):
+    """d minimum(a, b)/da per element: 0 where a loses, 0.5 at a tie, else 1."""
+    return where(a > b, 0.0, where(a == b, 0.5, 1.0))
+''',
+    },
+    doc=(
+        "the smaller",
+        "1 to the smaller, 0 to the other",
+        "a tie splits the gradient 0.5/0.5; a nan operand gives nan, and gradient 1 to both",
+    ),
 )
 maximum = builtin_op(
     "maximum",
@@ -399,11 +671,48 @@ maximum = builtin_op(
     ("max_share(a, b)", "max_share(b, a)"),
     latex=r"\max\left({0}, {1}\right)",
     smooth=False,
+    helpers={"maximum": _maximum, "max_share": lambda a, b: _tie_share(a, b, lambda m, o: m < o)},
+    numpy="np.maximum",
+    torch="torch.maximum",
+    arrays={
+        "max_share": '''\
+def max_share(a, b):
+    """d maximum(a, b)/da per element: 0 where a loses, 0.5 at a tie, else 1."""
+    return where(a < b, 0.0, where(a == b, 0.5, 1.0))
+''',
+    },
+    doc=(
+        "the larger",
+        "1 to the larger, 0 to the other",
+        "a tie splits the gradient 0.5/0.5; a nan operand gives nan, and gradient 1 to both",
+    ),
 )
 
-GRAPH_NAMESPACE.update(
-    exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, sinh=sinh, cosh=cosh, sigmoid=sigmoid, hypot=hypot
-)
+check_namespaces(OPS)
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.builtin and op.notation == "call"}
 """The built-in ops written as calls (``sin(x)``, ``atan2(y, x)``), by name."""
+
+
+def table() -> str:
+    """The op table as Markdown, one row per built-in op, from each entry's ``doc``.
+
+    The documentation site's ops page is this table (docs/build_site.py writes it), so
+    adding an op adds its row. Operands print as ``x`` (one) or ``a, b`` (two).
+    """
+    rows = [
+        "| op | value | derivative | special points (as PyTorch unless said) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for op in OPS.values():
+        if not op.builtin or op.doc is None:
+            continue
+        if op.notation == "infix":
+            usage = f"a {op.symbol} b"
+        elif op.notation == "prefix":
+            usage = f"{op.symbol}x"
+        else:
+            usage = f"{op.name}({'x' if op.arity == 1 else 'a, b'})"
+        value, derivative, special = op.doc
+        rows.append(f"| `{usage}` | {value} | {derivative} | {special} |")
+    return "\n".join(rows) + "\n"

@@ -1,8 +1,9 @@
 """Writing the helpers out: how the source defines every name it reads besides its variables.
 
 A float helper is the text of its one definition in :mod:`scalargrad.ops`, read with
-:mod:`ast`; an array helper is a form of :mod:`scalargrad.codegen.forms`. A user-defined
-op has no source: its functions are bound by name instead.
+:mod:`ast`; an array helper is a form from an op's entry (:attr:`~scalargrad.core.Op.forms`)
+or one of the general forms of :mod:`scalargrad.codegen.forms`. A user-defined op has no
+source: its functions are bound by name instead.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import copy
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..engine import FLOAT_NAMESPACE, Op
+from ..engine import FLOAT_NAMESPACE, OPS, Op
 from .errors import CompileError
-from .forms import ARRAY_HELPERS, BUILTINS, CONSTANTS, NUMPY, TORCH
+from .forms import BUILTINS, CONSTANTS, NUMPY, TORCH
 from .templates import CHECKED
 
 
@@ -83,12 +84,38 @@ class _OpsSource(NamedTuple):
     bindings: dict[str, ast.expr]  # each FLOAT_NAMESPACE name it binds explicitly, and to what
 
 
+def _bound(node: ast.Call, dicts: dict[str, ast.Dict]) -> Iterator[tuple[str, ast.expr]]:
+    """The float names a call binds, and to what: the keywords of ``FLOAT_NAMESPACE.update(...)``
+    (with its ``**dict`` literals), or the ``helpers={...}`` of an op's entry."""
+    func = node.func
+    updates = (
+        isinstance(func, ast.Attribute)
+        and func.attr == "update"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "FLOAT_NAMESPACE"
+    )
+    for keyword in node.keywords:
+        if updates and keyword.arg is not None:
+            yield keyword.arg, keyword.value
+            continue
+        entries = keyword.value
+        if updates and isinstance(entries, ast.Name) and entries.id in dicts:  # **_SHARED
+            entries = dicts[entries.id]
+        elif not (keyword.arg == "helpers" and isinstance(entries, ast.Dict)):
+            continue
+        assert isinstance(entries, ast.Dict)
+        for key, value in zip(entries.keys, entries.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                yield key.value, value
+
+
 @functools.cache
 def _ops_source() -> _OpsSource:
-    """Parse :mod:`scalargrad.ops`: its functions, and the expressions its ``FLOAT_NAMESPACE.update`` binds.
+    """Parse :mod:`scalargrad.ops`: its functions, and the expressions it binds in the float namespace.
 
-    The float helpers are written out from this text, so that the source's ``divide`` or
-    checked ``log`` is the engine's own definition, not a copy of it.
+    Those are the keywords of ``FLOAT_NAMESPACE.update`` calls and the ``helpers={...}`` of
+    each op's entry. The float helpers are written out from this text, so that the source's
+    ``divide`` or checked ``log`` is the engine's own definition, not a copy of it.
     """
     from .. import ops
 
@@ -105,22 +132,8 @@ def _ops_source() -> _OpsSource:
     }
     bindings: dict[str, ast.expr] = {}
     for node in ast.walk(tree):
-        if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "update"
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "FLOAT_NAMESPACE"
-        ):
-            continue
-        for keyword in node.keywords:
-            if keyword.arg is not None:
-                bindings[keyword.arg] = keyword.value
-            elif isinstance(keyword.value, ast.Name) and keyword.value.id in dicts:  # **_SHARED
-                entries = dicts[keyword.value.id]
-                for key, value in zip(entries.keys, entries.values):
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        bindings[key.value] = value
+        if isinstance(node, ast.Call):
+            bindings.update(_bound(node, dicts))
     return _OpsSource(text, functions, bindings)
 
 
@@ -162,18 +175,37 @@ def float_definition(name: str, read_by_code: bool) -> _Definition | None:
     )
 
 
+def array_forms(backend: str) -> dict[str, str]:
+    """Every name's form in ``backend`` ("numpy" or "torch"): the general ones of
+    :mod:`~scalargrad.codegen.forms`, then each built-in op's (:attr:`Op.forms`).
+
+    Two ops that give one name must give it the same form (``inside_unit`` is asin's
+    and acos's); a conflict is a :class:`CompileError` naming both.
+    """
+    forms = dict(NUMPY if backend == "numpy" else TORCH)
+    owner = dict.fromkeys(forms, "scalargrad.codegen.forms")
+    for op in OPS.values():
+        for name, text in op.forms.get(backend, {}).items():
+            if name in forms and forms[name] != text:
+                raise CompileError(
+                    f"two {backend} forms of {name!r}: the op {op.name!r}'s and {owner[name]}'s differ"
+                )
+            forms[name], owner[name] = text, f"the op {op.name!r}"
+    return forms
+
+
 @functools.cache
-def array_definition(backend: str, name: str) -> _Definition | None:
-    """How the ``backend`` ("numpy" or "torch") source gets ``name``; None if it has no form of it."""
+def _array_definition(backend: str, name: str, registered: int) -> _Definition | None:
     if name.startswith("user_"):
         return None
     if name in _MODULES:
         return _Definition(text=_MODULES[name])
     if name in CONSTANTS:
         return float_definition(name, True)
-    table = NUMPY if backend == "numpy" else TORCH
-    text = table.get(name, ARRAY_HELPERS.get(name))
+    text = array_forms(backend).get(name)
     if text is None:
+        if isinstance(FLOAT_NAMESPACE.get(name), float):  # an op's constant (LN2): as the float code has it
+            return float_definition(name, True)
         return None
     if text.startswith("def "):
         return _Definition(text.rstrip("\n"), _free_names(ast.parse(text)))
@@ -181,6 +213,11 @@ def array_definition(backend: str, name: str) -> _Definition | None:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in _FROM:
         return _Definition(origin=(_FROM[node.value.id], node.attr))
     return _Definition(f"{name} = {text}", _free_names(node))
+
+
+def array_definition(backend: str, name: str) -> _Definition | None:
+    """How the ``backend`` ("numpy" or "torch") source gets ``name``; None if it has no form of it."""
+    return _array_definition(backend, name, len(OPS))  # cached per registry size: ops may be added
 
 
 def module_source(

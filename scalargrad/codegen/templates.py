@@ -9,9 +9,10 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..core.op import CHECKED as CHECKED
+from ..core.op import FLOAT_NAMESPACE
 from ..engine import Op
 from .errors import CompileError
-from .forms import BOOLEAN_HELPERS
 
 _SLOTS = ("a", "b", "out")
 _PLACEHOLDERS = ("__slot_a__", "__slot_b__", "__slot_out__")
@@ -43,6 +44,17 @@ class _Template:
         return self.text.format(*args)
 
 
+def boolean_helpers() -> frozenset[str]:
+    """The helpers of the derivative templates that return a truth value: their float
+    function (an op entry's ``helpers=``) is annotated ``-> bool``. Their array forms
+    return arrays of truth values, so a condition keeps them as they are."""
+    return frozenset(
+        name
+        for name, fn in FLOAT_NAMESPACE.items()
+        if callable(fn) and getattr(fn, "__annotations__", {}).get("return") in ("bool", bool)
+    )
+
+
 class _ArrayForm(ast.NodeTransformer):
     """Rewrites a float expression for arrays: ``x if c else y`` becomes ``where(c, x, y)``."""
 
@@ -66,7 +78,8 @@ class _ArrayForm(ast.NodeTransformer):
             return self.combine(name, [self.condition(v) for v in node.values])
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return ast.Call(ast.Name("logical_not", ast.Load()), [self.condition(node.operand)], [])
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BOOLEAN_HELPERS:
+        func = node.func if isinstance(node, ast.Call) else None
+        if isinstance(func, ast.Name) and func.id in boolean_helpers():
             return self.visit(node)  # type: ignore[no-any-return]
         return ast.Compare(self.visit(node), [ast.NotEq()], [ast.Constant(0.0)])
 
@@ -116,12 +129,9 @@ def _template_from(expression: str, array: bool) -> _Template:
     return _Template("".join(pieces), frozenset(slots), frozenset(names), isinstance(body, _ATOMS))
 
 
-CHECKED = "checked_"
-"""Prefix of the float namespace's functions that raise ``math``'s errors naming the op.
-
-The float code calls them by their plain name (``log(v1)``, as the notes write it), bound to
-the checked function; a derivative template's ``cos`` is then the checked one too, which
-gives the same numbers inside the domain the forward pass has already checked."""
+# CHECKED (from the core): the float code calls a checked function by its plain name (``log(v1)``,
+# as the notes write it), bound to the checked function; a derivative template's ``cos`` is then
+# the checked one too, which gives the same numbers inside the domain the forward pass has checked.
 
 
 def _user_expression(op: Op, index: int) -> str:

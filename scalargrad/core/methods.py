@@ -10,14 +10,17 @@ generated methods for ones that build no graph.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import itertools
 import linecache
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .op import ATOM, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, Rule, _register
+from .op import ATOM, CHECKED, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, OpDefinitionError, Rule, _register
 from .value import Value, _new, _number, leaf, node, operand_error
 
 _no_grad_depth = 0
@@ -108,17 +111,9 @@ def _checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
 # Generating the methods of built-in ops                                       #
 # --------------------------------------------------------------------------- #
 
-_DUNDERS = {
-    "add": ("__add__", "__radd__"),
-    "sub": ("__sub__", "__rsub__"),
-    "mul": ("__mul__", "__rmul__"),
-    "div": ("__truediv__", "__rtruediv__"),
-    "pow": ("__pow__", "__rpow__"),
-    "neg": ("__neg__",),
-    "abs": ("__abs__",),
-}
-"""The operator methods of the built-in ops that have one, until :mod:`scalargrad.ops` gives
-them as ``builtin_op(..., methods=("__add__", "__radd__"))``; then this table goes."""
+_DUNDERS: dict[str, tuple[str, ...]] = {}
+"""The operator methods of the built-in ops that have them, by op name, as each entry gives
+them (``builtin_op(..., methods=("__mul__", "__rmul__"))``): filled as ops are defined."""
 
 
 def _building(indent: str, form: str, da: str, b: str, db: str) -> str:
@@ -275,6 +270,98 @@ def _evaluator_from_source(name: str, arity: int, value: str) -> Callable[..., f
     )
 
 
+_SLOTS = frozenset({"a", "b", "out"})
+
+
+def _names(op: str, what: str, template: str) -> set[str]:
+    """The names ``template`` reads besides its operands, parsed with :mod:`ast`."""
+    try:
+        tree = ast.parse(template, mode="eval")
+    except SyntaxError as e:
+        message = f"{op}: the {what} {template!r} is not a Python expression ({e.msg})"
+        raise OpDefinitionError(message) from None
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - _SLOTS
+
+
+def _unknown(op: str, what: str, template: str, name: str, where: str) -> OpDefinitionError:
+    return OpDefinitionError(
+        f"{op}: the {what} {template!r} names {name!r}, which {where}; define it first (an op, "
+        f"or a helper of this entry: builtin_op(..., helpers={{{name!r}: ...}}))"
+    )
+
+
+def _templates(op: Op) -> list[tuple[str, str]]:
+    """``op``'s templates with what each is: ``("value", "a + b")``, ``("derivative 0", "1.0")``, …"""
+    assert op.source is not None
+    value, derivatives = op.source
+    return [("value", value), *((f"derivative {i}", d) for i, d in enumerate(derivatives))]
+
+
+def check_namespaces(ops: Mapping[str, Op]) -> None:
+    """Every name a built-in op's templates read is bound where the template runs, or a clear error.
+
+    A value template runs on floats; a derivative template runs on floats (the hot
+    methods) and as a rule (``create_graph``, trace tables), so it needs its names in
+    both namespaces. :func:`builtin_op` refuses a name bound nowhere when the op is
+    defined; a derivative may call an op defined after it (``sin`` and ``cos`` call
+    each other), so :mod:`scalargrad.ops` calls this once all its ops are defined.
+    """
+    for op in ops.values():
+        if op.source is None:
+            continue
+        for what, template in _templates(op):
+            for name in sorted(_names(op.name, what, template)):
+                if hasattr(builtins, name):
+                    continue
+                if name not in FLOAT_NAMESPACE:
+                    raise _unknown(op.name, what, template, name, "is not bound for floats")
+                if what != "value" and name not in GRAPH_NAMESPACE:
+                    raise _unknown(
+                        op.name, what, template, name,
+                        "the rule cannot see (create_graph and the trace tables would raise NameError): "
+                        "it is a float function, not an op or a graph helper",
+                    )  # fmt: skip
+
+
+def _called(value: str) -> str | None:
+    """The function a value template calls at its top (``checked_log(a)``: ``log``), if any."""
+    body = ast.parse(value, mode="eval").body
+    if isinstance(body, ast.Call) and isinstance(body.func, ast.Name):
+        return body.func.id.removeprefix(CHECKED)
+    return None
+
+
+_TORCH_FUNCTION = re.compile(r"torch\.\w+")
+
+
+def _array_forms(
+    name: str,
+    value: str,
+    by_library: dict[str, str | Mapping[str, str] | None],
+    arrays: Mapping[str, str] | None,
+) -> dict[str, dict[str, str]]:
+    """The entry's array forms by library: ``numpy="np.arcsin"`` is the form of the function
+    the value calls; a mapping gives forms by name; ``arrays`` are shared by every library.
+    A torch function (``"torch.asin"``) is lifted, so that it takes numbers too."""
+    forms: dict[str, dict[str, str]] = {}
+    for library, given in by_library.items():
+        table = dict(arrays or {})
+        if isinstance(given, str):
+            function = _called(value)
+            if function is None:
+                raise OpDefinitionError(
+                    f"{name}: {library}={given!r} is the form of the function the value calls, but "
+                    f"the value {value!r} calls none; give {library}={{name: form}}"
+                )
+            given = {function: given}
+        for key, text in (given or {}).items():
+            lifted = library == "torch" and _TORCH_FUNCTION.fullmatch(text) is not None
+            table[key] = f"lift({text})" if lifted else text
+        if table:
+            forms[library] = table
+    return forms
+
+
 def builtin_op(
     name: str,
     value: str,
@@ -287,8 +374,14 @@ def builtin_op(
     domains: tuple[str, ...] | None = None,
     smooth: bool = True,
     methods: tuple[str, ...] | None = None,
+    helpers: Mapping[str, Any] | None = None,
+    graph_helpers: Mapping[str, Any] | None = None,
+    numpy: str | Mapping[str, str] | None = None,
+    torch: str | Mapping[str, str] | None = None,
+    arrays: Mapping[str, str] | None = None,
+    doc: tuple[str, str, str] | None = None,
 ) -> Op:
-    """Define a built-in op from Python expressions (see :mod:`scalargrad.ops`).
+    """Define a built-in op from Python expressions: its whole entry (see :mod:`scalargrad.ops`).
 
     ``value`` computes the forward value from ``a`` (and ``b``); each of
     ``derivatives`` computes one local derivative from ``a``, ``b`` and ``out``.
@@ -297,10 +390,29 @@ def builtin_op(
     ``methods`` names the Value methods to generate: an operator and its reflected
     form (``("__mul__", "__rmul__")``), which hand a foreign operand back to Python,
     or by default the op's name, which refuses one.
+
+    ``helpers`` binds the other names the templates read (functions on floats,
+    constants) in both namespaces, ``graph_helpers`` the versions the rule uses
+    instead where they differ; the op itself is bound under its name in the rule's
+    namespace (and in the float one where nothing else is). ``numpy``, ``torch`` and
+    ``arrays`` are the array forms for the code generator (see :attr:`Op.forms`),
+    ``doc`` the op's row of the op table. A template that is no expression, or names
+    a function bound nowhere, is an :class:`OpDefinitionError` here, before anything
+    is registered.
     """
     arity = len(derivatives)
+    helpers = dict(helpers or {})
+    graph_helpers = {**helpers, **(graph_helpers or {})}
+    for name_in, template in [("value", value), *((f"derivative {i}", d) for i, d in enumerate(derivatives))]:
+        known = set(FLOAT_NAMESPACE) | set(helpers)
+        if name_in != "value":  # a derivative may call the op itself, and (checked later) ops to come
+            known |= set(GRAPH_NAMESPACE) | set(graph_helpers) | {name}
+        for unknown in sorted(_names(name, name_in, template) - known):
+            if not hasattr(builtins, unknown):
+                raise _unknown(name, name_in, template, unknown, "is bound nowhere")
+    forms = _array_forms(name, value, {"numpy": numpy, "torch": torch}, arrays)
     if methods is None:
-        methods = _DUNDERS.get(name, (name,))
+        methods = (name,)
     op = Op(
         name,
         arity=arity,
@@ -315,8 +427,17 @@ def builtin_op(
         builtin=True,
         source=(value, derivatives),
         methods=methods,
+        forms=forms,
+        doc=doc,
     )
     _register(op)
+    FLOAT_NAMESPACE.update(helpers)
+    GRAPH_NAMESPACE.update(graph_helpers)
+    GRAPH_NAMESPACE[name] = op
+    if name not in FLOAT_NAMESPACE and not hasattr(builtins, name):
+        FLOAT_NAMESPACE[name] = op.evaluate
+    if methods[0].startswith("__"):
+        _DUNDERS[name] = methods
     _install_methods(op)
     return op
 

@@ -54,6 +54,11 @@ class Op:
       and of each derivative that the hot methods are generated from.
     * ``methods``: for built-in ops, the Value methods generated for it: the
       operator and its reflected form (``("__mul__", "__rmul__")``), or the op's name.
+    * ``forms``: for built-in ops, the array forms of the names its templates read, by
+      library (``{"numpy": {"asin": "np.arcsin"}, "torch": {...}}``): an expression, or
+      the source of a ``def``. The code generator reads them; the core does not.
+    * ``doc``: for built-in ops, its row of the op table as Markdown: the value, the
+      derivatives, and its values at special points.
 
     Calling an op applies it: a new node when an operand is a Value, a float for
     plain numbers. Ops pickle and copy by name, so a copied graph keeps the
@@ -63,8 +68,10 @@ class Op:
     __slots__ = (
         "arity",
         "builtin",
+        "doc",
         "domains",
         "evaluate",
+        "forms",
         "latex",
         "methods",
         "name",
@@ -97,6 +104,8 @@ class Op:
         builtin: bool = False,
         source: tuple[str, tuple[str, ...]] | None = None,
         methods: tuple[str, ...] = (),
+        forms: dict[str, dict[str, str]] | None = None,
+        doc: tuple[str, str, str] | None = None,
     ) -> None:
         self.name = name
         self.arity = arity
@@ -115,6 +124,8 @@ class Op:
         self.builtin = builtin
         self.source = source
         self.methods = methods
+        self.forms = forms or {}
+        self.doc = doc
         self.with_constant = tuple(ConstantForm(self, i) for i in range(arity)) if arity == 2 else ()
 
     @property
@@ -195,9 +206,20 @@ _FORMS: set[ConstantForm] = set()
 """The constant-operand forms of the ops ever registered (a fast check for loading pickles)."""
 
 FLOAT_NAMESPACE: dict[str, Any] = {}
-"""Names the built-in ops' source expressions see when run on floats (the hot methods)."""
+"""Names the built-in ops' source expressions see when run on floats (the hot methods).
+
+Filled as ops are defined (:func:`~scalargrad.core.methods.builtin_op` binds each op's
+helpers, and its own name to its float function where nothing else is bound to it)."""
 GRAPH_NAMESPACE: dict[str, Any] = {}
-"""Names the built-in ops' derivative expressions see as rules (on floats or Values)."""
+"""Names the built-in ops' derivative expressions see as rules (on floats or Values).
+
+Filled as ops are defined: each op under its own name, and its helpers (or their graph
+versions), so a derivative can call any op, its own included."""
+
+CHECKED = "checked_"
+"""Prefix of the float namespace's functions that raise ``math``'s errors naming the op
+(``checked_log``): a value template calls them, and the code generator writes them by the
+plain name (``log(v1)``, as the notes do)."""
 
 
 def registered_op(name: str) -> Op | ConstantLeaf:
