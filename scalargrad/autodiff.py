@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .core.walks import depending_on, reverse_walk
 from .engine import (
     Partial,
     Value,
@@ -340,52 +341,31 @@ def _graph_adjoints(
 ) -> dict[Value, Any]:
     """Reverse walk whose adjoints are new Value nodes (the extended graph).
 
-    The same walk as :func:`~scalargrad.engine.accumulate_adjoints` (reverse
-    topological order, partial adjoints summed as they arrive), with each op's
-    rule evaluated on Values instead of its float local derivatives.
+    It is :func:`~scalargrad.core.walks.reverse_walk`, the walk whose float copy is
+    :func:`~scalargrad.engine.accumulate_adjoints`, with each op's rule evaluated on
+    Values instead of its float local derivatives, and constants folded.
     """
-    relevant = _depends_on(order, wrt)
-    adj: dict[Value, Any] = {}
-    record = node_to_grad is not None
-    for out, s in zip(outs, seeds):
-        if out in relevant:
-            adj[out] = _plus(adj.get(out), s)
-            if record:
-                node_to_grad.setdefault(out, []).append(Partial(None, 0, s))  # type: ignore[union-attr]
-    for v in reversed(order):
-        g = adj.get(v)
-        op = v.op
-        if g is None or op is None:
-            continue
-        operands = v.operands
-        partials = op.rule(*(p.data if isinstance(p, Value) and p.is_constant else p for p in operands), v)
-        position = -1
-        for p, d in zip(operands, partials):
-            if not isinstance(p, Value):
-                continue
-            position += 1
-            if p in relevant:
-                contribution = _times(g, d)
-                if contribution is not None:
-                    adj[p] = _plus(adj.get(p), contribution)
-                    if record:
-                        node_to_grad.setdefault(p, []).append(  # type: ignore[union-attr]
-                            Partial(v, position, contribution)
-                        )
+    adj = reverse_walk(
+        order,
+        zip(outs, seeds),
+        _rule_partials,
+        _times,
+        _plus,
+        relevant=depending_on(order, wrt),
+        node_to_grad=node_to_grad,
+    )
     existing = set(order).union(topological_order([s for s in seeds if isinstance(s, Value)]))
     _label_adjoints(order, adj, existing)
     return adj
 
 
-def _depends_on(order: list[Value], wrt: Iterable[Value] | None) -> set[Value]:
-    """The nodes of ``order`` that depend on a ``wrt`` node (all non-constants if None)."""
-    if wrt is None:
-        return {v for v in order if not v.is_constant}
-    relevant = set(wrt)
-    for v in order:
-        if any(p in relevant for p in v.parents):
-            relevant.add(v)
-    return relevant
+def _rule_partials(v: Value) -> list[Any]:
+    """dv/dparent for each of v's parents, from v's op's rule on Values (constant operands as numbers)."""
+    operands = v.operands
+    partials = v.op.rule(  # type: ignore[union-attr]
+        *(p.data if isinstance(p, Value) and p.is_constant else p for p in operands), v
+    )
+    return [d for p, d in zip(operands, partials) if isinstance(p, Value)]
 
 
 def _number(x: Any) -> float | None:

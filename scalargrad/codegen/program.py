@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..autodiff import grad
+from ..core.walks import depending_on, reverse_walk
 from ..engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
 from .errors import CompileError
 from .forms import BUILTINS
@@ -38,6 +39,33 @@ class Expr(NamedTuple):
 Factor = Expr | str | None
 """How a partial adjoint scales its child's adjoint: None is ×1, ``"-"`` negates, a
 str is a number literal, an :class:`Expr` a derivative computed per call."""
+
+
+class _Sum:
+    """An adjoint as the reverse walk builds it for code: its partial adjoints in arrival order.
+
+    Each term is (the child's :class:`_Sum`, the factor); ``name`` is the variable (or
+    the child's, for a copy) the statements give it, set once its children are named.
+    """
+
+    __slots__ = ("name", "terms")
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.terms: list[tuple[_Sum, Factor]] = []
+
+    @staticmethod
+    def term(child: _Sum, factor: Factor) -> tuple[_Sum, Factor]:
+        """The partial adjoint child_bar · factor, to write later: :func:`reverse_walk`'s ``times``."""
+        return (child, factor)
+
+    @staticmethod
+    def plus(total: _Sum | None, term: tuple[_Sum, Factor] | None) -> _Sum:
+        """``total`` with ``term`` appended (None: the seed, no sum): :func:`reverse_walk`'s ``plus``."""
+        total = _Sum() if total is None else total
+        if term is not None:
+            total.terms.append(term)
+        return total
 
 
 @dataclass
@@ -91,16 +119,8 @@ def build(
                 f"statements, more than compile's limit of {max_nodes:,}; pass max_nodes= to raise it, "
                 "or use order=1 with scalargrad.hessian"
             )
-    input_set = set(inputs)
-    wrt_set = set(wrt)
-    variable: set[Value] = set()  # depends on an input: recomputed at every call
-    depends: set[Value] = set()  # depends on a wrt input: has an adjoint
-    for v in topo:
-        parents = v.parents
-        if v in input_set or any(p in variable for p in parents):
-            variable.add(v)
-            if v in wrt_set or any(p in depends for p in parents):
-                depends.add(v)
+    variable = depending_on(topo, inputs)  # depends on an input: recomputed at every call
+    depends = depending_on(topo, wrt)  # depends on a wrt input (one of the inputs): has an adjoint
     # v1...vn as the notes number them (inputs first, then by depth): the forward graph first, as in
     # order 1 and in trace(y), then the nodes of the create_graph gradient graph (order 2)
     name: dict[Value, str] = {}
@@ -170,39 +190,39 @@ def build(
             return "-"
         return literal(c)
 
+    def factors(c: Value) -> list[Factor]:
+        """dc/dparent as code for each of c's parents with an adjoint (None, never read, for the others)."""
+        op = c.op
+        assert op is not None
+        operands = c.operands
+        a = operands[0]
+        b = operands[1] if len(operands) > 1 else None
+        args = arguments[c]
+        var_a = isinstance(a, Value) and a in variable
+        var_b = isinstance(b, Value) and b in variable
+        return [
+            factor(op, k, args, var_a, var_b) if p in depends else None
+            for k, p in enumerate(operands)
+            if isinstance(p, Value)
+        ]
+
     def block(seed: Value, suffix: str, comment: str) -> tuple[_Block, dict[Value, str]]:
-        """The reverse pass from ``seed``, summing each node's partial adjoints as the engine's walk does."""
+        """The reverse pass from ``seed``: the engine's walk, with each adjoint a :class:`_Sum` to write."""
         bars: dict[Value, str] = {}
         if seed not in depends:
             return _Block(comment, None, []), bars
-        arrivals: dict[Value, list[tuple[Value, Factor]]] = {}
         walk = forward_topo if seed is output else topological_order(seed)
-        for c in reversed(walk):
-            if c not in depends:
-                continue
-            op = c.op
-            if op is None:
-                continue
-            operands = c.operands
-            a = operands[0]
-            b = operands[1] if len(operands) > 1 else None
-            args = arguments[c]
-            var_a = isinstance(a, Value) and a in variable
-            var_b = isinstance(b, Value) and b in variable
-            if isinstance(a, Value) and a in depends:
-                arrivals.setdefault(a, []).append((c, factor(op, 0, args, var_a, var_b)))
-            if isinstance(b, Value) and b in depends:
-                arrivals.setdefault(b, []).append((c, factor(op, 1, args, var_a, var_b)))
-        seed_bar = f"{name[seed]}_bar{suffix}"
-        bars[seed] = seed_bar
+        sums = reverse_walk(walk, [(seed, None)], factors, _Sum.term, _Sum.plus, relevant=depends)
+        seed_bar = sums[seed].name = bars[seed] = f"{name[seed]}_bar{suffix}"
         lines = []
-        for v in sorted(arrivals, key=index.__getitem__, reverse=True):  # children before parents
-            terms = arrivals[v]
+        for v in sorted(sums.keys() - {seed}, key=index.__getitem__, reverse=True):  # children before parents
+            terms = sums[v].terms
             if alias and len(terms) == 1 and terms[0][1] is None:
-                bars[v] = bars[terms[0][0]]  # a copy of one child's adjoint: no variable of its own
+                # a copy of one child's adjoint: no variable of its own
+                sums[v].name = bars[v] = terms[0][0].name
                 continue
-            bar = bars[v] = f"{name[v]}_bar{suffix}"
-            lines.append((bar, [(bars[c], f) for c, f in terms]))
+            bar = sums[v].name = bars[v] = f"{name[v]}_bar{suffix}"
+            lines.append((bar, [(child.name, f) for child, f in terms]))
         return _Block(comment, seed_bar, lines), bars
 
     first, first_bars = block(
