@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .autodiff import adjoints, tangents
-from .engine import ATOM, Partial, Value
+from .core import ATOM, Partial, Value
 from .notation.names import (
     BAR,
     DOT,

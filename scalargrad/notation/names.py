@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from ..engine import ATOM, OPS, Value, formula, formula_parts
+from ..core import ATOM, OPS, Value
+from .formula import formula, formula_parts
 
 DOT = "\u0307"  # combining dot above: v̇
 BAR = "\u0304"  # combining macron: v̄

@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..engine import Value, evaluation_order, formula
+from ..core import Value, evaluation_order
+from .formula import formula
 from .names import BAR, LATEX, NAMED_CONSTANTS, STYLES, TEXT, Digits, Named, Rounder, ln_name, text_name
 
 
