@@ -607,7 +607,7 @@ def cases(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Case:
 # checked in every format in a few seconds (its own 40 are too few for the one property over
 # every printed line); HYPOTHESIS_PROFILE=thorough its 1000 (a fixed 300 took 10 s in every
 # profile).
-EXAMPLES = max(100, settings.default.max_examples)
+EXAMPLES = max(100, settings().max_examples)  # settings(): the profile's
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
