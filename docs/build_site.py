@@ -7,7 +7,9 @@ the network off: ``python -m http.server -d site``. It holds
 * the notebooks of notebooks/, executed now, with their outputs;
 * the API reference, generated from the docstrings;
 * the gallery (docs/*.png, docs/*.gif, docs/adjoint.svg, made by docs/make_gallery.py);
-* a step-through page (scalargrad.viz.write_walkthrough), embedded in the step-through page.
+* a step-through page (scalargrad.viz.write_walkthrough), embedded in the step-through page;
+* the op table in the tour, made from the ops' entries (scalargrad.ops.table), so adding an op
+  adds its row with no edit to the pages.
 
 Needs the ``docs`` extra and, to run the notebooks, ``notebook`` and ``viz``
 (``pip install -e ".[docs,notebook,viz]"``; ``test`` has the docs packages too) and KaTeX's
@@ -35,6 +37,20 @@ class SiteError(RuntimeError):
     """The site cannot be built (a missing component, or Sphinx reported a warning or error)."""
 
 
+OP_TABLE = ("<!-- op-table -->", "<!-- /op-table -->")
+"""The markers of the op table in docs/tour.md (and README.md), which the staged tour fills."""
+
+
+def with_op_table(text: str) -> str:
+    """``text`` with what stands between the op-table markers replaced by the table from OPS."""
+    from scalargrad.ops import table
+
+    start, end = OP_TABLE
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n{table()}{end}{after}"
+
+
 def stage(staging: Path) -> Path:
     """Copy the pages into ``staging/src`` with the notebooks, KaTeX and the step-through page."""
     if not (KATEX / "katex.min.css").is_file():
@@ -42,6 +58,8 @@ def stage(staging: Path) -> Path:
     src = staging / "src"
     shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("__pycache__", "_build", "*.py"))
     shutil.copy2(DOCS / "conf.py", src / "conf.py")
+    tour = src / "tour.md"
+    tour.write_text(with_op_table(tour.read_text(encoding="utf-8")), encoding="utf-8")
     (src / "notebooks").mkdir()
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         shutil.copy2(notebook, src / "notebooks" / notebook.name)
