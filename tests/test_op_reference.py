@@ -56,6 +56,8 @@ class Row(NamedTuple):
     """A wider range for a unary op's random points than its domain's."""
     partials: Callable[..., tuple[float, ...]] | None = None
     """Closed-form first partials, for an op mpmath.diff cannot differentiate (kinks)."""
+    exact: tuple[tuple[float, float, float], ...] = ()
+    """Special points of a unary op, asserted exactly: (x, value, derivative), as for sqrt'(0) = inf."""
 
 
 # One row per built-in op written as a call (abs is Python's abs, checked in tests/test_ops.py):
@@ -63,7 +65,7 @@ class Row(NamedTuple):
 REFERENCE: dict[str, Row] = {
     "exp": Row(mpmath.exp, (-30.0, 30.0), st.floats(-50.0, 50.0)),
     "log": Row(mpmath.log),
-    "sqrt": Row(mpmath.sqrt),
+    "sqrt": Row(mpmath.sqrt, exact=((0.0, 0.0, math.inf), (4.0, 2.0, 0.25))),
     "sin": Row(mpmath.sin),
     "cos": Row(mpmath.cos),
     "tan": Row(mpmath.tan, (-1.2, 1.5), st.floats(-1.5, 1.5)),
@@ -268,6 +270,16 @@ def test_value_and_gradient_at_random_points(name: str, data: st.DataObject) -> 
 def d(name: str, *args: float) -> list[float]:
     """grad of the op w.r.t. each operand, on Values."""
     return value_and_grads(name, args)[1]
+
+
+EXACT = [(name, *point) for name, row in REFERENCE.items() for point in row.exact]
+
+
+@pytest.mark.parametrize(("name", "x", "value", "derivative"), EXACT)
+def test_exact_special_points(name: str, x: float, value: float, derivative: float) -> None:
+    data, grads, local = value_and_grads(name, (x,))
+    assert (data, grads, local) == (value, [derivative], (derivative,))
+    assert OPS[name](x) == value
 
 
 def test_softplus_does_not_overflow() -> None:
