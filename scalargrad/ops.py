@@ -33,6 +33,7 @@ __all__ = [
     "asin",
     "atan",
     "atan2",
+    "cbrt",
     "cos",
     "cosh",
     "erf",
@@ -686,6 +687,23 @@ def max_share(a, b):
         "1 to the larger, 0 to the other",
         "a tie splits the gradient 0.5/0.5; a nan operand gives nan, and gradient 1 to both",
     ),
+)
+
+# cbrt' = 1/(3·∛x²), written with cbrt itself (the rule builds it as a graph); inf at 0, as sqrt'
+cbrt = builtin_op(
+    "cbrt",
+    "cbrt(a)",
+    ("1.0 / (3.0 * cbrt(a) ** 2) if a else inf",),
+    latex=r"\sqrt[3]{{{0}}}",
+    domains=("nonzero",),
+    numpy="np.cbrt",
+    torch='''\
+def cbrt(x):
+    """The real cube root per element: sign(x) * |x| ** (1/3)."""
+    x = tensor(x)
+    return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
+''',
+    doc=("∛x, the real cube root", "1/(3∛x²)", "`cbrt'(0) = inf`; `cbrt(-8) = -2`"),
 )
 
 check_namespaces(OPS)

@@ -89,6 +89,11 @@ REFERENCE: dict[str, Row] = {
     "hypot": Row(mpmath.hypot),
     "minimum": Row(min, partials=_tie_split(lambda a, b: a < b)),
     "maximum": Row(max, partials=_tie_split(lambda a, b: a > b)),
+    "cbrt": Row(
+        lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x)),
+        (-27.0, 1e-9, 1e6),
+        exact=((0.0, 0.0, math.inf), (-8.0, -2.0, 1 / 12), (1.0, 1.0, 1 / 3)),
+    ),
 }
 
 NAMES = tuple(REFERENCE)
