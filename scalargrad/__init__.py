@@ -43,6 +43,7 @@ from .viz import (  # imports graphviz only when a diagram is built
 )
 
 install_moved_modules()  # scalargrad.engine, .trace, .steps, .compile: the old paths, deprecated
+del install_moved_modules  # not part of the API
 
 __version__ = "0.1.0"
 

@@ -59,7 +59,7 @@ from .numeric import (
     central_difference,
     check_function,
     close,
-    compare_difference,
+    compare_inputs,
     gradient_difference,
     rounding_scale,
 )
@@ -358,6 +358,10 @@ def _options(
     return point, step, as_tolerance(tolerance, who, atol=atol, rtol=rtol)
 
 
+_INPUT = "input {i} (df/dx{i})"
+"""How a failed check names the derivative it compared."""
+
+
 def assert_gradients_close(
     f: Callable[..., Any],
     args: Sequence[float],
@@ -394,35 +398,11 @@ def assert_gradients_close(
         as_result(out, who)
         analytic, rounding = [0.0] * len(point), 0.0
     checks = Comparisons(who, policy)
-    _compare_first(checks, f, point, analytic, step, rounding, who)
+    compare_inputs(checks, f, point, analytic, step, rounding, who, _INPUT)
     slack = policy.ulps * UNIT_ROUNDOFF * rounding
     header = f"f={f!r}, args={point!r}, eps={step:g}, rounding slack={slack:.3g}"
     checks.raise_if_failed(header, "" if isinstance(out, Value) else NOT_A_GRAPH_HINT)
     return analytic
-
-
-def _compare_first(
-    checks: Comparisons,
-    f: Callable[..., Any],
-    point: list[float],
-    analytic: Sequence[float],
-    step: float,
-    rounding: float,
-    who: str,
-) -> None:
-    """Compare each ∂f/∂xᵢ in ``analytic`` with f's central difference along eᵢ, extrapolated
-    where they disagree (:func:`~scalargrad.numeric.compare_difference`)."""
-    for i in range(len(point)):
-        compare_difference(
-            checks,
-            f"input {i} (df/dx{i})",
-            i,
-            None,
-            analytic[i],
-            lambda e, i=i: central_difference(f, point, i, e, who),  # type: ignore[misc]
-            step,
-            rounding,
-        )
 
 
 def assert_hessian_close(
@@ -456,12 +436,12 @@ def assert_hessian_close(
     if not isinstance(out, Value):
         # no graph: every analytic derivative is 0, which is right only if f is constant
         as_result(out, who)
-        _compare_first(checks, f, point, [0.0] * n, step, 0.0, who)
+        compare_inputs(checks, f, point, [0.0] * n, step, 0.0, who, _INPUT)
         checks.raise_if_failed(f"f={f!r}, args={point!r}, eps={step:g}", NOT_A_GRAPH_HINT)
         return [[0.0] * n for _ in range(n)]
     first: list[Value] = grad(out, inputs, create_graph=True)
     plain: list[float] = grad(out, inputs)
-    _compare_first(checks, f, point, plain, step, rounding_scale(out) / step, who)
+    compare_inputs(checks, f, point, plain, step, rounding_scale(out) / step, who, _INPUT)
     rows: list[list[float]] = [grad(g, inputs) for g in first]
     roundings = [rounding_scale(g) / step for g in first]
     for i in range(n):
