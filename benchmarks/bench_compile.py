@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # the workloads of benchmarks/bench.py, reused
 
 from scalargrad import Value, grad
-from scalargrad.compile import CompiledGradient, compile
+from scalargrad.codegen import CompiledGradient, compile
 
 
 def scalargrad_peer() -> bench.Peer:

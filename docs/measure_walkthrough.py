@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from scalargrad import Value, draw_step, steps
+from scalargrad.notation.numbering import Graph
 from scalargrad.stepping import MODES
-from scalargrad.trace import Graph
 from scalargrad.viz import MAX_LAYOUT_COST, layout_cost
 from scalargrad.viz.page import walkthrough
 

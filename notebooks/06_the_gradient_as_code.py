@@ -4,7 +4,7 @@
 # The notes compute a gradient by writing two traces: the forward evaluation trace
 # $v_1 \dots v_n$, then the reverse adjoint trace $\bar v_n = 1, \dots, \bar v_1$. Written as
 # Python statements, those traces *are* a program: straight-line float code, with no graph,
-# no tape, no dictionary of adjoints. `scalargrad.compile.compile` writes that program from a
+# no tape, no dictionary of adjoints. `scalargrad.compile` writes that program from a
 # graph (or from a function traced once, as `jax.jit` traces) and runs it.
 #
 # Each line comes from the op's single definition in `scalargrad/ops.py`: the forward line is
@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from scalargrad import Value, grad, hessian, log, relu, sigmoid, sin, trace
-from scalargrad.compile import CompileCheckError, compile, plot
+from scalargrad.codegen import CompileCheckError, compile
+from scalargrad.plot import plot
 
 x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
 y = log(x1) + x1 * x2 - sin(x2)

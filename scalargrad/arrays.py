@@ -49,8 +49,8 @@ from typing import Any
 
 from .autodiff import adjoints, grad
 from .engine import Partial, Value, formula
+from .notation.names import text_name
 from .numeric import Tolerance, close
-from .trace import text_name
 
 __all__ = [
     "MAX_ENTRIES",
@@ -421,7 +421,7 @@ def _mismatch(
     points: list[Any],
     params: dict[str, Any],
 ) -> VJPMismatch:
-    from .trace import format_number
+    from .notation.names import format_number
 
     def number(x: float) -> str:
         s = format_number(x, 4)
@@ -479,7 +479,7 @@ _LONE_STAR = re.compile(r"(?<!\*)\*(?!\*)")
 
 def _short(x: float) -> str:
     """A number inside a printed partial adjoint: 4 significant decimals, ASCII minus."""
-    from .trace import format_number
+    from .notation.names import format_number
 
     return format_number(x, 4)
 
@@ -591,7 +591,7 @@ def _dims(a: Any) -> str:
 
 
 def _num(x: float) -> str:
-    from .trace import format_number
+    from .notation.names import format_number
 
     return format_number(x, 4).replace("-", "−")
 
@@ -630,7 +630,7 @@ def tensor_trace(
     'X̄₁₁ = W₁₁·Z̄₁₁ + W₁₂·Z̄₁₂ + W₁₃·Z̄₁₃ = 1·2 + 0·2 + (−1)·3 = −1'
     """
     np = _np()
-    from .trace import trace
+    from .tables import trace
 
     Xa, Wa = array(X, "X"), array(W, "W")
     if Xa.ndim != 2 or Wa.ndim != 2 or Xa.shape[1] != Wa.shape[0]:

@@ -62,7 +62,7 @@ from .cli_options import (
 )
 from .expr import ExpressionError, parse
 from .files import UnwritablePathError, shown_path
-from .trace import trace
+from .tables import trace
 
 __all__ = ["json_safe", "main"]
 
@@ -201,7 +201,7 @@ def _code(args: argparse.Namespace, y: Any, inputs: dict[str, Any], wrt: list[An
     ``--format markdown`` fences the code; ``--format json`` gives the source with the
     value and the gradient it computes at the point (the compiled function's own results).
     """
-    from .compile import compile as compile_gradient
+    from .codegen import compile as compile_gradient
 
     leaves = list(inputs.values())
     targets = wrt or leaves

@@ -33,7 +33,8 @@ from typing import Any
 
 from .autodiff import adjoints
 from .engine import Partial, Value, topological_order
-from .trace import BAR, SUBSCRIPTS, TEXT, Digits, Graph
+from .notation.names import BAR, SUBSCRIPTS, TEXT, Digits
+from .notation.numbering import Graph
 
 __all__ = ["AdjointEdge", "AdjointNode", "Extension", "GradientGraph"]
 

@@ -32,7 +32,9 @@ from typing import Any, TypeVar, overload
 from .autodiff import adjoints
 from .engine import Partial, Value, topological_order
 from .extension import AdjointNode, Extension
-from .trace import BAR, TEXT, Graph, as_outputs, json_number, text_name, trace
+from .notation.names import BAR, TEXT, json_number, text_name
+from .notation.numbering import Graph, as_outputs
+from .tables import trace
 
 __all__ = ["MODES", "Step", "Steps", "steps"]
 

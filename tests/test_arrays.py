@@ -26,8 +26,8 @@ from scalargrad.arrays import (
     tensor_trace,
     unbroadcast,
 )
+from scalargrad.notation.names import text_name
 from scalargrad.testing import axes, broadcastable_shapes, matmul_shapes, permutations, shapes
-from scalargrad.trace import text_name
 
 ROOT = Path(__file__).resolve().parent.parent
 

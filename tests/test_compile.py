@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value, grad, hessian
-from scalargrad.compile import (
+from scalargrad.codegen import (
     MAX_NODES,
     READABLE_NODES,
     ArrayGradient,
@@ -30,9 +30,9 @@ from scalargrad.compile import (
     CompileError,
     compile,
     literal,
-    plot,
 )
 from scalargrad.engine import FLOAT_NAMESPACE, OPS
+from scalargrad.plot import plot
 from scalargrad.testing import ALL_OPS, DEFAULT_OPS, Expression, expressions_and_points, points
 
 
@@ -470,7 +470,8 @@ def renamed(expression: str, args: list[str]) -> str:
 
 @pytest.mark.parametrize("name", sorted(n for n in OPS if OPS[n].source is not None))
 def test_templates_fill_as_renaming_the_ast_would(name: str) -> None:
-    from scalargrad.compile import VALUE, _template
+    from scalargrad.codegen.templates import VALUE
+    from scalargrad.codegen.templates import template as _template
 
     op = OPS[name]
     assert op.source is not None

@@ -18,8 +18,9 @@ from hypothesis import given, settings
 import scalargrad as sg
 from scalargrad import Value, draw, steps
 from scalargrad.extension import Extension
+from scalargrad.notation.names import BAR, text_name
+from scalargrad.notation.numbering import Graph
 from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
-from scalargrad.trace import BAR, Graph, text_name
 
 SUB = "₀₁₂₃₄₅₆₇₈₉"
 INDEX = f"[{SUB}]+"

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalargrad import Value, draw
-from scalargrad.trace import visible
+from scalargrad.notation.names import visible
 
 pytest.importorskip("graphviz")
 

@@ -546,7 +546,7 @@ def test_compile_loss_with_targets_as_data() -> None:
 
 
 def test_compile_loss_check_catches_control_flow() -> None:
-    from scalargrad.compile import CompileCheckError
+    from scalargrad.codegen import CompileCheckError
     from scalargrad.nn import compile_loss
 
     model = MLP(1, [2, 1], seed=0)
@@ -563,7 +563,7 @@ def test_compile_loss_check_catches_control_flow() -> None:
 
 def test_compile_loss_check_rejects_an_infinite_gradient_against_a_finite_one() -> None:
     from scalargrad import sqrt
-    from scalargrad.compile import CompileCheckError
+    from scalargrad.codegen import CompileCheckError
     from scalargrad.nn import compile_loss
 
     model = MLP(1, [1], seed=0)

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine import evaluation_order
+from scalargrad.notation.names import MINUS, SUBSCRIPTS, format_number
+from scalargrad.notation.names import last_digit as _last_digit
+from scalargrad.tables import Table, Trace, trace
 from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
-from scalargrad.trace import MINUS, SUBSCRIPTS, Table, Trace, _last_digit, format_number, trace
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -275,7 +277,7 @@ def test_deep_chain_is_iterative() -> None:
 
 
 def test_auto_digits_make_every_line_checkable_by_hand() -> None:
-    from scalargrad.trace import AUTO_DIGITS, mismatches
+    from scalargrad.tables import AUTO_DIGITS, mismatches
 
     x, a, b = Value(1.0, label="x"), Value(2.0, label="a"), Value(0.5, label="b")
     t = trace((a * x + b).tanh())
@@ -294,7 +296,7 @@ def test_auto_digits_make_every_line_checkable_by_hand() -> None:
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
 def test_auto_digits_lines_recompute_from_what_they_show(case: tuple[Expression, list[float]]) -> None:
-    from scalargrad.trace import AUTO_DIGITS, mismatches
+    from scalargrad.tables import AUTO_DIGITS, mismatches
 
     f, point = case
     y = f(*[Value(x, label=f"x{i}") for i, x in enumerate(point)])
@@ -421,7 +423,7 @@ def shows(recomputed: float, shown: str) -> bool:
 def test_constants_of_derivative_rules_are_shown_so_lines_recompute(make: Any, x: float, line: str) -> None:
     """The rules' own constants (ln 2, ln 10, 2/√π, ln of a numeric base) are printed by name:
     rounded to the table's digits they gave ``1024*0.693 = 709.783``, which is 709.632."""
-    from scalargrad.trace import AUTO_DIGITS, mismatches
+    from scalargrad.tables import AUTO_DIGITS, mismatches
 
     t = trace(make(Value(x, label="x")))
     assert line in t.lines(t.adjoint)
@@ -436,7 +438,7 @@ def test_a_constant_shown_rounded_is_checked_as_shown() -> None:
     """A rule constant printed as a number is recomputed with its printed digits, so
     ``"auto"`` shows as many digits as the line needs to be checked."""
     import scalargrad as sg
-    from scalargrad.trace import AUTO_DIGITS, mismatches
+    from scalargrad.tables import AUTO_DIGITS, mismatches
 
     hidden = sg.define_op("trace_test_hidden_constant", lambda x: 1.2345678 * x, lambda x, out: 1.2345678)
     t = trace(1000 * hidden(Value(1.0, label="x")))
@@ -451,7 +453,7 @@ def test_a_constant_shown_rounded_is_checked_as_shown() -> None:
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
 def test_checkable_lines_recompute_from_their_text(case: tuple[Expression, list[float]]) -> None:
     """Where ``mismatches`` finds every line checkable, so is every line read back from its text."""
-    from scalargrad.trace import mismatches
+    from scalargrad.tables import mismatches
 
     f, point = case
     t = trace(f(*[Value(x, label=f"x{i}") for i, x in enumerate(point)]))
@@ -556,7 +558,8 @@ def test_ln_pi_is_named_and_latex_operands_get_one_pair_of_parentheses() -> None
 def test_names_and_array_entries_print_their_indices_as_subscripts(name: str, text: str, latex: str) -> None:
     """One rule for text and LaTeX: a letter and a number (x₁), or an array entry's label, its
     indices separated by commas (B₁,₁₂) or, after a name ending in a digit, by _ (W1₁,₂)."""
-    from scalargrad.trace import _latex_name, text_name
+    from scalargrad.notation.names import latex_name as _latex_name
+    from scalargrad.notation.names import text_name
 
     assert text_name(name) == text
     assert _latex_name(name) == latex
@@ -567,7 +570,7 @@ def test_printed_identifiers_read_back_as_themselves(name: str) -> None:
     """The expression parser reads a printed name back as the name it printed, except the label
     of a vector entry of a name ending in a digit (x1_2 prints x1₂, read as x12, as x₁₂ is)."""
     from scalargrad.expr import ExpressionError, parse
-    from scalargrad.trace import text_name
+    from scalargrad.notation.names import text_name
 
     assume(not name.startswith("_") and name not in ("pi", "e"))
     try:

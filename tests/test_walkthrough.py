@@ -22,8 +22,9 @@ from conftest import need_program
 
 from scalargrad import Steps, Value, draw_step, steps
 from scalargrad.engine import constant
+from scalargrad.notation.names import TEXT, text_name
+from scalargrad.notation.numbering import Graph
 from scalargrad.stepping import MODES
-from scalargrad.trace import TEXT, Graph, text_name
 from scalargrad.viz import RenderError
 from scalargrad.viz import frames as frames_module
 from scalargrad.viz._steps import STEP_STYLE, edge_labels, node_fields

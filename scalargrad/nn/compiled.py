@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from ..autodiff import grad
-from ..compile import CompileCheckError, CompiledGradient, compile
+from ..codegen import CompileCheckError, CompiledGradient, compile
 from ..engine import Value
 from ..numeric import agree
 from .checks import as_index, is_number, scalars

@@ -22,8 +22,8 @@ from typing import Any
 
 from ..engine import Value
 from ..files import UnwritablePathError, check_writable, write_atomic
+from ..notation.numbering import Graph, as_outputs, describe, with_tangent
 from ..stepping import Steps
-from ..trace import Graph, as_outputs, describe, with_tangent
 from ._dot import EXTENDED_STYLES, KINDS, build_dot, tensor_groups
 from ._render import (
     FORMATS,

@@ -17,7 +17,8 @@ from ..arrays import entry_name
 from ..autodiff import adjoints, tangents
 from ..engine import Value, formula, topological_order
 from ..extension import Extension, GradientGraph
-from ..trace import BAR, DOT, TEXT, Digits, Graph, visible
+from ..notation.names import BAR, DOT, TEXT, Digits, visible
+from ..notation.numbering import Graph
 from ._layout import Box, place, text_width
 
 __all__ = [

@@ -21,8 +21,8 @@ from functools import partial
 from typing import Any
 
 from ..extension import Extension
+from ..notation.names import BAR, DOT, TEXT, text_name
 from ..stepping import Step, Steps
-from ..trace import BAR, DOT, TEXT, text_name
 from ._dot import draw_extension, group_boxes, node_head, plain_label, record
 
 __all__ = ["STEP_STYLE", "DotGraph", "build_step_dot", "edge_labels", "layout_source", "node_fields"]

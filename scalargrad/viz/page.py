@@ -81,8 +81,10 @@ from typing import Any
 from ..engine import Value, topological_order
 from ..extension import Extension
 from ..files import check_writable, write_atomic
+from ..notation.names import BAR, DOT, TEXT, text_name
+from ..notation.numbering import as_outputs
 from ..stepping import MODES, Steps, steps
-from ..trace import BAR, DOT, TEXT, Trace, as_outputs, text_name, trace
+from ..tables import Trace, trace
 from ._dot import TooManyNodesError, tensor_groups
 from ._page_assets import inline_json, page_style, page_template, script, script_call, style
 from ._page_layout import EDGE_BLOCK, NODE_BLOCK, SVG_TEXT, layout

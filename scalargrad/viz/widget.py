@@ -159,7 +159,7 @@ class StepThrough:
         return out
 
     def _added(self, added: list[tuple[str, str, float]]) -> list[tuple[str, str]]:
-        from ..trace import TEXT
+        from ..notation.names import TEXT
 
         return [(d, TEXT.number(x, self.walkthrough.digits)[0]) for _, d, x in added]
 
