@@ -4,7 +4,9 @@ The site is static HTML (Sphinx, warnings as errors) that works from any local s
 the network off: ``python -m http.server -d site``. It holds
 
 * the pages in docs/*.md (Markdown, MyST), whose examples tests/test_docs.py runs as doctests;
-* the notebooks of notebooks/, executed now, with their outputs;
+* the notebooks of notebooks/, executed now, with their outputs (``--execute NAME`` runs only
+  the notebooks named, the others are shown without outputs: tests/test_site.py runs one, as
+  tests/test_notebooks.py runs them all);
 * the API reference, generated from the docstrings;
 * the gallery (docs/*.png, docs/*.gif, docs/adjoint.svg, made by docs/make_gallery.py);
 * a step-through page (scalargrad.viz.write_walkthrough), embedded in the step-through page;
@@ -26,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -35,6 +38,11 @@ KATEX = ROOT / "tests" / "js" / "node_modules" / "katex" / "dist"
 
 class SiteError(RuntimeError):
     """The site cannot be built (a missing component, or Sphinx reported a warning or error)."""
+
+
+def notebooks() -> list[Path]:
+    """The notebooks the site shows, in order."""
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 OP_TABLE = ("<!-- op-table -->", "<!-- /op-table -->")
@@ -51,18 +59,32 @@ def with_op_table(text: str) -> str:
     return f"{before}{start}\n{table()}{end}{after}"
 
 
-def stage(staging: Path) -> Path:
-    """Copy the pages into ``staging/src`` with the notebooks, KaTeX and the step-through page."""
+def stage(staging: Path, execute: Collection[str] | None = None) -> Path:
+    """Copy the pages into ``staging/src`` with the notebooks, KaTeX and the step-through page.
+
+    ``execute`` names the notebooks (by stem) the build runs; the others are marked
+    ``execution_mode: off`` in their staged copy and shown without outputs. None runs all.
+    """
     if not (KATEX / "katex.min.css").is_file():
         raise SiteError(f"KaTeX not found at {KATEX}: run `npm install --prefix tests/js`")
+    names = [p.stem for p in notebooks()]
+    unknown = sorted(set(execute or ()) - set(names))
+    if unknown:
+        raise SiteError(f"no such notebook: {', '.join(unknown)} (there are {', '.join(names)})")
     src = staging / "src"
     shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("__pycache__", "_build", "*.py"))
     shutil.copy2(DOCS / "conf.py", src / "conf.py")
     tour = src / "tour.md"
     tour.write_text(with_op_table(tour.read_text(encoding="utf-8")), encoding="utf-8")
     (src / "notebooks").mkdir()
-    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        shutil.copy2(notebook, src / "notebooks" / notebook.name)
+    for notebook in notebooks():
+        staged = src / "notebooks" / notebook.name
+        if execute is None or notebook.stem in execute:
+            shutil.copy2(notebook, staged)
+        else:  # myst-nb reads the execution mode from the notebook's metadata too
+            nb = json.loads(notebook.read_text(encoding="utf-8"))
+            nb.setdefault("metadata", {}).setdefault("mystnb", {})["execution_mode"] = "off"
+            staged.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.symlink(ROOT / "examples", src / "examples")  # notebook 04 imports ../examples
     static = src / "_static" / "katex"
     static.mkdir(parents=True)
@@ -84,16 +106,23 @@ def stage(staging: Path) -> Path:
     return src
 
 
-def build(out: str | Path, *, quiet: bool = True) -> Path:
-    """Build the site into ``out`` (replaced if it exists) and return its path."""
+def build(
+    out: str | Path, *, quiet: bool = True, execute: Collection[str] | None = None, jobs: str = "auto"
+) -> Path:
+    """Build the site into ``out`` (replaced if it exists) and return its path.
+
+    ``execute``: the notebooks to run (see :func:`stage`), all by default; ``jobs``: Sphinx's
+    ``-j``, the processes that read and write the pages (``auto``: one per CPU).
+    """
     from sphinx.cmd.build import build_main
 
     out = Path(out).resolve()
     with tempfile.TemporaryDirectory(prefix="scalargrad-docs-") as tmp:
-        src = stage(Path(tmp))
+        src = stage(Path(tmp), execute)
         if out.exists():
             shutil.rmtree(out)
-        args = ["-W", "--keep-going", "-b", "html", "-d", str(Path(tmp) / "doctrees"), str(src), str(out)]
+        doctrees = str(Path(tmp) / "doctrees")
+        args = ["-W", "--keep-going", "-j", jobs, "-b", "html", "-d", doctrees, str(src), str(out)]
         saved = {name: os.environ.get(name) for name in ("SCALARGRAD_ROOT", "JUPYTER_PATH")}
         os.environ["SCALARGRAD_ROOT"] = str(ROOT)
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
@@ -116,10 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--out", default=str(ROOT / "site"), help="output folder (default: site/)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Sphinx's progress")
+    parser.add_argument(
+        "--execute",
+        action="append",
+        metavar="NOTEBOOK",
+        help="run only this notebook (its name without .ipynb; repeatable); the others are shown "
+        "without outputs (default: run every notebook)",
+    )
+    parser.add_argument("--no-execute", action="store_true", help="run no notebook")
+    parser.add_argument("-j", "--jobs", default="auto", help="Sphinx's processes (default: auto)")
     args = parser.parse_args(argv)
+    execute = () if args.no_execute else args.execute
     started = time.perf_counter()
     try:
-        out = build(args.out, quiet=not args.verbose)
+        out = build(args.out, quiet=not args.verbose, execute=execute, jobs=args.jobs)
     except SiteError as error:
         print(f"build_site: {error}", file=sys.stderr)
         return 1

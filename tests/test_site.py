@@ -1,26 +1,40 @@
 """The documentation site, built once per test session and opened page by page in Chromium.
 
-``docs/build_site.py`` builds the site (Sphinx, warnings as errors, the notebooks executed);
-it is served here from localhost (http.server in a thread) and every page is opened in
+``docs/build_site.py`` builds the site (Sphinx, warnings as errors). Its build is the slowest
+thing the tests do, so it starts when this module is collected, in a process of its own, and
+runs while the tests before these run; the ``site`` fixture waits for it (the whole build when
+this module runs alone). It runs notebook 07, whose step-through widget shows its saved HTML;
+the other notebooks are shown without outputs: tests/test_notebooks.py runs every notebook, and
+``python docs/build_site.py`` (the published site) too.
+
+The site is served from localhost (http.server in a thread) and every page is opened in
 Debian's Chromium (``/usr/bin/chromium``, or ``CHROMIUM``) driven by Playwright from PyPI
-(never ``playwright install``). Each page must load with no failed request, no request
-leaving localhost and no console error, and show no math left unrendered. The embedded
-step-through page must step with the arrow keys, and the site's search must find
-``node_to_grad``. Without the docs extra, KaTeX (``npm install --prefix tests/js``),
-Chromium or Playwright these tests skip, except under CI (``CI`` set): there they fail.
+(never ``playwright install``), one test per page (the pages of the modules' source, which
+Sphinx generates, a few pages per test). Each page must load with no failed request, no
+request leaving localhost and no console error, and show no math left unrendered: every
+math element rendered by KaTeX. The embedded step-through page must step with the arrow
+keys, and the site's search must find ``node_to_grad``. Without the docs extra, KaTeX
+(``npm install --prefix tests/js``), Chromium or Playwright these tests skip, except under CI
+(``CI`` set): there they fail.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import importlib.util
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +44,13 @@ import pytest
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning", "ignore::DeprecationWarning")
 
 ROOT = Path(__file__).resolve().parent.parent
+KATEX = ROOT / "tests" / "js" / "node_modules" / "katex" / "dist"
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+# the notebook the tests' build runs: its widget's saved HTML must work offline
+EXECUTED = "07_watch_reverse_mode"
+# what running it needs (the notebook extra, and graphviz for its pictures)
+KERNEL_NEEDS = ("nbclient", "ipykernel", "ipywidgets", "graphviz")
+BUILD_TIMEOUT = 900  # seconds
 # what a page shows when math was left for a renderer that never ran
 RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\s][^$\n]*\$|\\begin\{|\\frac\{")
 
@@ -41,32 +62,80 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-def _build_site_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "docs" / "build_site.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@dataclass
+class Build:
+    """``python docs/build_site.py`` into ``out``, running in the background (``process``), or
+    why it could not start (``missing``)."""
+
+    out: Path
+    log: Path
+    executed: bool
+    process: subprocess.Popen[bytes] | None = None
+    missing: str | None = None
+
+    @classmethod
+    def start(cls, folder: Path) -> Build:
+        executed = all(importlib.util.find_spec(m) is not None for m in KERNEL_NEEDS)
+        build = cls(folder / "site", folder / "build.log", executed)
+        for module in ("sphinx", "myst_nb", "furo", "sphinxcontrib.katex"):
+            if importlib.util.find_spec(module) is None:
+                build.missing = f"{module} is not installed: pip install -e '.[docs]' (the test extra has it)"
+                return build
+        if not (KATEX / "katex.min.css").is_file():
+            build.missing = f"KaTeX is not installed at {KATEX}: npm install --prefix tests/js"
+            return build
+        command = [sys.executable, str(ROOT / "docs" / "build_site.py"), "-o", str(build.out)]
+        command += ["--execute", EXECUTED] if executed else ["--no-execute"]
+        with build.log.open("wb") as log:  # its own session: stopped with its kernel, if unused
+            build.process = subprocess.Popen(
+                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        return build
+
+    def wait(self) -> Path:
+        if self.missing is not None:
+            _missing(self.missing)
+        assert self.process is not None
+        try:
+            status = self.process.wait(timeout=BUILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            pytest.fail(f"the site did not build in {BUILD_TIMEOUT} s")
+        if status:
+            log = self.log.read_text(encoding="utf-8", errors="replace")
+            pytest.fail(f"python docs/build_site.py failed (status {status}):\n{log[-20_000:]}")
+        return self.out
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _start_build() -> Build:
+    folder = Path(tempfile.mkdtemp(prefix="scalargrad-site-test-"))
+    build = Build.start(folder)
+
+    def clean_up() -> None:
+        build.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(clean_up)
+    return build
+
+
+BUILD = _start_build()  # now, while pytest collects and runs the other tests
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once per session into a temporary folder."""
-    # The site executes the notebooks, so it needs what they need (the notebook extra). CI's
-    # stage on the other Pythons installs no notebook extra and leaves the notebooks and the
-    # browser tests to the main Python: there this test skips, as the notebooks' do.
-    notebook_extra = ("nbclient", "ipykernel", "ipywidgets", "matplotlib", "sklearn", "numpy", "graphviz")
-    absent = [m for m in notebook_extra if importlib.util.find_spec(m) is None]
-    if absent:
-        pytest.skip(f"the site runs the notebooks, which need {absent}: pip install -e '.[notebook,viz]'")
-    for module in ("sphinx", "myst_nb", "furo", "sphinxcontrib.katex"):
-        if importlib.util.find_spec(module) is None:
-            _missing(f"{module} is not installed: pip install -e '.[docs]' (the test extra has it)")
-    build_site = _build_site_module()
-    if not (build_site.KATEX / "katex.min.css").is_file():
-        _missing(f"KaTeX is not installed at {build_site.KATEX}: npm install --prefix tests/js")
-    out: Path = build_site.build(tmp_path_factory.mktemp("site") / "site")
-    return out
+def site() -> Path:
+    """The site, built once per session (started when this module was collected)."""
+    return BUILD.wait()
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -125,6 +194,14 @@ def tab(browser: Any, server: str) -> Iterator[Tab]:
     t.close()
 
 
+@pytest.fixture(scope="module")
+def reader(browser: Any, server: str) -> Iterator[Tab]:
+    """One tab for the page tests, opening one page after another."""
+    t = Tab(browser, server)
+    yield t
+    t.close()
+
+
 # the visible text outside code, preformatted output and rendered math
 VISIBLE_TEXT = """() => {
   const skip = "pre, code, script, style, textarea, .katex, .highlight, .output, .cell_output";
@@ -143,6 +220,17 @@ def site_pages(site: Path) -> list[str]:
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
 
 
+# the pages the sources name: the Markdown pages, the notebooks and what Sphinx adds to them
+PAGES = [
+    *(f"{p.stem}.html" for p in sorted((ROOT / "docs").glob("*.md"))),
+    *(f"notebooks/{name}.html" for name in NOTEBOOKS),
+    *("genindex.html", "py-modindex.html", "search.html", "walkthrough.html", "_modules/index.html"),
+]
+# the others, the modules' source as Sphinx shows it (_modules/...), are checked in this many
+# groups (every other page of the site in one of them): a few pages per test
+SHARDS = 12
+
+
 def test_the_site_has_every_page(site: Path) -> None:
     pages = set(site_pages(site))
     for name in (
@@ -151,11 +239,10 @@ def test_the_site_has_every_page(site: Path) -> None:
         "notebooks", "gallery", "api", "about", "search", "walkthrough",
     ):  # fmt: skip
         assert f"{name}.html" in pages, name
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
-    assert notebooks and all(f"notebooks/{n}.html" in pages for n in notebooks)
-    # the notebooks were executed: their pages hold outputs (images, text)
-    first = (site / "notebooks" / f"{notebooks[0]}.html").read_text(encoding="utf-8")
-    assert "cell_output" in first
+    assert set(PAGES) <= pages, sorted(set(PAGES) - pages)
+    assert NOTEBOOKS and all(f"notebooks/{n}.html" in pages for n in NOTEBOOKS)
+    # the site has math, for KaTeX to render (every page's test checks that it did)
+    assert any('class="math' in (site / name).read_text(encoding="utf-8") for name in PAGES)
     # the gallery and the API reference
     assert {"reverse_steps.gif", "extended.png", "adjoint.svg"} <= {
         p.name for p in (site / "_images").iterdir()
@@ -164,19 +251,47 @@ def test_the_site_has_every_page(site: Path) -> None:
     assert 'id="scalargrad.autodiff.grad"' in api and 'id="scalargrad.engine.Value"' in api
 
 
-def test_every_page_loads_offline_with_its_math_rendered(site: Path, server: str, tab: Tab) -> None:
-    pages = site_pages(site)
-    rendered = 0
-    for name in pages:
-        tab.page.goto(server + name, wait_until="load")
-        tab.page.wait_for_load_state("networkidle")
-        text = tab.page.evaluate(VISIBLE_TEXT)
-        raw = RAW_MATH.search(text)
-        assert raw is None, f"{name}: unrendered math {text[max(0, raw.start() - 60) : raw.end() + 60]!r}"
-        assert tab.page.locator(".katex-error").count() == 0, f"{name}: KaTeX could not render some math"
-        rendered += tab.page.locator(".katex").count()
-        assert tab.problems == [], f"{name}: {tab.problems}"
-    assert rendered > 0, "no page rendered any math"
+def test_the_executed_notebook_shows_its_outputs(site: Path) -> None:
+    """Notebook 07 ran: its page holds outputs, the widget's saved HTML among them (the page
+    test checks that it loads offline)."""
+    if not BUILD.executed:
+        pytest.skip(f"running notebook {EXECUTED} needs {KERNEL_NEEDS}: pip install -e '.[notebook,viz]'")
+    page = (site / "notebooks" / f"{EXECUTED}.html").read_text(encoding="utf-8")
+    assert "cell_output" in page
+    assert "<div class='sgw'" in page  # the StepThrough widget, as its saved HTML
+
+
+def problems_of(tab: Tab, server: str, name: str) -> list[str]:
+    """Open page ``name``: what went wrong (requests, errors, math left unrendered), if anything.
+    A problem the page before had after it was left is reported here, not lost."""
+    tab.page.goto(server + name, wait_until="load")
+    tab.page.wait_for_load_state("networkidle")
+    found = [f"{name}: {p}" for p in tab.problems]
+    tab.problems.clear()
+    text = tab.page.evaluate(VISIBLE_TEXT)
+    if raw := RAW_MATH.search(text):
+        found.append(f"{name}: unrendered math {text[max(0, raw.start() - 60) : raw.end() + 60]!r}")
+    if tab.page.locator(".katex-error").count():
+        found.append(f"{name}: KaTeX could not render some math")
+    unrendered = tab.page.locator(".math:not(:has(.katex))").count()
+    if unrendered:
+        found.append(f"{name}: {unrendered} math elements not rendered by KaTeX")
+    return found
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_page_loads_offline_with_its_math_rendered(server: str, reader: Tab, name: str) -> None:
+    assert problems_of(reader, server, name) == []
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_the_other_pages_load_offline_with_their_math_rendered(
+    site: Path, server: str, reader: Tab, shard: int
+) -> None:
+    others = [name for name in site_pages(site) if name not in PAGES]
+    assert len(others) >= SHARDS  # the source pages, for every documented module
+    found = [problem for name in others[shard::SHARDS] for problem in problems_of(reader, server, name)]
+    assert found == []
 
 
 def test_the_embedded_step_through_page_steps_with_the_arrow_keys(server: str, tab: Tab) -> None:
