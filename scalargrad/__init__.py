@@ -18,7 +18,7 @@ from . import ops as ops  # the built-in ops: registered before anything else us
 from ._deprecated import install_moved_modules
 from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
-from .compile import CompileCheckError, CompiledGradient, CompileError, compile
+from .codegen import CompileCheckError, CompiledGradient, CompileError, compile
 from .engine import (
     OPS,
     Op,
@@ -31,7 +31,7 @@ from .numeric import GradcheckError, Tolerance, check_op, gradcheck, gradgradche
 from .ops import *  # noqa: F403  (every op function, ops.__all__: adding an op needs no edit here)
 from .stepping import MODES as steps_modes
 from .stepping import Step, Steps, steps
-from .trace import Trace, trace
+from .tables import Trace, trace
 from .viz import (  # imports graphviz only when a diagram is built
     Diagram,
     StepThrough,

@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 from . import engine
 from .autodiff import grad
-from .compile import CompileCheckError, compile
+from .codegen import CompileCheckError, compile
 from .engine import Value
 from .numeric import (
     NOT_A_GRAPH_HINT,

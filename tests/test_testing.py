@@ -330,7 +330,7 @@ def test_batched_differences_are_differences_of_f(f: Callable[..., Any], grid: l
 
 
 def test_batched_value_mismatch_names_both_causes() -> None:
-    from scalargrad.compile import CompileCheckError
+    from scalargrad.codegen import CompileCheckError
     from scalargrad.testing import assert_gradients_close_batched
 
     with pytest.raises(CompileCheckError, match="control flow depends on its inputs, or f computes with num"):
