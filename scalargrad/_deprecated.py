@@ -27,12 +27,17 @@ MOVED: dict[str, tuple[str, ...]] = {
         "scalargrad.notation.formula",
     ),
     "scalargrad.trace": (
-        "scalargrad.tables",
         "scalargrad.notation.names",
         "scalargrad.notation.numbering",
+        "scalargrad.tables",
     ),
     "scalargrad.steps": ("scalargrad.stepping",),
-    "scalargrad.compile": ("scalargrad.codegen", "scalargrad.plot"),
+    "scalargrad.compile": (
+        "scalargrad.codegen",
+        "scalargrad.plot",
+        "scalargrad.codegen.templates",
+        "scalargrad.codegen.program",
+    ),
 }
 """Each old module path and the modules, searched in order, that now hold its names."""
 

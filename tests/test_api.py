@@ -95,3 +95,43 @@ def test_the_two_expression_classes_have_different_names() -> None:
     testing = pytest.importorskip("scalargrad.testing")
     expr = importlib.import_module("scalargrad.expr")
     assert expr.Expression.__name__ != testing.GeneratedExpression.__name__
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("scalargrad.trace", "Trace", "scalargrad.tables"),
+        ("scalargrad.trace", "text_name", "scalargrad.notation.names"),
+        ("scalargrad.trace", "Graph", "scalargrad.notation.numbering"),
+        ("scalargrad.compile", "CompileError", "scalargrad.codegen"),
+        ("scalargrad.compile", "plot", "scalargrad.plot"),
+        ("scalargrad.steps", "Steps", "scalargrad.stepping"),
+    ],
+)
+def test_old_module_paths_import_with_a_warning_naming_the_new_home(old: str, name: str, new: str) -> None:
+    import importlib
+
+    with pytest.warns(DeprecationWarning, match=f"import {name} from {new}"):
+        exec(f"from {old} import {name} as found", namespace := {})
+    assert namespace["found"] is getattr(importlib.import_module(new), name)
+
+
+def test_a_name_the_old_module_never_had_is_an_error_naming_the_new_homes() -> None:
+    import sys
+
+    with pytest.raises(ImportError, match="no_such_name"):
+        exec("from scalargrad.trace import no_such_name", {})
+    with pytest.raises(AttributeError, match=r"moved to scalargrad\.notation\.names, .*scalargrad\.tables"):
+        sys.modules["scalargrad.trace"].no_such_name  # noqa: B018
+
+
+def test_the_functions_keep_their_names_beside_their_modules() -> None:
+    import importlib
+
+    tables, stepping, codegen = map(
+        importlib.import_module, ("scalargrad.tables", "scalargrad.stepping", "scalargrad.codegen")
+    )
+    assert callable(sg.trace) and tables.trace is sg.trace
+    assert callable(sg.steps) and stepping.steps is sg.steps
+    assert callable(sg.compile) and codegen.compile is sg.compile
+    assert codegen.CompileError is sg.CompileError
