@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_op_reference import REFERENCE
 
 from scalargrad import Value, trace
 from scalargrad.tables import Table, Trace, mismatches
@@ -38,6 +40,18 @@ MINUS = "−"
 # --------------------------------------------------------------------------- #
 # a parser for the text lines                                                  #
 # --------------------------------------------------------------------------- #
+
+
+def _mpmath_float(f: Callable[..., Any]) -> Callable[..., float]:
+    """``f`` on mpmath numbers at 50 digits, rounded to a float (nan for a non-finite operand)."""
+
+    def value(*xs: float) -> float:
+        if not all(map(math.isfinite, xs)):
+            return math.nan
+        with mpmath.workdps(50):
+            return float(f(*(mpmath.mpf(x) for x in xs)))
+
+    return value
 
 
 def _sigmoid(x: float) -> float:
@@ -75,6 +89,8 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "minimum": min,
     "maximum": max,
 }
+# an op added since (cbrt) is computed from its row of the one reference table (50-digit mpmath)
+FUNCTIONS.update({name: _mpmath_float(row.value) for name, row in REFERENCE.items() if name not in FUNCTIONS})
 CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
 
 _TOKEN = re.compile(
