@@ -84,6 +84,7 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "log10": math.log10,
     "erf": math.erf,
     "softplus": _softplus,
+    "cbrt": math.cbrt,
     "atan2": math.atan2,
     "hypot": math.hypot,
     "minimum": min,
