@@ -11,7 +11,8 @@ Run: python examples/extended_graph.py
 
 import math
 
-from scalargrad import Value, count_ops, formula, grad, topological_order
+from scalargrad import Value, grad
+from scalargrad.graph import count_ops, formula, topological_order
 
 X = 1.0
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import sys
 
-from scalargrad import Value, count_ops, grad, topological_order
+from scalargrad import Value, grad
+from scalargrad.graph import count_ops, topological_order
 
 SIZES = (2, 4, 8, 16, 32, 64, 128, 256)
 

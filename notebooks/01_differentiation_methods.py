@@ -10,7 +10,8 @@
 # graph of `Value` nodes; the trace tables and diagrams below are read off that same graph.
 
 # %%
-from scalargrad import Value, count_ops, draw, grad, gradcheck, jvp, log, numerical_grad, sin, trace
+from scalargrad import Value, draw, grad, gradcheck, jvp, log, numerical_grad, sin, trace
+from scalargrad.graph import count_ops
 
 x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
 y = x1.log() + x1 * x2 - x2.sin()

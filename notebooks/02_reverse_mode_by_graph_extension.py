@@ -12,7 +12,8 @@
 # %%
 import math
 
-from scalargrad import Value, draw, formula, grad, gradgradcheck, hessian, jvp, log, sin, topological_order
+from scalargrad import Value, draw, grad, gradgradcheck, hessian, jvp, log, sin
+from scalargrad.graph import formula, topological_order
 
 v1 = Value(1.0, label="v1")
 v2 = v1.exp()

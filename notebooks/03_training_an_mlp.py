@@ -21,7 +21,8 @@ import numpy as np
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 
-from scalargrad import grad, topological_order
+from scalargrad import grad
+from scalargrad.graph import topological_order
 from scalargrad.nn import MLP, SGD, softmax, softmax_cross_entropy
 
 iris = load_iris()

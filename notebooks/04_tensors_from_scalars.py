@@ -15,8 +15,9 @@
 # %%
 import numpy as np
 
-from scalargrad import array, check_vjp, count_ops, grad, trace
+from scalargrad import array, check_vjp, grad, trace
 from scalargrad.arrays import VJPMismatch, data, structure_trace, tensor_trace
+from scalargrad.graph import count_ops
 
 X = array([[1, 2], [3, 4]], name="X")
 W = array([[1, 0, -1], [0.5, 1, 2]], name="W")

@@ -33,7 +33,7 @@ from scalargrad.codegen import (
 )
 from scalargrad.engine import FLOAT_NAMESPACE, OPS
 from scalargrad.plot import plot
-from scalargrad.testing import ALL_OPS, DEFAULT_OPS, Expression, expressions_and_points, points
+from scalargrad.testing import ALL_OPS, DEFAULT_OPS, GeneratedExpression, expressions_and_points, points
 
 
 def _softplus(x: float) -> float:
@@ -89,7 +89,7 @@ def assert_same(compiled: Any, engine: Any, what: str = "") -> None:
     assert same(compiled, engine), f"{what}: compiled {compiled!r} != engine {engine!r}"
 
 
-def engine_at(f: Expression, point: list[float]) -> tuple[float, list[float]] | type[BaseException]:
+def engine_at(f: GeneratedExpression, point: list[float]) -> tuple[float, list[float]] | type[BaseException]:
     """The engine's value and gradient of f at point, or the exception type it raises there."""
     xs = [Value(x) for x in point]
     try:
@@ -150,7 +150,7 @@ def test_new_points_and_domain_errors() -> None:
 # --------------------------------------------------------------------------- random graphs of every op
 
 
-def check_expression(f: Expression, point: list[float], new: list[float]) -> None:
+def check_expression(f: GeneratedExpression, point: list[float], new: list[float]) -> None:
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     y = f(*xs)
     assume(isinstance(y, Value))
@@ -170,7 +170,7 @@ def check_expression(f: Expression, point: list[float], new: list[float]) -> Non
 
 @given(expressions_and_points(ops=ALL_OPS), st.data())
 def test_compiled_gradients_equal_the_engine_bit_for_bit(
-    case: tuple[Expression, list[float]], data: Any
+    case: tuple[GeneratedExpression, list[float]], data: Any
 ) -> None:
     f, point = case
     check_expression(f, point, data.draw(points(len(point), bound=3.0)))
@@ -178,7 +178,7 @@ def test_compiled_gradients_equal_the_engine_bit_for_bit(
 
 @given(expressions_and_points(ops=[*DEFAULT_OPS, *USER_OPS]), st.data())
 def test_user_defined_ops_are_called_through_the_namespace(
-    case: tuple[Expression, list[float]], data: Any
+    case: tuple[GeneratedExpression, list[float]], data: Any
 ) -> None:
     f, point = case
     check_expression(f, point, data.draw(points(len(point))))
@@ -342,7 +342,7 @@ def test_check_catches_a_stale_pow_rule_of_order_two() -> None:
 
 @given(expressions_and_points(ops=[*DEFAULT_OPS, "compile_softplus"], max_depth=3), st.data())
 @settings(max_examples=25)
-def test_order_two_equals_hessian(case: tuple[Expression, list[float]], data: Any) -> None:
+def test_order_two_equals_hessian(case: tuple[GeneratedExpression, list[float]], data: Any) -> None:
     f, point = case
     xs = [Value(x) for x in point]
     y = f(*xs)
@@ -683,7 +683,7 @@ def test_the_numpy_form_turns_conditionals_into_where() -> None:
 
 @given(expressions_and_points(ops=[*ALL_OPS, "compile_softplus"]))
 @settings(max_examples=30)
-def test_the_numpy_form_agrees_with_the_float_form(case: tuple[Expression, list[float]]) -> None:
+def test_the_numpy_form_agrees_with_the_float_form(case: tuple[GeneratedExpression, list[float]]) -> None:
     np = need("numpy")
     f, point = case
     g = compile(f, point, order=2)
@@ -780,7 +780,7 @@ def test_batched_gradient_check() -> None:
 
 @given(expressions_and_points(ops=DEFAULT_OPS))
 @settings(max_examples=20)
-def test_batched_check_on_random_expressions(case: tuple[Expression, list[float]]) -> None:
+def test_batched_check_on_random_expressions(case: tuple[GeneratedExpression, list[float]]) -> None:
     np = need("numpy")
     from scalargrad.testing import assert_gradients_close_batched
 
@@ -857,7 +857,9 @@ def test_the_notes_source_runs_on_its_own_with_the_engine_s_errors() -> None:
         run_alone(g.source, "value_and_grad", -1.0, 2.0)  # the same checked log, naming the op
 
 
-def check_alone(g: CompiledGradient, points_: list[list[float]], f: Expression | None = None) -> None:
+def check_alone(
+    g: CompiledGradient, points_: list[list[float]], f: GeneratedExpression | None = None
+) -> None:
     """``g.source`` exec'd in ``{}`` gives g's results bit for bit, and grad's (to rounding) at each point.
 
     With user-defined ops, in ``{}`` it fails naming what to bind, and with ``g.user_functions`` it runs.
@@ -882,7 +884,9 @@ def check_alone(g: CompiledGradient, points_: list[list[float]], f: Expression |
 
 
 @given(expressions_and_points(ops=ALL_OPS), st.data())
-def test_the_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[float]], data: Any) -> None:
+def test_the_source_of_every_op_runs_on_its_own(
+    case: tuple[GeneratedExpression, list[float]], data: Any
+) -> None:
     f, point = case
     xs = [Value(x) for x in point]
     y = f(*xs)
@@ -893,7 +897,7 @@ def test_the_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[flo
 
 @given(expressions_and_points(ops=[*DEFAULT_OPS, *USER_OPS]), st.data())
 def test_the_source_with_user_defined_ops_runs_with_its_user_functions(
-    case: tuple[Expression, list[float]], data: Any
+    case: tuple[GeneratedExpression, list[float]], data: Any
 ) -> None:
     f, point = case
     g = compile(f, point)
@@ -905,7 +909,9 @@ def test_the_source_with_user_defined_ops_runs_with_its_user_functions(
 
 @given(expressions_and_points(ops=DEFAULT_OPS, max_depth=3), st.data())
 @settings(max_examples=25)
-def test_the_order_two_source_runs_on_its_own(case: tuple[Expression, list[float]], data: Any) -> None:
+def test_the_order_two_source_runs_on_its_own(
+    case: tuple[GeneratedExpression, list[float]], data: Any
+) -> None:
     f, point = case
     g = compile(f, point, order=2)
     check_alone(g, [point, data.draw(points(len(point)))])
@@ -1004,7 +1010,7 @@ def test_the_numpy_source_runs_on_its_own() -> None:
 
 @given(expressions_and_points(ops=[*ALL_OPS]))
 @settings(max_examples=30)
-def test_the_numpy_source_of_every_op_runs_on_its_own(case: tuple[Expression, list[float]]) -> None:
+def test_the_numpy_source_of_every_op_runs_on_its_own(case: tuple[GeneratedExpression, list[float]]) -> None:
     np = need("numpy")
     f, point = case
     g = compile(f, point)

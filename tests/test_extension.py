@@ -20,7 +20,7 @@ from scalargrad import Value, draw, steps
 from scalargrad.extension import Extension
 from scalargrad.notation.names import BAR, text_name
 from scalargrad.notation.numbering import Graph
-from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
+from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_points
 
 SUB = "₀₁₂₃₄₅₆₇₈₉"
 INDEX = f"[{SUB}]+"
@@ -35,7 +35,7 @@ def number(sub: str) -> int:
     return int(sub.translate(str.maketrans(SUB, "0123456789")))
 
 
-def build(case: tuple[Expression, list[float]]) -> Value:
+def build(case: tuple[GeneratedExpression, list[float]]) -> Value:
     f, point = case
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     y = f(*xs)
@@ -133,12 +133,12 @@ def test_atan_tanh_sqrt_names_each_local_derivative() -> None:
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_the_naming_rule_holds_on_generated_graphs(case: tuple[Expression, list[float]]) -> None:
+def test_the_naming_rule_holds_on_generated_graphs(case: tuple[GeneratedExpression, list[float]]) -> None:
     check_extension(build(case))
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_extend_steps_add_every_node_once(case: tuple[Expression, list[float]]) -> None:
+def test_extend_steps_add_every_node_once(case: tuple[GeneratedExpression, list[float]]) -> None:
     y = build(case)
     s = steps(y, mode="extend")
     ext = Extension(s.graph, s.graph.inputs)
@@ -170,7 +170,7 @@ def _layout(y: Value) -> tuple[dict[str, Point], dict[str, list[Point]], list[st
 
 @settings(max_examples=8, deadline=None)
 @given(expressions_and_points(min_inputs=2, max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_the_adjoint_graph_mirrors_the_forward_graph(case: tuple[Expression, list[float]]) -> None:
+def test_the_adjoint_graph_mirrors_the_forward_graph(case: tuple[GeneratedExpression, list[float]]) -> None:
     """Each new node stands in its forward node's column; the forward and the adjoint graph are
     two bands, one above the other; no adjoint edge leaves the picture's box of nodes."""
     y = build(case)
@@ -224,7 +224,7 @@ def test_no_two_boxes_overlap_when_a_node_has_many_consumers(terms: int) -> None
 
 @settings(max_examples=10, deadline=None)
 @given(expressions_and_points(min_inputs=1, max_inputs=3, ops=ALL_OPS, bound=1.0, max_depth=5))
-def test_no_two_boxes_overlap_on_generated_graphs(case: tuple[Expression, list[float]]) -> None:
+def test_no_two_boxes_overlap_on_generated_graphs(case: tuple[GeneratedExpression, list[float]]) -> None:
     y = build(case)
     assert_no_overlap([y, y.parents[0]] if y.parents and not y.parents[0].is_constant else y)
 

@@ -162,7 +162,8 @@ def test_a_documented_latex_template_prints() -> None:
         latex=r"\operatorname{{g}}\left({0}, {1}\right)",
     )
     x = Value(1.0, label="x")
-    assert sg.formula(op(x, x.sin()), latex=True) == r"\operatorname{g}\left(x, \sin\left(x\right)\right)"
+    latex = sg.graph.formula(op(x, x.sin()), latex=True)
+    assert latex == r"\operatorname{g}\left(x, \sin\left(x\right)\right)"
 
 
 # --------------------------------------------------------------------------- #
@@ -244,8 +245,8 @@ def test_graphs_with_constants_and_number_operands_pickle_and_copy() -> None:
     y = engine.constant(3.0) * x + 2**x - x / 3
     for twin in (pickle.loads(pickle.dumps(y)), copy.deepcopy(y), pickle.loads(pickle.dumps(y, protocol=0))):
         assert str(twin) == str(y) and twin.data == y.data
-        assert [v.is_constant for v in sg.topological_order(twin)] == [
-            v.is_constant for v in sg.topological_order(y)
+        assert [v.is_constant for v in sg.graph.topological_order(twin)] == [
+            v.is_constant for v in sg.graph.topological_order(y)
         ]
 
 

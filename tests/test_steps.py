@@ -10,7 +10,7 @@ from hypothesis import given
 
 import scalargrad as sg
 from scalargrad import Value, steps
-from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
+from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_points
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -38,7 +38,7 @@ def test_reverse_steps_are_the_notes_node_to_grad_algorithm() -> None:
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_reverse_steps_sum_to_the_walks_adjoints(case: tuple[Expression, list[float]]) -> None:
+def test_reverse_steps_sum_to_the_walks_adjoints(case: tuple[GeneratedExpression, list[float]]) -> None:
     f, point = case
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     y = f(*xs)

@@ -16,7 +16,7 @@ from scalargrad.engine import evaluation_order
 from scalargrad.notation.names import MINUS, SUBSCRIPTS, format_number
 from scalargrad.notation.names import last_digit as _last_digit
 from scalargrad.tables import Table, Trace, trace
-from scalargrad.testing import ALL_OPS, Expression, expressions_and_points
+from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_points
 
 
 def notes_example() -> tuple[Value, Value, Value]:
@@ -159,7 +159,7 @@ def test_tangent_values_are_forward_modes_zero_tangents_are_structural() -> None
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_every_tangent_row_equals_forward_mode(case: tuple[Expression, list[float]]) -> None:
+def test_every_tangent_row_equals_forward_mode(case: tuple[GeneratedExpression, list[float]]) -> None:
     from scalargrad import jvp
     from scalargrad.autodiff import tangents
 
@@ -295,7 +295,9 @@ def test_auto_digits_make_every_line_checkable_by_hand() -> None:
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_auto_digits_lines_recompute_from_what_they_show(case: tuple[Expression, list[float]]) -> None:
+def test_auto_digits_lines_recompute_from_what_they_show(
+    case: tuple[GeneratedExpression, list[float]],
+) -> None:
     from scalargrad.tables import AUTO_DIGITS, mismatches
 
     f, point = case
@@ -451,7 +453,7 @@ def test_a_constant_shown_rounded_is_checked_as_shown() -> None:
 
 
 @given(expressions_and_points(max_inputs=3, ops=ALL_OPS, bound=1.0))
-def test_checkable_lines_recompute_from_their_text(case: tuple[Expression, list[float]]) -> None:
+def test_checkable_lines_recompute_from_their_text(case: tuple[GeneratedExpression, list[float]]) -> None:
     """Where ``mismatches`` finds every line checkable, so is every line read back from its text."""
     from scalargrad.tables import mismatches
 
