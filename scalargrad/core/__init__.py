@@ -3,7 +3,8 @@
 Read it in this order. :mod:`~scalargrad.core.op` says what an op is (:class:`Op`, one
 definition of one operation) and keeps the registry :data:`OPS`; it knows no individual
 op. :mod:`~scalargrad.core.value` is the :class:`Value`, a node of the notes'
-computational graph with ``backward``, and :func:`topological_order`.
+computational graph with ``backward``, and :func:`topological_order`; it pickles and
+copies graphs flat through :mod:`~scalargrad.core.saving`.
 :mod:`~scalargrad.core.methods` generates Value's op methods from each op's definition
 (:func:`builtin_op`) and switches them off under :func:`no_grad`;
 :mod:`~scalargrad.core.define` adds your own op (:func:`define_op`).

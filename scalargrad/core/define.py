@@ -8,8 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from .methods import _checked_grads
-from .op import CONST, DOMAINS, OPS, Op, OpDefinitionError, Rule, _register, _shown
+from .methods import checked_grads
+from .op import CONST, DOMAINS, OPS, Op, OpDefinitionError, Rule, described, register
 from .value import Value
 
 
@@ -89,7 +89,7 @@ def _checked_evaluate(name: str, evaluate: Callable[..., Any]) -> Callable[..., 
         if type(out) is float or _is_number(out):
             return out
         raise OpDefinitionError(
-            f"{name}: {_call('evaluate', xs)} returned {_shown(out)}; it must return a real number"
+            f"{name}: {_call('evaluate', xs)} returned {described(out)}; it must return a real number"
         )
 
     checked.__wrapped__ = evaluate  # type: ignore[attr-defined]
@@ -112,18 +112,18 @@ def _checked_rule(name: str, arity: int, derivative: Callable[..., Any]) -> Rule
             grads = (result,)
         else:
             raise OpDefinitionError(
-                f"{name}: {_call('derivative', args)} returned {_shown(result)}; it must return "
+                f"{name}: {_call('derivative', args)} returned {described(result)}; it must return "
                 f"{arity} local derivatives (one per operand)"
             )
         if len(grads) != arity:
             raise OpDefinitionError(
                 f"{name}: derivative must return {arity} local derivative{'s' if arity > 1 else ''} "
-                f"(one per operand), got {len(grads)} at {_call('derivative', args)}: {_shown(result)}"
+                f"(one per operand), got {len(grads)} at {_call('derivative', args)}: {described(result)}"
             )
         for g in grads:
             if type(g) is not float and not isinstance(g, Value) and not _is_number(g):
                 raise OpDefinitionError(
-                    f"{name}: {_call('derivative', args)} returned {_shown(result)}; each local "
+                    f"{name}: {_call('derivative', args)} returned {described(result)}; each local "
                     "derivative must be a real number or a Value"
                 )
         return grads
@@ -197,7 +197,7 @@ def define_op(
         smooth=smooth,
     )
     _check_rule(op)
-    _register(op)
+    register(op)
     return op
 
 
@@ -247,7 +247,7 @@ def _check_rule(op: Op) -> None:
             continue
         except Exception as e:
             raise OpDefinitionError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
-        _checked_grads(op, grads)
+        checked_grads(op, grads)
         return
     raise ValueError(
         f"{op.name}: could not be evaluated at any of the points {_PROBES} to check its derivative "

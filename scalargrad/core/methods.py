@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .op import ATOM, CHECKED, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, OpDefinitionError, Rule, _register
-from .value import Value, _new, _number, leaf, node, operand_error
+from .op import ATOM, CHECKED, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, OpDefinitionError, Rule, register
+from .value import Value, leaf, node, operand_error, plain_number
 
 _no_grad_depth = 0
 _no_grad_lock = threading.Lock()
@@ -79,7 +79,7 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
             floats.append(x.data)
             values.append(x)
             continue
-        number = _number(x)
+        number = plain_number(x)
         if number is None:
             raise operand_error(op.name, x)
         floats.append(number)
@@ -89,7 +89,7 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
         return out
     if not _grad_enabled():
         return leaf(out)
-    grads = _checked_grads(op, op.rule(*floats, out))
+    grads = checked_grads(op, op.rule(*floats, out))
     if op.arity == 1:
         return node(op, out, values[0], grads[0])  # type: ignore[arg-type]
     a, b = values
@@ -100,7 +100,8 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
     return node(op.with_constant[1], out, a, grads[0], None, floats[1])
 
 
-def _checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
+def checked_grads(op: Op, grads: Any) -> tuple[float, ...]:
+    """An op's local derivatives as floats, or a TypeError naming the op (what its rule returned)."""
     try:
         return tuple(float(g) for g in grads)
     except (TypeError, ValueError):
@@ -430,7 +431,7 @@ def builtin_op(
         forms=forms,
         doc=doc,
     )
-    _register(op)
+    register(op)
     FLOAT_NAMESPACE.update(helpers)
     GRAPH_NAMESPACE.update(graph_helpers)
     GRAPH_NAMESPACE[name] = op
@@ -443,4 +444,6 @@ def builtin_op(
 
 
 Op._applying = apply
-FLOAT_NAMESPACE.update(Value=Value, _new=_new, _number=_number, leaf=leaf, operand_error=operand_error)
+FLOAT_NAMESPACE.update(
+    Value=Value, _new=object.__new__, _number=plain_number, leaf=leaf, operand_error=operand_error
+)

@@ -202,7 +202,7 @@ CONST = ConstantLeaf()
 OPS: dict[str, Op] = {}
 """Every op by name, e.g. ``OPS["mul"]``: built-in ops and those from :func:`define_op`."""
 
-_FORMS: set[ConstantForm] = set()
+CONSTANT_FORMS: set[ConstantForm] = set()
 """The constant-operand forms of the ops ever registered (a fast check for loading pickles)."""
 
 FLOAT_NAMESPACE: dict[str, Any] = {}
@@ -242,15 +242,15 @@ def registered_form(name: str, constant_at: int) -> ConstantForm:
     return op.with_constant[constant_at]
 
 
-def _register(op: Op) -> None:
+def register(op: Op) -> None:
     """Add ``op`` to :data:`OPS` under its name, which must be free."""
     if op.name in OPS:
         raise ValueError(f"an op named {op.name!r} is already defined; choose another name")
     OPS[op.name] = op
-    _FORMS.update(op.with_constant)
+    CONSTANT_FORMS.update(op.with_constant)
 
 
-def _shown(x: object) -> str:
+def described(x: object) -> str:
     """An object for an error message: its repr (cut short) and type."""
     text = repr(x)
     if len(text) > 80:

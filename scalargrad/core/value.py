@@ -13,15 +13,16 @@ graph is checked to be a graph.
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 import pickle
-import weakref
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
-from .op import _FORMS, CONST, OPS, ConstantForm, ConstantLeaf, Form, Op, _shown
+from .op import CONST, CONSTANT_FORMS, OPS, ConstantForm, ConstantLeaf, Form, Op, described
+from .saving import ancestors_not_in, field_columns, parent_places, saved_graph
 
 Operand = Union["Value", int, float]
 
@@ -233,57 +234,26 @@ class Value:
         v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
         return v
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # The same flat columns a pickle saves (see _SavedGraph), copied without the bytes:
+        # no recursion, and the copy is checked the same way a loaded pickle is.
+        outside, nodes = ancestors_not_in(self, (lambda v: id(v) in memo) if memo else None)
+        copies = _loaded_graph(
+            tuple(memo[id(v)] for v in outside), *field_columns(nodes, parent_places(outside, nodes))
+        )
+        memo.update(zip(map(id, nodes), copies[len(outside) :]))
+        memo.setdefault(id(memo), []).extend(nodes)  # as copy.deepcopy keeps originals alive
+        return copies[-1]
+
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        # A graph is saved parents first, so no node's parents are saved inside it and
-        # 10⁵-deep graphs neither recurse nor hit the recursion limit: the first node
-        # saved lists its ancestors in topological order; they are saved flat.
-        fields = (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db)
-        key = id(self)
-        if key in _saving:
-            return (_new, (Value,), (None, fields))
-        ancestors = topological_order(self)[:-1]
-        for v in ancestors:
-            _saving[id(v)] = _saving.get(id(v), 0) + 1
-        return (_new, (Value,), (tuple(ancestors), fields, _Saved([id(v) for v in ancestors])))
+        graph = saved_graph(self, _loaded_graph)
+        return (_saved_node, (graph, graph.places[self]))
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        # A pickle saved by __reduce_ex__ loads parents before children; checking that each
-        # node is loaded once, after its parents, is what rules out cycles, in O(1) a node.
-        # The common cases are checked inline (loading is a hot path); _loaded_fields checks
-        # everything again and says what is wrong.
-        try:
-            data, grad, label, form, a, da, b, db = fields = state[1]
-        except (TypeError, ValueError, IndexError, KeyError):
-            fields = _loaded_fields(self, state)
-        else:
-            if not (
-                type(data) is float
-                and type(grad) is float
-                and type(da) is float
-                and type(db) is float
-                and (label is None or type(label) is str)
-                and not hasattr(self, "data")
-                and (
-                    (a is None and b is None and (form is None or form is CONST))
-                    or (
-                        type(form) is Op
-                        and OPS.get(form.name) is form
-                        and type(a) is Value
-                        and hasattr(a, "data")
-                        and (b is None if form.arity == 1 else (type(b) is Value and hasattr(b, "data")))
-                    )
-                    or (
-                        type(form) is ConstantForm
-                        and form in _FORMS
-                        and OPS.get(form.op.name) is form.op
-                        and type(a) is Value
-                        and hasattr(a, "data")
-                        and b is None
-                    )
-                )
-            ):
-                fields = _loaded_fields(self, state)
-        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
+        # How pickles saved node by node (before graphs were saved flat) load.
+        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = _loaded_fields(
+            self, state
+        )
 
 
 def _no_printer(value: Value, *, max_length: int = 10_000) -> str:
@@ -347,44 +317,148 @@ def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
 
 def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
     """The error for a loaded node's field that is not what a graph holds."""
-    shown = type(got).__name__ if isinstance(got, Value) else _shown(got)
+    shown = type(got).__name__ if isinstance(got, Value) else described(got)
     return pickle.UnpicklingError(
         f"not a scalargrad graph: a Value's {field} must be {expected}, got {shown}"
     )
 
 
-_saving: dict[int, int] = {}
-"""ids of nodes whose graph is being pickled or deep-copied, saved flat (see __reduce_ex__)."""
+def _loaded_graph(outside: object, *columns: Any) -> list[Value]:
+    """The nodes of a saved graph (:mod:`scalargrad.core.saving`) as loaded: its outside parents, then
+    one new node per entry of the columns, checked as :func:`_loaded_fields` checks one.
 
-
-class _Saved:
-    """Saved last with a graph: takes its nodes off :data:`_saving`.
-
-    If saving stops before it gets here (a full disk, an unpicklable label), the
-    pickler drops it unsaved, and being garbage releases the nodes just the same,
-    so a failed pickle leaves nothing behind to confuse the next one.
+    A parent is given by its place among the nodes before it, so a loaded graph has no
+    cycle; anything that is not a graph is a :class:`pickle.UnpicklingError`.
     """
+    if type(outside) is not tuple or not all(type(v) is Value and hasattr(v, "data") for v in outside):
+        raise _unpickling("parent", "a node loaded before this one", outside)
+    if len(columns) != 8 or not all(type(c) is list for c in columns) or len(set(map(len, columns))) != 1:
+        raise _unpickling("fields", "8 lists of equal length (a saved graph)", columns)
+    nodes = list(outside)
+    collecting = gc.isenabled()
+    if collecting:  # the loop makes a node per entry and no cycle: nothing for the collector to find
+        gc.disable()
+    try:
+        _load_nodes(nodes, columns)
+    finally:
+        if collecting:
+            gc.enable()
+    return nodes
 
-    __slots__ = ("__weakref__", "_release")
 
-    def __init__(self, ids: list[int]) -> None:
-        self._release = weakref.finalize(self, _release, ids)
+def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
+    """Append a new node to ``nodes`` for each entry of ``columns`` (see :func:`_loaded_graph`).
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        self._release()
-        return (type(None), ())
+    The columns' types are checked a column at a time, in C; each node then only checks
+    that its parents are nodes before it, as many as its op takes.
+    """
+    datas, grads, labels, forms, _, das, _, dbs = columns
+    try:
+        parents = {f: _parent_count(f) for f in set(forms)}
+    except TypeError:  # an unhashable "op"
+        parents = None
+    if parents is None or not (
+        _FLOAT.issuperset(map(type, datas))
+        and _FLOAT.issuperset(map(type, grads))
+        and _FLOAT.issuperset(map(type, das))
+        and _FLOAT.issuperset(map(type, dbs))
+        and _LABEL.issuperset(map(type, labels))
+    ):
+        _load_nodes_checked(nodes, columns)  # says what is wrong
+        return
+    append = nodes.append
+    for data, grad, label, form, a, da, b, db in zip(*columns):
+        n = len(nodes)
+        count = 0
+        if a is not None:
+            if type(a) is not int or not 0 <= a < n:
+                raise _unpickling("_a", "a node loaded before this one (the graph has a cycle)", a)
+            a = nodes[a]
+            count = 1
+        if b is not None:
+            if type(b) is not int or not 0 <= b < n:
+                raise _unpickling("_b", "a node loaded before this one (the graph has a cycle)", b)
+            b = nodes[b]
+            count += 2
+        v = _new(Value)
+        if parents[form] != count:
+            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
+        v.data = data
+        v.grad = grad
+        v.label = label
+        v._op = form
+        v._a = a
+        v._da = da
+        v._b = b
+        v._db = db
+        append(v)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> None:
-        self._release()
+
+_FLOAT = frozenset({float})
+_LABEL = frozenset({str, type(None)})
 
 
-def _release(ids: list[int]) -> None:
-    for key in ids:
-        count = _saving.get(key, 0) - 1
-        if count > 0:
-            _saving[key] = count
-        else:
-            _saving.pop(key, None)
+def _parent_count(form: object) -> int:
+    """The parents a node of ``form`` has: 0, 1 (``_a``) or 3 (``_a`` and ``_b``); -1 if it is no form."""
+    if form is None or form is CONST:
+        return 0
+    if type(form) is Op and OPS.get(form.name) is form:
+        return 1 if form.arity == 1 else 3
+    if type(form) is ConstantForm and form in CONSTANT_FORMS:
+        return 1
+    return -1
+
+
+def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...]) -> None:
+    """:func:`_load_nodes` a node at a time, with :func:`_loaded_fields`' errors."""
+    append = nodes.append
+    forms = CONSTANT_FORMS
+    for data, grad, label, form, a, da, b, db in zip(*columns):  # type: ignore[call-overload]
+        n = len(nodes)
+        if a is not None:
+            if type(a) is not int or not 0 <= a < n:
+                raise _unpickling("_a", "a node loaded before this one (the graph has a cycle)", a)
+            a = nodes[a]
+        if b is not None:
+            if type(b) is not int or not 0 <= b < n:
+                raise _unpickling("_b", "a node loaded before this one (the graph has a cycle)", b)
+            b = nodes[b]
+        v = _new(Value)
+        if not (
+            type(data) is float
+            and type(grad) is float
+            and type(da) is float
+            and type(db) is float
+            and (label is None or type(label) is str)
+            and (
+                (a is None and b is None and (form is None or form is CONST))
+                or (
+                    type(form) is Op
+                    and a is not None
+                    and OPS.get(form.name) is form
+                    and (b is None) is (form.arity == 1)
+                )
+                or (type(form) is ConstantForm and form in forms and a is not None and b is None)
+            )
+        ):
+            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
+        v.data = data
+        v.grad = grad
+        v.label = label
+        v._op = form
+        v._a = a
+        v._da = da
+        v._b = b
+        v._db = db
+        append(v)
+
+
+def _saved_node(nodes: object, place: object) -> Value:
+    """The node at ``place`` in a loaded graph: how a pickled Value loads."""
+    if type(nodes) is not list or type(place) is not int or not 0 <= place < len(nodes):
+        raise _unpickling("place", "the place of a node in its saved graph", place)
+    node: Value = nodes[place]
+    return node
 
 
 def _as_float(x: object) -> float:
@@ -396,7 +470,7 @@ def _as_float(x: object) -> float:
     raise TypeError(f"expected a real number or a Value, got {type(x).__name__}: {x!r}")
 
 
-def _number(x: object) -> float | None:
+def plain_number(x: object) -> float | None:
     """A plain real number as a float (the operand of a ConstantForm), None otherwise."""
     if isinstance(x, (int, float)):
         return float(x)

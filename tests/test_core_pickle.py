@@ -1,0 +1,132 @@
+"""Pickles and deep copies of graphs: saved flat and fast, sharing kept, and a loaded graph is a graph."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+import re
+from typing import Any
+
+import pytest
+
+from scalargrad.core import OPS, Value, saving, topological_order, value
+
+
+def notes_graph() -> tuple[Value, Value, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    return x1.log() + x1 * x2 - x2.sin(), x1, x2
+
+
+def twins(objects: Any) -> list[Any]:
+    pickled = [pickle.loads(pickle.dumps(objects, protocol)) for protocol in (0, pickle.HIGHEST_PROTOCOL)]
+    return [copy.deepcopy(objects), *pickled]
+
+
+@pytest.mark.parametrize("order", ["output first", "inputs first"])
+def test_a_node_pickled_twice_loads_as_one_object(order: str) -> None:
+    y, x1, x2 = notes_graph()
+    together = (y, x1, x2) if order == "output first" else (x1, x2, y)
+    for twin in twins(together):
+        twin_y, twin_x1, twin_x2 = twin if order == "output first" else (twin[2], twin[0], twin[1])
+        assert topological_order(twin_y)[0] is twin_x1
+        assert twin_x2 in topological_order(twin_y)
+        assert str(twin_y) == str(y) and twin_y.data == y.data
+    assert not saving._saving
+
+
+def test_grads_labels_constants_and_number_operands_survive() -> None:
+    y = notes_graph()[0]
+    z = 3.0 * y - value.constant(2.0) + y / 7
+    z.backward()
+    for twin in twins(z):
+        pairs = list(zip(topological_order(twin), topological_order(z), strict=True))
+        assert [(a.data, a.grad, a.label, a._op, a._da, a._db) for a, _ in pairs] == [
+            (b.data, b.grad, b.label, b._op, b._da, b._db) for _, b in pairs
+        ]
+        assert [a.is_constant for a, _ in pairs] == [b.is_constant for _, b in pairs]
+
+
+def test_each_pickle_saves_the_graph_as_it_is_then() -> None:
+    x = Value(1.0, label="x")
+    y = x * 2.0
+    first = pickle.dumps(y)
+    x.label = "renamed"
+    x.grad = 4.0
+    second = pickle.loads(pickle.dumps(y))
+    assert pickle.loads(first).parents[0].label == "x"
+    assert second.parents[0].label == "renamed" and second.parents[0].grad == 4.0
+
+
+def test_a_pickler_that_lives_on_keeps_sharing_across_dumps() -> None:
+    y, x1, _ = notes_graph()
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer)
+    pickler.dump(y)
+    pickler.dump(x1)
+    del pickler
+    assert not saving._saving
+    buffer.seek(0)
+    unpickler = pickle.Unpickler(buffer)
+    twin_y, twin_x1 = unpickler.load(), unpickler.load()
+    assert topological_order(twin_y)[0] is twin_x1
+
+
+class SavedGraph:
+    """Pickles as a saved graph with the given columns: a hand-edited flat pickle."""
+
+    def __init__(self, outside: Any, *columns: Any) -> None:
+        self.args = (outside, *columns)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (value._loaded_graph, self.args)
+
+
+def columns(**changes: Any) -> list[Any]:
+    """A leaf x and sin(x), as a saved graph's columns, with ``changes`` to whole columns."""
+    names = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+    base = dict(
+        zip(names, ([1.0, 0.84], [0.0, 0.0], ["x", None], [None, OPS["sin"]], [None, 0], [0.0, 0.54],
+                    [None, None], [0.0, 0.0]), strict=True)
+    )  # fmt: skip
+    base.update(changes)
+    return [base[n] for n in names]
+
+
+def test_a_hand_made_saved_graph_loads() -> None:
+    nodes = pickle.loads(pickle.dumps(SavedGraph((), *columns())))
+    assert nodes[1].op is OPS["sin"] and nodes[1].parents == (nodes[0],) and str(nodes[1]) == "sin(x)"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data": [1.0, "0.84"]}, "data must be a float, got '0.84' (str)"),
+        ({"grad": [0.0, None]}, "grad must be a float"),
+        ({"label": [7, None]}, "label must be a str or None, got 7 (int)"),
+        ({"_op": [None, len]}, "_op must be a registered op"),
+        ({"_op": [None, [1]]}, "_op must be a registered op"),
+        ({"_a": [None, 1]}, "_a must be a node loaded before this one (the graph has a cycle)"),
+        ({"_a": [1, 0]}, "_a must be a node loaded before this one (the graph has a cycle)"),
+        ({"_a": [None, "0"]}, "_a must be a node loaded before this one"),
+        ({"_b": [None, 0]}, "_b must be None for an op with one parent"),
+        ({"_op": [None, OPS["mul"]]}, "_b must be a Value (a parent node), got None"),
+        ({"_a": [None, None]}, "_a must be a Value (a parent node), got None"),
+        ({"_da": [0.0, 1]}, "_da must be a float"),
+        ({"_db": [0.0]}, "fields must be 8 lists of equal length"),
+    ],
+)
+def test_a_tampered_saved_graph_is_an_unpickling_error_naming_the_field(
+    changes: dict[str, Any], message: str
+) -> None:
+    data = pickle.dumps(SavedGraph((), *columns(**changes)))
+    expected = rf"not a scalargrad graph: a Value's {re.escape(message)}"
+    with pytest.raises(pickle.UnpicklingError, match=expected):
+        pickle.loads(data)
+
+
+def test_a_saved_graph_with_foreign_parents_or_places_is_refused() -> None:
+    with pytest.raises(pickle.UnpicklingError, match="parent must be a node loaded before this one"):
+        pickle.loads(pickle.dumps(SavedGraph(("x",), *columns())))
+    with pytest.raises(pickle.UnpicklingError, match="place must be the place of a node"):
+        value._saved_node([Value(1.0)], 3)
