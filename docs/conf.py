@@ -45,6 +45,7 @@ nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
+autodoc_preserve_defaults = True  # defaults as written (NAMED_CONSTANTS), not their repr
 autodoc_default_options = {"members": True, "show-inheritance": True}
 
 # KaTeX: sphinxcontrib-katex ships katex.min.js and auto-render; the stylesheet and the

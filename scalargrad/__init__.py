@@ -19,14 +19,7 @@ from ._deprecated import install_moved_modules
 from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
 from .codegen import CompileCheckError, CompiledGradient, CompileError, compile
-from .engine import (
-    OPS,
-    Op,
-    OpDefinitionError,
-    Value,
-    define_op,
-    no_grad,
-)
+from .core import OPS, Op, OpDefinitionError, Value, define_op, no_grad
 from .numeric import GradcheckError, Tolerance, check_op, gradcheck, gradgradcheck, numerical_grad
 from .ops import *  # noqa: F403  (every op function, ops.__all__: adding an op needs no edit here)
 from .stepping import MODES as steps_modes

@@ -20,8 +20,10 @@ from typing import Any
 
 MOVED: dict[str, tuple[str, ...]] = {
     "scalargrad.engine": (
+        "scalargrad.core",
         "scalargrad.core.value",
         "scalargrad.core.op",
+        "scalargrad.core.define",
         "scalargrad.core.methods",
         "scalargrad.core.walks",
         "scalargrad.notation.formula",
@@ -56,7 +58,8 @@ class MovedModule(types.ModuleType):
             module = importlib.import_module(home)
             if hasattr(module, name):
                 warnings.warn(
-                    f"{self.__name__} is deprecated and goes away in 0.3: import {name} from {home}",
+                    f"{self.__name__} is deprecated and will be removed in the next release; "
+                    f"import {name} from {home}",
                     DeprecationWarning,
                     stacklevel=2,
                 )

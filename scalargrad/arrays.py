@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .autodiff import adjoints, grad
-from .engine import Partial, Value, formula
+from .core import Partial, Value
+from .notation.formula import formula
 from .notation.names import text_name
 from .numeric import Tolerance, close
 

@@ -24,8 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .core.walks import depending_on, reverse_walk
-from .engine import (
+from .core import (
     Partial,
     Value,
     accumulate_adjoints,
@@ -35,6 +34,7 @@ from .engine import (
     real_float,
     topological_order,
 )
+from .core.walks import depending_on, reverse_walk
 
 __all__ = [
     "TreeDef",
@@ -287,7 +287,7 @@ def adjoints(
 
     ``seed`` gives each output's adjoint (default 1.0 each). With
     ``create_graph=False`` adjoints are floats, from the same walk as
-    ``backward`` (:func:`~scalargrad.engine.accumulate_adjoints`); pass a dict as
+    ``backward`` (:func:`~scalargrad.core.walks.accumulate_adjoints`); pass a dict as
     ``node_to_grad`` to also get each node's list of partial adjoints, in the
     order they were summed. With ``create_graph=True`` they are Values built from
     each op's derivative rule (or plain numbers where the adjoint is a constant),
@@ -342,7 +342,7 @@ def _graph_adjoints(
     """Reverse walk whose adjoints are new Value nodes (the extended graph).
 
     It is :func:`~scalargrad.core.walks.reverse_walk`, the walk whose float copy is
-    :func:`~scalargrad.engine.accumulate_adjoints`, with each op's rule evaluated on
+    :func:`~scalargrad.core.walks.accumulate_adjoints`, with each op's rule evaluated on
     Values instead of its float local derivatives, and constants folded.
     """
     adj = reverse_walk(

@@ -354,7 +354,7 @@ def check_options(args: argparse.Namespace) -> None:
 def check_size(args: argparse.Namespace, y: Any) -> None:
     """Refuse, before any work, a graph larger than ``--max-nodes`` for the files asked for:
     a diagram and frames default to :data:`MAX_NODES` nodes, the page to :data:`MAX_PAGE_NODES`."""
-    from .engine import topological_order
+    from .core import topological_order
 
     if args.draw is None and args.frames is None and args.html is None:
         return

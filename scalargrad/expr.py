@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from . import ops
-from .engine import Value, real_float
+from .core import Value, real_float
 
 T = TypeVar("T")
 

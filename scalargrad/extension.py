@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .autodiff import adjoints
-from .engine import Partial, Value, topological_order
+from .core import Partial, Value, topological_order
 from .notation.names import BAR, SUBSCRIPTS, TEXT, Digits
 from .notation.numbering import Graph
 

@@ -13,6 +13,7 @@ package's top level holds the differentiation API alone.
 
 from __future__ import annotations
 
-from .engine import count_ops, evaluation_order, formula, method_source, topological_order
+from .core import count_ops, evaluation_order, method_source, topological_order
+from .notation.formula import formula
 
 __all__ = ["count_ops", "evaluation_order", "formula", "method_source", "topological_order"]

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .autodiff import adjoints, grad
-from .engine import OPS, Op, Value, real_float
+from .core import OPS, Op, Value, real_float
 
 __all__ = [
     "DEFAULT_TOLERANCE", "GradcheckError", "Tolerance", "check_op", "close",
@@ -689,7 +689,7 @@ DOMAIN_SAMPLES: dict[str, tuple[float, float]] = {
     "above_minus_one": (-0.9, 3.0),
     "bounded": (-1.0, 1.0),
 }
-"""Where :func:`check_op` draws points for each of :data:`scalargrad.engine.DOMAINS`."""
+"""Where :func:`check_op` draws points for each of :data:`scalargrad.core.op.DOMAINS`."""
 
 
 def sample_domain(domain: str, rng: random.Random) -> float:

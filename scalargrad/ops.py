@@ -3,7 +3,7 @@
 Every entry below is one op: its name, the Python expression of its forward value
 on floats (``a``, ``b``), the expression of each local derivative (over ``a``,
 ``b`` and the output ``out``), and how it prints. From that one entry
-:func:`~scalargrad.engine.builtin_op` generates the hot Value methods (with the
+:func:`~scalargrad.core.methods.builtin_op` generates the hot Value methods (with the
 names bound to ``math``'s float functions) and the derivative rule used by
 ``create_graph``, the trace tables and the diagrams (with the same names bound to
 scalargrad's functions, which work on Values too). ``method_source("tanh")``
@@ -25,8 +25,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from .core import OPS, Op, Value
 from .core.methods import builtin_op, check_namespaces
-from .engine import FLOAT_NAMESPACE, GRAPH_NAMESPACE, OPS, Op, Value
+from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE
 
 __all__ = [
     "acos",

@@ -9,7 +9,7 @@ from typing import Any
 from .autodiff import grad, hessian
 from .codegen import ArrayGradient, CompileCheckError, compile
 from .codegen.callables import same_result
-from .engine import Value
+from .core import Value
 
 __all__ = ["plot"]
 

@@ -30,7 +30,7 @@ from itertools import islice
 from typing import Any, TypeVar, overload
 
 from .autodiff import adjoints
-from .engine import Partial, Value, topological_order
+from .core import Partial, Value, topological_order
 from .extension import AdjointNode, Extension
 from .notation.names import BAR, TEXT, json_number, text_name
 from .notation.numbering import Graph, as_outputs

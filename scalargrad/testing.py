@@ -42,10 +42,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from . import engine
 from .autodiff import grad
 from .codegen import CompileCheckError, compile
-from .engine import Value
+from .core import OPS, Value
+from .notation.formula import formula
 from .numeric import (
     NOT_A_GRAPH_HINT,
     UNIT_ROUNDOFF,
@@ -84,10 +84,10 @@ __all__ = [
 Step = tuple[str, tuple[int, ...], float]
 """One instruction of an :class:`GeneratedExpression`: (primitive op, operand slots, constant value)."""
 
-DEFAULT_OPS: tuple[str, ...] = tuple(name for name, op in engine.OPS.items() if op.builtin and op.smooth)
+DEFAULT_OPS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.builtin and op.smooth)
 """The ops :func:`expressions` draws from by default: every smooth built-in op of the engine."""
 
-ALL_OPS: tuple[str, ...] = tuple(name for name, op in engine.OPS.items() if op.builtin)
+ALL_OPS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.builtin)
 """Every built-in op. Those with kinks (``abs``, ``relu``, ``minimum``, ``maximum``) are not in
 the default mix: at a kink finite differences disagree with any derivative. Ops from
 :func:`scalargrad.define_op` can be drawn too: name them in ``ops``."""
@@ -101,7 +101,7 @@ GUARDS: dict[str, str] = {
     "unit": "0.5*tanh(a)",
 }
 """How :func:`expressions` keeps an operand ``a`` inside its op's domain (one per
-:data:`scalargrad.engine.DOMAINS` name) and away from overflow. ``pow`` has forms of
+:data:`scalargrad.core.op.DOMAINS` name) and away from overflow. ``pow`` has forms of
 its own: ``a**2``, ``a**3``, ``(1 + a*a)**c`` for c in (-1, -0.5, 0.5, 1.5), or
 ``(1 + a*a)**tanh(b)``."""
 
@@ -109,12 +109,12 @@ its own: ``a**2``, ``a**3``, ``(1 + a*a)**c`` for c in (-1, -0.5, 0.5, 1.5), or
 # GeneratedExpression: a straight-line program of primitive ops               #
 # --------------------------------------------------------------------------- #
 
-_NO_LIMIT = 2**62  # GeneratedExpression's str prints in full, however long (engine.formula's max_length)
+_NO_LIMIT = 2**62  # GeneratedExpression's str prints in full, however long (formula's max_length)
 
 
 def _apply(kind: str, operands: list[Any]) -> Any:
-    """The primitive op ``kind`` (a name in ``engine.OPS``) on numbers or Values."""
-    return engine.OPS[kind](*operands)
+    """The primitive op ``kind`` (a name in ``OPS``) on numbers or Values."""
+    return OPS[kind](*operands)
 
 
 class GeneratedExpression:
@@ -127,7 +127,7 @@ class GeneratedExpression:
     differentiated by scalargrad and by finite differences alike.
     ``str(expr)`` is the expression in Python syntax over ``x0, x1, …`` and the
     scalargrad functions (``log`` is the natural log), printed by the engine's
-    :func:`~scalargrad.engine.formula` with minimal parentheses.
+    :func:`~scalargrad.formula` with minimal parentheses.
 
     >>> e = GeneratedExpression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
     >>> str(e), e(0.5, 3.0) == math.sin(1.5)
@@ -147,9 +147,9 @@ class GeneratedExpression:
         checked: list[Step] = []
         for kind, operands, value in steps:
             slot = n_inputs + len(checked)
-            if kind != "const" and kind not in engine.OPS:
+            if kind != "const" and kind not in OPS:
                 raise ValueError(f"unknown op {kind!r} in a GeneratedExpression step")
-            arity = 0 if kind == "const" else engine.OPS[kind].arity
+            arity = 0 if kind == "const" else OPS[kind].arity
             if len(operands) != arity or any(not 0 <= o < slot for o in operands):
                 raise ValueError(
                     f"step {kind!r} needs {arity} operands among slots 0..{slot - 1}, got {operands}"
@@ -173,7 +173,7 @@ class GeneratedExpression:
         return slots[-1]
 
     def __str__(self) -> str:
-        # The steps applied to named leaves give a graph that engine.formula prints: one
+        # The steps applied to named leaves give a graph that formula prints: one
         # printer for the whole package. The leaves hold NaN, so no op raises (a hand-made
         # GeneratedExpression may be undefined everywhere, e.g. log(x0 - x0)), and constants are
         # leaves too, named by their number as the engine prints it, so that nothing is
@@ -183,14 +183,14 @@ class GeneratedExpression:
         for kind, operands, value in self.steps:
             if kind == "const":
                 leaf = Value(math.nan)
-                names[leaf] = engine.formula(Value(value))
+                names[leaf] = formula(Value(value))
                 slots.append(leaf)
                 continue
             node = _apply(kind, [slots[o] for o in operands])
             if kind == "log":
-                names[node] = f"log({engine.formula(slots[operands[0]], names, max_length=_NO_LIMIT)})"
+                names[node] = f"log({formula(slots[operands[0]], names, max_length=_NO_LIMIT)})"
             slots.append(node)
-        return engine.formula(slots[-1], names, max_length=_NO_LIMIT)
+        return formula(slots[-1], names, max_length=_NO_LIMIT)
 
     def __repr__(self) -> str:
         return f"GeneratedExpression({str(self)!r}, n_inputs={self.n_inputs})"
@@ -239,7 +239,7 @@ class _Builder:
                 return self.step("const", value=draw(_CONSTANTS))
             return int(draw(st.integers(0, self.n_inputs - 1)))
         name = draw(st.sampled_from(self.ops))
-        op = engine.OPS[name]
+        op = OPS[name]
         d = depth - 1
         # the first operand is never a constant, so every expression depends on an input
         a = self.build(d, constant_ok=False)
@@ -263,9 +263,9 @@ def _check_ops(ops: Iterable[str]) -> list[str]:
     if isinstance(ops, str):
         raise TypeError(f"ops must be a collection of op names, not a single string {ops!r}")
     chosen = list(ops)
-    unknown = [o for o in chosen if o not in engine.OPS]
+    unknown = [o for o in chosen if o not in OPS]
     if unknown:
-        raise ValueError(f"unknown ops {unknown}; choose from {list(engine.OPS)}")
+        raise ValueError(f"unknown ops {unknown}; choose from {list(OPS)}")
     if not chosen:
         raise ValueError("ops is empty; give at least one op name")
     return chosen

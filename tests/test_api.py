@@ -38,7 +38,7 @@ def test_all_is_complete() -> None:
 
 
 def test_new_names() -> None:
-    assert sg.CompileError is importlib.import_module("scalargrad.compile").CompileError
+    assert sg.CompileError is importlib.import_module("scalargrad.codegen").CompileError
     assert issubclass(sg.CompileError, ValueError)
     x = sg.Value(2.0, label="x")
     y = x * x

@@ -31,7 +31,8 @@ from scalargrad.codegen import (
     compile,
     literal,
 )
-from scalargrad.engine import FLOAT_NAMESPACE, OPS
+from scalargrad.core import OPS
+from scalargrad.core.op import FLOAT_NAMESPACE
 from scalargrad.plot import plot
 from scalargrad.testing import ALL_OPS, DEFAULT_OPS, GeneratedExpression, expressions_and_points, points
 

@@ -14,9 +14,13 @@ from hypothesis import given, settings
 
 import scalargrad as sg
 from scalargrad import OPS, Value
-from scalargrad.core import saving
-from scalargrad.engine import Partial, accumulate_adjoints, topological_order
-from scalargrad.testing import Expression, assert_gradients_close, expressions, expressions_and_points
+from scalargrad.core import Partial, accumulate_adjoints, saving, topological_order
+from scalargrad.testing import (
+    GeneratedExpression,
+    assert_gradients_close,
+    expressions,
+    expressions_and_points,
+)
 
 
 def _softplus(x: float) -> float:
@@ -80,7 +84,7 @@ def test_user_op_gradient_as_a_graph_and_hessian() -> None:
 def test_user_op_formulas_traces_and_diagrams() -> None:
     y, x1, _ = notes_with_user_ops()
     assert str(y) == "user_softplus(x1*x2) + user_smoothmax(x1, sin(x2))"
-    latex = sg.formula(y, latex=True)
+    latex = sg.graph.formula(y, latex=True)
     assert r"\operatorname{user\_softplus}\left(x1 \cdot x2\right)" in latex
     assert r"\operatorname{smax}\left(x1, \sin\left(x2\right)\right)" in latex
     t = sg.trace(y)
@@ -102,7 +106,7 @@ def test_user_op_gradcheck_check_op_and_strategies() -> None:
 
     @settings(max_examples=25, deadline=None)
     @given(expressions_and_points(max_inputs=2, ops=["user_softplus", "user_smoothmax", "mul"]))
-    def property_holds(case: tuple[Expression, list[float]]) -> None:
+    def property_holds(case: tuple[GeneratedExpression, list[float]]) -> None:
         f, point = case
         assert_gradients_close(f, point)
 
@@ -111,7 +115,7 @@ def test_user_op_gradcheck_check_op_and_strategies() -> None:
 
     @settings(max_examples=30, deadline=None)
     @given(expressions(2, ops=["user_softplus", "user_smoothmax"]))
-    def collect(e: Expression) -> None:
+    def collect(e: GeneratedExpression) -> None:
         seen.update(e.ops)
 
     collect()
@@ -189,15 +193,15 @@ def test_no_grad_is_restored_after_an_exception() -> None:
 
 
 def test_method_source_is_the_code_that_runs() -> None:
-    source = sg.method_source("tanh")
+    source = sg.graph.method_source("tanh")
     assert source.startswith("def tanh(self):") and "v._da = 1.0 - out * out" in source
     assert "out = tanh(a)" in source
-    assert "v._db = b" in sg.method_source("__mul__")  # a number operand kept in the node
+    assert "v._db = b" in sg.graph.method_source("__mul__")  # a number operand kept in the node
     import inspect
 
     assert inspect.getsource(Value.tanh) == source
     with pytest.raises(LookupError, match="no generated method 'nope'"):
-        sg.method_source("nope")
+        sg.graph.method_source("nope")
 
 
 def test_numbers_cost_no_node_and_still_print() -> None:
@@ -259,7 +263,7 @@ def bits(x: float) -> str:
 
 
 @given(expressions_and_points(max_inputs=3, max_depth=5))
-def test_backward_is_the_shared_walk_bit_for_bit(case: tuple[Expression, list[float]]) -> None:
+def test_backward_is_the_shared_walk_bit_for_bit(case: tuple[GeneratedExpression, list[float]]) -> None:
     f, point = case
     xs = [Value(x) for x in point]
     y = f(*xs)
@@ -270,14 +274,14 @@ def test_backward_is_the_shared_walk_bit_for_bit(case: tuple[Expression, list[fl
 
 
 @given(expressions_and_points(max_inputs=3, max_depth=5))
-def test_trace_adjoint_table_equals_adjoints_exactly(case: tuple[Expression, list[float]]) -> None:
+def test_trace_adjoint_table_equals_adjoints_exactly(case: tuple[GeneratedExpression, list[float]]) -> None:
     f, point = case
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     y = f(*xs)
     node_to_grad: dict[Value, list[Partial]] = {}
     adj = sg.adjoints(y, node_to_grad=node_to_grad)
     table = sg.trace(y).adjoint
-    g_order = sg.evaluation_order(y)
+    g_order = sg.graph.evaluation_order(y)
     for row, v in zip(table.rows, reversed(g_order)):
         assert bits(row.value) == bits(adj[v])
         assert [t["value"] for t in row.terms] == [p.value for p in node_to_grad[v]]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import sys
 from pathlib import Path
 
+import pytest
+
 import scalargrad.core
-from scalargrad import engine
 from scalargrad.core import OPS, Value, method_source, value
 from scalargrad.core.methods import _SOURCES
 
@@ -85,9 +87,20 @@ def test_generated_methods_show_their_source() -> None:
         assert inspect.getsource(getattr(Value, name)) == method_source(name)
 
 
-def test_the_old_engine_module_offers_the_same_objects() -> None:
-    for name in engine.__all__:
-        assert hasattr(engine, name), name
-    assert engine.Value is Value and engine.OPS is OPS
-    assert engine.define_op is scalargrad.core.define_op
+def test_the_old_engine_module_offers_the_same_objects_with_a_warning() -> None:
+    engine = importlib.import_module("scalargrad.engine")
+    for name in (
+        "Value",
+        "OPS",
+        "Op",
+        "define_op",
+        "no_grad",
+        "accumulate_adjoints",
+        "formula",
+        "topological_order",
+    ):
+        with pytest.warns(DeprecationWarning, match=f"import {name} from scalargrad"):
+            assert hasattr(engine, name), name
+    with pytest.warns(DeprecationWarning):
+        assert engine.Value is Value and engine.OPS is OPS and engine.define_op is scalargrad.core.define_op
     assert str(Value(2.0, label="x") * 3) == "x*3"

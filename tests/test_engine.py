@@ -559,7 +559,7 @@ def test_comparisons_with_numpy_scalars_are_exact_and_plain_bools() -> None:
 
 
 def test_a_number_too_large_for_a_float_is_reported_as_not_finite() -> None:
-    from scalargrad.engine import real_float
+    from scalargrad.core import real_float
 
     assert real_float(10**400) == math.inf and real_float(-(10**400)) == -math.inf
     assert real_float(True) is None and real_float("1") is None and real_float(Value(1.0)) is None

@@ -12,10 +12,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import scalargrad as sg
-from scalargrad import OPS, Value, engine, ops
+from scalargrad import OPS, Value, ops
+from scalargrad.core import methods as core_methods
 from scalargrad.core import value as core_value
+from scalargrad.core.op import DOMAINS
 
-# points inside each domain an op can declare (engine.DOMAINS), kept where floats behave
+# points inside each domain an op can declare (scalargrad.core.op.DOMAINS), kept where floats behave
 DOMAIN_POINTS: dict[str, st.SearchStrategy[float]] = {
     "real": st.floats(-10, 10),
     "positive": st.floats(1e-2, 1e3),
@@ -51,9 +53,9 @@ def close(analytic: float, numeric: float, scale: float = 1.0) -> bool:
 
 
 def test_every_op_declares_known_domains() -> None:
-    assert set(DOMAIN_POINTS) == set(engine.DOMAINS)
+    assert set(DOMAIN_POINTS) == set(DOMAINS)
     for op in OPS.values():
-        assert len(op.domains) == op.arity and set(op.domains) <= set(engine.DOMAINS), op
+        assert len(op.domains) == op.arity and set(op.domains) <= set(DOMAINS), op
 
 
 def test_every_list_of_ops_is_the_registry() -> None:
@@ -81,7 +83,7 @@ def test_every_list_of_ops_is_the_registry() -> None:
         n for n in value_class.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
     )
     declared = {f.name for f in block.body if isinstance(f, ast.FunctionDef)}
-    generated = set(engine._SOURCES)
+    generated = set(core_methods._SOURCES)
     if "__getattr__" in declared:
         generated = {m for m in generated if m.startswith("__")}
     assert generated <= declared, generated - declared

@@ -248,7 +248,7 @@ def test_the_site_has_every_page(site: Path) -> None:
         p.name for p in (site / "_images").iterdir()
     }
     api = (site / "api.html").read_text(encoding="utf-8")
-    assert 'id="scalargrad.autodiff.grad"' in api and 'id="scalargrad.engine.Value"' in api
+    assert 'id="scalargrad.autodiff.grad"' in api and 'id="scalargrad.core.value.Value"' in api
 
 
 def test_the_executed_notebook_shows_its_outputs(site: Path) -> None:

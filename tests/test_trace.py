@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value
-from scalargrad.engine import evaluation_order
+from scalargrad.core import evaluation_order
 from scalargrad.notation.names import MINUS, SUBSCRIPTS, format_number
 from scalargrad.notation.names import last_digit as _last_digit
 from scalargrad.tables import Table, Trace, trace
@@ -349,17 +349,17 @@ def test_html_page_is_complete_and_styled() -> None:
 
 def test_printing_a_trace_visits_each_node_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
     """Formulas stop at named nodes: the work is linear in the graph, not quadratic."""
-    from scalargrad import engine
+    from scalargrad.notation import formula as formula_module
 
     visited = [0]
-    original = engine._printing_order
+    original = formula_module._printing_order
 
     def counting(value: Value, names: dict[Value, str]) -> list[Value]:
         order = original(value, names)
         visited[0] += len(order)
         return order
 
-    monkeypatch.setattr(engine, "_printing_order", counting)
+    monkeypatch.setattr(formula_module, "_printing_order", counting)
     for n in (500, 2000):
         visited[0] = 0
         x = Value(0.5, label="x")

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value
+from scalargrad.core import OPS, topological_order
 from scalargrad.core.walks import (
     Partial,
     accumulate_adjoints,
@@ -31,7 +32,6 @@ from scalargrad.core.walks import (
     float_plus,
     reverse_walk,
 )
-from scalargrad.engine import OPS, topological_order
 from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_points
 
 TOTAL_OPS = ("add", "sub", "mul", "neg", "tanh", "sigmoid", "sin", "cos", "atan", "abs", "relu", "maximum")

@@ -21,7 +21,7 @@ import pytest
 from conftest import need_program
 
 from scalargrad import Steps, Value, draw_step, steps
-from scalargrad.engine import constant
+from scalargrad.core import constant
 from scalargrad.notation.names import TEXT, text_name
 from scalargrad.notation.numbering import Graph
 from scalargrad.stepping import MODES

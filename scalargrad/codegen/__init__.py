@@ -40,7 +40,7 @@ def value_and_grad(v1, v2):
 True
 
 **How the code is written.** Nodes are numbered v1…vn as the notes number them
-(:func:`~scalargrad.engine.evaluation_order`: inputs first, then by depth). Each
+(:func:`~scalargrad.core.walks.evaluation_order`: inputs first, then by depth). Each
 forward line is the op's own value template from its single definition
 (:mod:`scalargrad.ops`), and each partial adjoint ``vi_bar * dvi/dvk`` uses the
 op's own derivative template: the templates are parsed with :mod:`ast`, their
@@ -48,7 +48,7 @@ operand names ``a``, ``b`` and ``out`` renamed, and unparsed (once per template;
 each node then fills the renamed names with variable names or number literals,
 which is what makes 10⁵ nodes compile in a few seconds). The partial adjoints of
 a node are summed in the order the engine's reverse walk sums them
-(:func:`~scalargrad.engine.accumulate_adjoints`), so the gradient is equal to
+(:func:`~scalargrad.core.walks.accumulate_adjoints`), so the gradient is equal to
 :func:`~scalargrad.grad`'s bit for bit (a sum that the engine starts at ``0.0 +``
 may differ only in the sign of a zero). Constants are folded as ``create_graph``
 folds them: no ``* 1.0``, ``* -1.0`` becomes a minus sign, no ``+ 0.0``, and a

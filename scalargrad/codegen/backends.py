@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ..engine import Op, Value
+from ..core import Op, Value
 from .emit import read_names, render, source_header
 from .errors import CompileError
 from .helpers import array_definition, module_source, user_rule, user_value

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autodiff import tree_leaves_like
-from ..engine import Value, real_float
+from ..core import Value, real_float
 from ..numeric import agree
 from .backends import Backend, array_backend
 from .emit import define, float_source

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..autodiff import grad, hessian, tree_flatten
-from ..engine import Value, topological_order
+from ..core import Value, topological_order
 from .callables import CompiledGradient, Signature, as_list
 from .program import COMMENT_INPUTS, build
 

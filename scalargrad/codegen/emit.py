@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from ..engine import Op
+from ..core import Op
 from .helpers import float_definition, module_source
 from .program import Expr, Program
 from .templates import VALUE, template

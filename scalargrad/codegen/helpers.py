@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..engine import FLOAT_NAMESPACE, OPS, Op
+from ..core import OPS, Op
+from ..core.op import FLOAT_NAMESPACE
 from .errors import CompileError
 from .forms import BUILTINS, CONSTANTS, NUMPY, TORCH
 from .templates import CHECKED

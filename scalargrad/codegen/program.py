@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..autodiff import grad
+from ..core import Op, Value, evaluation_order, topological_order
+from ..core.op import FLOAT_NAMESPACE
 from ..core.walks import depending_on, reverse_walk
-from ..engine import FLOAT_NAMESPACE, Op, Value, evaluation_order, topological_order
 from .errors import CompileError
 from .forms import BUILTINS
 from .templates import CHECKED, VALUE, literal, template

@@ -9,9 +9,9 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..core import Op
 from ..core.op import CHECKED as CHECKED
 from ..core.op import FLOAT_NAMESPACE
-from ..engine import Op
 from .errors import CompileError
 
 _SLOTS = ("a", "b", "out")

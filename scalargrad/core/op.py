@@ -200,21 +200,33 @@ CONST = ConstantLeaf()
 """The form of every constant leaf."""
 
 OPS: dict[str, Op] = {}
-"""Every op by name, e.g. ``OPS["mul"]``: built-in ops and those from :func:`define_op`."""
+"""Every op by name, e.g. ``OPS["mul"]``: built-in ops and those from :func:`define_op`.
+
+:meta hide-value:
+"""
 
 CONSTANT_FORMS: set[ConstantForm] = set()
-"""The constant-operand forms of the ops ever registered (a fast check for loading pickles)."""
+"""The constant-operand forms of the ops ever registered (a fast check for loading pickles).
+
+:meta hide-value:
+"""
 
 FLOAT_NAMESPACE: dict[str, Any] = {}
 """Names the built-in ops' source expressions see when run on floats (the hot methods).
 
 Filled as ops are defined (:func:`~scalargrad.core.methods.builtin_op` binds each op's
-helpers, and its own name to its float function where nothing else is bound to it)."""
+helpers, and its own name to its float function where nothing else is bound to it).
+
+:meta hide-value:
+"""
 GRAPH_NAMESPACE: dict[str, Any] = {}
 """Names the built-in ops' derivative expressions see as rules (on floats or Values).
 
 Filled as ops are defined: each op under its own name, and its helpers (or their graph
-versions), so a derivative can call any op, its own included."""
+versions), so a derivative can call any op, its own included.
+
+:meta hide-value:
+"""
 
 CHECKED = "checked_"
 """Prefix of the float namespace's functions that raise ``math``'s errors naming the op

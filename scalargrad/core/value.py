@@ -200,7 +200,8 @@ class Value:
         adjoints before passing its adjoint on, as the notes' ``node_to_grad``
         algorithm does. It is :func:`accumulate_adjoints` (the walk ``grad`` and the
         trace tables use) with the running sums kept in ``grad`` instead of a dict,
-        which is faster; ``tests/test_engine.py`` checks the two bit for bit. The
+        which is faster; ``tests/test_walks.py`` checks that both equal the one
+        generic walk, :func:`~scalargrad.core.walks.reverse_walk`, bit for bit. The
         walk starts from zero, so calling ``backward`` twice doubles every ``grad``
         instead of compounding them.
         """

@@ -1,6 +1,6 @@
 """Neural networks from scalar Values: modules, losses and an SGD optimiser.
 
-Everything here is built from :class:`~scalargrad.engine.Value` ops, so a
+Everything here is built from :class:`~scalargrad.core.value.Value` ops, so a
 network's loss is an ordinary graph: ``loss.backward()`` fills ``p.grad`` for
 every parameter, and ``grad(loss, model.parameters())`` returns the gradients as
 a plain list without touching ``.grad``. Parameters are Values in plain lists.

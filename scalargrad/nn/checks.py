@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 
-from ..engine import Value
+from ..core import Value
 
 Scalar = Value | int | float
 """A Value or a plain number: inputs, targets and logits may be either."""

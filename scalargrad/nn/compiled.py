@@ -15,7 +15,7 @@ from typing import Any
 
 from ..autodiff import grad
 from ..codegen import CompileCheckError, CompiledGradient, compile
-from ..engine import Value
+from ..core import Value
 from ..numeric import agree
 from .checks import as_index, is_number, scalars
 from .modules import Module

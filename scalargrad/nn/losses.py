@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from ..engine import Value
+from ..core import Value
 from .checks import Scalar, as_index, is_number, scalars
 
 

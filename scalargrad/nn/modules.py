@@ -14,7 +14,7 @@ import numbers
 import random
 from collections.abc import Iterable, Sequence
 
-from ..engine import Value
+from ..core import Value
 from .checks import Scalar, as_index, is_number, is_vector
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from ..engine import Value, real_float
+from ..core import Value, real_float
 from .checks import is_number, is_vector
 from .modules import Module
 

@@ -75,7 +75,10 @@ NAMED_CONSTANTS: Named = {
 """Constants that formulas in tables and diagrams print by name, in both the symbolic and the
 substituted column: π, e, and the constants of the built-in ops' derivative rules (ln 2, ln 10,
 2/√π). Rounded to the table's digits they could not be checked (``1024*0.693`` is not 709.783),
-so the check by hand takes them as exact, as it takes ``ln(2)`` in ``v₃ = ln(2) = 0.693``."""
+so the check by hand takes them as exact, as it takes ``ln(2)`` in ``v₃ = ln(2) = 0.693``.
+
+:meta hide-value:
+"""
 
 
 class Precision(NamedTuple):

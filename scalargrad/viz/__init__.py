@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..engine import Value
+from ..core import Value
 from ..files import UnwritablePathError, check_writable, write_atomic
 from ..notation.numbering import Graph, as_outputs, describe, with_tangent
 from ..stepping import Steps

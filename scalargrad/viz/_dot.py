@@ -15,8 +15,9 @@ from typing import Any
 
 from ..arrays import entry_name
 from ..autodiff import adjoints, tangents
-from ..engine import Value, formula, topological_order
+from ..core import Value, topological_order
 from ..extension import Extension, GradientGraph
+from ..notation.formula import formula
 from ..notation.names import BAR, DOT, TEXT, Digits, visible
 from ..notation.numbering import Graph
 from ._layout import Box, place, text_width

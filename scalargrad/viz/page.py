@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..engine import Value, topological_order
+from ..core import Value, topological_order
 from ..extension import Extension
 from ..files import check_writable, write_atomic
 from ..notation.names import BAR, DOT, TEXT, text_name

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import Value
+from ..core import Value
 from ..stepping import MODES, Steps
 from ._page_assets import style
 from ._render import MAX_LAYOUT_COST
