@@ -469,6 +469,16 @@ class Walkthrough:
         return "".join(parts)
 
     # ---------------------------------------------------------------- markup
+    def page(self, *, mode: str = "reverse", title: str | None = None) -> str:
+        """The whole offline HTML page of :func:`walkthrough`, opening on ``mode``'s first step."""
+        if mode not in self.modes:
+            raise ValueError(f"the graph has no {mode} steps (it has no inputs)")
+        heading = title if title is not None else "Watch automatic differentiation step by step"
+        body = self.fragment(root_id="sgw-page", start_mode=mode, start_step=1, full_tables=True)
+        return page_template().substitute(
+            heading=html.escape(heading), caption=html.escape(self.caption), style=page_style(), body=body
+        )
+
     def fragment(self, *, root_id: str, start_mode: str, start_step: int, full_tables: bool) -> str:
         """The step-through as one HTML fragment (root element, data and script).
 
@@ -592,13 +602,7 @@ def walkthrough(
     w = Walkthrough(
         outputs, wrt=wrt, digits=digits, max_layout_cost=max_layout_cost, max_nodes=max_nodes, groups=groups
     )
-    if mode not in w.modes:
-        raise ValueError(f"the graph has no {mode} steps (it has no inputs)")
-    heading = title if title is not None else "Watch automatic differentiation step by step"
-    body = w.fragment(root_id="sgw-page", start_mode=mode, start_step=1, full_tables=True)
-    return page_template().substitute(
-        heading=html.escape(heading), caption=html.escape(w.caption), style=page_style(), body=body
-    )
+    return w.page(mode=mode, title=title)
 
 
 def write_walkthrough(
