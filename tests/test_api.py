@@ -135,3 +135,31 @@ def test_the_functions_keep_their_names_beside_their_modules() -> None:
     assert callable(sg.steps) and stepping.steps is sg.steps
     assert callable(sg.compile) and codegen.compile is sg.compile
     assert codegen.CompileError is sg.CompileError
+
+
+@pytest.mark.parametrize(
+    "old", ["scalargrad.engine", "scalargrad.trace", "scalargrad.steps", "scalargrad.compile"]
+)
+def test_a_star_import_from_an_old_path_gives_its_old_names_with_a_warning(old: str) -> None:
+    from scalargrad._deprecated import MOVED
+
+    namespace: dict[str, object] = {}
+    with pytest.warns(DeprecationWarning, match=f"{old} is deprecated"):
+        exec(f"from {old} import *", namespace)
+    assert set(MOVED[old].public) <= namespace.keys()
+
+
+def test_a_pickle_made_by_0_1_0_loads_with_a_warning() -> None:
+    """tests/golden/graph_0.1.0.pickle is ``pickle.dumps([x, y])`` by scalargrad 0.1.0, with
+    x = Value(2.0, label="x") and y = x.sin()*x + 2**x: its classes are named under
+    ``scalargrad.engine``."""
+    import math
+    import pickle
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "golden" / "graph_0.1.0.pickle").read_bytes()
+    assert b"scalargrad.engine" in data
+    with pytest.warns(DeprecationWarning, match="scalargrad.engine is deprecated"):
+        x, y = pickle.loads(data)
+    assert x.label == "x" and y.data == math.sin(2.0) * 2.0 + 4.0
+    assert sg.grad(y, x) == pytest.approx(math.cos(2.0) * 2 + math.sin(2.0) + 4 * math.log(2))
