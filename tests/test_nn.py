@@ -630,6 +630,21 @@ def test_the_parameter_limit_is_set_on_scalargrad_nn(monkeypatch: pytest.MonkeyP
         MLP(3, [4, 2])  # 26
 
 
+def test_mock_patch_of_the_parameter_limit_sets_it_and_restores_it() -> None:
+    from unittest import mock
+
+    import scalargrad.nn
+    import scalargrad.nn.modules
+
+    before = scalargrad.nn.MAX_PARAMETERS
+    with mock.patch.object(scalargrad.nn, "MAX_PARAMETERS", 21):
+        assert scalargrad.nn.modules.MAX_PARAMETERS == 21
+        with pytest.raises(ValueError, match="MAX_PARAMETERS = 21"):
+            MLP(3, [4, 2])
+    assert scalargrad.nn.MAX_PARAMETERS == scalargrad.nn.modules.MAX_PARAMETERS == before
+    assert "MAX_PARAMETERS" in vars(scalargrad.nn)
+
+
 def test_models_pickle_and_pickles_naming_scalargrad_nn_still_load() -> None:
     import pickle
 

@@ -28,16 +28,12 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import TYPE_CHECKING
 
 from . import modules
 from .compiled import CompiledLoss, compile_loss
 from .losses import hinge_loss, logsumexp, mse, softmax, softmax_cross_entropy
-from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .modules import ACTIVATIONS, MAX_PARAMETERS, MLP, Layer, Module, Neuron
 from .optim import SGD
-
-if TYPE_CHECKING:  # at run time, the property below
-    from .modules import MAX_PARAMETERS
 
 __all__ = [
     "ACTIVATIONS",
@@ -58,20 +54,18 @@ __all__ = [
 
 
 class _Package(types.ModuleType):
-    """``scalargrad.nn`` itself: ``nn.MAX_PARAMETERS`` reads and sets the limit the modules check.
+    """``scalargrad.nn`` itself: setting ``nn.MAX_PARAMETERS`` sets the limit the modules check.
 
-    The limit lives in :mod:`scalargrad.nn.modules`, beside the check; this property
-    keeps the documented ``scalargrad.nn.MAX_PARAMETERS = ...`` working (a plain
-    re-export would be a copy, and setting it would change nothing).
+    The limit lives in :mod:`scalargrad.nn.modules`, beside the check; a plain re-export
+    would be a copy, and setting it would change nothing. Setting it here sets both, so the
+    documented ``scalargrad.nn.MAX_PARAMETERS = ...`` and ``mock.patch.object(nn,
+    "MAX_PARAMETERS", ...)`` work, and restoring it restores the check's.
     """
 
-    @property
-    def MAX_PARAMETERS(self) -> int:
-        return modules.MAX_PARAMETERS
-
-    @MAX_PARAMETERS.setter
-    def MAX_PARAMETERS(self, value: int) -> None:
-        modules.MAX_PARAMETERS = value
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "MAX_PARAMETERS":
+            modules.MAX_PARAMETERS = value  # type: ignore[assignment]
 
 
 sys.modules[__name__].__class__ = _Package
