@@ -77,3 +77,13 @@ def compile_latex(source: str, folder: Path) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the documentation site's build as soon as the tests are chosen, if a site test is
+    among them: it then runs while the other tests do (see tests/test_site.py)."""
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rpartition(".")[2] == "test_site":
+            module.start_build()
+            return

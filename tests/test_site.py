@@ -1,11 +1,13 @@
 """The documentation site, built once per test session and opened page by page in Chromium.
 
 ``docs/build_site.py`` builds the site (Sphinx, warnings as errors). Its build is the slowest
-thing the tests do, so it starts when this module is collected, in a process of its own, and
-runs while the tests before these run; the ``site`` fixture waits for it (the whole build when
-this module runs alone). It runs notebook 07, whose step-through widget shows its saved HTML;
-the other notebooks are shown without outputs: tests/test_notebooks.py runs every notebook, and
-``python docs/build_site.py`` (the published site) too.
+thing the tests do, so it starts as soon as pytest has chosen the tests to run, if a site
+test is among them (``pytest_collection_finish`` in conftest.py calls :func:`start_build`), in a
+process of its own, and runs while the tests before these run; the ``site`` fixture waits for
+it (the whole build when this module runs alone). It runs notebook 07, whose step-through
+widget shows its saved HTML; the other notebooks are shown without outputs:
+tests/test_notebooks.py runs every notebook, and ``python docs/build_site.py`` (the published
+site) too.
 
 The site is served from localhost (http.server in a thread) and every page is opened in
 Debian's Chromium (``/usr/bin/chromium``, or ``CHROMIUM``) driven by Playwright from PyPI
@@ -117,25 +119,38 @@ class Build:
                 self.process.wait()
 
 
-def _start_build() -> Build:
+BUILD: Build | None = None
+"""The session's build, once :func:`start_build` started it."""
+
+
+def start_build() -> Build:
+    """Start the site's build (once per session), and stop it when the session ends, even by
+    SIGTERM (a CI timeout), so that no build outlives the tests."""
+    global BUILD
+    if BUILD is not None:
+        return BUILD
     folder = Path(tempfile.mkdtemp(prefix="scalargrad-site-test-"))
-    build = Build.start(folder)
+    build = BUILD = Build.start(folder)
 
     def clean_up() -> None:
         build.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
+    def terminated(signum: int, frame: object) -> None:
+        clean_up()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
     atexit.register(clean_up)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
     return build
-
-
-BUILD = _start_build()  # now, while pytest collects and runs the other tests
 
 
 @pytest.fixture(scope="session")
 def site() -> Path:
-    """The site, built once per session (started when this module was collected)."""
-    return BUILD.wait()
+    """The site, built once per session (started when the tests were chosen)."""
+    return start_build().wait()
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -254,7 +269,7 @@ def test_the_site_has_every_page(site: Path) -> None:
 def test_the_executed_notebook_shows_its_outputs(site: Path) -> None:
     """Notebook 07 ran: its page holds outputs, the widget's saved HTML among them (the page
     test checks that it loads offline)."""
-    if not BUILD.executed:
+    if not start_build().executed:
         pytest.skip(f"running notebook {EXECUTED} needs {KERNEL_NEEDS}: pip install -e '.[notebook,viz]'")
     page = (site / "notebooks" / f"{EXECUTED}.html").read_text(encoding="utf-8")
     assert "cell_output" in page
