@@ -113,7 +113,7 @@ def entry_label(name: str, index: Sequence[int], shape: Sequence[int]) -> str:
 
 def entry_name(name: str, index: Sequence[int], shape: Sequence[int], bar: bool = False) -> str:
     """How ``name[index]`` prints: its label as traces and diagrams print it
-    (:func:`scalargrad.trace.text_name` of :func:`entry_label`), with ``bar`` its adjoint's.
+    (:func:`scalargrad.notation.names.text_name` of :func:`entry_label`), with ``bar`` its adjoint's.
 
     >>> entry_name("X", (0, 1), (2, 2)), entry_name("X", (0, 11), (2, 12)), entry_name("W1", (0, 1), (2, 2))
     ('X₁₂', 'X₁,₁₂', 'W1₁,₂')

@@ -27,7 +27,7 @@ Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 :func:`as_result` (argument checks with the messages above), :func:`basis`,
 :func:`central_difference`, :func:`gradient_difference`, :func:`plain_grad`,
 :func:`agree` (equal, or within an absolute bound: :func:`close`'s last step, also used by
-:mod:`scalargrad.compile` and :mod:`scalargrad.nn`), :func:`compare_difference` (a
+:mod:`scalargrad.codegen` and :mod:`scalargrad.nn`), :func:`compare_difference` (a
 derivative against its central difference, with Richardson extrapolation where that
 differs) and :class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
 """

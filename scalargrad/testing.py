@@ -127,7 +127,7 @@ class GeneratedExpression:
     differentiated by scalargrad and by finite differences alike.
     ``str(expr)`` is the expression in Python syntax over ``x0, x1, …`` and the
     scalargrad functions (``log`` is the natural log), printed by the engine's
-    :func:`~scalargrad.formula` with minimal parentheses.
+    :func:`~scalargrad.graph.formula` with minimal parentheses.
 
     >>> e = GeneratedExpression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
     >>> str(e), e(0.5, 3.0) == math.sin(1.5)
@@ -474,14 +474,14 @@ def assert_gradients_close_batched(
     """Assert that f's gradient matches central differences of f at every row of ``points``.
 
     ``points`` is an (n_points, n_inputs) array-like (NumPy is needed). The analytic
-    gradient comes from ``f`` compiled once (:func:`scalargrad.compile.compile`, traced
+    gradient comes from ``f`` compiled once (:func:`scalargrad.compile`, traced
     at the first point) and run over all points in one NumPy call. The numeric side is
     ``f`` itself on floats: its value at every point and its central differences
     (f(θ + εeᵢ) − f(θ − εeᵢ)) / 2ε, 2·n_inputs + 1 Python calls per point, so a
     function that loses part of its graph (``math.sin`` on a Value) fails. Because the
     compiled code is the path f's Python control flow took at the first point, its
     values are first compared with f's at every point (a
-    :class:`~scalargrad.compile.CompileCheckError` if they differ beyond rounding). The
+    :class:`~scalargrad.codegen.CompileCheckError` if they differ beyond rounding). The
     tolerance is that of :func:`assert_gradients_close`, rounding slack included
     (estimated per point from the compiled code as u·Σ|v·∂f/∂v|/eps). Returns the
     gradients as an (n_points, n_inputs) array; raises

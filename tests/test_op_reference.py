@@ -145,7 +145,7 @@ def assert_close(actual: float, expected: mpmath.mpf, what: str, rel: float = RE
 # Points                                                                       #
 # --------------------------------------------------------------------------- #
 
-# A handful of fixed points inside each of scalargrad.engine.DOMAINS
+# A handful of fixed points inside each of scalargrad.core.op.DOMAINS
 DOMAIN_POINTS: dict[str, tuple[float, ...]] = {
     "real": (-3.0, -0.5, 0.0, 0.1, 1.0, 2.5),
     "positive": (1e-3, 0.1, 0.5, 1.0, 2.0, 100.0),

@@ -130,7 +130,7 @@ def accumulate_adjoints(
     v̄i · ∂vi/∂vk to its parents, added to their running sums (from 0.0) in arrival
     order. With ``node_to_grad`` (the notes' name) each partial adjoint is also
     appended to its node's list. ``grad``, ``adjoints`` and the trace tables use
-    it; it is ``reverse_walk(order, seeds, float_partials, operator.mul, float_plus)``
+    it; it is ``reverse_walk(order, seeds, float_local, operator.mul, float_plus)``
     written out, more than twice as fast, and ``tests/test_walks.py`` checks the two bit for bit.
     """
     adj: dict[Value, float] = {}

@@ -44,7 +44,7 @@ def compile_loss(
     loss (to rounding) for any logits within about 700 of it. ``check=True`` compares
     every example with the engine (to 1e-9 relative, plus 1e-12 of the largest
     finite result for gradients near zero; an infinity matches only itself) and raises
-    :class:`~scalargrad.compile.CompileCheckError` if they differ.
+    :class:`~scalargrad.codegen.CompileCheckError` if they differ.
 
     >>> from scalargrad.nn import MLP, SGD, softmax_cross_entropy
     >>> model = MLP(2, [4, 3], activation="tanh", seed=0)
@@ -63,7 +63,7 @@ class CompiledLoss:
     Made by :func:`compile_loss`. ``loss(xs, ys)`` returns ``(mean loss, gradients)``:
     the gradients of the batch's mean loss, one float per ``model.parameters()``
     entry, in that order (ready for ``SGD.step``). ``compiled`` maps each target
-    class (or None when targets are data) to its :class:`~scalargrad.compile.CompiledGradient`
+    class (or None when targets are data) to its :class:`~scalargrad.codegen.CompiledGradient`
     (``.source`` shows the code); ``compile_seconds`` is the total compile time.
     """
 

@@ -369,7 +369,8 @@ def _text_head(name: str) -> str:
 
 
 class Printer:
-    """Prints rule results, names and numbers as text or LaTeX, through ``engine.formula_parts``.
+    """Prints rule results, names and numbers as text or LaTeX, through
+    :func:`scalargrad.notation.formula.formula_parts`.
 
     Internal helper shared with :mod:`scalargrad.viz` (not public API, not in ``__all__``);
     :data:`TEXT` and :data:`LATEX` are its two instances.
@@ -401,7 +402,7 @@ class Printer:
         return self.paren(text) if precedence == _MUL else text
 
     def exact(self, x: float) -> str:
-        """A number as captions print it: exact, as :func:`engine.formula` writes it
+        """A number as captions print it: exact, as :func:`scalargrad.notation.formula.formula` writes it
         (``1e-05``, ``pi``), in this style (``1e−05``, ``1 \\times 10^{-5}``)."""
         text = self.numeral(formula(Value(x), latex=self.latex))
         return self.paren(text) if self.latex and r"\times" in text else text

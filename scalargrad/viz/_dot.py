@@ -68,7 +68,7 @@ def plain_label(text: str) -> str:
     ``\\n``, ``\\l``, ``\\G`` in a name as its own escapes, and always a quoted string: the
     graphviz package would pass a text in ``<…>`` through as an HTML-like label, markup and
     all (a caption could then add nodes, links or attributes to the diagram). Control
-    characters are written as escapes (:func:`~scalargrad.trace.visible`); ``&`` is
+    characters are written as escapes (:func:`~scalargrad.notation.names.visible`); ``&`` is
     written ``&amp;``: Graphviz decodes entities in every label, so ``&lt;`` would show ``<``."""
     import graphviz
 
