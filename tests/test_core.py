@@ -230,7 +230,7 @@ def test_deepcopy_and_pickle_keep_registered_ops_and_sharing() -> None:
         assert all(a.op is b.op for a, b in pairs)
         assert sg.grad(twin_y, [twin_x1, twin_x2]) == sg.grad(y, [x1, x2])
         assert twin_x1 is not x1
-    assert saving._saving == {}
+    assert saving.saving().nodes == {}
 
 
 def test_deep_graphs_copy_and_pickle_without_recursion() -> None:

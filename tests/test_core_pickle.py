@@ -32,7 +32,7 @@ def test_a_node_pickled_twice_loads_as_one_object(order: str) -> None:
         assert topological_order(twin_y)[0] is twin_x1
         assert twin_x2 in topological_order(twin_y)
         assert str(twin_y) == str(y) and twin_y.data == y.data
-    assert not saving._saving
+    assert not saving.saving().nodes
 
 
 def test_grads_labels_constants_and_number_operands_survive() -> None:
@@ -65,7 +65,7 @@ def test_a_pickler_that_lives_on_keeps_sharing_across_dumps() -> None:
     pickler.dump(y)
     pickler.dump(x1)
     del pickler
-    assert not saving._saving
+    assert not saving.saving().nodes
     buffer.seek(0)
     unpickler = pickle.Unpickler(buffer)
     twin_y, twin_x1 = unpickler.load(), unpickler.load()
@@ -130,3 +130,39 @@ def test_a_saved_graph_with_foreign_parents_or_places_is_refused() -> None:
         pickle.loads(pickle.dumps(SavedGraph(("x",), *columns())))
     with pytest.raises(pickle.UnpicklingError, match="place must be the place of a node"):
         value._saved_node([Value(1.0)], 3)
+
+
+def test_threads_pickling_the_same_graph_at_once_each_get_their_own_whole_copy() -> None:
+    """Each thread's pickles list their own saved nodes: another thread's pickle in progress
+    neither makes a node an outside parent nor empties the list (it made RecursionErrors)."""
+    import sys
+    import threading
+
+    x = Value(1.0, label="x")
+    nodes = [x]
+    for _ in range(500):
+        nodes.append(nodes[-1] * 1.0001 + x)
+    failures: list[BaseException] = []
+
+    def work(k: int) -> None:
+        for j in range(15):
+            v = nodes[(k * 37 + j * 101) % len(nodes)]
+            try:
+                w, last = pickle.loads(pickle.dumps([v, nodes[-1]]))
+                assert (w.data, last.data) == (v.data, nodes[-1].data)
+                assert len(topological_order(last)) == len(topological_order(nodes[-1]))
+            except BaseException as e:
+                failures.append(e)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert not saving.saving().nodes

@@ -532,11 +532,11 @@ def test_an_interrupted_pickle_leaves_nothing_behind() -> None:
 
     with pytest.raises(OSError):
         pickle.dump(w, Full())
-    assert not saving._saving
+    assert not saving.saving().nodes
     middle = w.parents[0]
     assert pickle.loads(pickle.dumps(middle)).data == middle.data
     assert copy.deepcopy(middle).data == middle.data
-    assert not saving._saving
+    assert not saving.saving().nodes
 
 
 @given(testing.expressions_and_points(1, 3, ops=testing.ALL_OPS))

@@ -10,12 +10,35 @@ nodes only through their fields: it comes before Value.
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-_saving: dict[Any, weakref.ref[_SavedGraph]] = {}
-"""The nodes of the graphs being pickled: the saved graph that holds each (see :class:`_SavedGraph`)."""
+
+class _Saving:
+    """What one thread's pickles are saving. One thread writes a pickle, so another thread's
+    pickles, of the same nodes or others, neither see nor clear these."""
+
+    __slots__ = ("live", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes: dict[Any, weakref.ref[_SavedGraph]] = {}
+        """The nodes of the graphs being pickled: the saved graph that holds each."""
+        self.live = 0
+        """How many saved graphs exist: when the last goes, ``nodes`` is emptied at once."""
+
+
+_threads = threading.local()
+
+
+def saving() -> _Saving:
+    """What this thread's pickles are saving now."""
+    try:
+        return _threads.saving  # type: ignore[no-any-return]
+    except AttributeError:
+        _threads.saving = state = _Saving()
+        return state
 
 
 class _SavedGraph:
@@ -25,36 +48,37 @@ class _SavedGraph:
     places), which the pickler writes and reads in C: a 10⁵-node graph saves and loads
     in a fraction of a second, and no node is saved inside another, so depth costs no
     recursion. While a pickler holds it (in its memo, until the pickle is written, or
-    given up), its nodes are listed in :data:`_saving`: a node pickled again in the same
-    pickle is saved as its place here and loads as the same object, and nodes listed by
-    an earlier graph of the pickle are its ``outside`` parents instead of its own nodes.
+    given up), its nodes are listed in this thread's :func:`saving`: a node pickled again in
+    the same pickle is saved as its place here and loads as the same object, and nodes listed
+    by an earlier graph of the pickle are its ``outside`` parents instead of its own nodes.
     """
 
-    __slots__ = ("__weakref__", "load", "nodes", "outside", "places", "ref")
-
-    live = 0
-    """How many saved graphs exist: when the last goes, :data:`_saving` is emptied at once."""
+    __slots__ = ("__weakref__", "load", "nodes", "outside", "places", "ref", "saving")
 
     def __init__(self, root: Any, load: Callable[..., list[Any]]) -> None:
         self.load = load
-        self.outside, self.nodes = ancestors_not_in(root, _saving.__contains__ if _saving else None)
+        self.saving = state = saving()  # this thread's, whichever thread lets the graph go
+        known = state.nodes
+        self.outside, self.nodes = ancestors_not_in(root, known.__contains__ if known else None)
         self.places = parent_places(self.outside, self.nodes)
         self.ref = ref = weakref.ref(self)
-        _saving.update(dict.fromkeys(self.nodes, ref))
-        _SavedGraph.live += 1
+        known.update(dict.fromkeys(self.nodes, ref))
+        state.live += 1
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (self.load, (tuple(self.outside), *field_columns(self.nodes, self.places)))
 
     def __del__(self) -> None:
-        _SavedGraph.live -= 1
-        if not _SavedGraph.live:
-            _saving.clear()
+        state = self.saving
+        state.live -= 1
+        if not state.live:
+            state.nodes.clear()
             return
         ref = self.ref
+        known = state.nodes
         for v in self.nodes:
-            if _saving.get(v) is ref:
-                del _saving[v]
+            if known.get(v) is ref:
+                del known[v]
 
 
 def ancestors_not_in(root: Any, known: Callable[[Any], bool] | None) -> tuple[list[Any], list[Any]]:
@@ -108,6 +132,6 @@ def field_columns(nodes: list[Any], places: dict[Any, int]) -> list[list[Any]]:
 def saved_graph(node: Any, load: Callable[..., list[Any]]) -> _SavedGraph:
     """The saved graph ``node`` is pickled in: one a pickle in progress saves already, or a new
     one, which loads by calling ``load`` on its columns."""
-    saved = _saving.get(node)
+    saved = saving().nodes.get(node)
     graph = None if saved is None else saved()
     return _SavedGraph(node, load) if graph is None else graph
