@@ -79,7 +79,7 @@ class SavedGraph:
         self.args = (outside, *columns)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (value._loaded_graph, self.args)
+        return (saving._loaded_graph, self.args)
 
 
 def columns(**changes: Any) -> list[Any]:
@@ -129,7 +129,7 @@ def test_a_saved_graph_with_foreign_parents_or_places_is_refused() -> None:
     with pytest.raises(pickle.UnpicklingError, match="parent must be a node loaded before this one"):
         pickle.loads(pickle.dumps(SavedGraph(("x",), *columns())))
     with pytest.raises(pickle.UnpicklingError, match="place must be the place of a node"):
-        value._saved_node([Value(1.0)], 3)
+        saving._saved_node([Value(1.0)], 3)
 
 
 def test_threads_pickling_the_same_graph_at_once_each_get_their_own_whole_copy() -> None:

@@ -3,8 +3,8 @@
 Read it in this order. :mod:`~scalargrad.core.op` says what an op is (:class:`Op`, one
 definition of one operation) and keeps the registry :data:`OPS`; it knows no individual
 op. :mod:`~scalargrad.core.value` is the :class:`Value`, a node of the notes'
-computational graph with ``backward``, and :func:`topological_order`; it pickles and
-copies graphs flat through :mod:`~scalargrad.core.saving`.
+computational graph with ``backward``, and :func:`topological_order`;
+:mod:`~scalargrad.core.saving` copies and pickles graphs of any depth, flat.
 :mod:`~scalargrad.core.methods` generates Value's op methods from each op's definition
 (:func:`builtin_op`) and switches them off under :func:`no_grad`;
 :mod:`~scalargrad.core.define` adds your own op (:func:`define_op`).
@@ -15,6 +15,7 @@ The built-in ops live in :mod:`scalargrad.ops` and the formula printer in
 standard library.
 """
 
+from . import saving as saving  # gives Value its copy and pickle methods
 from .define import define_op
 from .methods import apply, builtin_op, method_source, no_grad
 from .op import ATOM, CONST, DOMAINS, OPS, ConstantForm, ConstantLeaf, Form, Op, OpDefinitionError

@@ -4,25 +4,22 @@ A :class:`Value` keeps its forward value ``data``, its adjoint ``grad``, at most
 parents and the *local derivative* dv_i/dv_k with respect to each parent, computed once
 at forward time as plain floats. :meth:`Value.backward` is the notes' reverse pass over
 :func:`topological_order`. The op methods (``__mul__``, ``tanh``, …) are generated from
-each op's definition by :mod:`scalargrad.core.methods`; a plain number in an op (the
-``2`` in ``2 * x``) is not a node: the node keeps the number and prints it (``2*x``).
+each op's definition by :mod:`scalargrad.core.methods` (read one with
+``scalargrad.graph.method_source("__mul__")``); a plain number in an op (the ``2`` in
+``2 * x``) is not a node: the node keeps the number and prints it (``2*x``).
 
-Graphs copy and pickle flat, parents first, so graphs of any depth do, and a loaded
-graph is checked to be a graph.
+Copying and pickling graphs of any depth is :mod:`scalargrad.core.saving`'s job.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
-import pickle
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
-from .op import CONST, CONSTANT_FORMS, OPS, ConstantForm, ConstantLeaf, Form, Op, described
-from .saving import ancestors_not_in, field_columns, parent_places, saved_graph
+from .op import CONST, ConstantLeaf, Form, Op
 
 Operand = Union["Value", int, float]
 
@@ -45,14 +42,14 @@ class Value:
 
     __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
 
-    data: float
-    grad: float
-    label: str | None
-    _op: Form | ConstantLeaf | None
-    _a: Value | None
-    _da: float
-    _b: Value | None
-    _db: float  # d self / d _b, or the plain-number operand of a ConstantForm
+    data: float  # the forward value v_i
+    grad: float  # the adjoint v̄_i, summed by backward
+    label: str | None  # the name it prints with, if any
+    _op: Form | ConstantLeaf | None  # the op that made it; None for an input
+    _a: Value | None  # the first parent v_k
+    _da: float  # ∂v_i/∂v_k for the first parent
+    _b: Value | None  # the second parent, if any
+    _db: float  # ∂v_i/∂ of the second parent, or the plain-number operand of a ConstantForm
 
     _printer: ClassVar[Callable[..., str]]
     """How a Value prints (``str``, :meth:`formula`): :func:`scalargrad.notation.formula.formula`,
@@ -228,238 +225,12 @@ class Value:
         for v in topological_order(self):
             v.grad = 0.0
 
-    # ---------------------------------------------------------- copy, pickle
-    def __copy__(self) -> Value:
-        v = _new(Value)
-        v.data, v.grad, v.label = self.data, self.grad, self.label
-        v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
-        return v
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        # The same flat columns a pickle saves (see _SavedGraph), copied without the bytes:
-        # no recursion, and the copy is checked the same way a loaded pickle is.
-        outside, nodes = ancestors_not_in(self, (lambda v: id(v) in memo) if memo else None)
-        copies = _loaded_graph(
-            tuple(memo[id(v)] for v in outside), *field_columns(nodes, parent_places(outside, nodes))
-        )
-        memo.update(zip(map(id, nodes), copies[len(outside) :]))
-        memo.setdefault(id(memo), []).extend(nodes)  # as copy.deepcopy keeps originals alive
-        return copies[-1]
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        graph = saved_graph(self, _loaded_graph)
-        return (_saved_node, (graph, graph.places[self]))
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        # How pickles saved node by node (before graphs were saved flat) load.
-        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = _loaded_fields(
-            self, state
-        )
-
 
 def _no_printer(value: Value, *, max_length: int = 10_000) -> str:
     raise ValueError("no formula printer is loaded: import scalargrad.notation.formula")
 
 
 Value._printer = _no_printer
-
-
-def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
-    """The fields of a node being loaded from a pickle or copy, checked: a graph, not arbitrary objects.
-
-    ``data``, ``grad`` and the local derivatives are floats, ``label`` a str or None,
-    the op a registered op (or form) with one parent Value per operand, and every
-    parent a Value loaded before this node (so the graph has no cycle). Anything
-    else is a :class:`pickle.UnpicklingError` naming the field. This guards
-    against damaged or edited files, not attacks: loading a pickle can run any
-    code, so never load one from an untrusted source.
-    """
-    fields = state[1] if type(state) is tuple and len(state) in (2, 3) else None
-    if type(fields) is not tuple or len(fields) != 8:
-        raise _unpickling("state", "a tuple of a Value's 8 fields", state)
-    data, grad, label, form, a, da, b, db = fields
-    if type(data) is not float:
-        raise _unpickling("data", "a float", data)
-    if type(grad) is not float:
-        raise _unpickling("grad", "a float", grad)
-    if label is not None and type(label) is not str:
-        raise _unpickling("label", "a str or None", label)
-    if type(da) is not float:
-        raise _unpickling("_da", "a float", da)
-    if type(db) is not float:
-        raise _unpickling("_db", "a float", db)
-    if hasattr(v, "data"):
-        raise _unpickling("state", "set once, on a new node (the pickle sets it twice)", state)
-    if form is None or form is CONST:
-        if a is not None or b is not None:
-            raise _unpickling("_a", "None for a leaf (an input or constant)", a)
-        return fields
-    if type(form) is Op:
-        arity = form.arity
-        registered: Form | None = OPS.get(form.name)
-    elif type(form) is ConstantForm and form.op.name in OPS and form.constant_at in (0, 1):
-        arity = 1  # the other operand is the number kept in _db
-        registered = OPS[form.op.name].with_constant[form.constant_at]
-    else:
-        raise _unpickling("_op", "a registered op", form)
-    if registered is not form:
-        raise _unpickling("_op", "a registered op", form)
-    for field, parent in (("_a", a), ("_b", b)):
-        if field == "_b" and arity == 1:
-            if parent is not None:
-                raise _unpickling("_b", f"None for an op with one parent ({form!r})", parent)
-            break
-        if type(parent) is not Value:
-            raise _unpickling(field, "a Value (a parent node)", parent)
-        if not hasattr(parent, "data"):
-            raise _unpickling(field, "a node loaded before this one (the graph has a cycle)", parent)
-    return fields
-
-
-def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
-    """The error for a loaded node's field that is not what a graph holds."""
-    shown = type(got).__name__ if isinstance(got, Value) else described(got)
-    return pickle.UnpicklingError(
-        f"not a scalargrad graph: a Value's {field} must be {expected}, got {shown}"
-    )
-
-
-def _loaded_graph(outside: object, *columns: Any) -> list[Value]:
-    """The nodes of a saved graph (:mod:`scalargrad.core.saving`) as loaded: its outside parents, then
-    one new node per entry of the columns, checked as :func:`_loaded_fields` checks one.
-
-    A parent is given by its place among the nodes before it, so a loaded graph has no
-    cycle; anything that is not a graph is a :class:`pickle.UnpicklingError`.
-    """
-    if type(outside) is not tuple or not all(type(v) is Value and hasattr(v, "data") for v in outside):
-        raise _unpickling("parent", "a node loaded before this one", outside)
-    if len(columns) != 8 or not all(type(c) is list for c in columns) or len(set(map(len, columns))) != 1:
-        raise _unpickling("fields", "8 lists of equal length (a saved graph)", columns)
-    nodes = list(outside)
-    collecting = gc.isenabled()
-    if collecting:  # the loop makes a node per entry and no cycle: nothing for the collector to find
-        gc.disable()
-    try:
-        _load_nodes(nodes, columns)
-    finally:
-        if collecting:
-            gc.enable()
-    return nodes
-
-
-def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
-    """Append a new node to ``nodes`` for each entry of ``columns`` (see :func:`_loaded_graph`).
-
-    The columns' types are checked a column at a time, in C; each node then only checks
-    that its parents are nodes before it, as many as its op takes.
-    """
-    datas, grads, labels, forms, _, das, _, dbs = columns
-    try:
-        parents = {f: _parent_count(f) for f in set(forms)}
-    except TypeError:  # an unhashable "op"
-        parents = None
-    if parents is None or not (
-        _FLOAT.issuperset(map(type, datas))
-        and _FLOAT.issuperset(map(type, grads))
-        and _FLOAT.issuperset(map(type, das))
-        and _FLOAT.issuperset(map(type, dbs))
-        and _LABEL.issuperset(map(type, labels))
-    ):
-        _load_nodes_checked(nodes, columns)  # says what is wrong
-        return
-    append = nodes.append
-    for data, grad, label, form, a, da, b, db in zip(*columns):
-        n = len(nodes)
-        count = 0
-        if a is not None:
-            if type(a) is not int or not 0 <= a < n:
-                raise _unpickling("_a", "a node loaded before this one (the graph has a cycle)", a)
-            a = nodes[a]
-            count = 1
-        if b is not None:
-            if type(b) is not int or not 0 <= b < n:
-                raise _unpickling("_b", "a node loaded before this one (the graph has a cycle)", b)
-            b = nodes[b]
-            count += 2
-        v = _new(Value)
-        if parents[form] != count:
-            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
-        v.data = data
-        v.grad = grad
-        v.label = label
-        v._op = form
-        v._a = a
-        v._da = da
-        v._b = b
-        v._db = db
-        append(v)
-
-
-_FLOAT = frozenset({float})
-_LABEL = frozenset({str, type(None)})
-
-
-def _parent_count(form: object) -> int:
-    """The parents a node of ``form`` has: 0, 1 (``_a``) or 3 (``_a`` and ``_b``); -1 if it is no form."""
-    if form is None or form is CONST:
-        return 0
-    if type(form) is Op and OPS.get(form.name) is form:
-        return 1 if form.arity == 1 else 3
-    if type(form) is ConstantForm and form in CONSTANT_FORMS:
-        return 1
-    return -1
-
-
-def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...]) -> None:
-    """:func:`_load_nodes` a node at a time, with :func:`_loaded_fields`' errors."""
-    append = nodes.append
-    forms = CONSTANT_FORMS
-    for data, grad, label, form, a, da, b, db in zip(*columns):  # type: ignore[call-overload]
-        n = len(nodes)
-        if a is not None:
-            if type(a) is not int or not 0 <= a < n:
-                raise _unpickling("_a", "a node loaded before this one (the graph has a cycle)", a)
-            a = nodes[a]
-        if b is not None:
-            if type(b) is not int or not 0 <= b < n:
-                raise _unpickling("_b", "a node loaded before this one (the graph has a cycle)", b)
-            b = nodes[b]
-        v = _new(Value)
-        if not (
-            type(data) is float
-            and type(grad) is float
-            and type(da) is float
-            and type(db) is float
-            and (label is None or type(label) is str)
-            and (
-                (a is None and b is None and (form is None or form is CONST))
-                or (
-                    type(form) is Op
-                    and a is not None
-                    and OPS.get(form.name) is form
-                    and (b is None) is (form.arity == 1)
-                )
-                or (type(form) is ConstantForm and form in forms and a is not None and b is None)
-            )
-        ):
-            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
-        v.data = data
-        v.grad = grad
-        v.label = label
-        v._op = form
-        v._a = a
-        v._da = da
-        v._b = b
-        v._db = db
-        append(v)
-
-
-def _saved_node(nodes: object, place: object) -> Value:
-    """The node at ``place`` in a loaded graph: how a pickled Value loads."""
-    if type(nodes) is not list or type(place) is not int or not 0 <= place < len(nodes):
-        raise _unpickling("place", "the place of a node in its saved graph", place)
-    node: Value = nodes[place]
-    return node
 
 
 def _as_float(x: object) -> float:
