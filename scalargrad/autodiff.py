@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .core import (
+    OpDefinitionError,
     Partial,
     Value,
     accumulate_adjoints,
@@ -362,7 +363,15 @@ def _graph_adjoints(
 def _rule_partials(v: Value) -> list[Any]:
     """dv/dparent for each of v's parents, from v's op's rule on Values (constant operands as numbers)."""
     operands = v.operands
-    partials = v.op.rule(  # type: ignore[union-attr]
+    op = v.op
+    assert op is not None
+    if not op.graph_rule:
+        raise OpDefinitionError(
+            f"{op.name}: its derivative computes on floats when given Values (math.cos where "
+            f"scalargrad.cos was meant, say), so create_graph cannot differentiate it again; write "
+            f"it with scalargrad's functions (see define_op)"
+        )
+    partials = op.rule(
         *(p.data if isinstance(p, Value) and p.is_constant else p for p in operands), v
     )
     return [d for p, d in zip(operands, partials) if isinstance(p, Value)]

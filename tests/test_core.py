@@ -128,8 +128,28 @@ def test_check_op_catches_a_wrong_rule_and_a_rule_that_drops_the_graph() -> None
         sg.check_op(wrong)
     flat = sg.define_op("user_flat_sin", math.sin, lambda x, out: math.cos(x))  # math.cos: no graph
     assert sg.gradcheck(flat, [0.7])
-    with pytest.raises(sg.GradcheckError, match="second derivative"):
+    with pytest.raises(sg.OpDefinitionError, match="user_flat_sin: its derivative computes on floats"):
         sg.check_op(flat)
+
+
+def test_a_rule_that_computes_on_floats_is_refused_by_create_graph_not_taken_for_a_constant() -> None:
+    """``math.cos`` in a rule gives numbers for Values: the Hessian would silently be 0."""
+    flat = sg.define_op("user_flat_cos_rule", math.sin, lambda x, out: math.cos(x))
+    x = Value(0.7, label="x")
+    assert sg.grad(flat(x), x) == math.cos(0.7)  # first order is right
+    for second_order in (
+        lambda: sg.hessian(flat(x), x),
+        lambda: sg.grad(flat(x), x, create_graph=True),
+        lambda: sg.gradgradcheck(flat, [0.7]),
+    ):
+        with pytest.raises(sg.OpDefinitionError, match="computes on floats when given Values"):
+            second_order()
+    constant = sg.define_op("user_constant_rule", lambda x: 2 * x, lambda x, out: 2.0)
+    infinite = sg.define_op("user_infinite_rule", lambda x: x * x, lambda x, out: math.inf)
+    graph = sg.define_op("user_graph_rule", math.sin, lambda x, out: sg.cos(x))
+    assert constant.graph_rule and infinite.graph_rule and graph.graph_rule and not flat.graph_rule
+    assert sg.hessian(constant(x) * x, x) == 4.0
+    assert sg.hessian(graph(x), x) == -math.sin(0.7)
 
 
 def test_define_op_rejects_bad_definitions_at_once() -> None:

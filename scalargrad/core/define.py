@@ -175,7 +175,10 @@ def define_op(
     that does not return one number per operand where it is first tried; and
     later, wherever the op runs, for an ``evaluate`` that returns no real number
     or a ``derivative`` that returns the wrong count or type there (user ops
-    pay one check per call; built-in ops none).
+    pay one check per call; built-in ops none); and in ``create_graph`` for a
+    ``derivative`` that computes on floats when given Values (``math.cos``: its
+    numbers change with the operands, so they are not constants), which would
+    otherwise make every second derivative through the op silently 0.
     """
     _check_name(name)
     if arity not in (1, 2):
@@ -218,6 +221,27 @@ _PROBES = (0.5, 1.5, 2.5, -0.5, 0.25, 3.5)
 """Where :func:`define_op` first tries a new op (the same number for every operand)."""
 
 
+def _computes_on_floats(op: Op, point: tuple[float, ...], out: float, grads: Any) -> bool:
+    """Whether ``op``'s rule, given Values, returns numbers that are not constant: a rule
+    written with ``math.cos`` where ``scalargrad.cos`` was meant. A number for a constant
+    derivative (``2.0`` for 2x) is fine; one that differs at another point is not."""
+    try:
+        on_values = op.rule(*(Value(p) for p in point), Value(out))
+    except Exception:
+        return False  # create_graph meets the rule's own error, as it would without this check
+    numbers = [k for k, g in enumerate(on_values) if not isinstance(g, Value)]
+    for probe in _PROBES:
+        other = (probe,) * op.arity
+        if other == point or not numbers:
+            continue
+        try:
+            elsewhere = op.rule(*other, float(op.evaluate(*other)))
+        except (ArithmeticError, ValueError):
+            continue
+        return any(float(elsewhere[k]) != float(grads[k]) for k in numbers)
+    return False
+
+
 def _check_rule(op: Op) -> None:
     """Call a new op's rule once where it is defined: one number per operand, or a clear error.
 
@@ -248,6 +272,7 @@ def _check_rule(op: Op) -> None:
         except Exception as e:
             raise OpDefinitionError(f"{op.name}: derivative{(*point, out)} failed: {e}") from None
         checked_grads(op, grads)
+        op.graph_rule = not _computes_on_floats(op, point, out, grads)
         return
     raise ValueError(
         f"{op.name}: could not be evaluated at any of the points {_PROBES} to check its derivative "

@@ -59,6 +59,9 @@ class Op:
       the source of a ``def``. The code generator reads them; the core does not.
     * ``doc``: for built-in ops, its row of the op table as Markdown: the value, the
       derivatives, and its values at special points.
+    * ``graph_rule``: False for a user op whose rule computes on floats even when given
+      Values (``math.cos`` where ``scalargrad.cos`` was meant): ``create_graph`` then
+      refuses it, instead of taking its local derivatives for constants.
 
     Calling an op applies it: a new node when an operand is a Value, a float for
     plain numbers. Ops pickle and copy by name, so a copied graph keeps the
@@ -72,6 +75,7 @@ class Op:
         "domains",
         "evaluate",
         "forms",
+        "graph_rule",
         "latex",
         "methods",
         "name",
@@ -126,6 +130,7 @@ class Op:
         self.methods = methods
         self.forms = forms or {}
         self.doc = doc
+        self.graph_rule = True
         self.with_constant = tuple(ConstantForm(self, i) for i in range(arity)) if arity == 2 else ()
 
     @property
