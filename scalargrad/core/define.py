@@ -3,6 +3,7 @@ mistakes clear errors where they are made, not wrong numbers later."""
 
 from __future__ import annotations
 
+import math
 import numbers
 import unicodedata
 from collections.abc import Callable
@@ -238,8 +239,12 @@ def _computes_on_floats(op: Op, point: tuple[float, ...], out: float, grads: Any
             elsewhere = op.rule(*other, float(op.evaluate(*other)))
         except (ArithmeticError, ValueError):
             continue
-        return any(float(elsewhere[k]) != float(grads[k]) for k in numbers)
+        return any(_differ(float(elsewhere[k]), float(grads[k])) for k in numbers)
     return False
+
+
+def _differ(a: float, b: float) -> bool:
+    return a != b and not (math.isnan(a) and math.isnan(b))
 
 
 def _check_rule(op: Op) -> None:
