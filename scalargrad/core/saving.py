@@ -293,47 +293,22 @@ def _parent_count(form: object) -> int:
 
 
 def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...]) -> None:
-    """:func:`_load_nodes` a node at a time, with :func:`_loaded_fields`' errors."""
-    append = nodes.append
-    forms = CONSTANT_FORMS
+    """:func:`_load_nodes` a node at a time, each through :func:`_loaded_fields`, for columns
+    that failed the fast checks: it stops at the first wrong field and names it."""
     for data, grad, label, form, a, da, b, db in zip(*columns):  # type: ignore[call-overload]
-        n = len(nodes)
-        if a is not None:
-            if type(a) is not int or not 0 <= a < n:
-                raise _unpickling("_a", "a node loaded before this one (the graph has a cycle)", a)
-            a = nodes[a]
-        if b is not None:
-            if type(b) is not int or not 0 <= b < n:
-                raise _unpickling("_b", "a node loaded before this one (the graph has a cycle)", b)
-            b = nodes[b]
+        a, b = _placed(a, "_a", nodes), _placed(b, "_b", nodes)
         v = _new(Value)
-        if not (
-            type(data) is float
-            and type(grad) is float
-            and type(da) is float
-            and type(db) is float
-            and (label is None or type(label) is str)
-            and (
-                (a is None and b is None and (form is None or form is CONST))
-                or (
-                    type(form) is Op
-                    and a is not None
-                    and OPS.get(form.name) is form
-                    and (b is None) is (form.arity == 1)
-                )
-                or (type(form) is ConstantForm and form in forms and a is not None and b is None)
-            )
-        ):
-            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
-        v.data = data
-        v.grad = grad
-        v.label = label
-        v._op = form
-        v._a = a
-        v._da = da
-        v._b = b
-        v._db = db
-        append(v)
+        _setstate(v, (None, (data, grad, label, form, a, da, b, db)))
+        nodes.append(v)
+
+
+def _placed(place: object, field: str, nodes: list[Value]) -> Any:
+    """The parent a saved node names by its ``place`` among the nodes before it (None: no parent)."""
+    if place is None:
+        return None
+    if type(place) is not int or not 0 <= place < len(nodes):
+        raise _unpickling(field, "a node loaded before this one (the graph has a cycle)", place)
+    return nodes[place]
 
 
 def _saved_node(nodes: object, place: object) -> Value:
