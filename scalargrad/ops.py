@@ -22,12 +22,23 @@ and returns a float for a number.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .core import OPS, Op, Value
-from .core.methods import builtin_op, check_namespaces
-from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE
+from .core import OPS, Op, Value, fan_node, leaf
+from .core.methods import builtin_op, check_namespaces, grad_enabled
+from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE, register
+from .floats import (
+    _checked,
+    _checked_exp,
+    _divide,
+    _maximum,
+    _minimum,
+    _power,
+    _sigmoid,
+    _softplus,
+)
 
 __all__ = [
     "acos",
@@ -37,6 +48,7 @@ __all__ = [
     "cbrt",
     "cos",
     "cosh",
+    "dot",
     "erf",
     "exp",
     "expm1",
@@ -56,85 +68,6 @@ __all__ = [
     "tan",
     "tanh",
 ]
-
-# --------------------------------------------------------------------------- #
-# Forward values on floats, with math-module errors that name the op.          #
-# --------------------------------------------------------------------------- #
-
-
-def _domain_error(op: str, x: float, need: str) -> ValueError:
-    return ValueError(f"{op}: math domain error at x = {x!r} ({op} needs {need})")
-
-
-def _checked(
-    name: str, fn: Callable[[float], float], outside: Callable[[float], bool], need: str
-) -> Callable[[float], float]:
-    """``fn``, raising errors that name ``name`` where ``outside(x)`` and where math raises.
-
-    NaN is let through (``log(nan)`` is nan), so a diverged computation shows as NaN.
-    """
-
-    def evaluate(x: float) -> float:
-        if outside(x):
-            raise _domain_error(name, x, need)
-        try:
-            return fn(x)
-        except ValueError:
-            raise _domain_error(name, x, need) from None
-        except OverflowError:
-            raise OverflowError(f"{name}: result too large at x = {x!r}") from None
-
-    return evaluate
-
-
-def _checked_exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError(f"exp: result too large at x = {x!r} (exp overflows above x = 709.78)") from None
-
-
-def _divide(a: float, b: float) -> float:
-    if b == 0.0:
-        raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
-    return a / b
-
-
-def _power(a: float, b: float) -> float:
-    finite = math.isfinite(b)
-    if a == 0.0 and b < 0.0 and finite:
-        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({a!r} ** {b!r})")
-    if a < 0.0 and finite and not b.is_integer():
-        raise ValueError(
-            f"pow: math domain error for {a!r} ** {b!r} (a negative base needs an integer exponent)"
-        )
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        raise OverflowError(f"pow: result too large for {a!r} ** {b!r}") from None
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x: float) -> float:
-    """ln(1 + e**x) without overflow: max(x, 0) + ln(1 + e**-|x|), so softplus(1000) = 1000."""
-    if x != x:
-        return x
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _minimum(a: float, b: float) -> float:
-    return a + b if a != a or b != b else min(a, b)
-
-
-def _maximum(a: float, b: float) -> float:
-    return a + b if a != a or b != b else max(a, b)
-
 
 # --------------------------------------------------------------------------- #
 # Helpers of the derivative expressions, on floats and on Values.              #
@@ -707,6 +640,80 @@ def cbrt(x):
     doc=("∛x, the real cube root", "1/(3∛x²)", "`cbrt'(0) = inf`; `cbrt(-8) = -2`"),
 )
 
+
+# dot: one node for x₁y₁ + … + xₙyₙ (a matrix product's entry), its 2n operands x₁…xₙ, y₁…yₙ
+# kept in a Fan; the products are summed exactly and rounded once (math.fsum), and
+# ∂/∂xₖ = yₖ, ∂/∂yₖ = xₖ are its operands themselves, so the rule works on Values too.
+def sum_of_products(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Σ xₖ·yₖ, the products summed exactly and rounded once (inf − inf is nan; past the range, ±inf)."""
+    try:
+        return math.fsum(map(operator.mul, xs, ys))
+    except (ValueError, OverflowError):
+        total = 0.0
+        for x, y in zip(xs, ys):
+            total += x * y
+        return total
+
+
+def _dot_value(*operands: float) -> float:
+    n, odd = divmod(len(operands), 2)
+    if odd:
+        raise TypeError(f"dot takes 2n operands (x1…xn, y1…yn), got {len(operands)}")
+    return sum_of_products(operands[:n], operands[n:])
+
+
+def _dot_rule(*operands_and_out: Any) -> tuple[Any, ...]:
+    operands = operands_and_out[:-1]
+    n = len(operands) // 2
+    return (*operands[n:], *operands[:n])
+
+
+_dot = Op(
+    "dot",
+    arity=None,
+    evaluate=_dot_value,
+    rule=_dot_rule,
+    symbol="*",
+    notation="dot",
+    precedence=1,
+    latex=r"{0} \cdot {1}",
+    builtin=True,
+    doc=(
+        "x₁·y₁ + … + xₙ·yₙ, summed exactly (`math.fsum`)",
+        "yₖ, xₖ",
+        "one node for 2n operands; `matmul` makes one per entry",
+    ),
+)
+register(_dot)
+
+
+def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
+    """x₁·y₁ + … + xₙ·yₙ as one node with 2n parents (a float for plain numbers).
+
+    The notes' Zᵢⱼ = Σₖ XᵢₖWₖⱼ is one ``dot`` per entry: one node instead of n
+    products and n − 1 sums, with local derivatives ∂/∂xₖ = yₖ and ∂/∂yₖ = xₖ.
+    The products are summed exactly and rounded once. It prints as the sum of
+    products it is (``x1*y1 + x2*y2``). A plain number among Values becomes a
+    constant leaf; sequences of different lengths are a ValueError.
+    """
+    xs, ys = tuple(xs), tuple(ys)
+    if len(xs) != len(ys):
+        raise ValueError(f"dot: the sequences have different lengths, {len(xs)} and {len(ys)}")
+    if all(type(x) is Value for x in xs) and all(type(y) is Value for y in ys):
+        return dot_of_values(xs, ys, [x.data for x in xs], [y.data for y in ys])
+    return _dot(*xs, *ys)
+
+
+def dot_of_values(
+    xs: tuple[Value, ...], ys: tuple[Value, ...], xd: Sequence[float], yd: Sequence[float]
+) -> Value:
+    """:func:`dot` of Values whose data ``xd``, ``yd`` are at hand (matmul reuses a row's for each column)."""
+    out = sum_of_products(xd, yd)
+    if not grad_enabled():
+        return leaf(out)
+    return fan_node(_dot, out, xs + ys, (*yd, *xd))
+
+
 check_namespaces(OPS)
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.builtin and op.notation == "call"}
@@ -730,6 +737,8 @@ def table() -> str:
             usage = f"a {op.symbol} b"
         elif op.notation == "prefix":
             usage = f"{op.symbol}x"
+        elif op.notation == "dot":
+            usage = f"{op.name}(x, y)"
         else:
             usage = f"{op.name}({'x' if op.arity == 1 else 'a, b'})"
         value, derivative, special = op.doc

@@ -150,9 +150,14 @@ class GeneratedExpression:
             if kind != "const" and kind not in OPS:
                 raise ValueError(f"unknown op {kind!r} in a GeneratedExpression step")
             arity = 0 if kind == "const" else OPS[kind].arity
-            if len(operands) != arity or any(not 0 <= o < slot for o in operands):
+            if arity is None:  # a variadic op (dot) takes 2n operands, n >= 1
+                wrong_count = len(operands) < 2 or len(operands) % 2 == 1
+                wanted = "2n (n >= 1)"
+            else:
+                wrong_count, wanted = len(operands) != arity, str(arity)
+            if wrong_count or any(not 0 <= o < slot for o in operands):
                 raise ValueError(
-                    f"step {kind!r} needs {arity} operands among slots 0..{slot - 1}, got {operands}"
+                    f"step {kind!r} needs {wanted} operands among slots 0..{slot - 1}, got {operands}"
                 )
             checked.append((kind, tuple(operands), float(value)))
         self.n_inputs = n_inputs
@@ -253,6 +258,9 @@ class _Builder:
             else:
                 exponent = self.step("tanh", self.build(d, constant_ok=False))
             return self.step("pow", base, exponent)
+        if op.arity is None:  # dot: x1*y1 + ... + xn*yn over 1 to 3 pairs, operands shared freely
+            rest = [self.build(d, constant_ok=True) for _ in range(2 * draw(st.integers(1, 3)) - 1)]
+            return self.step(name, a, *rest)
         operands = [self.guarded(a, op.domains[0])]
         if op.arity == 2:
             operands.append(self.guarded(self.build(d, constant_ok=True), op.domains[1]))

@@ -19,7 +19,7 @@ from . import saving as saving  # gives Value its copy and pickle methods
 from .define import define_op
 from .methods import apply, builtin_op, method_source, no_grad
 from .op import ATOM, CONST, DOMAINS, OPS, ConstantForm, ConstantLeaf, Form, Op, OpDefinitionError
-from .value import Operand, Value, constant, leaf, node, real_float, topological_order
+from .value import Fan, Operand, Value, constant, fan_node, leaf, node, real_float, topological_order
 from .walks import Partial, accumulate_adjoints, accumulate_tangents, count_ops, evaluation_order
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "OPS",
     "ConstantForm",
     "ConstantLeaf",
+    "Fan",
     "Form",
     "Op",
     "OpDefinitionError",
@@ -43,6 +44,7 @@ __all__ = [
     "count_ops",
     "define_op",
     "evaluation_order",
+    "fan_node",
     "leaf",
     "method_source",
     "no_grad",

@@ -232,7 +232,7 @@ def _computes_on_floats(op: Op, point: tuple[float, ...], out: float, grads: Any
         return False  # create_graph meets the rule's own error, as it would without this check
     numbers = [k for k, g in enumerate(on_values) if not isinstance(g, Value)]
     for probe in _PROBES:
-        other = (probe,) * op.arity
+        other = (probe,) * (op.arity or 2)
         if other == point or not numbers:
             continue
         try:
@@ -257,7 +257,7 @@ def _check_rule(op: Op) -> None:
     """
     failures = []
     for probe in _PROBES:
-        point = (probe,) * op.arity
+        point = (probe,) * (op.arity or 2)
         try:
             out = float(op.evaluate(*point))
         except OpDefinitionError:

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .op import ATOM, CHECKED, FLOAT_NAMESPACE, GRAPH_NAMESPACE, Op, OpDefinitionError, Rule, register
-from .value import Value, leaf, node, operand_error, plain_number
+from .value import Value, constant, fan_node, leaf, node, operand_error, plain_number
 
 _no_grad_depth = 0
 _no_grad_lock = threading.Lock()
@@ -56,12 +56,15 @@ def no_grad() -> Iterator[None]:
                     setattr(Value, name, fn)
 
 
-def _grad_enabled() -> bool:
+def grad_enabled() -> bool:
+    """False inside :func:`no_grad`: ops then make leaves, not nodes."""
     return _no_grad_depth == 0
 
 
 def apply(op: Op, operands: tuple[Any, ...]) -> Any:
     """``op`` on Values or numbers: the generic path of every op (user-defined ones too)."""
+    if op.arity is None:
+        return _apply_variadic(op, operands)
     if len(operands) != op.arity:
         raise TypeError(
             f"{op.name} takes {op.arity} operand{'s' if op.arity > 1 else ''}, got {len(operands)}"
@@ -87,7 +90,7 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
     out = float(op.evaluate(*floats))
     if all(v is None for v in values):
         return out
-    if not _grad_enabled():
+    if not grad_enabled():
         return leaf(out)
     grads = checked_grads(op, op.rule(*floats, out))
     if op.arity == 1:
@@ -98,6 +101,27 @@ def apply(op: Op, operands: tuple[Any, ...]) -> Any:
     if a is None:
         return node(op.with_constant[0], out, b, grads[1], None, floats[0])  # type: ignore[arg-type]
     return node(op.with_constant[1], out, a, grads[0], None, floats[1])
+
+
+def _apply_variadic(op: Op, operands: tuple[Any, ...]) -> Any:
+    """A variadic op (``dot``) on Values or numbers: one node whose :class:`Fan` holds them all.
+
+    Its ``evaluate`` refuses a count of operands it does not take; a plain number
+    among Values becomes a constant leaf, since a Fan's parents are all Values.
+    """
+    floats = []
+    for x in operands:
+        number = x.data if isinstance(x, Value) else plain_number(x)
+        if number is None:
+            raise operand_error(op.name, x)
+        floats.append(number)
+    out = float(op.evaluate(*floats))
+    if not any(isinstance(x, Value) for x in operands):
+        return out
+    if not grad_enabled():
+        return leaf(out)
+    parents = tuple(x if isinstance(x, Value) else constant(f) for x, f in zip(operands, floats))
+    return fan_node(op, out, parents, checked_grads(op, op.rule(*floats, out)))
 
 
 def checked_grads(op: Op, grads: Any) -> tuple[float, ...]:

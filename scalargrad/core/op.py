@@ -40,7 +40,8 @@ class Op:
     """The single definition of one operation.
 
     * ``name``: the key in :data:`OPS`, the Value method and the module function.
-    * ``arity``: 1 or 2 operands.
+    * ``arity``: 1 or 2 operands, or None for a variadic op (``dot``), whose nodes keep
+      their parents in a :class:`~scalargrad.core.value.Fan`.
     * ``evaluate(*floats)``: the forward value on floats, raising ``math``'s
       exception types with a message that names the op.
     * ``rule(*inputs, out)``: the local derivatives d out / d input, one per
@@ -96,7 +97,7 @@ class Op:
         self,
         name: str,
         *,
-        arity: int,
+        arity: int | None,
         evaluate: Callable[..., float],
         rule: Rule,
         symbol: str | None = None,
@@ -119,11 +120,11 @@ class Op:
         self.notation = notation
         self.precedence = precedence
         if latex is None:
-            args = ", ".join(f"{{{i}}}" for i in range(arity))
+            args = ", ".join(f"{{{i}}}" for i in range(arity or 0))
             escaped = name.replace("_", r"\_")
             latex = rf"\operatorname{{{{{escaped}}}}}\left({args}\right)"
         self.latex = latex
-        self.domains = domains or ("real",) * arity
+        self.domains = domains or ("real",) * (arity or 1)
         self.smooth = smooth
         self.builtin = builtin
         self.source = source

@@ -1,8 +1,10 @@
 """The Value: one scalar node of the notes' computational graph, and what it is made of.
 
-A :class:`Value` keeps its forward value ``data``, its adjoint ``grad``, at most two
-parents and the *local derivative* dv_i/dv_k with respect to each parent, computed once
-at forward time as plain floats. :meth:`Value.backward` is the notes' reverse pass over
+A :class:`Value` keeps its forward value ``data``, its adjoint ``grad``, its parents
+and the *local derivative* dv_i/dv_k with respect to each parent, computed once at
+forward time as plain floats. One or two parents (every op but ``dot``) sit in the
+node's own fields; a node with more, a dot product of 2n operands, keeps them in a
+:class:`Fan`. :meth:`Value.backward` is the notes' reverse pass over
 :func:`topological_order`. The op methods (``__mul__``, ``tanh``, …) are generated from
 each op's definition by :mod:`scalargrad.core.methods` (read one with
 ``scalargrad.graph.method_source("__mul__")``); a plain number in an op (the ``2`` in
@@ -45,11 +47,12 @@ class Value:
     data: float  # the forward value v_i
     grad: float  # the adjoint v̄_i, summed by backward
     label: str | None  # the name it prints with, if any
-    _op: Form | ConstantLeaf | None  # the op that made it; None for an input
+    _op: Form | ConstantLeaf | Fan | None  # the op that made it; None for an input
     _a: Value | None  # the first parent v_k
     _da: float  # ∂v_i/∂v_k for the first parent
     _b: Value | None  # the second parent, if any
     _db: float  # ∂v_i/∂ of the second parent, or the plain-number operand of a ConstantForm
+    # a node with any number of parents (a dot product) has _a and _b None and its form is a Fan
 
     _printer: ClassVar[Callable[..., str]]
     """How a Value prints (``str``, :meth:`formula`): :func:`scalargrad.notation.formula.formula`,
@@ -95,7 +98,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for inputs and constants: nodes without parents."""
-        return self._a is None
+        return self._a is None and type(self._op) is not Fan
 
     @property
     def is_constant(self) -> bool:
@@ -106,14 +109,16 @@ class Value:
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in operand order (numbers left out)."""
         if self._a is None:
-            return ()
+            form = self._op
+            return form.parents if type(form) is Fan else ()
         return (self._a,) if self._b is None else (self._a, self._b)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """The local derivatives d self / d parent, one per parent, as floats."""
         if self._a is None:
-            return ()
+            form = self._op
+            return form.local_grads if type(form) is Fan else ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
@@ -121,7 +126,8 @@ class Value:
         """The op's operands in order: the parents, and a float where a plain number was used."""
         a = self._a
         if a is None:
-            return ()
+            form = self._op
+            return form.parents if type(form) is Fan else ()
         position = self._op.constant_at  # type: ignore[union-attr]
         if position is None:
             return (a,) if self._b is None else (a, self._b)
@@ -217,6 +223,10 @@ class Value:
                 b = v._b
                 if b is not None:
                     b.grad += g * v._db
+            elif type(fan := v._op) is Fan:
+                g = v.grad
+                for parent, d in zip(fan.parents, fan.local_grads):
+                    parent.grad += g * d
         for v, g in carried:
             v.grad += g
 
@@ -318,6 +328,41 @@ def node(form: Form, data: float, a: Value, da: float, b: Value | None = None, d
     return v
 
 
+class Fan:
+    """The form of a node with any number of parents (a dot product of 2n operands).
+
+    A node keeps one or two parents in its own fields, which the walks read first and
+    fastest; a node of a variadic op (``dot``) has ``_a`` and ``_b`` None and this
+    form, made for it alone, holds its op, its parents in operand order and the
+    local derivative with respect to each. Its operands are all Values: a plain
+    number among them is a constant leaf.
+    """
+
+    __slots__ = ("local_grads", "op", "parents")
+
+    constant_at = None
+
+    def __init__(self, op: Op, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> None:
+        self.op = op
+        self.parents = parents
+        self.local_grads = local_grads
+
+    def __repr__(self) -> str:
+        return f"Fan({self.op.name!r}, {len(self.parents)} parents)"
+
+
+def fan_node(op: Op, data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+    """A new node of a variadic op, with its parents and their local derivatives (see :class:`Fan`)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = None
+    v._op = Fan(op, parents, local_grads)
+    v._a = v._b = None
+    v._da = v._db = 0.0
+    return v
+
+
 def operand_error(name: str, x: object) -> TypeError:
     """The error for an operand of op ``name`` that is neither a real number nor a Value."""
     return TypeError(f"{name}: expected a real number or a Value, got {type(x).__name__}: {x!r}")
@@ -332,6 +377,7 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
     roots = [outputs] if isinstance(outputs, Value) else list(outputs)
     order: list[Value] = []
     seen: set[Value] = set()
+    next_parent: dict[Value, int] = {}  # where the search of a Fan node's parents resumes
     for root in roots:
         if not isinstance(root, Value):
             raise TypeError(f"topological_order needs Values, got {type(root).__name__}")
@@ -342,14 +388,47 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
         while stack:
             v = stack[-1]
             a = v._a
-            if a is not None and a not in seen:
-                seen.add(a)
-                stack.append(a)
-                continue
-            b = v._b
-            if b is not None and b not in seen:
-                seen.add(b)
-                stack.append(b)
+            if a is not None:
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+                    continue
+                b = v._b
+                if b is not None and b not in seen:
+                    seen.add(b)
+                    stack.append(b)
+                    continue
+            elif type(fan := v._op) is Fan and _visit_fan(v, fan.parents, seen, order, stack, next_parent):
                 continue
             order.append(stack.pop())
     return order
+
+
+def _visit_fan(
+    v: Value,
+    parents: tuple[Value, ...],
+    seen: set[Value],
+    order: list[Value],
+    stack: list[Value],
+    next_parent: dict[Value, int],
+) -> bool:
+    """One step of the search at a Fan node: True if it pushed a parent, False when all are done.
+
+    A leaf parent is placed at once (the search would push and pop it); the first
+    unseen parent with parents of its own is pushed, and the search resumes after it.
+    """
+    if seen.issuperset(parents):
+        return False
+    start = next_parent.get(v, 0)
+    for i in range(start, len(parents)):
+        p = parents[i]
+        if p in seen:
+            continue
+        seen.add(p)
+        if p._a is None and type(p._op) is not Fan:
+            order.append(p)
+            continue
+        next_parent[v] = i + 1
+        stack.append(p)
+        return True
+    return False

@@ -14,7 +14,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from .op import CONST
-from .value import Value, topological_order
+from .value import Fan, Value, topological_order
 
 
 class Partial(NamedTuple):
@@ -73,14 +73,15 @@ def reverse_walk(
                 node_to_grad.setdefault(out, []).append(Partial(None, 0, s))
     for v in reversed(order):
         a = v._a
-        if a is None:
+        if a is None and type(v._op) is not Fan:
             continue
         g = get(v)
         if g is None:
             continue
         derivatives = local(v)
         b = v._b
-        for position, parent in enumerate((a,) if b is None else (a, b)):
+        parents = v.parents if a is None else (a,) if b is None else (a, b)
+        for position, parent in enumerate(parents):
             if relevant is not None and parent not in relevant:
                 continue
             term = times(g, derivatives[position])
@@ -113,7 +114,10 @@ def depending_on(order: Iterable[Value], wrt: Iterable[Value] | None) -> set[Val
     relevant = set(wrt)
     for v in order:
         a = v._a
-        if a is not None and (a in relevant or (v._b is not None and v._b in relevant)):
+        if a is not None:
+            if a in relevant or (v._b is not None and v._b in relevant):
+                relevant.add(v)
+        elif type(fan := v._op) is Fan and not relevant.isdisjoint(fan.parents):
             relevant.add(v)
     return relevant
 
@@ -143,6 +147,12 @@ def accumulate_adjoints(
     for v in reversed(order):
         a = v._a
         if a is None:
+            if type(fan := v._op) is Fan and (g := get(v)) is not None:
+                for position, (parent, d) in enumerate(zip(fan.parents, fan.local_grads)):
+                    partial = g * d
+                    adj[parent] = get(parent, 0.0) + partial
+                    if record:
+                        node_to_grad.setdefault(parent, []).append(Partial(v, position, partial))  # type: ignore[union-attr]
             continue
         g = get(v)
         if g is None:
@@ -172,6 +182,14 @@ def accumulate_tangents(order: list[Value], seed: Mapping[Value, float]) -> dict
     for v in order:
         a = v._a
         if a is None or v in tangent:
+            if a is None and type(fan := v._op) is Fan and v not in tangent:
+                terms = [t * d for p, d in zip(fan.parents, fan.local_grads) if (t := get(p)) is not None]
+                if terms:
+                    t = terms[0]
+                    for term in terms[1:]:
+                        t += term
+                    if t:
+                        tangent[v] = t
             continue
         ta = get(a)
         b = v._b
@@ -197,7 +215,7 @@ def evaluation_order(outputs: Value | Iterable[Value]) -> list[Value]:
     for v in topological_order(outputs):
         a, b = v._a, v._b
         if a is None:
-            depth[v] = 0
+            depth[v] = 1 + max(map(depth.__getitem__, v.parents)) if type(v._op) is Fan else 0
         else:
             depth[v] = 1 + (depth[a] if b is None else max(depth[a], depth[b]))
     return sorted((v for v in depth if v._op is not CONST), key=depth.__getitem__)
