@@ -11,7 +11,7 @@ from .emit import read_names, render, source_header
 from .errors import CompileError
 from .helpers import array_definition, module_source, user_rule, user_value
 from .program import Program
-from .templates import VALUE, template
+from .templates import VALUE, template, user_defined
 
 
 class Backend:
@@ -34,11 +34,11 @@ class Backend:
                 op_names = [
                     op.name
                     for op in program.ops.values()
-                    if any(key in template(op, i, True).names for i in (VALUE, *range(op.arity)))
+                    if any(key in template(op, i, True).names for i in (VALUE, *range(op.arity or 0)))
                 ]
                 raise CompileError(f"no {self.name} form of {key!r}, used by the op(s) {', '.join(op_names)}")
         for op in program.ops.values():
-            if op.source is None and self.name != "numpy":
+            if user_defined(op) and self.name != "numpy":
                 raise CompileError(
                     f"the user-defined op {op.name!r} has no {self.name} form (only NumPy applies "
                     "user-defined ops element by element)"
@@ -52,7 +52,7 @@ class Backend:
         """User-defined ops' value and rule, applied element by element (NumPy only)."""
         functions: dict[str, Callable[..., Any]] = {}
         for op in sorted(program.ops.values(), key=lambda op: op.name):
-            if op.source is None and self.name == "numpy":
+            if user_defined(op) and self.name == "numpy":
                 functions[f"user_{op.name}_value"] = self._elementwise_value(op)
                 functions[f"user_{op.name}_rule"] = self._elementwise_rule(op)
         return functions

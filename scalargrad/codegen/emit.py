@@ -13,7 +13,7 @@ from typing import Any
 from ..core import Op
 from .helpers import float_definition, module_source
 from .program import Expr, Program
-from .templates import VALUE, template
+from .templates import VALUE, template, user_defined
 
 _SUM_CHUNK = 64
 """Partial adjoints per statement: longer sums continue as ``vk_bar = vk_bar + ...``
@@ -128,7 +128,7 @@ def read_names(program: Program, array: bool, function: str = "") -> set[str]:
 
 def _user_note(ops: dict[str, Op]) -> list[str]:
     """The source's first comment when it calls user-defined ops, which it cannot define."""
-    users = sorted((op for op in ops.values() if op.source is None), key=lambda op: op.name)
+    users = sorted((op for op in ops.values() if user_defined(op)), key=lambda op: op.name)
     if not users:
         return []
     lines = [

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 from ..core import OPS, Op
 from ..core.op import FLOAT_NAMESPACE
 from .errors import CompileError
-from .forms import BUILTINS, CONSTANTS, NUMPY, TORCH
-from .templates import CHECKED
+from .forms import BUILTINS, CONSTANTS, NUMPY, TORCH, VARIADIC_VALUES
+from .templates import CHECKED, user_defined
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,15 @@ class _Definition:
     annotated: bool = False
 
 
-_MODULES = {"math": "import math", "np": "import numpy as np", "torch": "import torch"}
+_MODULES = {
+    "math": "import math",
+    "operator": "import operator",
+    "np": "import numpy as np",
+    "torch": "import torch",
+}
 """Module names a helper may read, and the import statement that binds each."""
 
-_FROM = {"math": "math", "np": "numpy", "torch": "torch"}
+_FROM = {"math": "math", "operator": "operator", "np": "numpy", "torch": "torch"}
 
 
 def _free_names(node: ast.AST) -> tuple[str, ...]:
@@ -81,7 +86,8 @@ class _OpsSource(NamedTuple):
     """The module that fills the float namespace (:mod:`scalargrad.ops`), read as source."""
 
     text: str
-    functions: dict[str, ast.FunctionDef]  # its module-level functions
+    functions: dict[str, tuple[ast.FunctionDef, str]]  # its module-level functions and those of
+    # the modules it imports them from (:mod:`scalargrad.floats`), each with its module's text
     bindings: dict[str, ast.expr]  # each FLOAT_NAMESPACE name it binds explicitly, and to what
 
 
@@ -116,16 +122,22 @@ def _ops_source() -> _OpsSource:
 
     Those are the keywords of ``FLOAT_NAMESPACE.update`` calls and the ``helpers={...}`` of
     each op's entry. The float helpers are written out from this text, so that the source's
-    ``divide`` or checked ``log`` is the engine's own definition, not a copy of it.
+    ``divide`` or checked ``log`` is the engine's own definition, not a copy of it; the
+    functions ops imports from :mod:`scalargrad.floats` are read from that module's text.
+    The module read last is ops, whose text and tree the bindings come from.
     """
-    from .. import ops
+    from .. import floats, ops
 
-    try:
-        text = inspect.getsource(ops)
-    except OSError as e:  # installed without its .py files
-        raise CompileError(f"compile writes its helpers out from scalargrad/ops.py's source: {e}") from None
-    tree = ast.parse(text)
-    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    functions: dict[str, tuple[ast.FunctionDef, str]] = {}
+    for module in (floats, ops):  # ops' own definitions last: they win
+        try:
+            text = inspect.getsource(module)
+        except OSError as e:  # installed without its .py files
+            raise CompileError(
+                f"compile writes its helpers out from {module.__name__}'s source: {e}"
+            ) from None
+        tree = ast.parse(text)
+        functions.update((n.name, (n, text)) for n in tree.body if isinstance(n, ast.FunctionDef))
     dicts = {
         n.targets[0].id: n.value
         for n in tree.body
@@ -153,11 +165,14 @@ def float_definition(name: str, read_by_code: bool) -> _Definition | None:
         return _Definition(text=_MODULES[name])
     ops = _ops_source()
     key = f"{CHECKED}{name}" if read_by_code and f"{CHECKED}{name}" in FLOAT_NAMESPACE else name
-    node: ast.AST | None = ops.bindings.get(key) if read_by_code else ops.functions.get(name)
+    node: ast.AST | None = ops.bindings.get(key) if read_by_code else None
+    where = ops.text
+    if node is None and (not read_by_code or name in VARIADIC_VALUES.values()):
+        node, where = ops.functions.get(name, (None, where))  # a helper's helper, or sum_of_products
     if isinstance(node, ast.Name) and node.id in ops.functions:  # divide=_divide: its def, named divide
-        node = ops.functions[node.id]
+        node, where = ops.functions[node.id]
     if isinstance(node, ast.FunctionDef):
-        text = ast.get_source_segment(ops.text, node)
+        text = ast.get_source_segment(where, node)
         assert text is not None
         text = text.replace(f"def {node.name}(", f"def {name}(", 1)
         return _Definition(text, _free_names(node), annotated=_annotated(node))
@@ -289,7 +304,7 @@ def user_functions(ops: dict[str, Op]) -> dict[str, Callable[..., Any]]:
     """The functions the source calls for user-defined ops, by the names it calls them."""
     functions: dict[str, Callable[..., Any]] = {}
     for op in sorted(ops.values(), key=lambda op: op.name):
-        if op.source is None:
+        if user_defined(op):
             functions[f"user_{op.name}_value"] = user_value(op)
             functions[f"user_{op.name}_rule"] = user_rule(op)
     return functions

@@ -17,7 +17,7 @@ from ..core.op import FLOAT_NAMESPACE
 from ..core.walks import depending_on, reverse_walk
 from .errors import CompileError
 from .forms import BUILTINS
-from .templates import CHECKED, VALUE, literal, template
+from .templates import CHECKED, VALUE, literal, operand_derivatives, template
 
 READABLE_NODES = 2_000
 """Above this many nodes the code is written for speed rather than reading: an adjoint that is
@@ -30,16 +30,18 @@ COMMENT_INPUTS = 12
 
 
 class Expr(NamedTuple):
-    """An op expression: which template (op, :data:`VALUE` or derivative index) and the texts of a, b, out."""
+    """An op expression: which template (op, :data:`VALUE` or derivative index) and the texts of
+    a, b, out (of every operand, then out, for a variadic op)."""
 
     op: Op
     which: int
-    args: tuple[str, str, str]
+    args: tuple[str, ...]
 
 
 Factor = Expr | str | None
 """How a partial adjoint scales its child's adjoint: None is ×1, ``"-"`` negates, a
-str is a number literal, an :class:`Expr` a derivative computed per call."""
+str is a number literal or (a variadic op's operand) a variable, an :class:`Expr` a
+derivative computed per call."""
 
 
 class _Sum:
@@ -152,7 +154,7 @@ def build(
         return literal(x)
 
     ops = program.ops
-    arguments: dict[Value, tuple[str, str, str]] = {}  # each op node's a, b, out as code
+    arguments: dict[Value, tuple[str, ...]] = {}  # each op node's a, b (or all operands), out as code
     for v, k in index.items():  # in the notes' order
         op = v.op
         if op is None:
@@ -163,14 +165,17 @@ def build(
             _check_op_name(op)
             ops[op.name] = op
         operands = v.operands
-        args = arguments[v] = (text(operands[0]), text(operands[1]) if len(operands) > 1 else "", name[v])
+        if op.arity is None:
+            args = arguments[v] = (*map(text, operands), name[v])
+        else:
+            args = arguments[v] = (text(operands[0]), text(operands[1]) if len(operands) > 1 else "", name[v])
         program.forward.append((name[v], Expr(op, VALUE, args)))
 
     alias = len(topo) > READABLE_NODES
     folded: dict[str, float | None] = {}
     uses: dict[tuple[str, int], tuple[bool, bool, bool]] = {}
 
-    def factor(op: Op, position: int, args: tuple[str, str, str], var_a: bool, var_b: bool) -> Factor:
+    def factor(op: Op, position: int, args: tuple[str, ...], var_a: bool, var_b: bool) -> Factor:
         """dv_child/dv_operand as code, or folded: None for 1, "-" for -1, a literal for a number."""
         key = (op.name, position)
         used = uses.get(key)
@@ -196,6 +201,8 @@ def build(
         op = c.op
         assert op is not None
         operands = c.operands
+        if op.arity is None:
+            return variadic_factors(c, op, operands)
         a = operands[0]
         b = operands[1] if len(operands) > 1 else None
         args = arguments[c]
@@ -206,6 +213,20 @@ def build(
             for k, p in enumerate(operands)
             if isinstance(p, Value)
         ]
+
+    def variadic_factors(c: Value, op: Op, operands: tuple[Any, ...]) -> list[Factor]:
+        """A variadic node's local derivatives, each one of its operands (dot's d/dxk is yk), folded
+        as :func:`factor` folds a number: the operand's name, or its value when it is a constant."""
+        found: list[Factor] = []
+        for p, k in zip(operands, operand_derivatives(op, len(operands))):
+            d = operands[k]
+            if p not in depends:
+                found.append(None)
+            elif d in variable:
+                found.append(name[d])
+            else:
+                found.append(None if d.data == 1.0 else "-" if d.data == -1.0 else literal(d.data))
+        return found
 
     def block(seed: Value, suffix: str, comment: str) -> tuple[_Block, dict[Value, str]]:
         """The reverse pass from ``seed``: the engine's walk, with each adjoint a :class:`_Sum` to write."""

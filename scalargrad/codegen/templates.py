@@ -13,6 +13,7 @@ from ..core import Op
 from ..core.op import CHECKED as CHECKED
 from ..core.op import FLOAT_NAMESPACE
 from .errors import CompileError
+from .forms import VARIADIC_VALUES
 
 _SLOTS = ("a", "b", "out")
 _PLACEHOLDERS = ("__slot_a__", "__slot_b__", "__slot_out__")
@@ -42,6 +43,19 @@ class _Template:
 
     def fill(self, args: Sequence[str]) -> str:
         return self.text.format(*args)
+
+
+@dataclass(frozen=True)
+class _Halves(_Template):
+    """A variadic op's value: ``text``, its function, called on the two halves of its operands.
+
+    Filled with a dot node's x1, x2, y1, y2 (and out) it is ``sum_of_products([x1, x2], [y1, y2])``.
+    """
+
+    def fill(self, args: Sequence[str]) -> str:
+        operands = args[:-1]
+        n = len(operands) // 2
+        return f"{self.text}([{', '.join(operands[:n])}], [{', '.join(operands[n:])}])"
 
 
 def boolean_helpers() -> frozenset[str]:
@@ -134,6 +148,11 @@ def _template_from(expression: str, array: bool) -> _Template:
 # the checked one too, which gives the same numbers inside the domain the forward pass has checked.
 
 
+def user_defined(op: Op) -> bool:
+    """True for an op made by :func:`~scalargrad.define_op`: its code calls its own functions."""
+    return op.source is None and op.arity is not None
+
+
 def _user_expression(op: Op, index: int) -> str:
     """The expression standing for a user-defined op, which has no source: calls of its own functions."""
     operands = ("a", "b")[: op.arity]
@@ -149,6 +168,11 @@ def template(op: Op, index: int, array: bool) -> _Template:
     """The template of ``op``'s value (``index`` :data:`VALUE`) or of its ``index``-th derivative."""
     key = (op.name, index, array)
     t = _TEMPLATES.get(key)
+    if t is None and op.arity is None:
+        function = VARIADIC_VALUES.get(op.notation)
+        if function is None or index != VALUE:
+            raise CompileError(f"compile has no code form of the variadic op {op.name!r}")
+        t = _TEMPLATES[key] = _Halves(function, frozenset(), frozenset({function}), True)
     if t is None:
         if op.source is None:
             expression = _user_expression(op, index)
@@ -157,6 +181,35 @@ def template(op: Op, index: int, array: bool) -> _Template:
             expression = value if index == VALUE else derivatives[index]
         t = _TEMPLATES[key] = _template_from(expression, array)
     return t
+
+
+def operand_derivatives(op: Op, count: int) -> tuple[int, ...]:
+    """Which operand each local derivative of a variadic op is, read from the op's own rule.
+
+    ``dot``'s rule gives d/dxk = yk and d/dyk = xk, the operands themselves; given
+    ``count`` markers it returns them permuted, which is all the code needs. A rule
+    that computes something else has no code form here (a :class:`CompileError`).
+    """
+    key = (op.name, count)
+    found = _DERIVATIVES.get(key)
+    if found is None:
+        markers = [object() for _ in range(count)]
+        place = {id(m): k for k, m in enumerate(markers)}
+        try:
+            local = tuple(op.rule(*markers, object()))
+        except Exception:  # any failure means: not a permutation of the operands
+            local = ()
+        found = tuple(place.get(id(d), -1) for d in local)
+        if len(found) != count or -1 in found:
+            raise CompileError(
+                f"compile writes a variadic op's derivatives only when they are its operands; "
+                f"{op.name!r}'s are not"
+            )
+        _DERIVATIVES[key] = found
+    return found
+
+
+_DERIVATIVES: dict[tuple[str, int], tuple[int, ...]] = {}
 
 
 def literal(x: float) -> str:
