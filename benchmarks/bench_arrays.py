@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scalargrad import array, check_vjp, grad
+from scalargrad import array, check_vjp, grad, matmul
 
 
 def median_time(fn: Callable[[], Any], repeats: int) -> float:
@@ -66,6 +66,15 @@ def gc_paused(fn: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def scalargrad_gradient(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Z = matmul(X, W): one dot node per entry."""
+    X, W = array(x), array(w)
+    v = np.tanh(matmul(X, W)).sum()
+    gx, gw = grad(v, [X, W])
+    return gx, gw
+
+
+def scalargrad_binary_gradient(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Z = X @ W: NumPy's object matmul, n products and n − 1 sums per entry."""
     X, W = array(x), array(w)
     v = np.tanh(X @ W).sum()
     gx, gw = grad(v, [X, W])

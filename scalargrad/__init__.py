@@ -16,7 +16,7 @@ from typing import Any
 from . import graph as graph  # graph inspection: topological_order, count_ops, formula, ...
 from . import ops as ops  # the built-in ops: registered before anything else uses the engine
 from ._deprecated import install_moved_modules
-from .arrays import array, check_vjp  # NumPy object arrays of Values; imports NumPy only when used
+from .arrays import array, check_vjp, matmul  # NumPy object arrays of Values; imports NumPy only when used
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
 from .codegen import CompileCheckError, CompiledGradient, CompileError, compile
 from .core import OPS, Op, OpDefinitionError, Value, define_op, no_grad
@@ -70,6 +70,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "jvp",
+    "matmul",
     "no_grad",
     "numerical_grad",
     "steps",

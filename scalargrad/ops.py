@@ -685,6 +685,8 @@ _dot = Op(
     ),
 )
 register(_dot)
+GRAPH_NAMESPACE["dot"] = _dot
+FLOAT_NAMESPACE["dot"] = _dot_value
 
 
 def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
@@ -700,18 +702,18 @@ def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     if len(xs) != len(ys):
         raise ValueError(f"dot: the sequences have different lengths, {len(xs)} and {len(ys)}")
     if all(type(x) is Value for x in xs) and all(type(y) is Value for y in ys):
-        return dot_of_values(xs, ys, [x.data for x in xs], [y.data for y in ys])
+        return dot_of_values(xs, ys, tuple([x.data for x in xs]), tuple([y.data for y in ys]))
     return _dot(*xs, *ys)
 
 
 def dot_of_values(
-    xs: tuple[Value, ...], ys: tuple[Value, ...], xd: Sequence[float], yd: Sequence[float]
+    xs: tuple[Value, ...], ys: tuple[Value, ...], xd: tuple[float, ...], yd: tuple[float, ...]
 ) -> Value:
     """:func:`dot` of Values whose data ``xd``, ``yd`` are at hand (matmul reuses a row's for each column)."""
     out = sum_of_products(xd, yd)
     if not grad_enabled():
         return leaf(out)
-    return fan_node(_dot, out, xs + ys, (*yd, *xd))
+    return fan_node(_dot, out, xs + ys, yd + xd)
 
 
 check_namespaces(OPS)

@@ -17,7 +17,10 @@ MAX_LINES = 750
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("scalargrad.core", "scalargrad.files", "scalargrad._deprecated")),
     ("notation", ("scalargrad.notation",)),
-    ("ops and the differentiation API", ("scalargrad.ops", "scalargrad.autodiff", "scalargrad.graph")),
+    (
+        "ops and the differentiation API",
+        ("scalargrad.ops", "scalargrad.floats", "scalargrad.autodiff", "scalargrad.graph"),
+    ),
     (
         "tables, steps, checks and code generation",
         (

@@ -148,11 +148,14 @@ def accumulate_adjoints(
         a = v._a
         if a is None:
             if type(fan := v._op) is Fan and (g := get(v)) is not None:
-                for position, (parent, d) in enumerate(zip(fan.parents, fan.local_grads)):
-                    partial = g * d
-                    adj[parent] = get(parent, 0.0) + partial
-                    if record:
+                if record:
+                    for position, (parent, d) in enumerate(zip(fan.parents, fan.local_grads)):
+                        partial = g * d
+                        adj[parent] = get(parent, 0.0) + partial
                         node_to_grad.setdefault(parent, []).append(Partial(v, position, partial))  # type: ignore[union-attr]
+                else:
+                    for parent, d in zip(fan.parents, fan.local_grads):
+                        adj[parent] = get(parent, 0.0) + g * d
             continue
         g = get(v)
         if g is None:
