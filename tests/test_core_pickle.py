@@ -9,7 +9,11 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
+from test_walks import dags, run
 
+from scalargrad import ops
 from scalargrad.core import OPS, Value, saving, topological_order, value
 
 
@@ -166,3 +170,113 @@ def test_threads_pickling_the_same_graph_at_once_each_get_their_own_whole_copy()
         sys.setswitchinterval(interval)
     assert failures == []
     assert not saving.saving().nodes
+
+
+# --------------------------------------------------------------------------- dot nodes (a Fan)
+
+
+def same_graph(twin: Value, original: Value) -> None:
+    """``twin`` is ``original``'s graph again: node for node the same fields and parents, each
+    Fan made anew for its node, and each shared node one object in the twin too."""
+    mine, theirs = topological_order(twin), topological_order(original)
+    assert len(mine) == len(theirs)
+    place = {v: k for k, v in enumerate(mine)}
+    assert len(place) == len(mine)
+    fans = set()
+    for a, b in zip(mine, theirs, strict=True):
+        assert (repr(a.data), repr(a.grad), a.label, a.op, a.is_constant) == (
+            repr(b.data), repr(b.grad), b.label, b.op, b.is_constant
+        )  # fmt: skip
+        assert list(map(repr, a.local_grads)) == list(map(repr, b.local_grads))
+        assert [place[p] for p in a.parents] == [theirs.index(p) for p in b.parents]
+        assert type(a._op) is type(b._op)
+        if type(a._op) is value.Fan:
+            assert a.op is OPS["dot"] and (a._a, a._b, a._da, a._db) == (None, None, 0.0, 0.0)
+            assert a._op is not b._op and id(a._op) not in fans
+            fans.add(id(a._op))
+
+
+@settings(max_examples=60)
+@given(dags(), st.data())
+def test_graphs_with_dot_nodes_load_as_the_same_graph(plan: Any, data: st.DataObject) -> None:
+    xs = [Value(data.draw(st.floats(-2, 2)), label=f"x{i}") for i in range(plan[0])]
+    try:
+        slots = [v for v in run(plan, xs) if isinstance(v, Value)]
+    except (ArithmeticError, ValueError):
+        reject()
+    y = slots[-1]
+    y.backward()
+    for twin in twins([y, *slots]):
+        twin_of: dict[Value, Value] = {}
+        for t, s in zip(twin, [y, *slots], strict=True):
+            same_graph(t, s)
+            for a, b in zip(topological_order(t), topological_order(s), strict=True):
+                assert twin_of.setdefault(b, a) is a  # a node shared by several slots loads once
+        assert len(set(twin_of.values())) == len(twin_of)
+    assert not saving.saving().nodes
+
+
+def test_a_copy_of_a_dot_node_has_its_own_fan() -> None:
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    d = ops.dot([x, y, 2.0], [y, y, x])
+    twin = copy.copy(d)
+    assert twin._op is not d._op and twin.parents == d.parents and twin.local_grads == d.local_grads
+    assert twin.op is OPS["dot"] and twin.data == d.data == 19.0
+
+
+def fan_columns(**changes: Any) -> list[Any]:
+    """Leaves x, y, dot([x], [y]) and a leaf z as saved columns, ``changes`` made to whole columns."""
+    names = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+    fan = (OPS["dot"], (0, 1), (3.0, 2.0))
+    base = dict(
+        zip(names, ([2.0, 3.0, 6.0, 1.0], [0.0] * 4, ["x", "y", None, "z"], [None, None, fan, None],
+                    [None] * 4, [0.0] * 4, [None] * 4, [0.0] * 4), strict=True)
+    )  # fmt: skip
+    base.update(changes)
+    return [base[n] for n in names]
+
+
+def with_fan(saved: Any) -> dict[str, Any]:
+    return {"_op": [None, None, saved, None]}
+
+
+def test_a_hand_made_saved_fan_loads() -> None:
+    checked: list[Value] = []
+    saving._load_nodes_checked(checked, tuple(fan_columns()))
+    for nodes in (pickle.loads(pickle.dumps(SavedGraph((), *fan_columns()))), checked):
+        assert nodes[2].op is OPS["dot"] and nodes[2].parents == (nodes[0], nodes[1])
+        assert nodes[2].local_grads == (3.0, 2.0) and type(nodes[2]._op) is value.Fan
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast loader", "checked loader"])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (with_fan((OPS["dot"], (0, 2), (3.0, 2.0))), "Fan's parents must be a node loaded before this one"),
+        (with_fan((OPS["dot"], (0, -1), (3.0, 2.0))), "Fan's parents must be a node loaded before this one"),
+        (with_fan((OPS["dot"], (0, "1"), (3.0, 2.0))), "Fan's parents must be a node loaded before this one"),
+        (with_fan((OPS["mul"], (0, 1), (3.0, 2.0))), "Fan's op must be a registered variadic op"),
+        (with_fan((len, (0, 1), (3.0, 2.0))), "Fan's op must be a registered variadic op"),
+        (with_fan((OPS["dot"], (), ())), "Fan's parents must be a tuple of Values"),
+        (with_fan((OPS["dot"], (0, 1, 0), (3.0, 2.0, 3.0))), "Fan's parents must be as many as dot takes"),
+        (with_fan((OPS["dot"], (0, 1), (3.0,))), "Fan's local_grads must be a tuple of 2 floats"),
+        (with_fan((OPS["dot"], (0, 1), (3.0, 2))), "Fan's local_grads must be a tuple of 2 floats"),
+        (with_fan((OPS["dot"], (0, 1), [3.0, 2.0])), "Fan's local_grads must be a tuple of 2 floats"),
+        (with_fan((OPS["dot"], (0, 1))), "_op must be a registered op, or a saved Fan"),
+        (with_fan((OPS["dot"], [0, 1], (3.0, 2.0))), "_op must be a registered op, or a saved Fan"),
+        ({"_a": [None, None, 0, None]}, "_a must be None for a node of a variadic op"),
+        ({"_b": [None, None, 1, None]}, "_b must be None for a node of a variadic op"),
+        ({"_da": [0.0, 0.0, 1.0, 0.0]}, "_da must be 0.0 for a node of a variadic op"),
+        ({"_db": [0.0, 0.0, 3.0, 0.0]}, "_db must be 0.0 for a node of a variadic op"),
+    ],
+)
+def test_a_tampered_saved_fan_is_an_unpickling_error_naming_the_field(
+    changes: dict[str, Any], message: str, fast: bool
+) -> None:
+    if not fast:
+        changes = {**changes, "label": ["x", "y", None, 7]}  # the checked loader stops at the Fan first
+    data = pickle.dumps(SavedGraph((), *fan_columns(**changes)))
+    with pytest.raises(
+        pickle.UnpicklingError, match=rf"not a scalargrad graph: a Value's {re.escape(message)}"
+    ):
+        pickle.loads(data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import given, reject, settings
@@ -37,6 +37,9 @@ from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_poi
 TOTAL_OPS = ("add", "sub", "mul", "neg", "tanh", "sigmoid", "sin", "cos", "atan", "abs", "relu", "maximum")
 """Ops defined on every finite float, so a random DAG of them rarely raises (``sin(inf)`` does)."""
 
+DAG_KINDS = (*TOTAL_OPS, "dot", "dot")
+"""What a random DAG's steps draw from: dot twice, so most DAGs have dot nodes."""
+
 Plan = tuple[int, list[tuple[str, tuple[int, ...], float]]]
 """A DAG as a straight-line program: its number of inputs and (op or "const", operands, constant) steps."""
 
@@ -47,25 +50,48 @@ GRADS = st.sampled_from([0.0, -0.0, 1.0, -2.5, 1e300, math.inf, math.nan]) | st.
 
 
 @st.composite
-def dags(draw: st.DrawFn, max_inputs: int = 3, max_steps: int = 30) -> Plan:
-    """A random DAG: each step an op of :data:`TOTAL_OPS` (or a constant) on any earlier slots."""
+def dags(draw: st.DrawFn, max_inputs: int = 3, max_steps: int = 30, kinds: Sequence[str] = DAG_KINDS) -> Plan:
+    """A random DAG: each step an op of ``kinds`` (or a constant) on any earlier slots.
+
+    A ``dot`` step takes 1 to 3 pairs of slots (a constant slot becomes a constant leaf,
+    a dot slot makes a dot of dots), and half the time pairs each x with itself (x·x).
+    """
     n = draw(st.integers(1, max_inputs))
     steps: list[tuple[str, tuple[int, ...], float]] = []
     for k in range(draw(st.integers(1, max_steps))):
-        kind = draw(st.sampled_from([*TOTAL_OPS, "const"]))
+        kind = draw(st.sampled_from([*kinds, "const"]))
         if kind == "const":
             steps.append(("const", (), draw(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 3.0]))))
             continue
         operands = st.integers(0, n + k - 1)
-        steps.append((kind, tuple(draw(operands) for _ in range(OPS[kind].arity)), 0.0))
+        arity = OPS[kind].arity
+        if arity is None:
+            xs = [draw(operands) for _ in range(draw(st.integers(1, 3)))]
+            ys = xs if draw(st.booleans()) else [draw(operands) for _ in xs]
+            steps.append((kind, (*xs, *ys), 0.0))
+            continue
+        steps.append((kind, tuple(draw(operands) for _ in range(arity)), 0.0))
     return n, steps
 
 
-def run(plan: Plan, xs: list[Value]) -> list[Any]:
-    """Every slot of ``plan`` on the inputs ``xs``: Values, or floats where only constants went in."""
+def run(plan: Plan, xs: list[Value], *, binary: bool = False) -> list[Any]:
+    """Every slot of ``plan`` on the inputs ``xs``: Values, or floats where only constants went in.
+
+    With ``binary``, each dot is built from binary ``*`` and ``+`` instead, left to right.
+    """
     slots: list[Any] = list(xs)
     for kind, operands, value in plan[1]:
-        slots.append(value if kind == "const" else OPS[kind](*(slots[o] for o in operands)))
+        args = [slots[o] for o in operands]
+        if kind == "const":
+            slots.append(value)
+        elif binary and OPS[kind].arity is None:
+            half = len(args) // 2
+            total = args[0] * args[half]
+            for x, y in zip(args[1:half], args[half + 1 :]):
+                total = total + x * y
+            slots.append(total)
+        else:
+            slots.append(OPS[kind](*args))
     return slots
 
 

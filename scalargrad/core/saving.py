@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .op import CONST, CONSTANT_FORMS, OPS, ConstantForm, Form, Op, described
-from .value import Value
+from .value import Fan, Value
 
 _new = object.__new__
 
@@ -97,26 +97,55 @@ def ancestors_not_in(root: Any, known: Callable[[Any], bool] | None) -> tuple[li
     order: list[Any] = []
     seen = {root}
     stack = [root]
+    resume: dict[Any, int] = {}
     while stack:
         v = stack[-1]
         a = v._a
-        if a is not None and a not in seen:
-            seen.add(a)
-            if known is not None and known(a):
-                outside.append(a)
-            else:
-                stack.append(a)
-            continue
-        b = v._b
-        if b is not None and b not in seen:
-            seen.add(b)
-            if known is not None and known(b):
-                outside.append(b)
-            else:
-                stack.append(b)
+        if a is not None:
+            if a not in seen:
+                seen.add(a)
+                if known is not None and known(a):
+                    outside.append(a)
+                else:
+                    stack.append(a)
+                continue
+            b = v._b
+            if b is not None and b not in seen:
+                seen.add(b)
+                if known is not None and known(b):
+                    outside.append(b)
+                else:
+                    stack.append(b)
+                continue
+        elif type(v._op) is Fan and _next_fan_parent(v, seen, known, outside, stack, resume):
             continue
         order.append(stack.pop())
     return outside, order
+
+
+def _next_fan_parent(
+    v: Value,
+    seen: set[Any],
+    known: Callable[[Any], bool] | None,
+    outside: list[Any],
+    stack: list[Any],
+    resume: dict[Any, int],
+) -> bool:
+    """One step of :func:`ancestors_not_in` at a Fan node: True if it pushed a parent, False
+    when all its parents are placed. The search of its parents resumes where it stopped."""
+    parents = v._op.parents  # type: ignore[union-attr]
+    for i in range(resume.get(v, 0), len(parents)):
+        p = parents[i]
+        if p in seen:
+            continue
+        seen.add(p)
+        if known is not None and known(p):
+            outside.append(p)
+            continue
+        resume[v] = i + 1
+        stack.append(p)
+        return True
+    return False
 
 
 def parent_places(outside: list[Any], nodes: list[Any]) -> dict[Any, int]:
@@ -125,12 +154,21 @@ def parent_places(outside: list[Any], nodes: list[Any]) -> dict[Any, int]:
 
 
 def field_columns(nodes: list[Any], places: dict[Any, int]) -> list[list[Any]]:
-    """The fields of ``nodes`` as 8 lists, a parent given by its place (see :func:`parent_places`)."""
+    """The fields of ``nodes`` as 8 lists, a parent given by its place (see :func:`parent_places`).
+
+    A :class:`Fan` saves as the tuple (its op, its parents' places, their local derivatives).
+    """
+    forms = [v._op for v in nodes]
+    if Fan in map(type, forms):
+        forms = [
+            (f.op, tuple(map(places.__getitem__, f.parents)), f.local_grads) if type(f) is Fan else f
+            for f in forms
+        ]
     return [
         [v.data for v in nodes],
         [v.grad for v in nodes],
         [v.label for v in nodes],
-        [v._op for v in nodes],
+        forms,
         [None if v._a is None else places[v._a] for v in nodes],
         [v._da for v in nodes],
         [None if v._b is None else places[v._b] for v in nodes],
@@ -176,6 +214,8 @@ def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
         if a is not None or b is not None:
             raise _unpickling("_a", "None for a leaf (an input or constant)", a)
         return fields
+    if type(form) is Fan:
+        return (data, grad, label, _loaded_fan(form, a, da, b, db), None, 0.0, None, 0.0)
     if type(form) is Op:
         arity = form.arity
         registered: Form | None = OPS.get(form.name)
@@ -196,6 +236,44 @@ def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
         if not hasattr(parent, "data"):
             raise _unpickling(field, "a node loaded before this one (the graph has a cycle)", parent)
     return fields
+
+
+def _loaded_fan(form: Fan, a: object, da: float, b: object, db: float) -> Fan:
+    """A loaded node's :class:`Fan`, checked as :func:`_loaded_fields` checks two parents, and
+    made anew for this node alone: a registered variadic op, its parents Values loaded
+    before the node, as many as the op takes, and one float local derivative per parent."""
+    for field, parent in (("_a", a), ("_b", b)):
+        if parent is not None:
+            raise _unpickling(field, "None for a node of a variadic op (its parents are in its Fan)", parent)
+    for field, d in (("_da", da), ("_db", db)):
+        if d != 0.0:
+            raise _unpickling(field, "0.0 for a node of a variadic op", d)
+    op, parents, grads = form.op, form.parents, form.local_grads
+    if type(op) is not Op or OPS.get(op.name) is not op or op.arity is not None:
+        raise _unpickling("Fan's op", "a registered variadic op", op)
+    if type(parents) is not tuple or not parents:
+        raise _unpickling("Fan's parents", "a tuple of Values", parents)
+    for parent in parents:
+        if type(parent) is not Value:
+            raise _unpickling("Fan's parents", "Values (parent nodes)", parent)
+        if not hasattr(parent, "data"):
+            raise _unpickling("Fan's parents", "nodes loaded before this one (the graph has a cycle)", parent)
+    if type(grads) is not tuple or len(grads) != len(parents) or not _FLOAT.issuperset(map(type, grads)):
+        raise _unpickling("Fan's local_grads", f"a tuple of {len(parents)} floats, one per parent", grads)
+    try:
+        op.evaluate(*(p.data for p in parents))
+    except TypeError:
+        raise _unpickling("Fan's parents", f"as many as {op.name} takes", len(parents)) from None
+    return Fan(op, parents, grads)
+
+
+def _saved_fan(saved: tuple[Any, ...], nodes: list[Value]) -> Fan:
+    """The :class:`Fan` a saved graph keeps as (op, parents' places, local derivatives), its
+    parents found by place among the nodes loaded before it (checked by :func:`_loaded_fan`)."""
+    if len(saved) != 3 or type(saved[1]) is not tuple:
+        raise _unpickling("_op", "a registered op, or a saved Fan (op, parents' places, local_grads)", saved)
+    op, places, grads = saved
+    return Fan(op, tuple(_placed(p, "Fan's parents", nodes) for p in places), grads)
 
 
 def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
@@ -264,8 +342,10 @@ def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
             b = nodes[b]
             count += 2
         v = _new(Value)
-        if parents[form] != count:
-            _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))  # says what is wrong
+        if parents[form] != count:  # a Fan, or what is wrong
+            if parents[form] == _FAN:
+                form = _saved_fan(form, nodes)
+            form = _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))[3]
         v.data = data
         v.grad = grad
         v.label = label
@@ -279,12 +359,16 @@ def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
 
 _FLOAT = frozenset({float})
 _LABEL = frozenset({str, type(None)})
+_FAN = -2
 
 
 def _parent_count(form: object) -> int:
-    """The parents a node of ``form`` has: 0, 1 (``_a``) or 3 (``_a`` and ``_b``); -1 if it is no form."""
+    """The parents a node of ``form`` has: 0, 1 (``_a``) or 3 (``_a`` and ``_b``); :data:`_FAN` for a
+    saved Fan (a tuple); -1 if it is no form."""
     if form is None or form is CONST:
         return 0
+    if type(form) is tuple:
+        return _FAN
     if type(form) is Op and OPS.get(form.name) is form:
         return 1 if form.arity == 1 else 3
     if type(form) is ConstantForm and form in CONSTANT_FORMS:
@@ -297,6 +381,8 @@ def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...]) -> None:
     that failed the fast checks: it stops at the first wrong field and names it."""
     for data, grad, label, form, a, da, b, db in zip(*columns):  # type: ignore[call-overload]
         a, b = _placed(a, "_a", nodes), _placed(b, "_b", nodes)
+        if type(form) is tuple:
+            form = _saved_fan(form, nodes)
         v = _new(Value)
         _setstate(v, (None, (data, grad, label, form, a, da, b, db)))
         nodes.append(v)
@@ -323,6 +409,8 @@ def _copy(self: Value) -> Value:
     v = _new(Value)
     v.data, v.grad, v.label = self.data, self.grad, self.label
     v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
+    if type(form := self._op) is Fan:  # a Fan is made for one node alone
+        v._op = Fan(form.op, form.parents, form.local_grads)
     return v
 
 
