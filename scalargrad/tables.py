@@ -593,7 +593,9 @@ def _tangent_table(g: Graph, wrt: Value, ynames: list[str]) -> Table:
         if v.op is None:
             continue
         named = g.constants(v)
-        for position, ((p, d), local) in enumerate(zip(g.derivatives(v), v.local_grads)):
+        derivatives, local_grads = g.derivatives(v), v.local_grads
+        for position in g.term_order(v):
+            (p, d), local = derivatives[position], local_grads[position]
             if p.is_constant:
                 continue
             factor = tangent.get(p, 0.0)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value, trace
+from scalargrad.ops import dot
 
 JS = Path(__file__).parent / "js"
 
@@ -61,6 +62,9 @@ def traces() -> dict[str, sg.Trace]:
             caption=True,
         ),
         "exponents": trace([1e-5**x1, x1 * 1e308 * 1e-300, (2 ** (x2 * 60)).log2()], caption=True),
+        "dot": trace(  # a dot node: one line of products, constants and a pair of one node
+            sg.tanh(dot([x1, x2, z, 2.0], [z, -x2, z, x1 - 1e-7])) * x1, caption=True
+        ),
     }
 
 

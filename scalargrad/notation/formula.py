@@ -1,7 +1,9 @@
 """Formulas: a Value's expression as text or LaTeX, with minimal parentheses, as the notes write it.
 
 Every printed number is exact and the text parses back to the same numbers
-(:mod:`scalargrad.expr`). Importing this module makes it how Values print (``str(v)``,
+(:mod:`scalargrad.expr`). A dot node prints as the sum of products it is (``x1*y1 + x2*y2``),
+which reads back as that function of binary ``*`` and ``+``: the same up to the rounding of
+the sum, which the node does exactly. Importing this module makes it how Values print (``str(v)``,
 ``v.formula()``).
 """
 
@@ -10,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from ..core.op import ATOM, OPS
-from ..core.value import Value
+from ..core.op import ATOM, OPS, Op
+from ..core.value import Fan, Value
 
 _NAMED_NUMBERS = {math.pi: ("pi", r"\pi"), math.e: ("e", "e")}
 """The doubles nearest π and e, printed by name (text, LaTeX), as the expression parser reads them."""
@@ -86,7 +88,8 @@ def _printing_order(value: Value, names: Mapping[Value, str]) -> list[Value]:
         v = stack[-1]
         if v not in names:
             pushed = False
-            for p in (v._a, v._b):
+            form = v._op
+            for p in form.parents if type(form) is Fan else (v._a, v._b):
                 if p is not None and p not in seen:
                     seen.add(p)
                     stack.append(p)
@@ -139,6 +142,8 @@ class _Printer:
             return (
                 f"{sign}{self.paren(s)}" if p < op.precedence or self.negative(s) else f"{sign}{s}"
             ), op.precedence
+        if op.notation == "dot":
+            return self.sum_of_products(op, parts)
         (ls, lp), (rs, rp) = parts
         prec = op.precedence
         name = op.name
@@ -156,6 +161,35 @@ class _Printer:
         if self.latex:
             return op.latex.format(ls, rs), prec
         symbol = self.minus if name == "sub" else op.symbol
+        return (f"{ls} {symbol} {rs}" if prec == 1 else f"{ls}{symbol}{rs}"), prec
+
+    def sum_of_products(self, op: Op, parts: list[tuple[str, int]]) -> tuple[str, int]:
+        """A dot node over printed operands x₁…xₙ, y₁…yₙ as the sum of products it is,
+        ``x1*y1 + x2*y2``: each pair with ``op``'s symbol (LaTeX: its template) as ``mul``
+        prints a product, the pairs joined as ``add`` prints a sum (``op.precedence``),
+        so it reads as the same function built from binary ``*`` and ``+``."""
+        n = len(parts) // 2
+        if n == 0:
+            return self.constant(0.0)
+        times, plus = OPS["mul"].precedence, OPS["add"]
+        products = [self.join(times, op.symbol, op.latex, x, y) for x, y in zip(parts[:n], parts[n:])]
+        total = products[0]
+        for product in products[1:]:
+            total = self.join(op.precedence, plus.symbol, plus.latex, total, product)
+        return total
+
+    def join(
+        self, prec: int, symbol: str, template: str, left: tuple[str, int], right: tuple[str, int]
+    ) -> tuple[str, int]:
+        """``left symbol right`` with the parentheses ``mul`` and ``add`` print: the left
+        operand's below ``prec``, the right one's up to ``prec`` and a negative one's."""
+        (ls, lp), (rs, rp) = left, right
+        if lp < prec:
+            ls = self.paren(ls)
+        if rp <= prec or self.negative(rs):
+            rs = self.paren(rs)
+        if self.latex:
+            return template.format(ls, rs), prec
         return (f"{ls} {symbol} {rs}" if prec == 1 else f"{ls}{symbol}{rs}"), prec
 
 

@@ -83,6 +83,17 @@ class Graph:
             self._derivatives[v] = found
         return found
 
+    def term_order(self, v: Value) -> Sequence[int]:
+        """The parent positions in the order ``v``'s tangent terms are written: operand order,
+        but pair by pair for a sum of products (x₁, y₁, x₂, y₂, … for ``dot``), so that
+        ``v̇₅ = v₃·v̇₁ + v₁·v̇₃ + v₄·v̇₂ + v₂·v̇₄`` reads as the product rule of each pair."""
+        count = len(v.local_grads)
+        op = v.op
+        if op is None or op.notation != "dot":
+            return range(count)
+        n = count // 2
+        return [p for k in range(n) for p in (k, k + n)]
+
     def constants(self, v: Value) -> Named:
         """The numbers ``v``'s derivative formulas print by name: :data:`NAMED_CONSTANTS`, and
         ln c for each number c among ``v``'s operands that prints exactly (``3**x`` has the

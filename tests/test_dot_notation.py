@@ -1,0 +1,219 @@
+"""The notes' notation for a dot node: its formula is the sum of products it is, and the
+trace tables write it as one line per node whose numbers are forward mode's and reverse mode's.
+
+Checked on hypothesis-drawn graphs with dot nodes against independent means: the same
+function rebuilt from binary ``*`` and ``+`` nodes (same text, and the text re-evaluated by
+Python gives that graph's value to the bit), :func:`scalargrad.jvp` and :func:`scalargrad.grad`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import assume, given, settings
+
+import scalargrad as sg
+from scalargrad import Value
+from scalargrad.core import OPS, evaluation_order
+from scalargrad.notation.formula import formula
+from scalargrad.notation.names import BAR, DOT, MINUS, TIMES
+from scalargrad.ops import dot
+from scalargrad.tables import trace
+from scalargrad.testing import GeneratedExpression, expressions_and_points
+
+OPS_WITH_DOT = ["dot", "neg", "sub", "div", "pow", "sin", "exp", "log", "tanh", "atan2", "cbrt"]
+CASES = expressions_and_points(max_inputs=3, ops=OPS_WITH_DOT, bound=1.5)
+
+
+def built(case: tuple[GeneratedExpression, list[float]]) -> tuple[Value, list[Value]]:
+    """The drawn function on labelled inputs, if it has a dot node (else the case is skipped)."""
+    f, point = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    y = f(*xs)
+    assume(isinstance(y, Value) and any(is_dot(v) for v in evaluation_order(y)))
+    return y, xs
+
+
+def is_dot(v: Value) -> bool:
+    return v.op is OPS["dot"]
+
+
+def binary_copy(y: Value) -> Value:
+    """``y``'s function with every dot node rebuilt as x1*y1 + x2*y2 + … from binary nodes."""
+    copy: dict[Value, Any] = {}
+    for v in evaluation_order(y):
+        op = v.op
+        if op is None:
+            copy[v] = v
+        elif is_dot(v):
+            parents = [copy.get(p, p) for p in v.parents]
+            n = len(parents) // 2
+            total = parents[0] * parents[n]
+            for a, b in zip(parents[1:n], parents[n + 1 :]):
+                total = total + a * b
+            copy[v] = total
+        else:
+            copy[v] = op(*(copy.get(p, p) if isinstance(p, Value) else p for p in v.operands))
+    return copy[y]  # type: ignore[no-any-return]
+
+
+NAMESPACE: dict[str, Any] = {
+    **{op.symbol: op.evaluate for op in OPS.values() if op.notation == "call"},
+    "pi": math.pi,
+    "e": math.e,
+}
+"""What Python needs to evaluate a printed formula: each called op by the name it prints, π, e."""
+
+
+def python_value(text: str, xs: list[Value]) -> float:
+    return float(eval(text, {"__builtins__": {}}, {**NAMESPACE, **{x.label: x.data for x in xs}}))
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def test_a_dot_node_prints_as_its_sum_of_products() -> None:
+    x1, x2, y1, y2, z = (
+        Value(v, label=n) for v, n in [(1, "x1"), (2, "x2"), (3, "y1"), (-4, "y2"), (5, "z")]
+    )
+    d = dot([x1, x2], [y1, y2])
+    assert str(d) == d.formula() == "x1*y1 + x2*y2"
+    assert formula(d, latex=True) == r"x1 \cdot y1 + x2 \cdot y2"
+    assert str(sg.tanh(d) * x1) == "tanh(x1*y1 + x2*y2)*x1"
+    assert str(d * z) == "(x1*y1 + x2*y2)*z"
+    assert str(z - d) == "z - (x1*y1 + x2*y2)"
+    assert str(z * d) == "z*(x1*y1 + x2*y2)"
+    assert str(dot([x1, 2.0, -x2], [x1, -z, x2])) == "x1*x1 + 2*(-z) + (-x2*x2)"
+    assert str(dot([x1], [z]) * z) == "x1*z*z"  # one pair is a product, as mul prints it
+    assert formula(dot([x1 + z], [y1 - y2]), latex=True) == r"\left(x1 + z\right) \cdot \left(y1 - y2\right)"
+
+
+@settings(max_examples=150, deadline=None)
+@given(CASES)
+def test_formula_is_that_of_the_function_built_from_binary_mul_and_add(
+    case: tuple[GeneratedExpression, list[float]],
+) -> None:
+    y, xs = built(case)
+    binary = binary_copy(y)
+    assert not any(is_dot(v) for v in evaluation_order(binary))
+    text = formula(y, max_length=2**62)
+    assert text == str(y) == formula(binary, max_length=2**62)
+    assert formula(y, latex=True, max_length=2**62) == formula(binary, latex=True, max_length=2**62)
+    # the text is the binary graph's function: Python gives its value to the bit, and the
+    # dot graph's (summed exactly) to rounding
+    shown = python_value(text, xs)
+    assert same(shown, binary.data)
+    assert math.isclose(shown, y.data, rel_tol=1e-9, abs_tol=1e-9) or same(shown, y.data)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def plain(line: str) -> str:
+    """A text table's side as Python: subscripts as digits, ``·`` as ``*``, ``−`` as ``-``."""
+    digits = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+    return line.translate(digits).replace(TIMES, "*").replace(MINUS, "-")
+
+
+def test_dot_lines_in_each_table() -> None:
+    x1, x2, y1, y2 = (Value(v, label=n) for v, n in [(1.0, "x1"), (2.0, "x2"), (3.0, "y1"), (-4.0, "y2")])
+    t = trace(sg.tanh(dot([x1, x2], [y1, y2])) * x1)
+    assert t.lines(t.forward)[4] == "v₅ = v₁*v₃ + v₂*v₄ = 1*3 + 2*(−4) = −5"
+    assert t.lines(t.tangents[0])[4] == "v̇₅ = v₃·v̇₁ + v₁·v̇₃ + v₄·v̇₂ + v₂·v̇₄ = 3·1 + 1·0 + (−4)·0 + 2·0 = 3"
+    adjoint = t.lines(t.adjoint)
+    assert adjoint[3:6] == [
+        "v̄₄ = v̄₅·v₂ = 0.00018·2 = 0.00036",
+        "v̄₃ = v̄₅·v₁ = 0.00018·1 = 0.00018",
+        "v̄₂ = v̄₅·v₄ = 0.00018·(−4) = −0.00073",
+    ]
+    assert adjoint[6] == "v̄₁ = v̄₇·v₆ + v̄₅·v₃ = 1·(−0.99991) + 0.00018·3 = −0.99991 + 0.00054 = −0.99936"
+    latex = t.to_latex()
+    assert (
+        r"v_{5} &= v_{1} \cdot v_{3} + v_{2} \cdot v_{4} = 1 \cdot 3 + 2 \cdot \left(-4\right) = -5" in latex
+    )
+    assert r"\bar v_{2} &= \bar v_{5} \cdot v_{4}" in latex
+
+
+def test_a_pair_of_one_node_and_constants_in_the_tables() -> None:
+    x = Value(3.0, label="x")
+    t = trace(dot([x, 2.0], [x, x]))
+    assert t.lines(t.forward)[1] == "v₂ = v₁*v₁ + 2*v₁ = 3*3 + 2*3 = 15"
+    assert t.lines(t.tangents[0])[1] == "v̇₂ = v₁·v̇₁ + v₁·v̇₁ + 2·v̇₁ = 3·1 + 3·1 + 2·1 = 8"
+    assert t.lines(t.adjoint)[1] == "v̄₁ = v̄₂·v₁ + v̄₂·v₁ + v̄₂·2 = 1·3 + 1·3 + 1·2 = 3 + 3 + 2 = 8"
+
+
+@settings(max_examples=100, deadline=None)
+@given(CASES)
+def test_tables_write_a_dot_node_as_one_line_with_forward_and_reverse_modes_numbers(
+    case: tuple[GeneratedExpression, list[float]],
+) -> None:
+    y, _ = built(case)
+    t = trace(y, digits=15)
+    order = evaluation_order(y)
+    number = {v: i + 1 for i, v in enumerate(order)}
+    for form in (t.to_text(), t.to_latex(), t.to_markdown(), t.to_html()):
+        assert form
+    data = json.loads(t.to_json())
+    for table in t.tables:
+        assert len(table.rows) == len(order)
+        assert len(t.lines(table)) == len(order) + len(table.summary)
+    assert len(data["forward"]["rows"]) == len(order)
+
+    assert [r.value for r in t.forward.rows] == [v.data for v in order]
+    inputs = [v for v in order if v.op is None and not v.is_constant]
+    for x, table in zip(inputs, t.tangents):
+        assert table.summary[0].value == sg.jvp(y, {x: 1.0})
+    gradient = sg.grad(y, inputs)
+    assert [r.value for r in t.adjoint.summary] == list(gradient)
+
+    adjoint = {v: r.value for v, r in zip(reversed(order), t.adjoint.rows)}
+    for v in order:
+        if not is_dot(v):
+            continue
+        i = number[v]
+        parents = v.parents
+        n = len(parents) // 2
+        # forward: the sum of products over the parents' names, read back to the value
+        line = t.lines(t.forward)[i - 1]
+        head, symbolic, *_ = line.split(" = ")
+        assert head == f"v{i}".translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+        names = {f"v{number[p]}": p.data for p in parents if not p.is_constant}
+        assert math.isclose(
+            eval(plain(symbolic), {"__builtins__": {}}, names),
+            v.data,
+            rel_tol=1e-9,
+            abs_tol=1e-9 * (1 + math.fsum(abs(a.data * b.data) for a, b in zip(parents[:n], parents[n:]))),
+        )
+        assert symbolic.count(" + ") == n - 1
+        # forward mode: the product rule of each pair, read back with the tangents' values
+        for table in t.tangents:
+            tangent = {f"vd{number[u]}": r.value for u, r in zip(order, table.rows)}
+            head, symbolic, *_ = t.lines(table)[i - 1].split(" = ")
+            assert symbolic.count(" + ") == sum(not p.is_constant for p in parents) - 1
+            scale = 1 + math.fsum(
+                abs(d * tangent[f"vd{number[p]}"])
+                for p, d in zip(parents, v.local_grads)
+                if not p.is_constant
+            )
+            assert math.isclose(
+                eval(plain(symbolic).replace(DOT, "d"), {"__builtins__": {}}, {**names, **tangent}),
+                table.rows[i - 1].value,
+                rel_tol=1e-9,
+                abs_tol=1e-9 * scale,
+            )
+        # reverse: each parent's row has one partial adjoint per use, v̄ᵢ·(the other of its pair)
+        for position, p in enumerate(parents):
+            if p.is_constant:
+                continue
+            partner = parents[(position + n) % (2 * n)]
+            row = t.adjoint.rows[len(order) - number[p]]
+            factor = f"v{BAR}{i}"
+            mine = [s for s in row.summands if s.factor == factor]
+            assert len(mine) == sum(q is p for q in parents)
+            assert any(s.value == adjoint[v] * partner.data for s in mine)
