@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .expr import CONSTANTS, FUNCTIONS, ExpressionError, constant
+from .expr import CONSTANTS, FUNCTIONS, SEQUENCE_FUNCTIONS, ExpressionError, constant
 from .files import UnwritablePathError, check_writable, shown_path
 from .viz._render import (  # the standard library only: no graphviz yet
     MAX_LAYOUT_COST,
@@ -38,8 +38,14 @@ MAX_PAGE_NODES = 2000
 MAX_FRAMES = 200
 """Default ``--max-frames`` (:data:`scalargrad.viz.frames.MAX_FRAMES`)."""
 
+_SEQUENCE_CALLS = "".join(
+    f"{name}((x1, x2), (y1, y2)) is x1*y1 + x2*y2 as one node (one pair or more);\n"
+    for name in SEQUENCE_FUNCTIONS
+)
+
 _EPILOG = f"""\
 functions: {", ".join(sorted(FUNCTIONS))} (log is the natural log, like ln);
+{_SEQUENCE_CALLS}\
 constants: {", ".join(CONSTANTS)}; operators: + - * / ** and parentheses.
 What the traces print is accepted as written: x₁ is x1, − is -, · and × are *.
 A VALUE is a number or an expression without variables: x=2, x=pi, x=-pi/2, x=2*e.

@@ -2,9 +2,11 @@
 
 The text is parsed with :mod:`ast` and checked against a whitelist — numbers,
 variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of the
-built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``)
-and the constants ``pi`` and ``e`` (:data:`CONSTANTS`) — and then evaluated by walking
-the checked tree. Nothing is ever passed to ``eval``.
+built-in ops (:data:`FUNCTIONS`: ``ln log exp sin … atan2(y, x) maximum(a, b)``),
+``dot((x1, x2), (y1, y2))`` (:data:`SEQUENCE_FUNCTIONS`: two tuples or lists of equal
+length, one node for x1*y1 + x2*y2) and the constants ``pi`` and ``e``
+(:data:`CONSTANTS`) — and then evaluated by walking the checked tree. Nothing is ever
+passed to ``eval``.
 
 It reads what the traces print (:func:`normalise`): the minus sign ``−`` is ``-``, the
 products ``·``, ``⋅`` and ``×`` are ``*`` (two in a row, ``x××y``, are an error, not the
@@ -42,7 +44,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from . import ops
-from .core import Value, real_float
+from .core import OPS, Op, Value, real_float
 
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ __all__ = [
     "MAX_EXPONENT",
     "MAX_LENGTH",
     "MAX_NODES",
+    "SEQUENCE_FUNCTIONS",
     "Expression",
     "ExpressionError",
     "constant",
@@ -68,6 +71,10 @@ MAX_EXPONENT = 1000.0
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {"ln": ops.log, **ops.FUNCTIONS}
 """The functions an expression may call, from the op registry (``log`` is the natural log, like ``ln``)."""
+
+SEQUENCE_FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.builtin and op.arity is None}
+"""The functions of two equal-length sequences, ``dot((x1, x2), (y1, y2))``: the built-in
+variadic ops, each one node for all its operands (x1…xn, then y1…yn)."""
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that stand for numbers, not variables: ``pi`` (π) and ``e`` (Euler's number)."""
@@ -271,7 +278,7 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"{msg}{where}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as e:
         raise ExpressionError(f"cannot parse the expression: {_one_line(e)}") from None
-    names = _check(tree)
+    names = _check(tree, python)
     return Expression(text, tree, names)
 
 
@@ -349,8 +356,10 @@ def _short_allowed() -> str:
     return "numbers, names, + - * / **, parentheses and calls like sin(x)"
 
 
-def _check(tree: ast.expr) -> tuple[str, ...]:
-    """Walk the tree iteratively, enforcing the whitelist and the limits; return the names."""
+def _check(tree: ast.expr, source: str) -> tuple[str, ...]:
+    """Walk the tree iteratively, enforcing the whitelist and the limits; return the names.
+
+    ``source`` is the parsed text, for the columns errors name."""
     names: dict[str, None] = {}
     count = 0
     stack: list[ast.AST] = [tree]
@@ -364,6 +373,8 @@ def _check(tree: ast.expr) -> tuple[str, ...]:
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"'{node.id}' is a function: call it, as in {node.id}(x)")
+            if node.id in SEQUENCE_FUNCTIONS:
+                raise ExpressionError(f"'{node.id}' is a function: call it, as in {_example(node.id)}")
             if node.id in CONSTANTS:
                 continue
             if node.id.startswith("_"):
@@ -382,7 +393,7 @@ def _check(tree: ast.expr) -> tuple[str, ...]:
                 raise ExpressionError(f"the operator {_OP_NAMES.get(type(node.op), '?')} is not supported")
             stack.append(node.operand)
         elif isinstance(node, ast.Call):
-            stack.extend(reversed(_check_call(node)))
+            stack.extend(reversed(_check_call(node, source)))
         else:
             what = _FORBIDDEN.get(type(node), f"'{type(node).__name__}'")  # type: ignore[arg-type]
             raise _not_allowed(what)
@@ -425,21 +436,66 @@ def _check_exponent(node: ast.expr) -> None:
 
 
 def _arity(name: str) -> int:
-    return ops.FUNCTIONS[name].arity if name in ops.FUNCTIONS else 1
+    """How many operands the function ``name`` of :data:`FUNCTIONS` takes (``ln`` takes one)."""
+    op = ops.FUNCTIONS.get(name)
+    return op.arity if op is not None and op.arity is not None else 1
 
 
-def _check_call(node: ast.Call) -> list[ast.expr]:
+def _example(name: str) -> str:
+    return f"{name}((x1, x2), (y1, y2))"
+
+
+def _column(node: ast.expr, source: str) -> int:
+    """The 1-based character column of ``node`` in the one-line ``source`` (ast counts UTF-8 bytes)."""
+    return len(source.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
+
+
+def _sequence_items(node: ast.Call, source: str) -> list[ast.expr]:
+    """The operands of a call of a :data:`SEQUENCE_FUNCTIONS` op, x1…xn then y1…yn, checked:
+    two tuples or lists, neither empty, of equal lengths."""
+    name = node.func.id  # type: ignore[attr-defined]
+    call = f"{name}() at column {_column(node, source)}"
+    if len(node.args) != 2:
+        raise ExpressionError(
+            f"{call} takes exactly 2 arguments, two sequences as in {_example(name)}, got {len(node.args)}"
+        )
+    sequences: list[list[ast.expr]] = []
+    for i, arg in enumerate(node.args, 1):
+        column = _column(arg, source)
+        if not isinstance(arg, (ast.Tuple, ast.List)):
+            raise ExpressionError(
+                f"{name}() argument {i} at column {column} must be a tuple or list of expressions, "
+                f"as in {_example(name)}"
+            )
+        if not arg.elts:
+            raise ExpressionError(
+                f"{name}() argument {i} at column {column} is empty: give at least one pair, "
+                f"as in {name}((x1,), (y1,))"
+            )
+        sequences.append(arg.elts)
+    xs, ys = sequences
+    if len(xs) != len(ys):
+        raise ExpressionError(
+            f"{call} takes two sequences of equal lengths, got {len(xs)} and {len(ys)} items"
+        )
+    return [*xs, *ys]
+
+
+def _check_call(node: ast.Call, source: str) -> list[ast.expr]:
     if not isinstance(node.func, ast.Name):
         if isinstance(node.func, ast.Attribute):
             raise _not_allowed("attribute access")
         raise ExpressionError("only named functions can be called, as in sin(x)")
     name = node.func.id
-    if name not in FUNCTIONS:
-        raise ExpressionError(f"unknown function '{name}' (known: {', '.join(sorted(FUNCTIONS))})")
+    if name not in FUNCTIONS and name not in SEQUENCE_FUNCTIONS:
+        known = ", ".join(sorted([*FUNCTIONS, *SEQUENCE_FUNCTIONS]))
+        raise ExpressionError(f"unknown function '{name}' (known: {known})")
     if node.keywords:
         raise ExpressionError(f"{name}() takes no keyword arguments")
     if any(isinstance(a, ast.Starred) for a in node.args):
         raise _not_allowed("starred arguments")
+    if name in SEQUENCE_FUNCTIONS:
+        return _sequence_items(node, source)
     arity = _arity(name)
     if len(node.args) != arity:
         wanted = "one argument" if arity == 1 else f"{arity} arguments"
@@ -489,8 +545,8 @@ def _apply(
         op, operands = ast.USub, [results[node.operand]]
     else:
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        op = FUNCTIONS[node.func.id]  # ln and log are one function, so they share
-        operands = [results[a] for a in node.args]
+        op = _function(node.func.id)  # ln and log are one function, so they share
+        operands = [results[a] for a in _arguments(node)]
     key: tuple[object, ...] | None = None
     if seen is not None and any(isinstance(x, Value) for x in operands):
         key = (op, *((id(x), None) if isinstance(x, Value) else (None, repr(x)) for x in operands))
@@ -501,7 +557,7 @@ def _apply(
     elif isinstance(node, ast.UnaryOp):
         out = -operands[0]
     else:
-        out = FUNCTIONS[node.func.id](*operands)  # type: ignore[attr-defined]
+        out = _function(node.func.id)(*operands)  # type: ignore[attr-defined]
     if key is not None and seen is not None and isinstance(out, Value):
         seen[key] = out
     return out
@@ -513,8 +569,19 @@ def _children(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return list(reversed(node.args))
+        return list(reversed(_arguments(node)))
     return []
+
+
+def _function(name: str) -> Callable[..., Any]:
+    return SEQUENCE_FUNCTIONS[name] if name in SEQUENCE_FUNCTIONS else FUNCTIONS[name]
+
+
+def _arguments(node: ast.Call) -> list[ast.expr]:
+    """A checked call's operands: its arguments, or for a sequence function the items of both."""
+    if node.func.id in SEQUENCE_FUNCTIONS:  # type: ignore[attr-defined]
+        return [item for arg in node.args for item in arg.elts]  # type: ignore[attr-defined]
+    return node.args
 
 
 def _binary(op: type[ast.operator], a: Any, b: Any) -> Any:

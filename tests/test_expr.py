@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scalargrad import Value, grad
-from scalargrad.expr import FUNCTIONS, MAX_LENGTH, Expression, ExpressionError, constant, normalise, parse
+from scalargrad.expr import (
+    FUNCTIONS,
+    MAX_LENGTH,
+    SEQUENCE_FUNCTIONS,
+    Expression,
+    ExpressionError,
+    constant,
+    normalise,
+    parse,
+)
 
 
 def test_notes_example() -> None:
@@ -53,6 +62,9 @@ def test_every_function_is_callable() -> None:
         args = ", ".join(["x"] * function.arity)  # type: ignore[attr-defined]
         y, _ = parse(f"{name}({args})").build({"x": 0.5})
         assert isinstance(y, Value) and math.isfinite(y.data)
+    for name, op in SEQUENCE_FUNCTIONS.items():
+        y, _ = parse(f"{name}((x, 2), [3, x])").build({"x": 0.5})
+        assert isinstance(y, Value) and y.op is op and math.isfinite(y.data)
 
 
 def test_numbers_only_evaluate_to_floats_and_values_can_be_values() -> None:
@@ -176,7 +188,7 @@ def test_random_text_raises_only_expression_error(text: str) -> None:
 
 
 _PIECES = ["x", "y", "2", "0", "1e308", "0.5", "+", "-", "*", "/", "**", "(", ")", " ", ",", "."]
-_PIECES += [f"{name}(" for name in FUNCTIONS] + ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
+_PIECES += [f"{name}(" for name in [*FUNCTIONS, *SEQUENCE_FUNCTIONS]] + ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
 _PIECES += ["−", "·", "×", "⋅", "₁", "₀", "x₁", "pi", "e", "é", "²"]  # what the traces print, and near it
 
 
