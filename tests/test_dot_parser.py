@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 from scalargrad import OPS, Value, grad, ops
 from scalargrad.expr import MAX_LENGTH, SEQUENCE_FUNCTIONS, ExpressionError, constant, parse
-from scalargrad.testing import DEFAULT_OPS, GeneratedExpression, assert_gradients_close, expressions_and_points
+from scalargrad.testing import (
+    DEFAULT_OPS,
+    GeneratedExpression,
+    assert_gradients_close,
+    expressions_and_points,
+)
 
 DOT = OPS["dot"]
 
@@ -127,7 +131,7 @@ def test_identical_dot_calls_share_one_node() -> None:
 
 
 def test_every_sequence_function_is_a_variadic_op() -> None:
-    assert SEQUENCE_FUNCTIONS == {name: op for name, op in OPS.items() if op.builtin and op.arity is None}
+    assert {name: op for name, op in OPS.items() if op.builtin and op.arity is None} == SEQUENCE_FUNCTIONS
     for name, op in SEQUENCE_FUNCTIONS.items():
         y, _ = parse(f"{name}((x, 2), (3, x))").build({"x": 0.5})
         assert y.op is op

@@ -188,7 +188,8 @@ def test_random_text_raises_only_expression_error(text: str) -> None:
 
 
 _PIECES = ["x", "y", "2", "0", "1e308", "0.5", "+", "-", "*", "/", "**", "(", ")", " ", ",", "."]
-_PIECES += [f"{name}(" for name in [*FUNCTIONS, *SEQUENCE_FUNCTIONS]] + ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
+_PIECES += [f"{name}(" for name in [*FUNCTIONS, *SEQUENCE_FUNCTIONS]]
+_PIECES += ["foo(", "[", "]", "=", "9", "_", "'", "lambda", "j"]
 _PIECES += ["−", "·", "×", "⋅", "₁", "₀", "x₁", "pi", "e", "é", "²"]  # what the traces print, and near it
 
 
