@@ -61,11 +61,9 @@ class GradcheckError(AssertionError):
 
     The attributes describe the worst mismatch (the largest error relative to its
     tolerance, coordinates before random directions): ``index`` is the input
-    index (an ``(i, j)`` pair for second derivatives, None for a random
-    direction), ``direction`` the random direction's number (None for a
-    coordinate), and ``analytic``, ``numeric``,
-    ``error`` and ``tolerance`` the numbers compared. ``mismatches`` counts all
-    comparisons out of tolerance.
+    index (an ``(i, j)`` pair for second derivatives, None for a random direction), ``direction``
+    the random direction's number (None for a coordinate), ``analytic``, ``numeric``, ``error``
+    and ``tolerance`` the numbers compared. ``mismatches`` counts all comparisons out of tolerance.
     """
 
     def __init__(
@@ -210,8 +208,7 @@ def gradient_difference(f: Function, point: list[float], j: int, eps: float, who
 
 
 def _step_taken(step: float, point: list[float], i: int, eps: float, who: str) -> float:
-    """``step`` (the step along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is
-    lost in θᵢ's rounding."""
+    """``step`` (along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is lost in θᵢ's rounding."""
     if step == 0.0:
         raise ValueError(
             f"{who}: eps={eps:g} is below half a unit in the last place of args[{i}]={point[i]!r}, "
@@ -221,11 +218,7 @@ def _step_taken(step: float, point: list[float], i: int, eps: float, who: str) -
 
 
 def numerical_grad(
-    f: Function,
-    args: Sequence[float],
-    *,
-    eps: float = 1e-6,
-    method: str = "central",
+    f: Function, args: Sequence[float], *, eps: float = 1e-6, method: str = "central"
 ) -> list[float]:
     """∇f at ``args`` by finite differences, one coordinate at a time (2n or n+1 calls of f).
 
@@ -278,8 +271,7 @@ def _graph_grad(f: Function, point: list[float], who: str) -> tuple[list[Value |
     if not isinstance(out, Value):
         as_result(out, who)
         return [None] * len(point), inputs
-    gradient: list[Value] = grad(out, inputs, create_graph=True)
-    return list(gradient), inputs
+    return list(grad(out, inputs, create_graph=True)), inputs
 
 
 def plain_grad(f: Function, point: list[float], who: str) -> list[float]:
@@ -351,12 +343,7 @@ DEFAULT_TOLERANCE = Tolerance()
 
 
 def close(
-    a: Any,
-    b: Any,
-    tolerance: Tolerance = DEFAULT_TOLERANCE,
-    *,
-    rounding: Any = 0.0,
-    nan_equal: bool = False,
+    a: Any, b: Any, tolerance: Tolerance = DEFAULT_TOLERANCE, *, rounding: Any = 0.0, nan_equal: bool = False
 ) -> Any:
     """Whether ``a`` and ``b`` agree under ``tolerance``: the test every check uses.
 
@@ -650,9 +637,8 @@ def gradgradcheck(
     first, inputs = _graph_grad(f, point, who)
     plain, is_graph, scale = _analytic_grad(f, point, who)
     checks = Comparisons(who, policy)
-    # the first derivative against f's own central differences: a function that loses its
-    # graph (math.sin on a Value) has zero analytic derivatives of every order, so only this
-    # comparison can catch it
+    # the first derivative against f's own differences: a function that loses its graph (math.sin
+    # on a Value) has zero analytic derivatives of every order, so only this comparison catches it
     compare_inputs(checks, f, point, plain, step, scale / step, who, "input {i} (df/dargs[{i}])")
     hessian: list[list[float]] = []
     roundings: list[float] = []
@@ -662,7 +648,6 @@ def gradgradcheck(
         row: list[float] = [0.0] * n if g is None else grad(g, inputs)
         hessian.append(row)
         roundings.append(0.0 if g is None else rounding_scale(g) / step)
-
     for j in range(n):
         numeric = gradient_difference(f, point, j, step, who)
         for i in range(n):
@@ -682,13 +667,9 @@ def gradgradcheck(
 
 
 DOMAIN_SAMPLES: dict[str, tuple[float, float]] = {
-    "real": (-3.0, 3.0),
-    "positive": (0.1, 5.0),
-    "nonzero": (0.2, 3.0),  # either sign
-    "unit": (-0.9, 0.9),
-    "above_minus_one": (-0.9, 3.0),
-    "bounded": (-1.0, 1.0),
-}
+    "real": (-3.0, 3.0), "positive": (0.1, 5.0), "nonzero": (0.2, 3.0),  # nonzero: either sign
+    "unit": (-0.9, 0.9), "above_minus_one": (-0.9, 3.0), "bounded": (-1.0, 1.0),
+}  # fmt: skip
 """Where :func:`check_op` draws points for each of :data:`scalargrad.core.op.DOMAINS`."""
 
 
@@ -738,12 +719,27 @@ def check_op(
     policy = as_tolerance(tolerance, who, atol=atol, rtol=rtol)
     rng = random.Random(seed)
     for _ in range(points):
-        point = [sample_domain(d, rng) for d in op.domains]
-        try:
-            gradcheck(op, point, eps=eps, tolerance=policy, directions=2, seed=seed)
-            if op.smooth:
-                gradgradcheck(op, point, eps=eps, tolerance=policy, directions=1, seed=seed)
-        except GradcheckError as e:
-            e.args = (f"op {op.name!r} at {point!r}: {e.args[0]}",)
-            raise
+        for point in _op_points(op, rng):
+            try:
+                gradcheck(op, point, eps=eps, tolerance=policy, directions=2, seed=seed)
+                if op.smooth:
+                    gradgradcheck(op, point, eps=eps, tolerance=policy, directions=1, seed=seed)
+            except GradcheckError as e:
+                e.args = (f"op {op.name!r} at {point!r}: {e.args[0]}",)
+                raise
+    return True
+
+
+def _op_points(op: Op, rng: random.Random) -> list[list[float]]:
+    """One point per operand count check_op tries: the arity, or each of 1 to 4 a variadic op takes."""
+    counts = [op.arity] if op.arity is not None else [n for n in range(1, 5) if _takes(op, n)] or [1]
+    return [[sample_domain(op.domains[i % len(op.domains)], rng) for i in range(n)] for n in counts]
+
+
+def _takes(op: Op, n: int) -> bool:
+    """Whether a variadic op takes ``n`` operands: its evaluate raises no TypeError on n ones."""
+    try:
+        op.evaluate(*[1.0] * n)
+    except TypeError:
+        return False
     return True
