@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from scalargrad import Value, draw
 from scalargrad.notation.names import visible
+from scalargrad.ops import dot
 
 pytest.importorskip("graphviz")
 
@@ -62,9 +63,11 @@ def one_line(text: str) -> str:
 
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("kind", ["forward", "adjoint", "extended"])
-def test_hostile_captions_and_labels_stay_text(text: str, kind: str) -> None:
+@pytest.mark.parametrize("binary", [True, False], ids=["mul", "dot"])
+def test_hostile_captions_and_labels_stay_text(text: str, kind: str, binary: bool) -> None:
     x = Value(2.0, label=text)
-    diagram = draw(x.exp() * x, kind=kind, caption=text)
+    y = x.exp() * x if binary else dot([x, x.exp()], [x.exp(), 3.0])
+    diagram = draw(y, kind=kind, caption=text)
     laid = json.loads(diagram.pipe("json", backend="wasm"))
     names = {o["name"] for o in laid.get("objects", [])}
     assert not names & {"INJ", "a", "b", "x", "evil"}  # the text added no node of its own
