@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value
@@ -25,6 +26,7 @@ from scalargrad.testing import GeneratedExpression, expressions_and_points
 
 OPS_WITH_DOT = ["dot", "neg", "sub", "div", "pow", "sin", "exp", "log", "tanh", "atan2", "cbrt"]
 CASES = expressions_and_points(max_inputs=3, ops=OPS_WITH_DOT, bound=1.5)
+FINITE = st.floats(-4.0, 4.0, allow_nan=False).map(lambda x: round(x, 3))
 
 
 def built(case: tuple[GeneratedExpression, list[float]]) -> tuple[Value, list[Value]]:
@@ -217,3 +219,69 @@ def test_tables_write_a_dot_node_as_one_line_with_forward_and_reverse_modes_numb
             mine = [s for s in row.summands if s.factor == factor]
             assert len(mine) == sum(q is p for q in parents)
             assert any(s.value == adjoint[v] * partner.data for s in mine)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(FINITE, min_size=n, max_size=n), min_size=1, max_size=3),
+            st.lists(st.lists(FINITE, min_size=1, max_size=3).map(tuple), min_size=n, max_size=n),
+        )
+    )
+)
+def test_adjoint_lines_of_a_matrix_product_read_as_the_notes(
+    case: tuple[list[list[float]], list[Any]],
+) -> None:
+    """In Z = XW (one dot node per entry), X̄ᵢₖ = Σⱼ Z̄ᵢⱼ·Wₖⱼ: the row of Xᵢₖ has one partial
+    adjoint per entry Zᵢⱼ of its row, v̄(Zᵢⱼ) times the node of Wₖⱼ, and sums to grad's."""
+    rows, columns = case
+    p = min(len(c) for c in columns)
+    X = sg.array(rows, name="X")
+    W = sg.array([list(c[:p]) for c in columns], name="W")
+    Z = sg.matmul(X, W)
+    weights = [[(-1.0) ** (i + j) * (i + 2 * j + 1) for j in range(p)] for i in range(len(rows))]
+    y = sum((Z[i, j] * weights[i][j] for i in range(len(rows)) for j in range(p)), Value(0.0))
+    t = trace(y)
+    g = t.adjoint.graph
+    assert g is not None
+    row_of = {v: r for v, r in zip(reversed(g.order), t.adjoint.rows)}
+    gradient = sg.grad(y, [x for line in X for x in line])
+    for (i, k), x in zip([(i, k) for i in range(len(rows)) for k in range(len(columns))], gradient):
+        row = row_of[X[i, k]]
+        assert row.value == x
+        expected = [(g.name(Z[i, j], BAR), g.leaf[W[k, j]]) for j in range(p)]
+        assert sorted((s.factor, s.derivative.label) for s in row.summands) == sorted(
+            (f, leaf.label) for f, leaf in expected
+        )
+        for s in row.summands:
+            j = next(j for j in range(p) if g.name(Z[i, j], BAR) == s.factor)
+            assert s.value == row_of[Z[i, j]].value * W[k, j].data
+        assert t.lines(t.adjoint)[len(g.order) - g.index[X[i, k]]].count("·") >= 2 * p
+
+
+@settings(max_examples=60, deadline=None)
+@given(CASES)
+def test_auto_digits_dot_lines_recompute_from_their_numbers(
+    case: tuple[GeneratedExpression, list[float]],
+) -> None:
+    """Where ``digits="auto"`` finds a table checkable by hand, a dot node's line is: its
+    substituted numbers, read back by Python, give the value shown to its last digit."""
+    from scalargrad.notation.names import last_digit
+    from scalargrad.tables import mismatches
+
+    y, _ = built(case)
+    t = trace(y)
+    order = evaluation_order(y)
+    dots = [i for i, v in enumerate(order) if is_dot(v)]
+    for table in t.tables:
+        if mismatches(table, table.digits):
+            continue
+        lines = t.lines(table)
+        for i in dots:
+            sides = lines[i].split(" = ")
+            if len(sides) < 4 or "inf" in lines[i] or "nan" in lines[i]:
+                continue
+            shown = plain(sides[-1])
+            recomputed = eval(plain(sides[-2]), {"__builtins__": {}}, dict(NAMESPACE))
+            assert abs(recomputed - float(shown)) <= last_digit(shown) * (1 + 1e-9), lines[i]
