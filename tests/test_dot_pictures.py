@@ -328,3 +328,22 @@ def tab(browser: Any) -> Any:
     t = Tab(browser)
     yield t
     t.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_frames_of_a_dot_graph_share_one_layout(mode: str, tmp_path: Path) -> None:
+    """Each step frame draws every forward node; a node keeps its place in every frame; one size."""
+    from test_viz import _node_places
+
+    from scalargrad.viz.frames import write_frames
+
+    s = steps(dot_example(), mode=mode)
+    written = write_frames(s, tmp_path, formats=("svg",), backend="wasm")
+    assert len(written) == len(s) == len(s.graph.order)
+    frames = [_node_places(p.read_text(encoding="utf-8")) for p in written]
+    assert len({size for size, _ in frames}) == 1
+    every: dict[str, str] = {}
+    for _, places in frames:
+        assert {f"v{i}" for i in range(1, 7)} <= set(places)
+        for node, place in places.items():
+            assert every.setdefault(node, place) == place, f"{node} moved"
