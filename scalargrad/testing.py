@@ -7,7 +7,8 @@ extra); ``import scalargrad`` never imports it.
   :class:`GeneratedExpression` objects: callable on numbers *and* on Values, with a
   readable ``str`` (``sin(x0)*x1 + log(1 + x0*x0)``). Every op's argument is kept
   inside its domain by composing with safe maps, so an expression is defined
-  and finite at every point.
+  and finite at every point. The variadic ``dot`` is drawn too, as one node over
+  1 to 3 pairs (printed as its sum of products, ``x0*x1 + sin(x1)*x0``).
 * :func:`points` — a strategy for input points (lists of bounded floats).
 * :func:`expressions_and_points` — both at once, with a random number of inputs.
 * :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
@@ -82,14 +83,19 @@ __all__ = [
 ]
 
 Step = tuple[str, tuple[int, ...], float]
-"""One instruction of an :class:`GeneratedExpression`: (primitive op, operand slots, constant value)."""
+"""One instruction of an :class:`GeneratedExpression`: (primitive op, operand slots, constant value).
+
+A variadic op's step (``dot``) lists its 2n operand slots, x₁…xₙ then y₁…yₙ."""
 
 DEFAULT_OPS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.builtin and op.smooth)
-"""The ops :func:`expressions` draws from by default: every smooth built-in op of the engine."""
+"""The ops :func:`expressions` draws from by default: every smooth built-in op of the engine,
+the variadic ``dot`` (x₁·y₁ + … + xₙ·yₙ as one node, drawn with 1 to 3 pairs) included, as
+likely as any other op."""
 
 ALL_OPS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.builtin)
-"""Every built-in op. Those with kinks (``abs``, ``relu``, ``minimum``, ``maximum``) are not in
-the default mix: at a kink finite differences disagree with any derivative. Ops from
+"""Every built-in op, ``dot`` included. Those with kinks (``abs``, ``relu``, ``minimum``,
+``maximum``) are not in the default mix: at a kink finite differences disagree with any
+derivative. Ops from
 :func:`scalargrad.define_op` can be drawn too: name them in ``ops``."""
 
 GUARDS: dict[str, str] = {
@@ -122,18 +128,25 @@ class GeneratedExpression:
 
     It is a straight-line program: slots ``0 … n_inputs-1`` are the inputs
     ``x0, x1, …``, and each step ``(op, operand slots, constant)`` fills the next
-    slot; the last step is the output. Called with Values it builds a graph,
+    slot; the last step is the output. A variadic op takes 2n slots, x₁…xₙ then
+    y₁…yₙ: ``("dot", (0, 1, 1, 0), 0.0)`` is x0*x1 + x1*x0, one node; other counts,
+    and slots not yet filled, are a ValueError. Called with Values it builds a graph,
     called with numbers it returns a float — the same function, so it can be
     differentiated by scalargrad and by finite differences alike.
     ``str(expr)`` is the expression in Python syntax over ``x0, x1, …`` and the
     scalargrad functions (``log`` is the natural log), printed by the engine's
-    :func:`~scalargrad.graph.formula` with minimal parentheses.
+    :func:`~scalargrad.graph.formula` with minimal parentheses; a dot prints as
+    the sum of products it is, so the text is that function made of ``*`` and ``+``
+    (equal to the dot up to rounding: the dot sums exactly, then rounds once).
 
     >>> e = GeneratedExpression(2, [("mul", (0, 1), 0.0), ("sin", (2,), 0.0)])
     >>> str(e), e(0.5, 3.0) == math.sin(1.5)
     ('sin(x0*x1)', True)
     >>> e
     GeneratedExpression('sin(x0*x1)', n_inputs=2)
+    >>> d = GeneratedExpression(2, [("dot", (0, 1, 1, 0), 0.0)])
+    >>> str(d), d(2.0, 3.0)
+    ('x0*x1 + x1*x0', 12.0)
     """
 
     __slots__ = ("n_inputs", "steps")
@@ -258,7 +271,7 @@ class _Builder:
             else:
                 exponent = self.step("tanh", self.build(d, constant_ok=False))
             return self.step("pow", base, exponent)
-        if op.arity is None:  # dot: x1*y1 + ... + xn*yn over 1 to 3 pairs, operands shared freely
+        if op.arity is None:  # dot over 1 to 3 pairs: no guards, it is defined everywhere
             rest = [self.build(d, constant_ok=True) for _ in range(2 * draw(st.integers(1, 3)) - 1)]
             return self.step(name, a, *rest)
         operands = [self.guarded(a, op.domains[0])]
@@ -299,6 +312,8 @@ def expressions(
     drawn from ``ops`` (see :data:`DEFAULT_OPS`, :data:`ALL_OPS`) over the inputs
     and small constants; inputs may be used several times, so gradients sum over
     several paths. ``ops`` may name ops from :func:`scalargrad.define_op` too.
+    A variadic op (``dot``) gets 1 to 3 pairs of operands, any of them but the first
+    possibly a constant, and no guards (a sum of products is defined everywhere).
     Domains are guarded by composition, from each op's declared domains
     (:data:`GUARDS`), e.g. ``log(1 + a*a)``, ``a/(1 + b*b)``, ``exp(tanh(a))``, so the
     guards' ``add``, ``mul`` and ``tanh`` steps can appear whatever ``ops`` says. The

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 
 from scalargrad import OPS, Value, grad, ops
 from scalargrad.expr import MAX_LENGTH, SEQUENCE_FUNCTIONS, ExpressionError, constant, parse
@@ -187,7 +187,6 @@ def test_unknown_function_lists_dot_among_the_known() -> None:
 # --------------------------------------------------------------------------- #
 
 
-@settings(max_examples=150, deadline=None)
 @given(expressions_and_points(1, 3, ops=_WITH_DOT, max_depth=3))
 def test_generated_dot_calls_parse_to_the_same_function(case: Case) -> None:
     """A generated expression written with dot(...) calls parses to the same function: the
@@ -211,7 +210,6 @@ def test_generated_dot_calls_parse_to_the_same_function(case: Case) -> None:
     assert_gradients_close(f, [values[name] for name in names])
 
 
-@settings(max_examples=150, deadline=None)
 @given(expressions_and_points(1, 3, ops=_WITH_DOT, max_depth=3))
 def test_a_printed_dot_formula_reads_back_as_products_and_sums(case: Case) -> None:
     """A dot node prints as x1*y1 + x2*y2; parsed back, that is the function made of binary
@@ -228,7 +226,6 @@ def test_a_printed_dot_formula_reads_back_as_products_and_sums(case: Case) -> No
     assert value == pytest.approx(y.data, rel=1e-9, abs=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
 @given(expressions_and_points(1, 3, ops=_WITH_DOT, max_depth=3))
 def test_generated_expressions_print_their_dots_as_products_and_sums(case: Case) -> None:
     """``str`` of a GeneratedExpression with dot steps is its binary twin's (the sum of

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import scalargrad as sg
@@ -209,6 +209,84 @@ def test_points_have_the_right_length_and_bounds(point: list[float], data: st.Da
 def test_strategy_bad_input(make: Callable[[], Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         make()
+
+
+# --------------------------------------------------------------------------- #
+# dot steps: one node over 2n operands                                         #
+# --------------------------------------------------------------------------- #
+
+_WITH_DOT = ["dot"] * 15 + [name for name in DEFAULT_OPS if name != "dot"]
+"""The smooth ops with dot weighted up, so that most drawn expressions have a dot node."""
+
+
+def test_dot_is_in_both_mixes() -> None:
+    assert "dot" in DEFAULT_OPS and "dot" in ALL_OPS and OPS["dot"].arity is None
+
+
+@pytest.mark.parametrize(
+    ("steps", "text"),
+    [
+        ([("dot", (0, 1, 1, 0), 0)], "x0*x1 + x1*x0"),
+        ([("dot", (0, 1, 0, 1), 0)], "x0*x0 + x1*x1"),
+        ([("dot", (0, 1), 0), ("sin", (2,), 0)], "sin(x0*x1)"),
+        ([("dot", (0, 1, 1, 0), 0), ("mul", (2, 1), 0)], "(x0*x1 + x1*x0)*x1"),
+        ([("dot", (0, 1, 1, 0), 0), ("sub", (1, 2), 0)], "x1 - (x0*x1 + x1*x0)"),
+        ([("add", (0, 1), 0), ("dot", (2, 0, 1, 2), 0)], "(x0 + x1)*x1 + x0*(x0 + x1)"),
+        ([("const", (), -0.5), ("dot", (0, 2, 1, 0), 0)], "x0*x1 + (-0.5*x0)"),
+        ([("log", (0,), 0), ("dot", (2, 1), 0)], "log(x0)*x1"),
+    ],
+)
+def test_a_dot_step_prints_as_its_sum_of_products(steps: list[Any], text: str) -> None:
+    e = GeneratedExpression(2, steps)
+    assert str(e) == text and "dot" in e.ops
+    point = [1.25, 0.75]
+    assert evaluate_text(text, point) == pytest.approx(e(*point), rel=1e-15)
+
+
+@pytest.mark.parametrize("operands", [(), (0,), (0, 1, 1), (0, 1, 1, 0, 1), (0, 2), (0, -1), (2, 0, 1, 1)])
+def test_a_dot_step_needs_2n_operands_among_the_filled_slots(operands: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError) as info:
+        GeneratedExpression(2, [("dot", operands, 0.0)])
+    assert str(info.value) == f"step 'dot' needs 2n (n >= 1) operands among slots 0..1, got {operands}"
+
+
+def test_a_dot_steps_slot_is_an_operand_of_later_steps() -> None:
+    e = GeneratedExpression(2, [("dot", (0, 0), 0.0), ("dot", (2, 1, 1, 2), 0.0)])
+    assert e(2.0, 3.0) == 4.0 * 3.0 + 3.0 * 4.0
+    with pytest.raises(ValueError, match=r"among slots 0\.\.2, got \(0, 3\)"):
+        GeneratedExpression(2, [("dot", (0, 0), 0.0), ("dot", (0, 3), 0.0)])
+
+
+def test_dot_steps_are_drawn_with_one_to_three_pairs_and_no_guards() -> None:
+    counts: set[int] = set()
+
+    @given(expressions(2, ops=["dot"], max_depth=2))
+    def collect(e: GeneratedExpression) -> None:
+        assert e.ops == {"dot"}
+        counts.update(len(operands) for kind, operands, _ in e.steps if kind == "dot")
+
+    collect()
+    assert counts == {2, 4, 6}
+
+
+@given(expressions_and_points(max_inputs=4, ops=_WITH_DOT))
+def test_expressions_with_dot_nodes_have_gradients_matching_finite_differences(case: Case) -> None:
+    """The guarantee of the strategies: a drawn expression's gradient, dot nodes and all, is
+    its finite differences' (and forward mode's, the graph walked the other way)."""
+    f, point = case
+    assume("dot" in f.ops)
+    xs = [Value(x) for x in point]
+    y = f(*xs)
+    assert any(v.op is OPS["dot"] for v in topological_order(y))
+    gradient = assert_gradients_close(f, point)
+    assert [sg.jvp(y, {x: 1.0}) for x in xs] == pytest.approx(gradient, rel=1e-9, abs=1e-12)
+
+
+@given(expressions_and_points(max_inputs=3, ops=_WITH_DOT, max_depth=3))
+def test_expressions_with_dot_nodes_have_hessians_matching_finite_differences(case: Case) -> None:
+    f, point = case
+    assume("dot" in f.ops)
+    assert_hessian_close(f, point)
 
 
 # --------------------------------------------------------------------------- #
