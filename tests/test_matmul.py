@@ -129,6 +129,14 @@ def test_matmul_refuses_what_numpy_refuses_with_a_message() -> None:
         matmul(array(np.ones((1, 2))), np.ones((2, MAX_ENTRIES // 2 + 1)).astype(object))
 
 
+def test_setting_max_entries_on_the_package_sets_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sg.arrays, "MAX_ENTRIES", 5)
+    with pytest.raises(ValueError, match="MAX_ENTRIES = 5"):
+        array(np.ones(6))
+    with pytest.raises(ValueError, match="MAX_ENTRIES = 5"):
+        matmul(array(np.ones((2, 2))), array(np.ones((2, 2))))
+
+
 def test_dot_is_one_node_with_the_notes_local_derivatives() -> None:
     x = [Value(1.0, label="x1"), Value(2.0, label="x2")]
     y = [Value(3.0, label="y1"), Value(-4.0, label="y2")]

@@ -46,6 +46,10 @@ ValueError says so.
 
 from __future__ import annotations
 
+import sys
+import types
+
+from . import entries
 from .checking import VJPMismatch, check_vjp
 from .entries import MAX_ENTRIES, array, data, entry_label, entry_name, matmul, unbroadcast
 from .traces import TensorTrace, structure_trace, tensor_trace
@@ -64,3 +68,25 @@ __all__ = [
     "tensor_trace",
     "unbroadcast",
 ]
+
+for _name in __all__:  # documented, printed and pickled as scalargrad.arrays.<name>
+    _public = globals()[_name]
+    if hasattr(_public, "__module__"):
+        _public.__module__ = __name__
+del _name, _public
+
+
+class _Package(types.ModuleType):
+    """``scalargrad.arrays`` itself: setting ``arrays.MAX_ENTRIES`` sets the limit the checks read.
+
+    The limit lives in :mod:`scalargrad.arrays.entries`, beside the check; a plain
+    re-export would be a copy, so setting it here sets both.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "MAX_ENTRIES":
+            entries.MAX_ENTRIES = value  # type: ignore[assignment]
+
+
+sys.modules[__name__].__class__ = _Package
