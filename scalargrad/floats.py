@@ -1,14 +1,17 @@
-"""The forward values of the built-in ops on floats, raising ``math``'s exception types
-with messages that name the op (``log: math domain error at x = -1.0``).
+"""The plain functions the entries of :mod:`scalargrad.ops` call.
 
-The entries of :mod:`scalargrad.ops` call these from their value expressions; they are
-plain float functions, so the code :func:`scalargrad.compile` writes copies them as they are.
+The forward values on floats, raising ``math``'s exception types with messages that name
+the op (``log: math domain error at x = -1.0``); the helpers of the derivative expressions,
+on floats and on Values; and the array forms of those helpers. The code
+:func:`scalargrad.compile` writes copies the functions it calls from here as they are.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def _domain_error(op: str, x: float, need: str) -> ValueError:
@@ -83,3 +86,140 @@ def _minimum(a: float, b: float) -> float:
 
 def _maximum(a: float, b: float) -> float:
     return a + b if a != a or b != b else max(a, b)
+
+
+# --------------------------------------------------------------------------- #
+# Helpers of the derivative expressions, on floats and on Values.              #
+# --------------------------------------------------------------------------- #
+
+
+def _sign(x: Any) -> float:
+    """1, -1 or 0 (PyTorch's abs'(0) = 0); nan stays nan."""
+    x = float(x)
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0 if x == 0 else math.nan
+
+
+def _inside_unit(x: Any) -> bool:
+    """True strictly inside (−1, 1), and for NaN, where the ordinary formula gives NaN."""
+    return not abs(float(x)) >= 1.0
+
+
+def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) -> float:
+    """d min/max(mine, other)/d mine: 0 when ``mine`` loses, 0.5 at a tie, else 1 (as PyTorch)."""
+    m, o = float(mine), float(other)
+    if losing(m, o):
+        return 0.0
+    return 0.5 if m == o else 1.0
+
+
+def _normal_square(a: Any, b: Any) -> bool:
+    """True where a² + b² is a normal finite float: not subnormal, where it has lost digits
+    (atan2(0, 2.5e-162) would give ∂/∂y = 5.06e161 for 4e161), and not overflowed."""
+    x, y = float(a), float(b)
+    return 2.2250738585072014e-308 <= x * x + y * y < math.inf  # sys.float_info.min
+
+
+def _pow_base_grad(a: float, b: float, out: float) -> float:
+    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0.
+
+    Computed as written, not as b * (out / a), which loses everything when a**b
+    underflows or overflows (x**2 at 1e-200, or at inf); b * (out / a) stands in
+    only where a**(b-1) itself overflows, giving the same infinity. The extra power
+    costs about 35 ns a call; exactness is worth it.
+    """
+    if b == 0.0:
+        return 0.0
+    if a == 0.0:
+        return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
+    if b == 2.0:
+        return 2.0 * a
+    try:
+        power: float = a ** (b - 1.0)  # a real number: a < 0 comes only with an integer b
+    except OverflowError:
+        return b * (out / a)
+    return b * power
+
+
+def _pow_exponent_grad(a: float, out: float) -> float:
+    """d(a**b)/db = a**b * ln a: 0 where a == 0, nan where ln a is undefined."""
+    if a > 0.0:
+        return out * math.log(a)
+    return 0.0 if a == 0.0 else math.nan
+
+
+# --------------------------------------------------------------------------- #
+# The array versions of the derivative helpers (for compile's NumPy and       #
+# PyTorch forms), next to the float ones above: the same values per element.  #
+# --------------------------------------------------------------------------- #
+
+_INSIDE_UNIT = '''\
+def inside_unit(a):
+    """True strictly inside (-1, 1), and for nan."""
+    return ~(abs(a) >= 1.0)
+'''
+
+_TORCH_SIGN = '''\
+def sign(x):
+    """1, -1 or 0 per element; nan stays nan."""
+    x = tensor(x)
+    return torch.where(torch.isnan(x), x, torch.sign(x))
+'''
+
+
+# --------------------------------------------------------------------------- #
+# dot's value: the products summed exactly, and its array forms                #
+# --------------------------------------------------------------------------- #
+
+
+def sum_of_products(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Σ xₖ·yₖ, the products summed exactly and rounded once (inf − inf is nan; past the range, ±inf)."""
+    try:
+        return math.fsum(map(operator.mul, xs, ys))
+    except (ValueError, OverflowError):
+        total = 0.0
+        for x, y in zip(xs, ys):
+            total += x * y
+        return total
+
+
+SUM_OF_PRODUCTS_NUMPY = '''\
+def sum_of_products(xs, ys):
+    """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
+
+    Each addition's error is exact (TwoSum), so the sum is as accurate as one in twice
+    the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
+    rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
+    """
+    products = [np.multiply(x, y) for x, y in zip(xs, ys)]
+    total, error = products[0], 0.0
+    for p in products[1:]:
+        s = total + p
+        z = s - total
+        error = error + ((total - (s - z)) + (p - z))
+        total = s
+    return np.where(np.isfinite(total) & np.isfinite(error), total + error, total)
+'''
+"""NumPy's form of :func:`sum_of_products`, per element (compile's array code)."""
+
+SUM_OF_PRODUCTS_TORCH = '''\
+def sum_of_products(xs, ys):
+    """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
+
+    Each addition's error is exact (TwoSum), so the sum is as accurate as one in twice
+    the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
+    rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
+    """
+    products = [tensor(x) * tensor(y) for x, y in zip(xs, ys)]
+    total, error = products[0], tensor(0.0)
+    for p in products[1:]:
+        s = total + p
+        z = s - total
+        error = error + ((total - (s - z)) + (p - z))
+        total = s
+    return torch.where(torch.isfinite(total) & torch.isfinite(error), total + error, total)
+'''
+"""PyTorch's form of :func:`sum_of_products`, per element."""

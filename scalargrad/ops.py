@@ -22,22 +22,32 @@ and returns a float for a number.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .core import OPS, Op, Value, fan_node, leaf
 from .core.methods import builtin_op, check_namespaces, grad_enabled
 from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE, register
 from .floats import (
+    _INSIDE_UNIT,
+    _TORCH_SIGN,
+    SUM_OF_PRODUCTS_NUMPY,
+    SUM_OF_PRODUCTS_TORCH,
     _checked,
     _checked_exp,
     _divide,
+    _inside_unit,
     _maximum,
     _minimum,
+    _normal_square,
+    _pow_base_grad,
+    _pow_exponent_grad,
     _power,
     _sigmoid,
+    _sign,
     _softplus,
+    _tie_share,
+    sum_of_products,
 )
 
 __all__ = [
@@ -69,67 +79,11 @@ __all__ = [
     "tanh",
 ]
 
-# --------------------------------------------------------------------------- #
-# Helpers of the derivative expressions, on floats and on Values.              #
-# --------------------------------------------------------------------------- #
+# Every function of math by its name (math.cos as cos, …): what the templates call on floats
+FLOAT_NAMESPACE.update({name: getattr(math, name) for name in dir(math) if not name.startswith("_")})
+GRAPH_NAMESPACE.update(inf=math.inf, nan=math.nan)
 
-
-def _sign(x: Any) -> float:
-    """1, -1 or 0 (PyTorch's abs'(0) = 0); nan stays nan."""
-    x = float(x)
-    if x > 0:
-        return 1.0
-    if x < 0:
-        return -1.0
-    return 0.0 if x == 0 else math.nan
-
-
-def _inside_unit(x: Any) -> bool:
-    """True strictly inside (−1, 1), and for NaN, where the ordinary formula gives NaN."""
-    return not abs(float(x)) >= 1.0
-
-
-def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) -> float:
-    """d min/max(mine, other)/d mine: 0 when ``mine`` loses, 0.5 at a tie, else 1 (as PyTorch)."""
-    m, o = float(mine), float(other)
-    if losing(m, o):
-        return 0.0
-    return 0.5 if m == o else 1.0
-
-
-def _normal_square(a: Any, b: Any) -> bool:
-    """True where a² + b² is a normal finite float: not subnormal, where it has lost digits
-    (atan2(0, 2.5e-162) would give ∂/∂y = 5.06e161 for 4e161), and not overflowed."""
-    x, y = float(a), float(b)
-    return 2.2250738585072014e-308 <= x * x + y * y < math.inf  # sys.float_info.min
-
-
-def _pow_base_grad(a: float, b: float, out: float) -> float:
-    """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0.
-
-    Computed as written, not as b * (out / a), which loses everything when a**b
-    underflows or overflows (x**2 at 1e-200, or at inf); b * (out / a) stands in
-    only where a**(b-1) itself overflows, giving the same infinity. The extra power
-    costs about 35 ns a call; exactness is worth it.
-    """
-    if b == 0.0:
-        return 0.0
-    if a == 0.0:
-        return math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
-    if b == 2.0:
-        return 2.0 * a
-    try:
-        power: float = a ** (b - 1.0)  # a real number: a < 0 comes only with an integer b
-    except OverflowError:
-        return b * (out / a)
-    return b * power
-
-
-def _pow_exponent_grad(a: float, out: float) -> float:
-    """d(a**b)/db = a**b * ln a: 0 where a == 0, nan where ln a is undefined."""
-    if a > 0.0:
-        return out * math.log(a)
-    return 0.0 if a == 0.0 else math.nan
+# The graph versions of pow's derivatives (the rule's, on Values): they build nodes with the ops.
 
 
 def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
@@ -157,28 +111,6 @@ def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
 def _pow_exponent_rule(a: Any, out: Any) -> Any:
     return out * log(a) if float(a) > 0.0 else _pow_exponent_grad(float(a), float(out))
 
-
-# Every function of math by its name (math.cos as cos, …): what the templates call on floats
-FLOAT_NAMESPACE.update({name: getattr(math, name) for name in dir(math) if not name.startswith("_")})
-GRAPH_NAMESPACE.update(inf=math.inf, nan=math.nan)
-
-# --------------------------------------------------------------------------- #
-# The array versions of the derivative helpers (for compile's NumPy and       #
-# PyTorch forms), next to the float ones above: the same values per element.  #
-# --------------------------------------------------------------------------- #
-
-_INSIDE_UNIT = '''\
-def inside_unit(a):
-    """True strictly inside (-1, 1), and for nan."""
-    return ~(abs(a) >= 1.0)
-'''
-
-_TORCH_SIGN = '''\
-def sign(x):
-    """1, -1 or 0 per element; nan stays nan."""
-    x = tensor(x)
-    return torch.where(torch.isnan(x), x, torch.sign(x))
-'''
 
 # --------------------------------------------------------------------------- #
 # The ops: name, forward value, local derivatives, printing, domain, the      #
@@ -644,17 +576,6 @@ def cbrt(x):
 # dot: one node for x₁y₁ + … + xₙyₙ (a matrix product's entry), its 2n operands x₁…xₙ, y₁…yₙ
 # kept in a Fan; the products are summed exactly and rounded once (math.fsum), and
 # ∂/∂xₖ = yₖ, ∂/∂yₖ = xₖ are its operands themselves, so the rule works on Values too.
-def sum_of_products(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Σ xₖ·yₖ, the products summed exactly and rounded once (inf − inf is nan; past the range, ±inf)."""
-    try:
-        return math.fsum(map(operator.mul, xs, ys))
-    except (ValueError, OverflowError):
-        total = 0.0
-        for x, y in zip(xs, ys):
-            total += x * y
-        return total
-
-
 def _dot_value(*operands: float) -> float:
     n, odd = divmod(len(operands), 2)
     if odd:
@@ -678,6 +599,10 @@ _dot = Op(
     precedence=1,
     latex=r"{0} \cdot {1}",
     builtin=True,
+    forms={
+        "numpy": {"sum_of_products": SUM_OF_PRODUCTS_NUMPY},
+        "torch": {"sum_of_products": SUM_OF_PRODUCTS_TORCH},
+    },
     doc=(
         "x₁·y₁ + … + xₙ·yₙ, summed exactly (`math.fsum`)",
         "yₖ, xₖ",
@@ -696,11 +621,13 @@ def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     products and n − 1 sums, with local derivatives ∂/∂xₖ = yₖ and ∂/∂yₖ = xₖ.
     The products are summed exactly and rounded once. It prints as the sum of
     products it is (``x1*y1 + x2*y2``). A plain number among Values becomes a
-    constant leaf; sequences of different lengths are a ValueError.
+    constant leaf; sequences of different lengths are a ValueError, and empty ones give 0.0.
     """
     xs, ys = tuple(xs), tuple(ys)
     if len(xs) != len(ys):
         raise ValueError(f"dot: the sequences have different lengths, {len(xs)} and {len(ys)}")
+    if not xs:
+        return 0.0
     if all(type(x) is Value for x in xs) and all(type(y) is Value for y in ys):
         return dot_of_values(xs, ys, tuple([x.data for x in xs]), tuple([y.data for y in ys]))
     return _dot(*xs, *ys)

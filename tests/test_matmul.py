@@ -145,6 +145,7 @@ def test_dot_is_one_node_with_the_notes_local_derivatives() -> None:
     assert not d.is_leaf and d.operands == d.parents
     assert grad(d * d, x) == [2 * -5.0 * 3.0, 2 * -5.0 * -4.0]
     assert dot([1, 2], [3, 4]) == 11.0
+    assert dot([], []) == 0.0
     with pytest.raises(ValueError, match="different lengths, 2 and 1"):
         dot(x, y[:1])
     with pytest.raises(TypeError, match="dot: expected a real number or a Value, got str"):

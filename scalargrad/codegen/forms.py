@@ -5,8 +5,8 @@ helpers) are in its entry in :mod:`scalargrad.ops` (:attr:`~scalargrad.core.Op.f
 :mod:`scalargrad.codegen.helpers` reads them from the registry. What is here serves every
 op: ``where`` and the logical functions the conditional expressions become, PyTorch's
 ``tensor`` and ``lift``, Python's builtins and the constants; and what the variadic ops'
-value calls (``sum_of_products``), which their entries do not hold. Data only: this module
-imports nothing.
+value calls, by their notation (``sum_of_products``: its forms are in the ``dot`` entry).
+Data only: this module imports nothing.
 """
 
 BUILTINS = {"abs": abs, "min": min, "max": max, "float": float}
@@ -42,39 +42,3 @@ VARIADIC_VALUES = {"dot": "sum_of_products"}
 """The float function a variadic op's value calls, by its notation, on the two halves of its
 operands: a ``dot`` node of x1, x2, y1, y2 is ``sum_of_products([x1, x2], [y1, y2])``, the
 engine's own function (:func:`scalargrad.ops.sum_of_products`), written out as it is."""
-
-NUMPY["sum_of_products"] = '''\
-def sum_of_products(xs, ys):
-    """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
-
-    Each addition's error is exact (TwoSum), so the sum is as accurate as one in twice
-    the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
-    rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
-    """
-    products = [np.multiply(x, y) for x, y in zip(xs, ys)]
-    total, error = products[0], 0.0
-    for p in products[1:]:
-        s = total + p
-        z = s - total
-        error = error + ((total - (s - z)) + (p - z))
-        total = s
-    return np.where(np.isfinite(total) & np.isfinite(error), total + error, total)
-'''
-
-TORCH["sum_of_products"] = '''\
-def sum_of_products(xs, ys):
-    """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
-
-    Each addition's error is exact (TwoSum), so the sum is as accurate as one in twice
-    the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
-    rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
-    """
-    products = [tensor(x) * tensor(y) for x, y in zip(xs, ys)]
-    total, error = products[0], tensor(0.0)
-    for p in products[1:]:
-        s = total + p
-        z = s - total
-        error = error + ((total - (s - z)) + (p - z))
-        total = s
-    return torch.where(torch.isfinite(total) & torch.isfinite(error), total + error, total)
-'''
