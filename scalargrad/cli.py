@@ -3,15 +3,18 @@
     scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5
     scalargrad "ln(x1) + x1*x2 - sin(x2)" x1=2 x2=5 --wrt x1 --draw adjoint -o graph.svg
     scalargrad "sigmoid(a*x + b)" x=2 a=3 b=1 --format json
+    scalargrad "tanh(dot((w1, w2), (x1, x2)) + b)" w1=1 w2=2 x1=0.3 x2=-0.1 b=0.5
     scalargrad "ln(x₁) + x₁·x₂ − sin(x₂)" x₁=2 x₂=pi --format latex-document > trace.tex
 
 The expression is parsed by :mod:`scalargrad.expr` (an ``ast`` whitelist, never
 ``eval``); identical subexpressions become one node (``--no-share`` keeps them
-apart), and ``pi`` and ``e`` are constants. It may be written as the traces print
-it: ``x₁`` is ``x1``, ``−`` is ``-``, ``·`` and ``×`` are ``*``, so a caption pasted
-back is the same function. A value is a number or an expression without variables
-(``x=pi``, ``x=-pi/2``), parsed the same way. Everything after ``--`` is positional,
-so an expression starting with ``-`` goes there: ``scalargrad -- "-x + 1" x=2``.
+apart), ``pi`` and ``e`` are constants, and ``dot((x1, x2), (y1, y2))`` is one node
+for x1*y1 + x2*y2. It may be written as the traces print it: ``x₁`` is ``x1``, ``−``
+is ``-``, ``·`` and ``×`` are ``*``, so a caption pasted back is the same function (a
+dot's caption is its sum of products: the same value, up to rounding). A value is a
+number or an expression without variables (``x=pi``, ``x=-pi/2``), parsed the same
+way. Everything after ``--`` is positional, so an expression starting with ``-`` goes
+there: ``scalargrad -- "-x + 1" x=2``.
 
 Options that could not all be honoured are refused, not ignored: several ``--wrt``
 with a diagram or page of one input's tangents, ``--code`` or ``--steps`` with a
