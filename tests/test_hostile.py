@@ -18,6 +18,7 @@ import scalargrad as sg
 from scalargrad import OPS, Value
 from scalargrad.core import OpDefinitionError
 from scalargrad.core import value as core_value
+from scalargrad.expr import ExpressionError, parse
 
 
 def at_five(wrong: Any) -> Any:
@@ -266,3 +267,49 @@ def test_a_symbol_must_be_visible_text(symbol: object) -> None:
     with pytest.raises(sg.OpDefinitionError, match="symbol must be a non-empty string of visible"):
         sg.define_op("sym_check", lambda x: 2 * x, lambda x, out: 2.0, symbol=symbol)  # type: ignore[arg-type]
     assert "sym_check" not in sg.OPS
+
+
+# --------------------------------------------------------------------------- #
+# the expression parser's dot: its limits hold however dot is written          #
+# --------------------------------------------------------------------------- #
+
+
+def _dot_of(xs: list[str], ys: list[str]) -> str:
+    return f"dot(({', '.join(xs)},), ({', '.join(ys)},))"
+
+
+def _nested_dots(depth: int) -> str:
+    """x·x·…·x as ``depth`` dots each inside the first operand of the next."""
+    text = "x"
+    for _ in range(depth):
+        text = _dot_of([text], ["x"])
+    return text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (f"dot(({','.join(['-x'] * 340)}), ({','.join(['y'] * 340)}))", "too large (more than 1000 parts)"),
+        (_dot_of(["x"] * 700, ["y"] * 700), "too long"),
+        (_dot_of(["x" + "+x" * 500], ["y"]), "too large (more than 1000 parts)"),
+        (_nested_dots(120), "too many nested parentheses"),
+        ("dot((x,)*400, (y,)*400)", "must be a tuple or list"),
+        ("dot([x for x in y], [y])", "must be a tuple or list"),
+        ("dot((x,), (y ** 100000,))", "exponent 100000 is too large"),
+        ("dot((x.__class__,), (y,))", "not allowed: attribute access"),
+        ("dot((_x,), (y,))", "names starting with '_'"),
+        ("dot((x,), ((y, (x, y)),))", "not allowed: tuples"),
+        ("dot(" * 120 + "x" + ")" * 120, "takes exactly 2 arguments"),
+    ],
+)
+def test_the_parsers_limits_hold_with_dot(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_deeply_nested_dots_evaluate_and_differentiate_without_recursion() -> None:
+    depth = 90  # two parentheses a level: Python's parser stops at 200 nested
+    y, inputs = parse(_nested_dots(depth)).build({"x": 1.01})
+    assert y.op is OPS["dot"] and y.data == pytest.approx(1.01 ** (depth + 1), rel=1e-12)
+    assert sg.grad(y, inputs["x"]) == pytest.approx((depth + 1) * 1.01**depth, rel=1e-12)
