@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
-from test_dot_parser import parser_text
+from test_dot_parser import binary_twin, parser_text
 
 from scalargrad import OPS, Value, grad
 from scalargrad.cli import main
@@ -76,6 +78,23 @@ def test_compiled_code_of_generated_dot_expressions_has_the_engines_numbers(case
     data = json.loads(_captured(["--code", "--format", "json", "--", *argv]))
     assert data["value"] == pytest.approx(value, rel=1e-12, abs=1e-300)
     assert [data["gradient"][n] for n in names] == pytest.approx(gradient, rel=1e-9, abs=1e-12)
+
+
+@given(expressions_and_points(1, 3, ops=_WITH_DOT, max_depth=3))
+def test_the_caption_of_a_dot_reads_back_as_its_sum_of_products(case: Case) -> None:
+    """The caption prints a dot as its sum of products: pasted back, it is the function made of
+    binary * and + (bit for bit), equal to the dot's up to rounding."""
+    argv, _, _ = _argv(case)
+    e, point = case
+    caption = _captured(["--", *argv]).splitlines()[0]
+    formula = caption.removeprefix("y = ").rpartition(" at ")[0]
+    assume(not re.fullmatch(r"v[₀-₉]+", formula))  # over 300 characters, the caption names the node
+    assert "dot(" not in formula
+    again = parse(formula)
+    value = again.evaluate({name: point[int(name[1:])] for name in again.names})
+    expected = binary_twin(e)(*point)
+    assert value == expected or (math.isnan(value) and math.isnan(expected))
+    assert value == pytest.approx(e(*point), rel=1e-9, abs=1e-12)
 
 
 def _captured(argv: list[str]) -> str:
