@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 
-def _domain_error(op: str, x: float, need: str) -> ValueError:
+def domain_error(op: str, x: float, need: str) -> ValueError:
     return ValueError(f"{op}: math domain error at x = {x!r} ({op} needs {need})")
 
 
-def _checked(
+def checked(
     name: str, fn: Callable[[float], float], outside: Callable[[float], bool], need: str
 ) -> Callable[[float], float]:
     """``fn``, raising errors that name ``name`` where ``outside(x)`` and where math raises.
@@ -28,31 +28,31 @@ def _checked(
 
     def evaluate(x: float) -> float:
         if outside(x):
-            raise _domain_error(name, x, need)
+            raise domain_error(name, x, need)
         try:
             return fn(x)
         except ValueError:
-            raise _domain_error(name, x, need) from None
+            raise domain_error(name, x, need) from None
         except OverflowError:
             raise OverflowError(f"{name}: result too large at x = {x!r}") from None
 
     return evaluate
 
 
-def _checked_exp(x: float) -> float:
+def checked_exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         raise OverflowError(f"exp: result too large at x = {x!r} (exp overflows above x = 709.78)") from None
 
 
-def _divide(a: float, b: float) -> float:
+def divide(a: float, b: float) -> float:
     if b == 0.0:
         raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
     return a / b
 
 
-def _power(a: float, b: float) -> float:
+def power(a: float, b: float) -> float:
     finite = math.isfinite(b)
     if a == 0.0 and b < 0.0 and finite:
         raise ZeroDivisionError(f"pow: 0.0 cannot be raised to a negative power ({a!r} ** {b!r})")
@@ -66,25 +66,25 @@ def _power(a: float, b: float) -> float:
         raise OverflowError(f"pow: result too large for {a!r} ** {b!r}") from None
 
 
-def _sigmoid(x: float) -> float:
+def float_sigmoid(x: float) -> float:
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
 
 
-def _softplus(x: float) -> float:
+def float_softplus(x: float) -> float:
     """ln(1 + e**x) without overflow: max(x, 0) + ln(1 + e**-|x|), so softplus(1000) = 1000."""
     if x != x:
         return x
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-def _minimum(a: float, b: float) -> float:
+def float_minimum(a: float, b: float) -> float:
     return a + b if a != a or b != b else min(a, b)
 
 
-def _maximum(a: float, b: float) -> float:
+def float_maximum(a: float, b: float) -> float:
     return a + b if a != a or b != b else max(a, b)
 
 
@@ -93,7 +93,7 @@ def _maximum(a: float, b: float) -> float:
 # --------------------------------------------------------------------------- #
 
 
-def _sign(x: Any) -> float:
+def sign(x: Any) -> float:
     """1, -1 or 0 (PyTorch's abs'(0) = 0); nan stays nan."""
     x = float(x)
     if x > 0:
@@ -103,12 +103,12 @@ def _sign(x: Any) -> float:
     return 0.0 if x == 0 else math.nan
 
 
-def _inside_unit(x: Any) -> bool:
+def inside_unit(x: Any) -> bool:
     """True strictly inside (−1, 1), and for NaN, where the ordinary formula gives NaN."""
     return not abs(float(x)) >= 1.0
 
 
-def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) -> float:
+def tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) -> float:
     """d min/max(mine, other)/d mine: 0 when ``mine`` loses, 0.5 at a tie, else 1 (as PyTorch)."""
     m, o = float(mine), float(other)
     if losing(m, o):
@@ -116,14 +116,14 @@ def _tie_share(mine: Any, other: Any, losing: Callable[[float, float], bool]) ->
     return 0.5 if m == o else 1.0
 
 
-def _normal_square(a: Any, b: Any) -> bool:
+def normal_square(a: Any, b: Any) -> bool:
     """True where a² + b² is a normal finite float: not subnormal, where it has lost digits
     (atan2(0, 2.5e-162) would give ∂/∂y = 5.06e161 for 4e161), and not overflowed."""
     x, y = float(a), float(b)
     return 2.2250738585072014e-308 <= x * x + y * y < math.inf  # sys.float_info.min
 
 
-def _pow_base_grad(a: float, b: float, out: float) -> float:
+def pow_base_grad(a: float, b: float, out: float) -> float:
     """d(a**b)/da = b * a**(b-1), with PyTorch's values where a == 0 or b == 0.
 
     Computed as written, not as b * (out / a), which loses everything when a**b
@@ -144,7 +144,7 @@ def _pow_base_grad(a: float, b: float, out: float) -> float:
     return b * power
 
 
-def _pow_exponent_grad(a: float, out: float) -> float:
+def pow_exponent_grad(a: float, out: float) -> float:
     """d(a**b)/db = a**b * ln a: 0 where a == 0, nan where ln a is undefined."""
     if a > 0.0:
         return out * math.log(a)
@@ -156,13 +156,13 @@ def _pow_exponent_grad(a: float, out: float) -> float:
 # PyTorch forms), next to the float ones above: the same values per element.  #
 # --------------------------------------------------------------------------- #
 
-_INSIDE_UNIT = '''\
+INSIDE_UNIT_FORM = '''\
 def inside_unit(a):
     """True strictly inside (-1, 1), and for nan."""
     return ~(abs(a) >= 1.0)
 '''
 
-_TORCH_SIGN = '''\
+TORCH_SIGN_FORM = '''\
 def sign(x):
     """1, -1 or 0 per element; nan stays nan."""
     x = tensor(x)

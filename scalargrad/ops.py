@@ -29,25 +29,25 @@ from .core import OPS, Op, Value, fan_node, leaf
 from .core.methods import builtin_op, check_namespaces, grad_enabled
 from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE, register
 from .floats import (
-    _INSIDE_UNIT,
-    _TORCH_SIGN,
+    INSIDE_UNIT_FORM,
     SUM_OF_PRODUCTS_NUMPY,
     SUM_OF_PRODUCTS_TORCH,
-    _checked,
-    _checked_exp,
-    _divide,
-    _inside_unit,
-    _maximum,
-    _minimum,
-    _normal_square,
-    _pow_base_grad,
-    _pow_exponent_grad,
-    _power,
-    _sigmoid,
-    _sign,
-    _softplus,
-    _tie_share,
+    TORCH_SIGN_FORM,
+    checked,
+    checked_exp,
+    divide,
+    float_maximum,
+    float_minimum,
+    float_sigmoid,
+    float_softplus,
+    inside_unit,
+    normal_square,
+    pow_base_grad,
+    pow_exponent_grad,
+    power,
+    sign,
     sum_of_products,
+    tie_share,
 )
 
 __all__ = [
@@ -90,12 +90,12 @@ def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
     """d(a**b)/da as a graph: b * a**(b-1), folded where the exponent is a number.
 
     Where a**(b-1) cannot be evaluated (a == 0 with b < 1) the float convention of
-    :func:`_pow_base_grad` stands in, as it does for plain numbers; where it
+    :func:`pow_base_grad` stands in, as it does for plain numbers; where it
     overflows, the equal b * (a**b / a) is built instead.
     """
     a_, b_ = float(a), float(b)
     if not isinstance(a, Value) or (a_ == 0.0 and b_ < 1.0):
-        return _pow_base_grad(a_, b_, float(out))
+        return pow_base_grad(a_, b_, float(out))
     variable = isinstance(b, Value) and not b.is_constant
     if not variable and (b_ == 0.0 or b_ == 1.0):
         return b_
@@ -109,7 +109,7 @@ def _pow_base_rule(a: Any, b: Any, out: Any) -> Any:
 
 
 def _pow_exponent_rule(a: Any, out: Any) -> Any:
-    return out * log(a) if float(a) > 0.0 else _pow_exponent_grad(float(a), float(out))
+    return out * log(a) if float(a) > 0.0 else pow_exponent_grad(float(a), float(out))
 
 
 # --------------------------------------------------------------------------- #
@@ -160,7 +160,7 @@ _div = builtin_op(
     latex=r"\frac{{{0}}}{{{1}}}",
     domains=("real", "nonzero"),
     methods=("__truediv__", "__rtruediv__"),
-    helpers={"divide": _divide},
+    helpers={"divide": divide},
     numpy="np.true_divide",
     torch="torch.true_divide",
     doc=("a / b", "1/b, −a/b²", "`x / 0` raises `ZeroDivisionError` (PyTorch: ±inf or nan)"),
@@ -186,7 +186,7 @@ _pow = builtin_op(
     latex="{0}^{{{1}}}",
     domains=("positive", "real"),
     methods=("__pow__", "__rpow__"),
-    helpers={"power": _power, "pow_base_grad": _pow_base_grad, "pow_exponent_grad": _pow_exponent_grad},
+    helpers={"power": power, "pow_base_grad": pow_base_grad, "pow_exponent_grad": pow_exponent_grad},
     graph_helpers={"pow_base_grad": _pow_base_rule, "pow_exponent_grad": _pow_exponent_rule},
     numpy="np.power",
     torch="torch.pow",
@@ -217,9 +217,9 @@ _abs = builtin_op(
     latex=r"\left\lvert {0} \right\rvert",
     smooth=False,
     methods=("__abs__",),
-    helpers={"sign": _sign},
+    helpers={"sign": sign},
     numpy={"abs": "np.abs", "sign": "np.sign"},
-    torch={"abs": "torch.abs", "sign": _TORCH_SIGN},
+    torch={"abs": "torch.abs", "sign": TORCH_SIGN_FORM},
     doc=(r"\|x\|", "sign x", "`abs'(0) = 0`, `abs'(nan) = nan` (PyTorch: 0)"),
 )
 exp = builtin_op(
@@ -228,7 +228,7 @@ exp = builtin_op(
     ("out",),
     latex=r"\exp\left({0}\right)",
     domains=("bounded",),
-    helpers={"checked_exp": _checked_exp},
+    helpers={"checked_exp": checked_exp},
     numpy="np.exp",
     torch="torch.exp",
     doc=("eˣ", "eˣ", "`exp(1000)` raises `OverflowError` (PyTorch: inf)"),
@@ -240,7 +240,7 @@ log = builtin_op(
     symbol="ln",
     latex=r"\ln\left({0}\right)",
     domains=("positive",),
-    helpers={"checked_log": _checked("log", math.log, lambda x: x <= 0.0, "x > 0")},
+    helpers={"checked_log": checked("log", math.log, lambda x: x <= 0.0, "x > 0")},
     numpy="np.log",
     torch="torch.log",
     doc=("ln x (also `ln` in the CLI)", "1/x", "`log(0)` raises `ValueError` (PyTorch: −inf)"),
@@ -251,7 +251,7 @@ sqrt = builtin_op(
     ("0.5 / out if out else inf",),
     latex=r"\sqrt{{{0}}}",
     domains=("positive",),
-    helpers={"checked_sqrt": _checked("sqrt", math.sqrt, lambda x: x < 0.0, "x >= 0")},
+    helpers={"checked_sqrt": checked("sqrt", math.sqrt, lambda x: x < 0.0, "x >= 0")},
     numpy="np.sqrt",
     torch="torch.sqrt",
     doc=("√x", "1/(2√x)", "`sqrt'(0) = inf`"),
@@ -261,7 +261,7 @@ sin = builtin_op(
     "checked_sin(a)",
     ("cos(a)",),
     latex=r"\sin\left({0}\right)",
-    helpers={"checked_sin": _checked("sin", math.sin, math.isinf, "a finite x")},
+    helpers={"checked_sin": checked("sin", math.sin, math.isinf, "a finite x")},
     numpy="np.sin",
     torch="torch.sin",
     doc=("sin x", "cos x", "`sin(inf)` raises `ValueError` (PyTorch: nan)"),
@@ -271,7 +271,7 @@ cos = builtin_op(
     "checked_cos(a)",
     ("-sin(a)",),
     latex=r"\cos\left({0}\right)",
-    helpers={"checked_cos": _checked("cos", math.cos, math.isinf, "a finite x")},
+    helpers={"checked_cos": checked("cos", math.cos, math.isinf, "a finite x")},
     numpy="np.cos",
     torch="torch.cos",
     doc=("cos x", "−sin x", "`cos(inf)` raises `ValueError` (PyTorch: nan)"),
@@ -282,7 +282,7 @@ tan = builtin_op(
     ("1.0 + out * out",),
     latex=r"\tan\left({0}\right)",
     domains=("bounded",),
-    helpers={"checked_tan": _checked("tan", math.tan, math.isinf, "a finite x")},
+    helpers={"checked_tan": checked("tan", math.tan, math.isinf, "a finite x")},
     numpy="np.tan",
     torch="torch.tan",
     doc=("tan x", "1 + tan²x", "`tan(inf)` raises `ValueError` (PyTorch: nan)"),
@@ -303,7 +303,7 @@ sigmoid = builtin_op(
     "sigmoid(a)",
     ("out * sigmoid(-a)",),
     latex=r"\sigma\left({0}\right)",
-    helpers={"sigmoid": _sigmoid},
+    helpers={"sigmoid": float_sigmoid},
     numpy='''\
 def sigmoid(x):
     """1 / (1 + e**-x) per element, without overflow."""
@@ -343,12 +343,12 @@ asin = builtin_op(
     latex=r"\arcsin\left({0}\right)",
     domains=("unit",),
     helpers={
-        "checked_asin": _checked("asin", math.asin, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
-        "inside_unit": _inside_unit,
+        "checked_asin": checked("asin", math.asin, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
+        "inside_unit": inside_unit,
     },
     numpy="np.arcsin",
     torch="torch.asin",
-    arrays={"inside_unit": _INSIDE_UNIT},
+    arrays={"inside_unit": INSIDE_UNIT_FORM},
     doc=("arcsin x", "1/√(1 − x²)", r"`asin'(±1) = inf`; \|x\| > 1 raises `ValueError` (PyTorch: nan)"),
 )
 acos = builtin_op(
@@ -358,12 +358,12 @@ acos = builtin_op(
     latex=r"\arccos\left({0}\right)",
     domains=("unit",),
     helpers={
-        "checked_acos": _checked("acos", math.acos, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
-        "inside_unit": _inside_unit,
+        "checked_acos": checked("acos", math.acos, lambda x: abs(x) > 1.0, "-1 <= x <= 1"),
+        "inside_unit": inside_unit,
     },
     numpy="np.arccos",
     torch="torch.acos",
-    arrays={"inside_unit": _INSIDE_UNIT},
+    arrays={"inside_unit": INSIDE_UNIT_FORM},
     doc=("arccos x", "−1/√(1 − x²)", r"`acos'(±1) = −inf`; \|x\| > 1 raises `ValueError` (PyTorch: nan)"),
 )
 sinh = builtin_op(
@@ -372,7 +372,7 @@ sinh = builtin_op(
     ("cosh(a)",),
     latex=r"\sinh\left({0}\right)",
     domains=("bounded",),
-    helpers={"checked_sinh": _checked("sinh", math.sinh, lambda x: False, "a finite x")},
+    helpers={"checked_sinh": checked("sinh", math.sinh, lambda x: False, "a finite x")},
     numpy="np.sinh",
     torch="torch.sinh",
     doc=("sinh x", "cosh x", r"overflow above \|x\| ≈ 710.5 raises `OverflowError` (PyTorch: ±inf)"),
@@ -383,7 +383,7 @@ cosh = builtin_op(
     ("sinh(a)",),
     latex=r"\cosh\left({0}\right)",
     domains=("bounded",),
-    helpers={"checked_cosh": _checked("cosh", math.cosh, lambda x: False, "a finite x")},
+    helpers={"checked_cosh": checked("cosh", math.cosh, lambda x: False, "a finite x")},
     numpy="np.cosh",
     torch="torch.cosh",
     doc=("cosh x", "sinh x", r"overflow above \|x\| ≈ 710.5 raises `OverflowError` (PyTorch: inf)"),
@@ -394,7 +394,7 @@ log1p = builtin_op(
     ("1.0 / (1.0 + a)",),
     latex=r"\ln\left(1 + {0}\right)",
     domains=("above_minus_one",),
-    helpers={"checked_log1p": _checked("log1p", math.log1p, lambda x: x <= -1.0, "x > -1")},
+    helpers={"checked_log1p": checked("log1p", math.log1p, lambda x: x <= -1.0, "x > -1")},
     numpy="np.log1p",
     torch="torch.log1p",
     doc=("ln(1 + x), exact near 0", "1/(1 + x)", "`log1p(-1)` raises `ValueError` (PyTorch: −inf)"),
@@ -405,7 +405,7 @@ expm1 = builtin_op(
     ("exp(a)",),
     latex=r"\left(e^{{{0}}} - 1\right)",
     domains=("bounded",),
-    helpers={"checked_expm1": _checked("expm1", math.expm1, lambda x: False, "a finite x")},
+    helpers={"checked_expm1": checked("expm1", math.expm1, lambda x: False, "a finite x")},
     numpy="np.expm1",
     torch="torch.expm1",
     doc=("eˣ − 1, exact near 0", "eˣ", "`expm1(1000)` raises `OverflowError` (PyTorch: inf)"),
@@ -417,7 +417,7 @@ log2 = builtin_op(
     latex=r"\log_2\left({0}\right)",
     domains=("positive",),
     helpers={
-        "checked_log2": _checked("log2", math.log2, lambda x: x <= 0.0, "x > 0"),
+        "checked_log2": checked("log2", math.log2, lambda x: x <= 0.0, "x > 0"),
         "LN2": math.log(2.0),
     },
     numpy="np.log2",
@@ -431,7 +431,7 @@ log10 = builtin_op(
     latex=r"\log_{{10}}\left({0}\right)",
     domains=("positive",),
     helpers={
-        "checked_log10": _checked("log10", math.log10, lambda x: x <= 0.0, "x > 0"),
+        "checked_log10": checked("log10", math.log10, lambda x: x <= 0.0, "x > 0"),
         "LN10": math.log(10.0),
     },
     numpy="np.log10",
@@ -453,7 +453,7 @@ softplus = builtin_op(
     "softplus(a)",
     ("sigmoid(a)",),
     latex=r"\operatorname{{softplus}}\left({0}\right)",
-    helpers={"softplus": _softplus},
+    helpers={"softplus": float_softplus},
     numpy='''\
 def softplus(x):
     """ln(1 + e**x) per element, without overflow: max(x, 0) + ln(1 + e**-|x|)."""
@@ -483,7 +483,7 @@ atan2 = builtin_op(
     ),
     latex=r"\operatorname{{atan2}}\left({0}, {1}\right)",
     domains=("real", "positive"),
-    helpers={"normal_square": _normal_square},
+    helpers={"normal_square": normal_square},
     numpy="np.arctan2",
     torch="torch.atan2",
     arrays={
@@ -516,7 +516,7 @@ minimum = builtin_op(
     ("min_share(a, b)", "min_share(b, a)"),
     latex=r"\min\left({0}, {1}\right)",
     smooth=False,
-    helpers={"minimum": _minimum, "min_share": lambda a, b: _tie_share(a, b, lambda m, o: m > o)},
+    helpers={"minimum": float_minimum, "min_share": lambda a, b: tie_share(a, b, lambda m, o: m > o)},
     numpy="np.minimum",
     torch="torch.minimum",
     arrays={
@@ -538,7 +538,7 @@ maximum = builtin_op(
     ("max_share(a, b)", "max_share(b, a)"),
     latex=r"\max\left({0}, {1}\right)",
     smooth=False,
-    helpers={"maximum": _maximum, "max_share": lambda a, b: _tie_share(a, b, lambda m, o: m < o)},
+    helpers={"maximum": float_maximum, "max_share": lambda a, b: tie_share(a, b, lambda m, o: m < o)},
     numpy="np.maximum",
     torch="torch.maximum",
     arrays={

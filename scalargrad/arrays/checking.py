@@ -12,7 +12,7 @@ from ..autodiff import adjoints
 from ..core import Partial, Value
 from ..notation.formula import formula
 from ..numeric import Tolerance, close
-from .entries import _check_size, _np, array, entry_name
+from .entries import array, check_size, entry_name, numpy_module
 
 
 class VJPMismatch(AssertionError):
@@ -117,7 +117,7 @@ def check_vjp(
     >>> import numpy as np
     >>> check_vjp(lambda x, w: x @ w, lambda g, x, w: (g @ w.T, x.T @ g), (2, 3), (3, 4), op="MatMul")
     """
-    np = _np()
+    np = numpy_module()
     what = str(op or getattr(forward, "__name__", "op"))
     policy = Tolerance(rtol=rtol, atol=atol, ulps=0.0)  # two exact computations: no finite differences
     if not inputs:
@@ -137,7 +137,7 @@ def check_vjp(
         for x, p, (lo, hi) in zip(inputs, given_points, ranges):
             points.append(p if p is not None else rng.uniform(lo, hi, size=x))
         for p in points:
-            _check_size(p.size, f"check_vjp({what})")
+            check_size(p.size, f"check_vjp({what})")
         leaves = [array(p, name) for p, name in zip(points, letters)]
         enabled = gc.isenabled()
         gc.disable()  # many small objects, no cycles: the collector's passes would cost more
@@ -146,7 +146,7 @@ def check_vjp(
         finally:
             if enabled:
                 gc.enable()
-        _check_size(out.size, f"check_vjp({what}) (the output)")
+        check_size(out.size, f"check_vjp({what}) (the output)")
         plain = np.asarray(forward(*[p.copy() for p in points], **kwargs), dtype=float)
         if plain.shape != out.shape:
             raise ValueError(
@@ -306,7 +306,7 @@ def _partial_adjoints(
     numbers), restricted to ``leaf``: each partial adjoint into ``leaf`` is a small graph
     whose formula names the output entries and the factors.
     """
-    np = _np()
+    np = numpy_module()
     names: dict[Value, str] = {}
     for arr, letter in zip(leaves, letters):
         for index, v in np.ndenumerate(arr):

@@ -19,7 +19,7 @@ about a second per 10⁶ Values at best, and a product's graph grows as n³."""
 BAR = "\u0304"
 
 
-def _np() -> Any:
+def numpy_module() -> Any:
     try:
         import numpy
     except ImportError as e:  # pragma: no cover - NumPy is installed wherever tests run
@@ -76,7 +76,7 @@ def entry_name(name: str, index: Sequence[int], shape: Sequence[int], bar: bool 
 # --------------------------------------------------------------------------- #
 
 
-def _check_size(size: int, who: str) -> None:
+def check_size(size: int, who: str) -> None:
     if size > MAX_ENTRIES:
         raise ValueError(
             f"{who}: {size:,} entries is more than scalargrad.arrays.MAX_ENTRIES = {MAX_ENTRIES:,}: "
@@ -104,9 +104,9 @@ def array(values: Any, name: str | None = None) -> Any:
     arrays, a number for a 0-d array). Labels are :func:`entry_label`'s. More than
     :data:`MAX_ENTRIES` entries is a ValueError.
     """
-    np = _np()
+    np = numpy_module()
     floats = np.asarray(values, dtype=float)
-    _check_size(floats.size, "scalargrad.array")
+    check_size(floats.size, "scalargrad.array")
     if name is not None and (not isinstance(name, str) or not name):
         raise TypeError(f"scalargrad.array: name must be a non-empty str, got {name!r}")
     shape = floats.shape
@@ -122,7 +122,7 @@ def array(values: Any, name: str | None = None) -> Any:
 
 def data(values: Any) -> Any:
     """The float array of an array of Values (numbers stay numbers): the forward values."""
-    np = _np()
+    np = numpy_module()
     entries = np.asarray(values, dtype=object)
     return np.array([v.data if isinstance(v, Value) else float(v) for v in entries.ravel().tolist()]).reshape(
         entries.shape
@@ -139,7 +139,7 @@ def unbroadcast(grad_array: Any, shape: Sequence[int]) -> Any:
     >>> unbroadcast(np.ones((3, 2, 4)), (2, 1)).tolist()
     [[12.0], [12.0]]
     """
-    np = _np()
+    np = numpy_module()
     g = np.asarray(grad_array)
     shape = tuple(shape)
     extra = g.ndim - len(shape)
@@ -176,7 +176,7 @@ def matmul(a: Any, b: Any) -> Any:
     broadcast). Plain numbers among the entries are constant leaves; with no Value at
     all the result is NumPy's float product.
     """
-    np = _np()
+    np = numpy_module()
     x, w = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if x.ndim == 0 or w.ndim == 0:
         raise ValueError("scalargrad.matmul: operands must have at least one axis; use * for a scalar")
@@ -192,7 +192,7 @@ def matmul(a: Any, b: Any) -> Any:
             f"{n} columns on the left, {w2.shape[-2]} rows on the right"
         )
     batch = np.broadcast_shapes(x2.shape[:-2], w2.shape[:-2])
-    _check_size(math.prod(batch) * m * p * max(n, 1), "scalargrad.matmul")
+    check_size(math.prod(batch) * m * p * max(n, 1), "scalargrad.matmul")
     x2, w2 = _as_values(np.broadcast_to(x2, (*batch, m, n))), _as_values(np.broadcast_to(w2, (*batch, n, p)))
     out = np.empty((*batch, m, p), dtype=object)
     for index in np.ndindex(*batch):
@@ -206,7 +206,7 @@ def matmul(a: Any, b: Any) -> Any:
 
 def _as_values(entries: Any) -> Any:
     """The array with each plain number replaced by a constant leaf (one per entry)."""
-    np = _np()
+    np = numpy_module()
     out = np.empty(entries.shape, dtype=object)
     for index, v in np.ndenumerate(entries):
         out[index] = v if isinstance(v, Value) else constant(_entry_float(v))
@@ -224,7 +224,7 @@ def _entry_float(v: Any) -> float:
 
 def _matrix_product(x: Any, w: Any) -> Any:
     """The m×p object array of dot nodes of one m×n and one n×p matrix of Values."""
-    np = _np()
+    np = numpy_module()
     rows = [tuple(row) for row in x.tolist()]
     columns = [tuple(column) for column in w.T.tolist()]
     if not rows or not columns or not rows[0]:

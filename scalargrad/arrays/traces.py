@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autodiff import grad
 from ..core import Value
-from .entries import _np, array, data, entry_name
+from .entries import array, data, entry_name, numpy_module
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _factor(x: float) -> str:
 
 
 def _enumerate(a: Any) -> Iterable[tuple[tuple[int, ...], Any]]:
-    np = _np()
+    np = numpy_module()
     return list(np.ndenumerate(a))
 
 
@@ -100,7 +100,7 @@ def tensor_trace(
     >>> t.X_lines[0]
     'X̄₁₁ = W₁₁·Z̄₁₁ + W₁₂·Z̄₁₂ + W₁₃·Z̄₁₃ = 1·2 + 0·2 + (−1)·3 = −1'
     """
-    np = _np()
+    np = numpy_module()
     from ..tables import trace
 
     Xa, Wa = array(X, "X"), array(W, "W")
