@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .core import OPS, Op, Value, fan_node, leaf
+from .core import OPS, Fan, Op, Value, leaf, node_of_fan
 from .core.methods import builtin_op, check_namespaces, grad_enabled
 from .core.op import FLOAT_NAMESPACE, GRAPH_NAMESPACE, register
 from .floats import (
@@ -640,7 +640,7 @@ def dot_of_values(
     out = sum_of_products(xd, yd)
     if not grad_enabled():
         return leaf(out)
-    return fan_node(_dot, out, xs + ys, yd + xd)
+    return node_of_fan(out, Fan.grouped(_dot, (xs, ys), (yd, xd)))
 
 
 check_namespaces(OPS)

@@ -19,7 +19,18 @@ from . import saving as saving  # gives Value its copy and pickle methods
 from .define import define_op
 from .methods import apply, builtin_op, method_source, no_grad
 from .op import ATOM, CONST, DOMAINS, OPS, ConstantForm, ConstantLeaf, Form, Op, OpDefinitionError
-from .value import Fan, Operand, Value, constant, fan_node, leaf, node, real_float, topological_order
+from .value import (
+    Fan,
+    Operand,
+    Value,
+    constant,
+    fan_node,
+    leaf,
+    node,
+    node_of_fan,
+    real_float,
+    topological_order,
+)
 from .walks import Partial, accumulate_adjoints, accumulate_tangents, count_ops, evaluation_order
 
 __all__ = [
@@ -49,6 +60,7 @@ __all__ = [
     "method_source",
     "no_grad",
     "node",
+    "node_of_fan",
     "real_float",
     "topological_order",
 ]

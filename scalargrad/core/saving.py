@@ -410,7 +410,7 @@ def _copy(self: Value) -> Value:
     v.data, v.grad, v.label = self.data, self.grad, self.label
     v._op, v._a, v._da, v._b, v._db = self._op, self._a, self._da, self._b, self._db
     if type(form := self._op) is Fan:  # a Fan is made for one node alone
-        v._op = Fan(form.op, form.parents, form.local_grads)
+        v._op = Fan.grouped(form.op, form.groups, form.grad_groups)
     return v
 
 

@@ -19,6 +19,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable
 from fractions import Fraction
+from itertools import chain
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .op import CONST, ConstantLeaf, Form, Op
@@ -225,8 +226,9 @@ class Value:
                     b.grad += g * v._db
             elif type(fan := v._op) is Fan:
                 g = v.grad
-                for parent, d in zip(fan.parents, fan.local_grads):
-                    parent.grad += g * d
+                for parents, grads in zip(fan.groups, fan.grad_groups):
+                    for parent, d in zip(parents, grads):
+                        parent.grad += g * d
         for v, g in carried:
             v.grad += g
 
@@ -336,28 +338,64 @@ class Fan:
     form, made for it alone, holds its op, its parents in operand order and the
     local derivative with respect to each. Its operands are all Values: a plain
     number among them is a constant leaf.
+
+    The parents are kept in ``groups`` (tuples, joined they are ``parents``) and their
+    local derivatives likewise in ``grad_groups``, so that a group can be shared rather
+    than copied: the entries of a matrix product share a row of X and a column of W
+    (:meth:`grouped`). The walks read the groups; ``parents`` joins them.
     """
 
-    __slots__ = ("local_grads", "op", "parents")
+    __slots__ = ("grad_groups", "groups", "op")
 
+    op: Op
+    groups: tuple[tuple[Value, ...], ...]
+    grad_groups: tuple[tuple[float, ...], ...]
     constant_at = None
 
     def __init__(self, op: Op, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> None:
         self.op = op
-        self.parents = parents
-        self.local_grads = local_grads
+        self.groups = (parents,)
+        self.grad_groups = (local_grads,)
+
+    @classmethod
+    def grouped(
+        cls, op: Op, groups: tuple[tuple[Value, ...], ...], grad_groups: tuple[tuple[float, ...], ...]
+    ) -> Fan:
+        """A Fan whose parents are the groups joined, each group with its local derivatives."""
+        fan = _new(cls)
+        fan.op = op
+        fan.groups = groups
+        fan.grad_groups = grad_groups
+        return fan
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The parents in operand order."""
+        groups = self.groups
+        return groups[0] if len(groups) == 1 else tuple(chain.from_iterable(groups))
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """The local derivative with respect to each parent, in operand order."""
+        groups = self.grad_groups
+        return groups[0] if len(groups) == 1 else tuple(chain.from_iterable(groups))
 
     def __repr__(self) -> str:
-        return f"Fan({self.op.name!r}, {len(self.parents)} parents)"
+        return f"Fan({self.op.name!r}, {sum(map(len, self.groups))} parents)"
 
 
 def fan_node(op: Op, data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
     """A new node of a variadic op, with its parents and their local derivatives (see :class:`Fan`)."""
+    return node_of_fan(data, Fan(op, parents, local_grads))
+
+
+def node_of_fan(data: float, fan: Fan) -> Value:
+    """A new node of a variadic op whose form is ``fan``, made for it alone."""
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = None
-    v._op = Fan(op, parents, local_grads)
+    v._op = fan
     v._a = v._b = None
     v._da = v._db = 0.0
     return v
@@ -398,7 +436,7 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
                     seen.add(b)
                     stack.append(b)
                     continue
-            elif type(fan := v._op) is Fan and _visit_fan(v, fan.parents, seen, order, stack, next_parent):
+            elif type(fan := v._op) is Fan and _visit_fan(v, fan, seen, order, stack, next_parent):
                 continue
             order.append(stack.pop())
     return order
@@ -406,7 +444,7 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
 
 def _visit_fan(
     v: Value,
-    parents: tuple[Value, ...],
+    fan: Fan,
     seen: set[Value],
     order: list[Value],
     stack: list[Value],
@@ -417,8 +455,9 @@ def _visit_fan(
     A leaf parent is placed at once (the search would push and pop it); the first
     unseen parent with parents of its own is pushed, and the search resumes after it.
     """
-    if seen.issuperset(parents):
+    if all(map(seen.issuperset, fan.groups)):
         return False
+    parents = fan.parents
     start = next_parent.get(v, 0)
     for i in range(start, len(parents)):
         p = parents[i]

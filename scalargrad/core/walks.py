@@ -117,7 +117,7 @@ def depending_on(order: Iterable[Value], wrt: Iterable[Value] | None) -> set[Val
         if a is not None:
             if a in relevant or (v._b is not None and v._b in relevant):
                 relevant.add(v)
-        elif type(fan := v._op) is Fan and not relevant.isdisjoint(fan.parents):
+        elif type(fan := v._op) is Fan and not all(map(relevant.isdisjoint, fan.groups)):
             relevant.add(v)
     return relevant
 
@@ -154,8 +154,9 @@ def accumulate_adjoints(
                         adj[parent] = get(parent, 0.0) + partial
                         node_to_grad.setdefault(parent, []).append(Partial(v, position, partial))  # type: ignore[union-attr]
                 else:
-                    for parent, d in zip(fan.parents, fan.local_grads):
-                        adj[parent] = get(parent, 0.0) + g * d
+                    for parents, grads in zip(fan.groups, fan.grad_groups):
+                        for parent, d in zip(parents, grads):
+                            adj[parent] = get(parent, 0.0) + g * d
             continue
         g = get(v)
         if g is None:
