@@ -15,7 +15,7 @@
 # %%
 import numpy as np
 
-from scalargrad import array, check_vjp, grad, trace
+from scalargrad import array, check_vjp, grad, matmul, trace
 from scalargrad.arrays import VJPMismatch, data, structure_trace, tensor_trace
 from scalargrad.graph import count_ops
 
@@ -45,6 +45,21 @@ print("grad(v, X) =\n", grad(v, X))
 # %%
 tt = tensor_trace([[1, 2], [3, 4]], [[1, 0, -1], [0.5, 1, 2]])
 print("\n".join(tt.X_lines + tt.W_lines + tt.matrix_lines))
+
+# %% [markdown]
+# `matmul(X, W)` makes each entry one node, $Z_{ij} = \sum_k X_{ik}W_{kj}$ with $2n$ parents
+# (the op `dot`), whose local derivatives are the other factors: $\partial Z_{ij}/\partial
+# X_{ik} = W_{kj}$. The adjoint trace then has one partial adjoint $\bar Z_{ij} W_{kj}$ per
+# term, and each $\bar X_{ik}$ line is the notes' sum. It is also the fast way to multiply
+# arrays of Values: one node per entry instead of $2n - 1$.
+
+# %%
+Z = matmul(X, W)
+v = (Z * Z).sum() / 2
+t = trace(v)
+print("Z₁₁ =", Z[0, 0], "  ops in Z:", count_ops(list(Z.flat)))
+print("\n".join(t.lines(t.adjoint)[-12:-8]))  # v̄₂ and v̄₁: X₁₂ and X₁₁
+assert np.array_equal(grad(v, X), grad(((X @ W) * (X @ W)).sum() / 2, X))
 
 # %% [markdown]
 # ## Matrix form
