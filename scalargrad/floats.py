@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 
@@ -175,8 +175,13 @@ def sign(x):
 # --------------------------------------------------------------------------- #
 
 
-def sum_of_products(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Σ xₖ·yₖ, the products summed exactly and rounded once (inf − inf is nan; past the range, ±inf)."""
+def sum_of_products(xs: tuple[float, ...] | list[float], ys: tuple[float, ...] | list[float]) -> float:
+    """Σ xₖ·yₖ: each product rounded, their sum exact and rounded once (``math.fsum``).
+
+    Where fsum cannot (inf − inf, or a partial sum past the float range) the products
+    are summed left to right instead: nan, or ±inf, or a finite sum if the overflow was
+    only on the way.
+    """
     try:
         return math.fsum(map(operator.mul, xs, ys))
     except (ValueError, OverflowError):
@@ -186,7 +191,7 @@ def sum_of_products(xs: Sequence[float], ys: Sequence[float]) -> float:
         return total
 
 
-SUM_OF_PRODUCTS_NUMPY = '''\
+_SUM_OF_PRODUCTS_FORM = '''\
 def sum_of_products(xs, ys):
     """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
 
@@ -194,32 +199,20 @@ def sum_of_products(xs, ys):
     the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
     rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
     """
-    products = [np.multiply(x, y) for x, y in zip(xs, ys)]
-    total, error = products[0], 0.0
+    products = [{product} for x, y in zip(xs, ys)]
+    total, error = products[0], {zero}
     for p in products[1:]:
         s = total + p
         z = s - total
         error = error + ((total - (s - z)) + (p - z))
         total = s
-    return np.where(np.isfinite(total) & np.isfinite(error), total + error, total)
+    return {library}.where({library}.isfinite(total) & {library}.isfinite(error), total + error, total)
 '''
+
+SUM_OF_PRODUCTS_NUMPY = _SUM_OF_PRODUCTS_FORM.format(product="np.multiply(x, y)", zero="0.0", library="np")
 """NumPy's form of :func:`sum_of_products`, per element (compile's array code)."""
 
-SUM_OF_PRODUCTS_TORCH = '''\
-def sum_of_products(xs, ys):
-    """x1*y1 + ... + xn*yn per element, the products summed with their rounding errors added back.
-
-    Each addition's error is exact (TwoSum), so the sum is as accurate as one in twice
-    the precision (Ogita, Rump and Oishi's Sum2): math.fsum's correctly rounded sum but in
-    rare ties and deep cancellations. Where it is not finite, the plain sum, as fsum's fallback.
-    """
-    products = [tensor(x) * tensor(y) for x, y in zip(xs, ys)]
-    total, error = products[0], tensor(0.0)
-    for p in products[1:]:
-        s = total + p
-        z = s - total
-        error = error + ((total - (s - z)) + (p - z))
-        total = s
-    return torch.where(torch.isfinite(total) & torch.isfinite(error), total + error, total)
-'''
+SUM_OF_PRODUCTS_TORCH = _SUM_OF_PRODUCTS_FORM.format(
+    product="tensor(x) * tensor(y)", zero="tensor(0.0)", library="torch"
+)
 """PyTorch's form of :func:`sum_of_products`, per element."""

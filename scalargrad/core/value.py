@@ -334,12 +334,12 @@ class Fan:
     """The form of a node with any number of parents (a dot product of 2n operands).
 
     A node keeps one or two parents in its own fields, which the walks read first and
-    fastest; a node of a variadic op (``dot``) has ``_a`` and ``_b`` None and this
-    form, made for it alone, holds its op, its parents in operand order and the
+    fastest; a node of a variadic op (``dot``) has ``_a`` and ``_b`` None (and ``_da``,
+    ``_db`` 0.0) and its form is a Fan: its op, its parents in operand order and the
     local derivative with respect to each. Its operands are all Values: a plain
-    number among them is a constant leaf.
+    number among them is a constant leaf. A Fan is never changed once made.
 
-    The parents are kept in ``groups`` (tuples, joined they are ``parents``) and their
+    The parents are kept in ``groups`` (tuples; joined, they are ``parents``) and their
     local derivatives likewise in ``grad_groups``, so that a group can be shared rather
     than copied: the entries of a matrix product share a row of X and a column of W
     (:meth:`grouped`). The walks read the groups; ``parents`` joins them.
@@ -350,7 +350,6 @@ class Fan:
     op: Op
     groups: tuple[tuple[Value, ...], ...]
     grad_groups: tuple[tuple[float, ...], ...]
-    constant_at = None
 
     def __init__(self, op: Op, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> None:
         self.op = op
@@ -390,7 +389,7 @@ def fan_node(op: Op, data: float, parents: tuple[Value, ...], local_grads: tuple
 
 
 def node_of_fan(data: float, fan: Fan) -> Value:
-    """A new node of a variadic op whose form is ``fan``, made for it alone."""
+    """A new node of a variadic op whose form is ``fan``."""
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -411,11 +410,14 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
 
     Iterative depth-first search, so graphs of any depth work. Parents are
     visited in operand order, which numbers the notes' example v1…v7 as they do.
+    A node stays on the stack until all its parents are placed; one with two
+    parents looks at both again when the search comes back to it, one with a Fan
+    goes on from where it stopped (:func:`_visit_fan`), so wide nodes cost their width once.
     """
     roots = [outputs] if isinstance(outputs, Value) else list(outputs)
     order: list[Value] = []
     seen: set[Value] = set()
-    next_parent: dict[Value, int] = {}  # where the search of a Fan node's parents resumes
+    resume: dict[Value, tuple[tuple[Value, ...], int]] = {}
     for root in roots:
         if not isinstance(root, Value):
             raise TypeError(f"topological_order needs Values, got {type(root).__name__}")
@@ -436,7 +438,7 @@ def topological_order(outputs: Value | Iterable[Value]) -> list[Value]:
                     seen.add(b)
                     stack.append(b)
                     continue
-            elif type(fan := v._op) is Fan and _visit_fan(v, fan, seen, order, stack, next_parent):
+            elif type(fan := v._op) is Fan and _visit_fan(v, fan, seen, order, stack, resume):
                 continue
             order.append(stack.pop())
     return order
@@ -448,17 +450,20 @@ def _visit_fan(
     seen: set[Value],
     order: list[Value],
     stack: list[Value],
-    next_parent: dict[Value, int],
+    resume: dict[Value, tuple[tuple[Value, ...], int]],
 ) -> bool:
-    """One step of the search at a Fan node: True if it pushed a parent, False when all are done.
+    """One step of the search at a Fan node: True if it pushed a parent, False when all are placed.
 
-    A leaf parent is placed at once (the search would push and pop it); the first
-    unseen parent with parents of its own is pushed, and the search resumes after it.
+    A leaf parent is placed at once (the search would push and pop it); the next
+    unseen parent with parents of its own is pushed, and ``resume`` keeps v's
+    parents and where to go on when the search comes back to v.
     """
-    if all(map(seen.issuperset, fan.groups)):
+    if v in resume:
+        parents, start = resume.pop(v)
+    elif all(map(seen.issuperset, fan.groups)):  # the common case: every parent placed already
         return False
-    parents = fan.parents
-    start = next_parent.get(v, 0)
+    else:
+        parents, start = fan.parents, 0
     for i in range(start, len(parents)):
         p = parents[i]
         if p in seen:
@@ -467,7 +472,7 @@ def _visit_fan(
         if p._a is None and type(p._op) is not Fan:
             order.append(p)
             continue
-        next_parent[v] = i + 1
+        resume[v] = (parents, i + 1)
         stack.append(p)
         return True
     return False

@@ -185,15 +185,22 @@ def accumulate_tangents(order: list[Value], seed: Mapping[Value, float]) -> dict
     get = tangent.get
     for v in order:
         a = v._a
-        if a is None or v in tangent:
-            if a is None and type(fan := v._op) is Fan and v not in tangent:
-                terms = [t * d for p, d in zip(fan.parents, fan.local_grads) if (t := get(p)) is not None]
+        if a is None:
+            if type(fan := v._op) is Fan and v not in tangent:
+                terms = [
+                    t * d
+                    for parents, grads in zip(fan.groups, fan.grad_groups)
+                    for p, d in zip(parents, grads)
+                    if (t := get(p)) is not None
+                ]
                 if terms:
                     t = terms[0]
                     for term in terms[1:]:
                         t += term
                     if t:
                         tangent[v] = t
+            continue
+        if v in tangent:
             continue
         ta = get(a)
         b = v._b
@@ -219,7 +226,7 @@ def evaluation_order(outputs: Value | Iterable[Value]) -> list[Value]:
     for v in topological_order(outputs):
         a, b = v._a, v._b
         if a is None:
-            depth[v] = 1 + max(map(depth.__getitem__, v.parents)) if type(v._op) is Fan else 0
+            depth[v] = (1 + max(map(depth.__getitem__, v.parents))) if type(v._op) is Fan else 0
         else:
             depth[v] = 1 + (depth[a] if b is None else max(depth[a], depth[b]))
     return sorted((v for v in depth if v._op is not CONST), key=depth.__getitem__)
