@@ -574,7 +574,7 @@ def cbrt(x):
 
 
 # dot: one node for x₁y₁ + … + xₙyₙ (a matrix product's entry), its 2n operands x₁…xₙ, y₁…yₙ
-# kept in a Fan; the products are summed exactly and rounded once (math.fsum), and
+# kept in a Fan; each product rounded, their sum exact and rounded once (math.fsum), and
 # ∂/∂xₖ = yₖ, ∂/∂yₖ = xₖ are its operands themselves, so the rule works on Values too.
 def _dot_value(*operands: float) -> float:
     n, odd = divmod(len(operands), 2)
@@ -604,7 +604,7 @@ _dot = Op(
         "torch": {"sum_of_products": SUM_OF_PRODUCTS_TORCH},
     },
     doc=(
-        "x₁·y₁ + … + xₙ·yₙ, summed exactly (`math.fsum`)",
+        "x₁·y₁ + … + xₙ·yₙ, the products' sum exact (`math.fsum`)",
         "yₖ, xₖ",
         "one node for 2n operands; `matmul` makes one per entry",
     ),
@@ -619,11 +619,13 @@ def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
 
     The notes' Zᵢⱼ = Σₖ XᵢₖWₖⱼ is one ``dot`` per entry: one node instead of n
     products and n − 1 sums, with local derivatives ∂/∂xₖ = yₖ and ∂/∂yₖ = xₖ.
-    The products are summed exactly and rounded once. It prints as the sum of
-    products it is (``x1*y1 + x2*y2``). A plain number among Values becomes a
-    constant leaf; sequences of different lengths are a ValueError, and empty ones give 0.0.
+    Each product is rounded and their sum is exact, rounded once (``math.fsum``; left
+    to right where a partial sum overflows). It prints as the sum of products it is
+    (``x1*y1 + x2*y2``), and a one-pair dot as the product. A plain number among Values
+    becomes a constant leaf; sequences of different lengths are a ValueError, and
+    empty ones give 0.0. Unlike the other ops it is not a Value method.
     """
-    xs, ys = tuple(xs), tuple(ys)
+    xs, ys = _sequence(xs, "xs"), _sequence(ys, "ys")
     if len(xs) != len(ys):
         raise ValueError(f"dot: the sequences have different lengths, {len(xs)} and {len(ys)}")
     if not xs:
@@ -631,6 +633,15 @@ def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     if all(type(x) is Value for x in xs) and all(type(y) is Value for y in ys):
         return dot_of_values(xs, ys, tuple([x.data for x in xs]), tuple([y.data for y in ys]))
     return _dot(*xs, *ys)
+
+
+def _sequence(operands: Any, name: str) -> tuple[Any, ...]:
+    try:
+        return tuple(operands)
+    except TypeError:
+        raise TypeError(
+            f"dot takes two sequences, dot(xs, ys); {name} is a {type(operands).__name__}: {operands!r:.60}"
+        ) from None
 
 
 def dot_of_values(
@@ -667,7 +678,7 @@ def table() -> str:
         elif op.notation == "prefix":
             usage = f"{op.symbol}x"
         elif op.notation == "dot":
-            usage = f"{op.name}(x, y)"
+            usage = f"{op.name}(xs, ys)"
         else:
             usage = f"{op.name}({'x' if op.arity == 1 else 'a, b'})"
         value, derivative, special = op.doc

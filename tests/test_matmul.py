@@ -125,7 +125,11 @@ def test_matmul_refuses_what_numpy_refuses_with_a_message() -> None:
         matmul(np.array(Value(1.0), dtype=object), X)
     with pytest.raises(TypeError, match="entries must be Values or real numbers, got str"):
         matmul(X, np.array([["a"], ["b"], ["c"]], dtype=object))
-    with pytest.raises(ValueError, match="MAX_ENTRIES"):
+    with pytest.raises(TypeError, match="entries must be Values or real numbers, got str: '1'"):
+        matmul(np.ones((1, 1)), np.array([["1"]], dtype=object))  # no Value: checked all the same
+    with pytest.raises(ValueError, match="1 column on the left, 2 rows on the right"):
+        matmul(array(np.ones((2, 1))), array(np.ones((2, 1))))
+    with pytest.raises(ValueError, match=r"products \(entries × inner length\) is more than .*MAX_ENTRIES"):
         matmul(array(np.ones((1, 2))), np.ones((2, MAX_ENTRIES // 2 + 1)).astype(object))
 
 
@@ -150,6 +154,10 @@ def test_dot_is_one_node_with_the_notes_local_derivatives() -> None:
         dot(x, y[:1])
     with pytest.raises(TypeError, match="dot: expected a real number or a Value, got str"):
         dot(x, ["a", y[0]])
+    with pytest.raises(TypeError, match=r"dot takes two sequences, dot\(xs, ys\); xs is a Value"):
+        dot(x[0], y[0])
+    with pytest.raises(ValueError, match="an op of any number of operands, such as dot, can only be built in"):
+        sg.define_op("my_dot", arity=None, evaluate=lambda *a: 0.0, derivative=lambda *a: ())  # type: ignore[arg-type]
     with no_grad():
         assert dot(x, y).is_leaf
 

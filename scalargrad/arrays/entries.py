@@ -76,10 +76,11 @@ def entry_name(name: str, index: Sequence[int], shape: Sequence[int], bar: bool 
 # --------------------------------------------------------------------------- #
 
 
-def check_size(size: int, who: str) -> None:
+def check_size(size: int, who: str, what: str = "entries") -> None:
+    """A ValueError naming ``who`` if ``size`` (of ``what``) is more than :data:`MAX_ENTRIES`."""
     if size > MAX_ENTRIES:
         raise ValueError(
-            f"{who}: {size:,} entries is more than scalargrad.arrays.MAX_ENTRIES = {MAX_ENTRIES:,}: "
+            f"{who}: {size:,} {what} is more than scalargrad.arrays.MAX_ENTRIES = {MAX_ENTRIES:,}: "
             "an object array of Values that large takes minutes and gigabytes to build; "
             "use NumPy floats (or a tensor library) at that size"
         )
@@ -170,18 +171,20 @@ def matmul(a: Any, b: Any) -> Any:
     NumPy's ``X @ W`` on object arrays builds the same numbers from n products and n − 1
     sums per entry (2n − 1 nodes, each a Python call): use it to show each product in
     a trace. ``matmul`` makes one node with 2n parents per entry, whose value sums the
-    products exactly (``math.fsum``): about ten times faster to build and to
+    rounded products exactly (``math.fsum``): about ten times faster to build and to
     differentiate, and its adjoint lines read as the notes' X̄ᵢₖ = Σⱼ WₖⱼZ̄ᵢⱼ. Shapes
     follow ``numpy.matmul``: vectors (1-D) and stacks of matrices (batch axes
     broadcast). Plain numbers among the entries are constant leaves; with no Value at
-    all the result is NumPy's float product.
+    all the result is NumPy's float product, and an inner length of 0 gives zeros
+    (numbers: there is nothing to differentiate).
     """
     np = numpy_module()
     x, w = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     if x.ndim == 0 or w.ndim == 0:
         raise ValueError("scalargrad.matmul: operands must have at least one axis; use * for a scalar")
     if not any(isinstance(v, Value) for v in (*x.flat, *w.flat)):
-        return np.matmul(x.astype(float), w.astype(float))
+        as_floats = np.vectorize(_entry_float, otypes=[float])
+        return np.matmul(as_floats(x), as_floats(w))
     x2 = x[None, :] if x.ndim == 1 else x
     w2 = w[:, None] if w.ndim == 1 else w
     m, n = x2.shape[-2:]
@@ -189,10 +192,10 @@ def matmul(a: Any, b: Any) -> Any:
     if w2.shape[-2] != n:
         raise ValueError(
             f"scalargrad.matmul: shapes {x.shape} and {w.shape} do not match: "
-            f"{n} columns on the left, {w2.shape[-2]} rows on the right"
+            f"{_count(n, 'column')} on the left, {_count(w2.shape[-2], 'row')} on the right"
         )
     batch = np.broadcast_shapes(x2.shape[:-2], w2.shape[:-2])
-    check_size(math.prod(batch) * m * p * max(n, 1), "scalargrad.matmul")
+    check_size(math.prod(batch) * m * p * max(n, 1), "scalargrad.matmul", "products (entries × inner length)")
     x2, w2 = _as_values(np.broadcast_to(x2, (*batch, m, n))), _as_values(np.broadcast_to(w2, (*batch, n, p)))
     out = np.empty((*batch, m, p), dtype=object)
     for index in np.ndindex(*batch):
@@ -202,6 +205,10 @@ def matmul(a: Any, b: Any) -> Any:
     if w.ndim == 1:
         out = out[..., 0]
     return out[()] if out.ndim == 0 else out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _as_values(entries: Any) -> Any:

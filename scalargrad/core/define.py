@@ -183,7 +183,10 @@ def define_op(
     """
     _check_name(name)
     if arity not in (1, 2):
-        raise ValueError(f"arity must be 1 or 2, got {arity!r}")
+        variadic = (
+            " (an op of any number of operands, such as dot, can only be built in)" if arity is None else ""
+        )
+        raise ValueError(f"arity must be 1 or 2, got {arity!r}{variadic}")
     if not callable(evaluate) or not callable(derivative):
         raise TypeError("evaluate and derivative must be callables")
     domains = (domain,) * arity if isinstance(domain, str) else tuple(domain)
@@ -232,7 +235,7 @@ def _computes_on_floats(op: Op, point: tuple[float, ...], out: float, grads: Any
         return False  # create_graph meets the rule's own error, as it would without this check
     numbers = [k for k, g in enumerate(on_values) if not isinstance(g, Value)]
     for probe in _PROBES:
-        other = (probe,) * (op.arity or 2)
+        other = (probe,) * op.arity  # type: ignore[operator]  # define_op makes ops of arity 1 or 2
         if other == point or not numbers:
             continue
         try:
@@ -257,7 +260,7 @@ def _check_rule(op: Op) -> None:
     """
     failures = []
     for probe in _PROBES:
-        point = (probe,) * (op.arity or 2)
+        point = (probe,) * op.arity  # type: ignore[operator]
         try:
             out = float(op.evaluate(*point))
         except OpDefinitionError:
