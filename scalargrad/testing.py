@@ -8,7 +8,9 @@ extra); ``import scalargrad`` never imports it.
   readable ``str`` (``sin(x0)*x1 + log(1 + x0*x0)``). Every op's argument is kept
   inside its domain by composing with safe maps, so an expression is defined
   and finite at every point. The variadic ``dot`` is drawn too, as one node over
-  1 to 3 pairs (printed as its sum of products, ``x0*x1 + sin(x1)*x0``).
+  1 to 3 pairs (printed as its sum of products, ``x0*x1 + sin(x1)*x0``);
+  :meth:`GeneratedExpression.as_binary` is the same function with each dot written
+  as those products and sums, the one a printed formula reads back as.
 * :func:`points` — a strategy for input points (lists of bounded floats).
 * :func:`expressions_and_points` — both at once, with a random number of inputs.
 * :func:`assert_gradients_close` / :func:`assert_hessian_close` — check a
@@ -180,6 +182,41 @@ class GeneratedExpression:
     def ops(self) -> frozenset[str]:
         """The primitive op names the expression uses (guards included, ``const`` not)."""
         return frozenset(kind for kind, _, _ in self.steps if kind != "const")
+
+    def as_binary(self) -> GeneratedExpression:
+        """The same function with each dot step written as the binary ``mul`` and ``add``
+        steps it stands for, x₁*y₁ + x₂*y₂ + … summed left to right, as its printed formula reads.
+
+        So ``str(e.as_binary()) == str(e)``, and ``str(e)`` read back by a parser (Python's,
+        :func:`scalargrad.expr.parse`) gives ``e.as_binary()``'s value bit for bit, while ``e``'s
+        own value may differ in the last place: a dot sums exactly and rounds once. Without
+        dot steps it is ``e``'s steps unchanged.
+
+        >>> d = GeneratedExpression(1, [("dot", (0, 0, 0, 0), 0.0)])
+        >>> d.as_binary().steps
+        (('mul', (0, 0), 0.0), ('mul', (0, 0), 0.0), ('add', (1, 2), 0.0))
+        >>> str(d.as_binary()) == str(d) == 'x0*x0 + x0*x0'
+        True
+        """
+        n = self.n_inputs
+        steps: list[Step] = []
+        where = list(range(n))  # self's slot -> the new expression's
+
+        def step(kind: str, *operands: int, value: float = 0.0) -> int:
+            steps.append((kind, operands, value))
+            return n + len(steps) - 1
+
+        for kind, operands, value in self.steps:
+            mapped = [where[o] for o in operands]
+            if kind != "const" and OPS[kind].notation == "dot":
+                half = len(mapped) // 2
+                total = step("mul", mapped[0], mapped[half])
+                for x, y in zip(mapped[1:half], mapped[half + 1 :]):
+                    total = step("add", total, step("mul", x, y))
+                where.append(total)
+            else:
+                where.append(step(kind, *mapped, value=value))
+        return GeneratedExpression(n, steps)
 
     def __call__(self, *args: Any) -> Any:
         """Evaluate at ``args`` (numbers or Values): a float, or a Value built from them."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
-from test_dot_parser import binary_twin, parser_text
+from test_dot_parser import parser_text
 
 from scalargrad import OPS, Value, grad
 from scalargrad.cli import main
@@ -92,7 +92,7 @@ def test_the_caption_of_a_dot_reads_back_as_its_sum_of_products(case: Case) -> N
     assert "dot(" not in formula
     again = parse(formula)
     value = again.evaluate({name: point[int(name[1:])] for name in again.names})
-    expected = binary_twin(e)(*point)
+    expected = e.as_binary()(*point)
     assert value == expected or (math.isnan(value) and math.isnan(expected))
     assert value == pytest.approx(e(*point), rel=1e-9, abs=1e-12)
 

@@ -15,28 +15,15 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_compile import assert_same, check_numpy_form, check_order_two, engine_at, same
 
 import scalargrad as sg
-from scalargrad import Value, grad, hessian, ops
+from scalargrad import Value, grad, ops
 from scalargrad.codegen import CompileError, compile
 from scalargrad.core import OPS, Op, fan_node
 from scalargrad.testing import DEFAULT_OPS, GeneratedExpression, expressions, points
 
 SMOOTH = [name for name in DEFAULT_OPS if name != "dot"]
-
-
-def same(a: float, b: float) -> bool:
-    """Equal as compile promises: bit for bit, NaN equal to NaN, 0.0 equal to -0.0."""
-    return a == b or (a != a and b != b)
-
-
-def assert_same(compiled: Any, engine: Any) -> None:
-    if isinstance(engine, list):
-        assert isinstance(compiled, list) and len(compiled) == len(engine), (compiled, engine)
-        for c, e in zip(compiled, engine):
-            assert_same(c, e)
-        return
-    assert same(compiled, engine), (compiled, engine)
 
 
 @st.composite
@@ -62,15 +49,6 @@ def with_dot(draw: Any, max_depth: int = 3) -> tuple[GeneratedExpression, list[f
     return GeneratedExpression(n, steps), draw(points(n))
 
 
-def engine(f: GeneratedExpression, at: list[float]) -> tuple[float, list[float]] | type[BaseException]:
-    xs = [Value(x) for x in at]
-    try:
-        y = f(*xs)
-    except (ArithmeticError, ValueError) as e:
-        return type(e)
-    return y.data, grad(y, xs)
-
-
 @given(with_dot(), st.data())
 def test_compiled_dot_graphs_equal_the_engine_bit_for_bit(case: Any, data: Any) -> None:
     f, point = case
@@ -82,7 +60,7 @@ def test_compiled_dot_graphs_equal_the_engine_bit_for_bit(case: Any, data: Any) 
     assert_same(value, y.data)
     assert_same(gradient, grad(y, xs))
     new = data.draw(points(len(point), bound=3.0))
-    expected = engine(f, new)
+    expected = engine_at(f, new)
     if isinstance(expected, type):
         with pytest.raises(expected):
             g(*new)
@@ -93,28 +71,6 @@ def test_compiled_dot_graphs_equal_the_engine_bit_for_bit(case: Any, data: Any) 
     traced = compile(f, point)  # the function traced at the point: the same numbers
     traced_value, traced_gradient = traced(*new)
     assert_same([traced_value, *traced_gradient], [value, *gradient])
-
-
-def _binary(f: GeneratedExpression) -> GeneratedExpression:
-    """``f`` with each dot step written as the binary mul and add steps it stands for."""
-    n = f.n_inputs
-    where: list[int] = list(range(n))
-    steps: list[Any] = []
-    for kind, operands, value in f.steps:
-        mapped = [where[o] for o in operands]
-        if kind != "dot":
-            steps.append((kind, tuple(mapped), value))
-        else:
-            half = len(mapped) // 2
-            total = -1
-            for x, y in zip(mapped[:half], mapped[half:]):
-                steps.append(("mul", (x, y), 0.0))
-                product = n + len(steps) - 1
-                if total >= 0:
-                    steps.append(("add", (total, product), 0.0))
-                total = n + len(steps) - 1
-        where.append(n + len(steps) - 1)
-    return GeneratedExpression(n, steps)
 
 
 def _dot_values_are_plain_sums(f: GeneratedExpression, at: list[float]) -> bool:
@@ -140,8 +96,7 @@ def test_the_dot_gradient_is_the_gradient_of_its_products_and_sums(case: Any) ->
     g = compile(f, point)
     value, gradient = g(*point)
     xs = [Value(x) for x in point]
-    y = _binary(f)(*xs)
-    assert "dot" not in _binary(f).ops
+    y = f.as_binary()(*xs)
     assert same(value, y.data)
     for a, b in zip(gradient, grad(y, xs)):
         assert same(a, b) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (gradient, grad(y, xs))
@@ -151,23 +106,7 @@ def test_the_dot_gradient_is_the_gradient_of_its_products_and_sums(case: Any) ->
 @settings(max_examples=25)
 def test_order_two_with_dot_equals_hessian(case: Any, data: Any) -> None:
     f, point = case
-    xs = [Value(x) for x in point]
-    y = f(*xs)
-    g = compile(y, xs, order=2)
-    value, gradient, rows = g(*point)
-    assert_same(value, y.data)
-    assert_same(gradient, grad(y, xs))
-    assert_same(rows, hessian(y, xs))
-    new = data.draw(points(len(point)))
-    fresh = [Value(x) for x in new]
-    try:
-        ref = f(*fresh)
-    except (ArithmeticError, ValueError):
-        return
-    value, gradient, rows = g(*new)
-    assert_same(value, ref.data)
-    assert_same(gradient, grad(ref, fresh))
-    assert_same(rows, hessian(ref, fresh))
+    check_order_two(f, point, data.draw(points(len(point))))
 
 
 def _outcome(fn: Any, *args: Any) -> Any:
@@ -276,27 +215,7 @@ def test_the_numpy_sum_of_products_is_the_engine_s_at_infinities() -> None:
 @given(with_dot())
 @settings(max_examples=30)
 def test_the_numpy_form_with_dot_agrees_with_the_float_form(case: Any) -> None:
-    np = pytest.importorskip("numpy")
-    f, point = case
-    g = compile(f, point, order=2)
-    vg = g.vectorized()
-    batch = [np.array([x, x / 2 + 0.25, -x]) for x in point]
-    with np.errstate(all="ignore"):
-        value, gradient, rows = vg(*batch)
-        scope: dict[str, Any] = {}
-        exec(vg.source, scope)  # TEST ONLY: the array source runs on its own too
-        alone = scope[vg.function.__name__](*batch)
-    assert np.array_equal(alone[0], value, equal_nan=True)
-    for k in range(3):
-        at = [float(b[k]) for b in batch]
-        try:
-            expected = g(*at)
-        except (ArithmeticError, ValueError):
-            continue
-        got = [float(value[k]), *(float(d[k]) for d in gradient), *(float(h[k]) for r in rows for h in r)]
-        want = [expected[0], *expected[1], *(h for r in expected[2] for h in r)]
-        for a, b in zip(got, want):
-            assert same(a, b) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (got, want)
+    check_numpy_form(*case, runs_alone=True)
 
 
 def test_the_torch_form_with_dot() -> None:

@@ -12,12 +12,12 @@ import json
 import math
 from typing import Any
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value
-from scalargrad.core import OPS, evaluation_order
+from scalargrad.core import OPS, constant, evaluation_order
 from scalargrad.notation.formula import formula
 from scalargrad.notation.names import BAR, DOT, MINUS, TIMES
 from scalargrad.ops import dot
@@ -42,23 +42,14 @@ def is_dot(v: Value) -> bool:
     return v.op is OPS["dot"]
 
 
-def binary_copy(y: Value) -> Value:
-    """``y``'s function with every dot node rebuilt as x1*y1 + x2*y2 + … from binary nodes."""
-    copy: dict[Value, Any] = {}
-    for v in evaluation_order(y):
-        op = v.op
-        if op is None:
-            copy[v] = v
-        elif is_dot(v):
-            parents = [copy.get(p, p) for p in v.parents]
-            n = len(parents) // 2
-            total = parents[0] * parents[n]
-            for a, b in zip(parents[1:n], parents[n + 1 :]):
-                total = total + a * b
-            copy[v] = total
-        else:
-            copy[v] = op(*(copy.get(p, p) if isinstance(p, Value) else p for p in v.operands))
-    return copy[y]  # type: ignore[no-any-return]
+def on_leaves(f: GeneratedExpression, xs: list[Value]) -> Any:
+    """``f`` on ``xs`` with each constant a constant leaf, as a dot node keeps the numbers it is
+    given: nothing folds, so ``f`` and ``f.as_binary()`` print alike even where a dot pairs two
+    numbers (``0*0``, which a binary ``mul`` of two numbers would fold to ``0``)."""
+    slots: list[Any] = list(xs)
+    for kind, operands, value in f.steps:
+        slots.append(constant(value) if kind == "const" else OPS[kind](*(slots[o] for o in operands)))
+    return slots[-1]
 
 
 NAMESPACE: dict[str, Any] = {
@@ -101,8 +92,11 @@ def test_a_dot_node_prints_as_its_sum_of_products() -> None:
 def test_formula_is_that_of_the_function_built_from_binary_mul_and_add(
     case: tuple[GeneratedExpression, list[float]],
 ) -> None:
-    y, xs = built(case)
-    binary = binary_copy(y)
+    f, point = case
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    y = on_leaves(f, xs)
+    assume(any(is_dot(v) for v in evaluation_order(y)))
+    binary = on_leaves(f.as_binary(), xs)
     assert not any(is_dot(v) for v in evaluation_order(binary))
     text = formula(y, max_length=2**62)
     assert text == str(y) == formula(binary, max_length=2**62)
@@ -143,6 +137,9 @@ def test_dot_lines_in_each_table() -> None:
 
 
 def test_a_pair_of_one_node_and_constants_in_the_tables() -> None:
+    x = Value(0.0, label="x")
+    folded = trace(dot([x, -1.0], [0.0, x]))  # x*0 + (-1*x): the second term's sign folds in
+    assert folded.lines(folded.tangents[0])[1] == "v̇₂ = 0·v̇₁ − v̇₁ = 0·1 − 1 = −1"
     x = Value(3.0, label="x")
     t = trace(dot([x, 2.0], [x, x]))
     assert t.lines(t.forward)[1] == "v₂ = v₁*v₁ + 2*v₁ = 3*3 + 2*3 = 15"
@@ -150,8 +147,13 @@ def test_a_pair_of_one_node_and_constants_in_the_tables() -> None:
     assert t.lines(t.adjoint)[1] == "v̄₁ = v̄₂·v₁ + v̄₂·v₁ + v̄₂·2 = 1·3 + 1·3 + 1·2 = 3 + 3 + 2 = 8"
 
 
+FOLDED_SIGN = GeneratedExpression(1, [("const", (), 0.0), ("const", (), -1.0), ("dot", (0, 2, 1, 0), 0.0)])
+"""``x0*0 + (-1*x0)``: its tangent line is ``0·v̇₁ − v̇₁``, a term's minus sign folded in."""
+
+
 @settings(max_examples=100, deadline=None)
 @given(CASES)
+@example((FOLDED_SIGN, [0.0]))
 def test_tables_write_a_dot_node_as_one_line_with_forward_and_reverse_modes_numbers(
     case: tuple[GeneratedExpression, list[float]],
 ) -> None:
@@ -197,7 +199,10 @@ def test_tables_write_a_dot_node_as_one_line_with_forward_and_reverse_modes_numb
         for table in t.tangents:
             tangent = {f"vd{number[u]}": r.value for u, r in zip(order, table.rows)}
             head, symbolic, *_ = t.lines(table)[i - 1].split(" = ")
-            assert symbolic.count(" + ") == sum(not p.is_constant for p in parents) - 1
+            # one term per non-constant parent, joined by + or by − where a term's sign folds in
+            terms = symbolic.split(" + ")
+            terms = [part for term in terms for part in term.split(f" {MINUS} ")]
+            assert len(terms) == sum(not p.is_constant for p in parents), symbolic
             scale = 1 + math.fsum(
                 abs(d * tangent[f"vd{number[p]}"])
                 for p, d in zip(parents, v.local_grads)

@@ -48,29 +48,6 @@ def parser_text(e: GeneratedExpression) -> str:
     return slots[-1]
 
 
-def binary_twin(e: GeneratedExpression) -> GeneratedExpression:
-    """``e`` with each dot step x1*y1 + … + xn*yn made of binary ``mul`` and ``add`` steps,
-    summed left to right, as its printed formula reads (TEST ONLY)."""
-    steps: list[tuple[str, tuple[int, ...], float]] = []
-    where = list(range(e.n_inputs))  # e's slot -> the twin's
-
-    def add(kind: str, *operands: int, value: float = 0.0) -> int:
-        steps.append((kind, operands, value))
-        return e.n_inputs + len(steps) - 1
-
-    for kind, operands, value in e.steps:
-        mapped = [where[o] for o in operands]
-        if kind != "const" and OPS[kind].arity is None:
-            n = len(mapped) // 2
-            total = add("mul", mapped[0], mapped[n])
-            for x, y in zip(mapped[1:n], mapped[n + 1 :]):
-                total = add("add", total, add("mul", x, y))
-            where.append(total)
-        else:
-            where.append(add(kind, *mapped, value=value))
-    return GeneratedExpression(e.n_inputs, steps)
-
-
 def _parsed(text: str) -> Any:
     try:
         return parse(text)
@@ -222,7 +199,7 @@ def test_a_printed_dot_formula_reads_back_as_products_and_sums(case: Case) -> No
     assert DOT.name + "(" not in text
     values = {name: point[int(name[1:])] for name in again.names}
     value = again.evaluate(values)
-    assert _same(value, binary_twin(e)(*point))
+    assert _same(value, e.as_binary()(*point))
     assert value == pytest.approx(y.data, rel=1e-9, abs=1e-12)
 
 
@@ -232,7 +209,7 @@ def test_generated_expressions_print_their_dots_as_products_and_sums(case: Case)
     products), and reads back through the parser as that function."""
     e, point = case
     assume("dot" in e.ops)
-    twin = binary_twin(e)
+    twin = e.as_binary()
     assert str(e) == str(twin)
     again = _parsed(str(e))
     values = {name: point[int(name[1:])] for name in again.names}

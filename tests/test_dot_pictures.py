@@ -59,26 +59,12 @@ def partner(v: Value, position: int) -> Value:
     return v.operands[(position + n) % (2 * n)]
 
 
-def binary_copy(y: Value, xs: list[Value]) -> tuple[list[Value], Value]:
-    """``y`` rebuilt with each dot node as the products and sums it stands for (binary nodes only),
-    over new inputs: an independent graph computing the same function."""
-    new: dict[Value, Any] = {x: Value(x.data, label=x.label) for x in xs}
-    for v in topological_order(y):
-        if v in new:
-            continue
-        if v.op is None:
-            new[v] = v if v.is_constant else Value(v.data)
-            continue
-        args = [new[p] if isinstance(p, Value) else p for p in v.operands]
-        if is_dot(v):
-            n = len(args) // 2
-            total = args[0] * args[n]
-            for a, b in zip(args[1:n], args[n + 1 :]):
-                total = total + a * b
-            new[v] = total
-        else:
-            new[v] = v.op(*args)
-    return [new[x] for x in xs], new[y]
+def binary_copy(case: Case, xs: list[Value]) -> tuple[list[Value], Value]:
+    """The case's function with each dot node as the products and sums it stands for (binary
+    nodes only, :meth:`~scalargrad.testing.GeneratedExpression.as_binary`) over new inputs like
+    ``xs``: an independent graph computing the same function."""
+    new = [Value(x.data, label=x.label) for x in xs]
+    return new, case[0].as_binary()(*new)
 
 
 def close(a: float, b: float) -> bool:
@@ -173,7 +159,7 @@ def test_a_dot_nodes_edges_are_labelled_with_the_pair_partner(case: Case) -> Non
 @given(cases)
 def test_the_adjoint_diagram_shows_the_binary_graphs_adjoints(case: Case) -> None:
     xs, y = build(case)
-    bx, by = binary_copy(y, xs)
+    bx, by = binary_copy(case, xs)
     assert close(by.data, y.data)
     g = Graph([y])
     fields = dict(
@@ -194,7 +180,7 @@ def test_the_extended_graph_of_a_dot_is_named_numbered_and_multiplies_by_the_par
     xs, y = build(case)
     ext = check_extension(y)  # the notes' naming rule, its indices and its numbers
     g = ext.g
-    bx, by = binary_copy(y, xs)
+    bx, by = binary_copy(case, xs)
     for x, b in zip(xs, sg.grad(by, bx)):
         if x in ext.adjoint_of:
             assert close(ext.adjoint_of[x].value, b)
@@ -226,7 +212,7 @@ def test_the_compact_extended_graph_of_a_dot_differentiates_like_the_binary_grap
     xs, y = build(case)
     g = Graph([y])
     side = GradientGraph(g, g.inputs)
-    bx, by = binary_copy(y, xs)
+    bx, by = binary_copy(case, xs)
     for x, b in zip(xs, sg.grad(by, bx)):
         a = side.adj.get(x)
         if x in g.index and a is not None:
@@ -245,7 +231,7 @@ def test_the_compact_extended_graph_of_a_dot_differentiates_like_the_binary_grap
 @given(cases)
 def test_steps_visit_every_node_and_give_the_binary_graphs_numbers(case: Case) -> None:
     xs, y = build(case)
-    bx, by = binary_copy(y, xs)
+    bx, by = binary_copy(case, xs)
     grads = dict(zip(xs, sg.grad(by, bx)))
     for mode in MODES:
         s = steps(y, mode=mode)

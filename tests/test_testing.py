@@ -257,6 +257,50 @@ def test_a_dot_steps_slot_is_an_operand_of_later_steps() -> None:
         GeneratedExpression(2, [("dot", (0, 0), 0.0), ("dot", (0, 3), 0.0)])
 
 
+def test_as_binary_writes_each_dot_step_as_its_products_and_sums() -> None:
+    e = GeneratedExpression(
+        2, [("const", (), 2.0), ("dot", (0, 2, 1, 1, 0, 2), 0.0), ("sin", (3,), 0.0), ("dot", (4, 0), 0.0)]
+    )
+    twin = e.as_binary()
+    assert twin.n_inputs == 2 and "dot" not in twin.ops
+    assert twin.steps == (
+        ("const", (), 2.0),
+        ("mul", (0, 1), 0.0),  # x0*x1
+        ("mul", (2, 0), 0.0),  # 2*x0
+        ("add", (3, 4), 0.0),
+        ("mul", (1, 2), 0.0),  # x1*2
+        ("add", (5, 6), 0.0),
+        ("sin", (7,), 0.0),  # the later steps read the sum's slot
+        ("mul", (8, 0), 0.0),
+    )
+    assert str(twin) == str(e) == "sin(x0*x1 + 2*x0 + x1*2)*x0"
+    plain = GeneratedExpression(1, [("const", (), -1.5), ("mul", (0, 1), 0.0), ("exp", (2,), 0.0)])
+    assert plain.as_binary().steps == plain.steps
+
+
+def test_as_binary_sums_left_to_right_where_dot_sums_exactly() -> None:
+    e = GeneratedExpression(1, [("const", (), 1.0), ("const", (), -1.0), ("dot", (0, 1, 0, 1, 1, 2), 0.0)])
+    assert str(e) == "x0*1 + 1*1 + x0*(-1)"
+    assert e(1e16) == 1.0  # one rounding of the exact sum
+    assert e.as_binary()(1e16) == 0.0 == evaluate_text(str(e), [1e16])  # as the formula reads
+
+
+@given(expressions_and_points(max_inputs=3, ops=_WITH_DOT, max_depth=3))
+def test_as_binary_is_the_function_the_printed_formula_reads_back_as(case: Case) -> None:
+    f, point = case
+    twin = f.as_binary()
+    assert "dot" not in twin.ops and twin.ops <= f.ops | {"mul", "add"} and twin.n_inputs == f.n_inputs
+    assert str(twin) == str(f)
+    value = twin(*point)
+    assert evaluate_text(str(f), point) == value  # bit for bit
+    assert value == pytest.approx(f(*point), rel=1e-9, abs=1e-12)  # the dots' rounding aside
+    if "dot" not in f.ops:
+        assert twin.steps == f.steps
+        return
+    xs, bx = [Value(x) for x in point], [Value(x) for x in point]
+    assert sg.grad(twin(*bx), bx) == pytest.approx(sg.grad(f(*xs), xs), rel=1e-9, abs=1e-12)
+
+
 def test_dot_steps_are_drawn_with_one_to_three_pairs_and_no_guards() -> None:
     counts: set[int] = set()
 
