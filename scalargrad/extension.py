@@ -9,6 +9,10 @@ graph, every node named in the notes' notation and nothing else:
 * a node vₖ with one consumer vᵢ has v̄ₖ = v̄ᵢ·∂vᵢ/∂vₖ as its adjoint node;
   one with several consumers gets a node for each partial adjoint
   ``v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ`` and its adjoint is their sum ``v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ``;
+  a consumer that reads vₖ at several operand positions (``x*x``, a dot) passes
+  back one partial adjoint per use, ``v̄ₖ→ᵢ⁽¹⁾``, ``v̄ₖ→ᵢ⁽²⁾`` in operand order, each
+  with the local derivative of its position (``∂vᵢ/∂vₖ⁽²⁾`` when that is a node), as
+  the reverse walk appends them;
   a partial adjoint that *is* v̄ᵢ (∂vᵢ/∂vₖ = 1) is no node but the edge from
   v̄ᵢ into the sum, labelled ``v̄ₖ→ᵢ``;
 * the local derivative ∂vᵢ/∂vₖ multiplies in as what the op's rule gives: a
@@ -33,7 +37,7 @@ from typing import Any
 
 from .autodiff import adjoints
 from .core import Partial, Value, topological_order
-from .notation.names import BAR, SUBSCRIPTS, TEXT, Digits
+from .notation.names import BAR, SUBSCRIPTS, SUPERSCRIPTS, TEXT, Digits
 from .notation.numbering import Graph
 
 __all__ = ["AdjointEdge", "AdjointNode", "Extension", "GradientGraph"]
@@ -94,29 +98,37 @@ class Extension:
         self.needed = needed
         self.adjoint = adjoints(list(g.outputs))
         self.consumers: dict[Value, list[Value]] = {v: [] for v in g.order}
+        self.uses: dict[Value, list[tuple[Value, int]]] = {v: [] for v in g.order}
         for v in g.order:
+            if v not in needed:
+                continue
+            for position, p in enumerate(v.parents):
+                if p in needed:
+                    self.uses[p].append((v, position))
             for p in dict.fromkeys(v.parents):
-                if p in needed and v in needed:
+                if p in needed:
                     self.consumers[p].append(v)
         self.nodes: list[AdjointNode] = []
         self.edges: list[AdjointEdge] = []
         self.adjoint_of: dict[Value, AdjointNode] = {}
-        self._partial_edges: dict[tuple[Value, Value], tuple[str, str]] = {}  # (k, i) -> (source, label)
+        # (k, i, position) -> (edge source, label) of the partial adjoint that use passes back
+        self._partial_edges: dict[tuple[Value, Value, int], tuple[str, str]] = {}
         self._forward_of = {leaf: v for v, leaf in g.leaf.items()}  # a rule's named leaf -> its node
         self._outputs = outputs = set(g.outputs)
         self.visits = [v for v in reversed(g.order) if v in needed]
         for v in self.visits:
             self._sum(v, v in outputs)
-            for k in dict.fromkeys(v.parents):
-                if k in needed and v.op is not None:
-                    self._pass_back(v, k)
+            if v.op is not None:
+                for position, k in enumerate(v.parents):
+                    if k in needed:
+                        self._pass_back(v, k, position)
 
     # --- names -----------------------------------------------------------------
     def name(self, v: Value, mark: str = "") -> str:
         return TEXT.name(self.g.name(v, mark))
 
-    def partial_name(self, k: Value, i: Value) -> str:
-        return TEXT.name(self.g.partial_name(k, i))
+    def partial_name(self, k: Value, i: Value, position: int | None = None) -> str:
+        return TEXT.name(self.g.partial_name(k, i, position))
 
     def _add(
         self, name: str, definition: str, value: float, kind: str, column: Value, made_at: Value
@@ -130,14 +142,14 @@ class Extension:
         """Visiting v: its adjoint is the seed, or the sum of the partial adjoints it received."""
         bar = self.name(v, BAR)
         value = float(self.adjoint.get(v, 0.0))
-        if not is_output and len(self.consumers[v]) == 1:
+        if not is_output and len(self.uses[v]) == 1:
             return  # its one partial adjoint is its adjoint node, made when its consumer was visited
         sources: list[tuple[str, str]] = []  # (edge source, label) per summand, in the sum's order
         names: list[str] = []
-        for i in self.consumers[v]:
-            source, label = self._partial_edges[(v, i)]
+        for i, position in self.uses[v]:
+            source, label = self._partial_edges[(v, i, position)]
             sources.append((source, label))
-            names.append(self.partial_name(v, i))
+            names.append(self.partial_name(v, i, position))
         if is_output:
             ynames = [y for o, y in zip(self.g.outputs, self.g.output_names()) if o is v]
             if not sources and len(ynames) == 1:
@@ -152,18 +164,16 @@ class Extension:
         for source, label in sources:
             self.edges.append(AdjointEdge(source, node.id, label))
 
-    def _pass_back(self, i: Value, k: Value) -> None:
-        """Visiting i: the partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ it passes to its input k."""
+    def _pass_back(self, i: Value, k: Value, position: int) -> None:
+        """Visiting i: the partial adjoint v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ it passes to its input k at
+        operand ``position``; one per use where i reads k more than once (v̄ₖ→ᵢ⁽¹⁾, v̄ₖ→ᵢ⁽²⁾)."""
         g = self.g
         a = self.adjoint_of[i]
-        slots = [(p, d) for (p, d) in g.derivatives(i) if p is k]
-        rule: Any = slots[0][1]
-        for _, d in slots[1:]:
-            rule = rule + d
-        local = sum(d for p, d in zip(i.parents, i.local_grads) if p is k)
+        rule: Any = g.derivatives(i)[position][1]
+        local = i.local_grads[position]
         value = float(self.adjoint.get(i, 0.0)) * local
-        several = len(self.consumers[k]) > 1 or k in self._outputs
-        name = self.partial_name(k, i) if several else self.name(k, BAR)
+        several = len(self.uses[k]) > 1 or k in self._outputs
+        name = self.partial_name(k, i, position) if several else self.name(k, BAR)
         reads: list[Value] = []
         if isinstance(rule, Value):
             reads = [self._forward_of[u] for u in topological_order([rule]) if u in self._forward_of]
@@ -171,7 +181,7 @@ class Extension:
             c = float(rule.data) if isinstance(rule, Value) else float(rule)
             if c == 1.0:
                 if several:
-                    self._partial_edges[(k, i)] = (a.id, name)
+                    self._partial_edges[(k, i, position)] = (a.id, name)
                 else:
                     node = self._add(name, a.name, value, "adjoint", i, i)
                     self.edges.append(AdjointEdge(a.id, node.id))
@@ -186,7 +196,9 @@ class Extension:
         else:
             symbols = g.leaves("text", False, self.digits)
             formula = TEXT.expr(rule, symbols, self.digits, g.constants(i))[0]
-            d = self._add(f"∂{self.name(i)}/∂{self.name(k)}", formula, float(local), "derivative", i, i)
+            use = g.use_number(i, position)
+            mark = "" if use is None else f"({use})".translate(SUPERSCRIPTS)
+            d = self._add(f"∂{self.name(i)}/∂{self.name(k)}{mark}", formula, float(local), "derivative", i, i)
             for u in dict.fromkeys(reads):
                 self.edges.append(AdjointEdge(g.name(u), d.id))
             definition = f"{a.name}{TIMES}{d.name}"
@@ -195,7 +207,7 @@ class Extension:
         for source in sources:
             self.edges.append(AdjointEdge(source, node.id))
         if several:
-            self._partial_edges[(k, i)] = (node.id, "")
+            self._partial_edges[(k, i, position)] = (node.id, "")
         else:
             self.adjoint_of[k] = node
 
@@ -237,17 +249,17 @@ class GradientGraph:
             partials = self.node_to_grad.get(v, [])
             if len(partials) < 2:
                 continue
-            for child, _, term in partials:
+            for child, position, term in partials:
                 if child is None:
                     continue
-                partial = TEXT.name(g.partial_name(v, child))
+                partial = TEXT.name(g.partial_name(v, child, position))
                 if isinstance(term, Value) and term in self.ids:
                     self.names.setdefault(term, partial)
                 if isinstance(a, Value):
                     self.partial_names[(a, term)] = partial if isinstance(term, Value) else ""
         self.partials = self._partials()
-        made_for = {(term, child): parent for (child, parent), term in self.partials}
-        for (child, _), term in self.partials:
+        made_for = {(term, child): (parent, position) for (child, parent, position), term in self.partials}
+        for (child, _, _), term in self.partials:
             # a partial adjoint v̄i·∂vi/∂vk: name the local derivative it multiplies by
             # (v̄i·d, or −d where v̄i = −1 folded away)
             if term.op is None or term.op.name not in ("mul", "neg"):
@@ -257,7 +269,7 @@ class GradientGraph:
             others = [p for p in term.parents if p is not self.adj.get(child)]
             for d in others[:1]:
                 if d in self.ids and d not in self.names:
-                    self.names[d] = self._derivative_name(child, made_for[(term, child)])
+                    self.names[d] = self._derivative_name(child, *made_for[(term, child)])
         self._name_running_sums()
         seen: set[str] = set()
         for u in self.order:  # a name the heuristics above gave twice names only its first node
@@ -275,8 +287,8 @@ class GradientGraph:
         g = self.g
         for v, partials in self.node_to_grad.items():
             children = [child for child, _, _ in partials]
-            if len(partials) < 3 or None in children:
-                continue
+            if len(partials) < 3 or None in children or len(set(children)) < len(children):
+                continue  # a child using v twice has a partial adjoint per use: no one index for the sum
             node = self.adj.get(v)
             for k in range(len(partials) - 1, 1, -1):  # node is the sum of the first k + 1 terms
                 if not isinstance(node, Value) or node.op is None or node.op.name != "add":
@@ -287,15 +299,17 @@ class GradientGraph:
                 consumers = ",".join(str(i) for i in sorted(g.index[c] for c in children[:k]))  # type: ignore[index]
                 self.names[node] = f"{TEXT.name(g.name(v, BAR))}→{consumers.translate(SUBSCRIPTS)}"
 
-    def _partials(self) -> list[tuple[tuple[Value, Value], Value]]:
-        """((child, parent), partial-adjoint node) for every partial adjoint that is a new node."""
+    def _partials(self) -> list[tuple[tuple[Value, Value, int], Value]]:
+        """((child, parent, position), partial-adjoint node) for every partial adjoint that is a new node."""
         found = []
         for v, partials in self.node_to_grad.items():
-            for child, _, term in partials:
+            for child, position, term in partials:
                 if child is not None and isinstance(term, Value) and term in self.ids:
-                    found.append(((child, v), term))
+                    found.append(((child, v, position), term))
         return found
 
-    def _derivative_name(self, child: Value, parent: Value) -> str:
+    def _derivative_name(self, child: Value, parent: Value, position: int) -> str:
         g = self.g
-        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}"
+        use = g.use_number(child, position)
+        mark = "" if use is None else f"({use})".translate(SUPERSCRIPTS)
+        return f"∂{TEXT.name(g.name(child))}/∂{TEXT.name(g.name(parent))}{mark}"

@@ -351,7 +351,7 @@ def _visit_order(g: Graph) -> list[Value]:
 def _partial_name(g: Graph, v: Value, p: Partial) -> str:
     if p.child is None:
         return "1"
-    return g.partial_name(v, p.child)
+    return g.partial_name(v, p.child, p.position)
 
 
 def _reverse_line(

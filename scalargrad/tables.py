@@ -633,7 +633,7 @@ def _adjoint_table(g: Graph, ynames: list[str]) -> Table:
                 continue
             parent, d = g.derivatives(child)[position]
             assert parent is v
-            name = g.partial_name(v, child)
+            name = g.partial_name(v, child, position)
             at = g.derivative_at(child, position)
             row.summands.append(
                 Term(

@@ -24,15 +24,24 @@ from scalargrad.testing import ALL_OPS, GeneratedExpression, expressions_and_poi
 
 SUB = "₀₁₂₃₄₅₆₇₈₉"
 INDEX = f"[{SUB}]+"
+USE = "(?:⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾)?"  # one use of a parent its child reads more than once
 ADJOINT = re.compile(f"^v̄({INDEX})$")
-PARTIAL = re.compile(f"^v̄({INDEX})→({INDEX})$")
+PARTIAL = re.compile(f"^v̄({INDEX})→({INDEX}){USE}$")
 SEED_PARTIAL = re.compile(f"^v̄({INDEX})→[yf][{SUB}]*$")
-DERIVATIVE = re.compile(f"^∂v({INDEX})/∂v({INDEX})$")
-NAME = re.compile(f"v̄{INDEX}(?:→(?:{INDEX}|[yf][{SUB}]*))?|∂v{INDEX}/∂v{INDEX}|v{INDEX}")
+DERIVATIVE = re.compile(f"^∂v({INDEX})/∂v({INDEX}){USE}$")
+MARK = "(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾)?"
+NAME = re.compile(f"v̄{INDEX}(?:→(?:{INDEX}{MARK}|[yf][{SUB}]*))?|∂v{INDEX}/∂v{INDEX}{MARK}|v{INDEX}")
 
 
 def number(sub: str) -> int:
-    return int(sub.translate(str.maketrans(SUB, "0123456789")))
+    return int(sub.translate(str.maketrans(SUB + "⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789" * 2)))
+
+
+def use_position(child: Value, parent: Value, use: str | None) -> int:
+    """The operand position of ``parent`` in ``child`` that a name's use mark (or none) stands for."""
+    positions = [k for k, p in enumerate(child.parents) if p is parent]
+    assert (use is None) == (len(positions) == 1), (use, positions)
+    return positions[0 if use is None else number(use) - 1]
 
 
 def build(case: tuple[GeneratedExpression, list[float]]) -> Value:
@@ -81,6 +90,8 @@ def check_extension(y: Value) -> Extension:
             k, i = number(m[1]), number(m[2])
             vk, vi = g.order[k - 1], g.order[i - 1]
             assert vk in vi.parents and ext.adjoint_of[vi].name in referenced
+            position = use_position(vi, vk, m[3])
+            assert u.value == adjoint[vi] * vi.local_grads[position] or math.isnan(u.value)
         elif m := ADJOINT.match(u.name):
             vk = g.order[number(m[1]) - 1]
             if u.kind == "adjoint":  # its one partial adjoint: v̄ₖ = v̄ᵢ·∂vᵢ/∂vₖ for its consumer vᵢ
@@ -92,7 +103,8 @@ def check_extension(y: Value) -> Extension:
         elif m := DERIVATIVE.match(u.name):
             vi, vk = g.order[number(m[1]) - 1], g.order[number(m[2]) - 1]
             assert vk in vi.parents and u.kind == "derivative"
-            assert math.isclose(u.value, sum(d for p, d in zip(vi.parents, vi.local_grads) if p is vk))
+            position = use_position(vi, vk, m[3])
+            assert u.value == vi.local_grads[position] or math.isnan(u.value)
         else:
             assert SEED_PARTIAL.match(u.name) and u.kind == "seed", u.name
     for e in ext.edges:  # edges come from forward nodes or new nodes, and go to new nodes

@@ -138,7 +138,10 @@ def test_a_node_used_twice_gets_each_partial_adjoint_on_its_own_edge() -> None:
     from scalargrad.viz import draw_step
 
     x = Value(3.0, label="x")
-    for y, labels in ((x - x, ["v̄₁→₂ = 1", "v̄₁→₂ = −1"]), (x / x, ["v̄₁→₂ = 0.333", "v̄₁→₂ = −0.333"])):
+    for y, labels in (
+        (x - x, ["v̄₁→₂⁽¹⁾ = 1", "v̄₁→₂⁽²⁾ = −1"]),
+        (x / x, ["v̄₁→₂⁽¹⁾ = 0.333", "v̄₁→₂⁽²⁾ = −0.333"]),
+    ):
         edges = [line for line in draw_step(steps(y), 1).source.splitlines() if "->" in line]
         assert [line.split('label="')[1].split('"')[0] for line in edges] == labels
 

@@ -27,10 +27,14 @@ BAR = "\u0304"  # combining macron: v̄
 TIMES = "·"
 MINUS = "−"  # U+2212, the minus sign of displayed numbers and formulas
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 _NEG = OPS["neg"].precedence
 _MUL = OPS["mul"].precedence
-_NAME = re.compile(r"([^\W\d_])([\u0304\u0307]?)([0-9]+)(?:→([0-9]+))?")
+_NAME = re.compile(r"([^\W\d_])([\u0304\u0307]?)([0-9]+)(?:→([0-9]+)(?:\(([0-9]+)\))?)?")
+"""A numbered name: ``v3``, ``v̄3``, ``v̇3``, a partial adjoint ``v̄2→5``, and one use of a
+parent its child reads at several operand positions, ``v̄2→3(1)`` (see
+:meth:`scalargrad.notation.numbering.Graph.partial_name`)."""
 _INDEXED = (
     re.compile(r"([^\W\d][^\s,]*[0-9])_([0-9]+(?:,[0-9]+)*)"),  # W1_1,2, x1_2: a base ending in digits, _
     re.compile(r"([^\W\d][^\s,]*?)(?<![0-9_])([0-9]+(?:,[0-9]+)+)"),  # B1,12, W̄h1,12: with commas
@@ -167,7 +171,8 @@ def visible(text: str) -> str:
 
 
 def text_name(name: str) -> str:
-    """A node's name as the text tables and diagrams print it: ``v̄2→5`` → ``v̄₂→₅``, ``x1`` → ``x₁``.
+    """A node's name as the text tables and diagrams print it: ``v̄2→5`` → ``v̄₂→₅``, ``x1`` → ``x₁``,
+    one use of a repeated parent ``v̄2→3(1)`` → ``v̄₂→₃⁽¹⁾``.
 
     An array entry's label (:func:`scalargrad.arrays.entry_label`) prints its indices as
     subscripts, commas kept, after its name as written: ``X12`` → ``X₁₂``, ``B1,12`` →
@@ -183,25 +188,29 @@ def text_name(name: str) -> str:
             return visible(name)
         base, indices = indexed
         return base + indices.translate(SUBSCRIPTS)
-    letter, accent, i, j = m.groups()
+    letter, accent, i, j, use = m.groups()
     out = f"{letter}{accent}{i.translate(SUBSCRIPTS)}"
-    return out if j is None else f"{out}→{j.translate(SUBSCRIPTS)}"
+    if j is not None:
+        out += f"→{j.translate(SUBSCRIPTS)}"
+    return out if use is None else out + f"({use})".translate(SUPERSCRIPTS)
 
 
 def ascii_name(name: str) -> str:
     """A row's name as :meth:`scalargrad.tables.Trace.to_dict` gives it, in ASCII: ``v3``,
     ``v̇3`` → ``v3_dot``, ``v̄3`` → ``v3_bar`` (as :func:`scalargrad.compile` names adjoints),
-    ``v̄2→5`` → ``v2_bar_to_5``, ``∂y/∂x1`` → ``dy/dx1``. An input's name is user text and
-    stays as given (``∂y/∂α`` → ``dy/dα``)."""
+    ``v̄2→5`` → ``v2_bar_to_5``, ``v̄2→3(1)`` → ``v2_bar_to_3_use1``, ``∂y/∂x1`` → ``dy/dx1``.
+    An input's name is user text and stays as given (``∂y/∂α`` → ``dy/dα``)."""
     parts = _derivative_head(name)
     if parts is not None:
         return f"d{parts[0]}/d{parts[1]}"
     m = _NAME.fullmatch(name)
     if m is None:
         return name
-    letter, accent, i, j = m.groups()
+    letter, accent, i, j, use = m.groups()
     out = letter + i + {DOT: "_dot", BAR: "_bar"}.get(accent, "")
-    return out if j is None else f"{out}_to_{j}"
+    if j is not None:
+        out += f"_to_{j}"
+    return out if use is None else f"{out}_use{use}"
 
 
 def _latex_number(s: str) -> str:
@@ -237,7 +246,8 @@ def _latex_letter(c: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """A name in LaTeX math: ``v3`` → ``v_{3}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, ``α1`` → ``\\alpha_{1}``.
+    """A name in LaTeX math: ``v3`` → ``v_{3}``, ``v̄2→5`` → ``\\bar v_{2 \\to 5}``, ``α1`` → ``\\alpha_{1}``;
+    ``v̄2→3(1)`` → ``\\bar v_{2 \\to 3}^{(1)}``.
 
     Greek letters are their macros (:data:`GREEK_LATEX`), other non-ASCII letters stay
     UTF-8 inside ``\\text{}``, where KaTeX, MathJax, XeLaTeX and LuaLaTeX accept any
@@ -250,10 +260,11 @@ def latex_name(name: str) -> str:
     """
     m = _NAME.fullmatch(name)
     if m:
-        letter, accent, i, j = m.groups()
+        letter, accent, i, j, use = m.groups()
         mark = {DOT: r"\dot ", BAR: r"\bar "}.get(accent, "")
         sub = i if j is None else rf"{i} \to {j}"
-        return rf"{mark}{_latex_letter(letter)}_{{{sub}}}"
+        sup = "" if use is None else f"^{{({use})}}"
+        return rf"{mark}{_latex_letter(letter)}_{{{sub}}}{sup}"
     indexed = _indexed(name)
     if indexed is not None:
         base, indices = indexed

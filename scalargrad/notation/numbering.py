@@ -38,6 +38,7 @@ class Graph:
         self._constants: dict[Value, Named] = {}
         self._names: dict[tuple[str, bool, Digits], dict[Value, str]] = {}
         self._derivatives: dict[Value, list[tuple[Value, Any]]] = {}
+        self._uses: dict[Value, list[int | None]] = {}
 
     def name(self, v: Value, mark: str = "") -> str:
         return f"v{mark}{self.index[v]}"
@@ -49,9 +50,36 @@ class Graph:
         letter = "f" if "y" in taken or any(f"y{i + 1}" in taken for i in range(len(self.outputs))) else "y"
         return [letter] if len(self.outputs) == 1 else [f"{letter}{i + 1}" for i in range(len(self.outputs))]
 
-    def partial_name(self, k: Value, i: Value) -> str:
-        """The notes' name of the partial adjoint v_k passes on from v_i: ``v̄2→5``."""
-        return f"v{BAR}{self.index[k]}→{self.index[i]}"
+    def partial_name(self, k: Value, i: Value, position: int | None = None) -> str:
+        """The notes' name of the partial adjoint v_k receives from v_i: ``v̄2→5``.
+
+        One name per use: where v_i reads v_k at several operand positions (``x*x``,
+        ``dot((x, y), (y, 2))``) each use is a partial adjoint of its own, with its own
+        value, numbered in operand order: ``position`` (the index among ``i.parents``)
+        gives ``v̄2→3(1)``, ``v̄2→3(2)``. A parent used once keeps the notes' ``v̄2→5``.
+        """
+        name = f"v{BAR}{self.index[k]}→{self.index[i]}"
+        if position is None:
+            return name
+        use = self.use_number(i, position)
+        return name if use is None else f"{name}({use})"
+
+    def use_number(self, i: Value, position: int) -> int | None:
+        """Which use (1, 2, …) of its parent the operand at ``position`` of ``i`` is, or None
+        when ``i`` reads that parent only once."""
+        uses = self._uses.get(i)
+        if uses is None:
+            parents = i.parents
+            counts: dict[Value, int] = {}
+            for p in parents:
+                counts[p] = counts.get(p, 0) + 1
+            seen: dict[Value, int] = {}
+            uses = []
+            for p in parents:
+                seen[p] = seen.get(p, 0) + 1
+                uses.append(seen[p] if counts[p] > 1 else None)
+            self._uses[i] = uses
+        return uses[position]
 
     def input_name(self, v: Value) -> str:
         return v.label if v.label is not None else self.name(v)

@@ -144,13 +144,15 @@ def draw(
       derivatives ∂vᵢ/∂vₖ (formula and value).
     * ``"tangent"`` — also each node's tangent v̇ w.r.t. ``wrt`` (default: the first input).
     * ``"adjoint"`` — also each node's adjoint v̄; edges carry the partial
-      adjoints v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ.
+      adjoints v̄ₖ→ᵢ = v̄ᵢ·∂vᵢ/∂vₖ, one per edge: where vᵢ reads vₖ more than once
+      (``x*x``, a dot) its edges are v̄ₖ→ᵢ⁽¹⁾, v̄ₖ→ᵢ⁽²⁾, … in operand order.
     * ``"extended"`` — the forward graph and, below it, the adjoint graph of reverse
       mode by extending the graph (for ``wrt``, an input of the graph; default every
       input). ``style="notes"`` (the default) draws it as the notes' figure does, for
       any graph (:class:`scalargrad.extension.Extension`): every adjoint v̄ᵢ is a node
-      (the output's is the seed v̄ₙ = 1), a node with several consumers gets a node per
-      partial adjoint v̄ₖ→ᵢ and a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ, a partial adjoint equal to
+      (the output's is the seed v̄ₙ = 1), a node with several consumers (or one that
+      reads it several times) gets a node per partial adjoint v̄ₖ→ᵢ (v̄ₖ→ᵢ⁽¹⁾, v̄ₖ→ᵢ⁽²⁾
+      for the uses of a repeated operand) and a sum node v̄ₖ = v̄ₖ→ᵢ + v̄ₖ→ⱼ, a partial adjoint equal to
       v̄ᵢ is the labelled edge into the sum, and a local derivative that is a formula
       is a node ∂vᵢ/∂vₖ = formula; each new node stands under the forward node of its
       column, so the adjoint graph mirrors the forward graph. ``style="compact"`` is

@@ -380,9 +380,9 @@ def _edges(g: Graph, v: Value, kind: str, adj: dict[Value, Any], digits: Digits)
         return []
     out = []
     if kind == "adjoint":
-        for p, d in zip(v.parents, v.local_grads):
+        for position, (p, d) in enumerate(zip(v.parents, v.local_grads)):
             if not p.is_constant:
-                partial = TEXT.name(g.partial_name(p, v))
+                partial = TEXT.name(g.partial_name(p, v, position))
                 out.append((f"{partial} = {_number(adj[v] * d, digits)}", p))
         return out
     if kind == "extended":
