@@ -29,11 +29,13 @@ class _Saving:
     """What one thread's pickles are saving. One thread writes a pickle, so another thread's
     pickles, of the same nodes or others, neither see nor clear these."""
 
-    __slots__ = ("live", "nodes")
+    __slots__ = ("groups", "live", "nodes")
 
     def __init__(self) -> None:
         self.nodes: dict[Any, weakref.ref[_SavedGraph]] = {}
         """The nodes of the graphs being pickled: the saved graph that holds each."""
+        self.groups: dict[int, tuple[weakref.ref[_SavedGraph], tuple[int, ...]]] = {}
+        """The Fans' groups those graphs saved, by identity: the graph and the group's places."""
         self.live = 0
         """How many saved graphs exist: when the last goes, ``nodes`` is emptied at once."""
 
@@ -75,19 +77,49 @@ class _SavedGraph:
         state.live += 1
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (self.load, (tuple(self.outside), *field_columns(self.nodes, self.places)))
+        saved: dict[int, tuple[int, ...]] = {}
+        groups = self.saving.groups
+        columns = field_columns(self.nodes, self.places, self._shared_group if groups else None, saved)
+        ref = self.ref
+        for key, places in saved.items():
+            groups.setdefault(key, (ref, places))
+        return (self.load, (tuple(self.outside), *columns))
+
+    def _shared_group(self, group: tuple[Value, ...]) -> _SharedGroup | None:
+        """How this graph saves a Fan's group an earlier graph of the pickle saved: as that one."""
+        known = self.saving.groups.get(id(group))
+        graph = None if known is None else known[0]()
+        return None if graph is None or graph is self else _SharedGroup(graph, known[1])  # type: ignore[index]
 
     def __del__(self) -> None:
         state = self.saving
         state.live -= 1
         if not state.live:
             state.nodes.clear()
+            state.groups.clear()
             return
         ref = self.ref
         known = state.nodes
         for v in self.nodes:
             if known.get(v) is ref:
                 del known[v]
+        groups = state.groups
+        for key in [key for key, (graph, _) in groups.items() if graph is ref]:
+            del groups[key]
+
+
+class _SharedGroup:
+    """A Fan's group saved by an earlier graph of the same pickle, which loads as the group
+    that graph loaded (the same tuple object), so Fans of different graphs share it again."""
+
+    __slots__ = ("graph", "places")
+
+    def __init__(self, graph: _SavedGraph, places: tuple[int, ...]) -> None:
+        self.graph = graph
+        self.places = places
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_loaded_group, (self.graph, self.places))
 
 
 def ancestors_not_in(root: Any, known: Callable[[Any], bool] | None) -> tuple[list[Any], list[Any]]:
@@ -153,17 +185,24 @@ def parent_places(outside: list[Any], nodes: list[Any]) -> dict[Any, int]:
     return dict(zip(itertools.chain(outside, nodes), itertools.count()))
 
 
-def field_columns(nodes: list[Any], places: dict[Any, int]) -> list[list[Any]]:
+def field_columns(
+    nodes: list[Any],
+    places: dict[Any, int],
+    shared: Callable[[tuple[Value, ...]], object] | None = None,
+    saved: dict[int, tuple[int, ...]] | None = None,
+) -> list[list[Any]]:
     """The fields of ``nodes`` as 8 lists, a parent given by its place (see :func:`parent_places`).
 
-    A :class:`Fan` saves as the tuple (its op, its parents' places, their local derivatives).
+    A :class:`Fan` saves as the tuple (its op, its groups as tuples of their parents'
+    places, its ``grad_groups``). A group several Fans share (a row of X in a matrix
+    product) saves as one tuple object, which pickle writes once and loads as one, and
+    so the loaded Fans share their group again, as the saved ones did. A group that
+    ``shared`` knows (saved or copied with an earlier graph) saves as what it gives instead;
+    ``saved`` gets the places saved for each other group, by the group's identity.
     """
     forms = [v._op for v in nodes]
     if Fan in map(type, forms):
-        forms = [
-            (f.op, tuple(map(places.__getitem__, f.parents)), f.local_grads) if type(f) is Fan else f
-            for f in forms
-        ]
+        forms = _saved_fans(forms, places, shared, {} if saved is None else saved)
     return [
         [v.data for v in nodes],
         [v.grad for v in nodes],
@@ -176,6 +215,34 @@ def field_columns(nodes: list[Any], places: dict[Any, int]) -> list[list[Any]]:
     ]
 
 
+def _saved_fans(
+    forms: list[Any],
+    places: dict[Any, int],
+    shared: Callable[[tuple[Value, ...]], object] | None,
+    saved: dict[int, Any],
+) -> list[Any]:
+    """``forms`` with each Fan saved as :func:`field_columns` says, each of its groups' places
+    one tuple object however many Fans share the group (found by identity: the nodes, and so
+    their groups, live as long as the saving)."""
+    place = places.__getitem__
+    outer: dict[int, object] = {}
+
+    def group_places(group: tuple[Value, ...]) -> object:
+        key = id(group)
+        known = saved.get(key)
+        if known is None:
+            known = outer.get(key)
+            if known is None:
+                known = None if shared is None else shared(group)
+                if known is None:
+                    known = saved[key] = tuple(map(place, group))
+                else:
+                    outer[key] = known
+        return known
+
+    return [(f.op, tuple(map(group_places, f.groups)), f.grad_groups) if type(f) is Fan else f for f in forms]
+
+
 def saved_graph(node: Any, load: Callable[..., list[Any]]) -> _SavedGraph:
     """The saved graph ``node`` is pickled in: one a pickle in progress saves already, or a new
     one, which loads by calling ``load`` on its columns."""
@@ -184,7 +251,7 @@ def saved_graph(node: Any, load: Callable[..., list[Any]]) -> _SavedGraph:
     return _SavedGraph(node, load) if graph is None else graph
 
 
-def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
+def _loaded_fields(v: Value, state: object, fans: _Fans | None = None) -> tuple[Any, ...]:
     """The fields of a node being loaded from a pickle or copy, checked: a graph, not arbitrary objects.
 
     ``data``, ``grad`` and the local derivatives are floats, ``label`` a str or None,
@@ -215,7 +282,10 @@ def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
             raise _unpickling("_a", "None for a leaf (an input or constant)", a)
         return fields
     if type(form) is Fan:
-        return (data, grad, label, _loaded_fan(form, a, da, b, db), None, 0.0, None, 0.0)
+        fan = (getattr(form, "op", None), getattr(form, "groups", None), getattr(form, "grad_groups", None))
+        return (data, grad, label, _loaded_fan(fan, a, da, b, db, fans), None, 0.0, None, 0.0)
+    if type(form) is tuple and fans is not None:  # a saved graph's Fan, as _saved_fan reads it
+        return (data, grad, label, _loaded_fan(form, a, da, b, db, fans), None, 0.0, None, 0.0)
     if type(form) is Op:
         arity = form.arity
         registered: Form | None = OPS.get(form.name)
@@ -238,42 +308,153 @@ def _loaded_fields(v: Value, state: object) -> tuple[Any, ...]:
     return fields
 
 
-def _loaded_fan(form: Fan, a: object, da: float, b: object, db: float) -> Fan:
-    """A loaded node's :class:`Fan`, checked as :func:`_loaded_fields` checks two parents, and
-    made anew for this node alone: a registered variadic op, its parents Values loaded
-    before the node, as many as the op takes, and one float local derivative per parent."""
+class _Fans:
+    """What loading one graph knows of its Fans, so that each shared thing is loaded and
+    checked once: the group of parents loaded for each saved group (Fans that shared a group
+    share it again), the groups of parents and of local derivatives checked, and the operand
+    counts each op was asked about. Objects are known by identity: the columns being loaded
+    and the loaded Fans keep them alive until the load ends."""
+
+    __slots__ = ("counts", "grads", "groups", "parents")
+
+    def __init__(self) -> None:
+        self.groups: dict[int, tuple[object, tuple[Value, ...]]] = {}
+        """By the identity of a saved group (its places): it, kept alive, and the group loaded."""
+        self.parents: set[int] = set()
+        self.grads: set[int] = set()
+        self.counts: dict[tuple[Op, int], bool] = {}
+
+
+def _loaded_fan(
+    fields: tuple[object, object, object],
+    a: object,
+    da: float,
+    b: object,
+    db: float,
+    fans: _Fans | None = None,
+) -> Fan:
+    """A loaded node's :class:`Fan` of ``fields`` (op, groups, grad_groups), checked as
+    :func:`_loaded_fields` checks two parents, and made anew for this node alone: a
+    registered variadic op, its groups of parents Values loaded before the node, as many in
+    all as the op takes, and a group of float local derivatives for each, as long as it."""
     for field, parent in (("_a", a), ("_b", b)):
         if parent is not None:
             raise _unpickling(field, "None for a node of a variadic op (its parents are in its Fan)", parent)
     for field, d in (("_da", da), ("_db", db)):
         if d != 0.0:
             raise _unpickling(field, "0.0 for a node of a variadic op", d)
-    op, parents, grads = form.op, form.parents, form.local_grads
+    op, groups, grad_groups = fields
     if type(op) is not Op or OPS.get(op.name) is not op or op.arity is not None:
         raise _unpickling("Fan's op", "a registered variadic op", op)
-    if type(parents) is not tuple or not parents:
-        raise _unpickling("Fan's parents", "a tuple of Values", parents)
-    for parent in parents:
+    if fans is None:
+        fans = _Fans()
+    if type(groups) is not tuple:
+        raise _unpickling("Fan's groups", "a tuple of groups of parents (tuples)", groups)
+    count = 0
+    for group in groups:
+        if id(group) not in fans.parents:
+            _check_parents(group)
+            fans.parents.add(id(group))
+        count += len(group)
+    if not count:
+        raise _unpickling("Fan's parents", "one Value or more", groups)
+    if type(grad_groups) is not tuple or len(grad_groups) != len(groups):
+        expected = f"a tuple of {len(groups)} groups, one per group of parents"
+        raise _unpickling("Fan's grad_groups", expected, grad_groups)
+    for group, grads in zip(groups, grad_groups):
+        if id(grads) not in fans.grads:
+            if type(grads) is not tuple or not _FLOAT.issuperset(map(type, grads)):
+                raise _unpickling(
+                    "Fan's local_grads", f"a tuple of {len(group)} floats, one per parent", grads
+                )
+            fans.grads.add(id(grads))
+        if len(grads) != len(group):
+            raise _unpickling("Fan's local_grads", f"a tuple of {len(group)} floats, one per parent", grads)
+    takes = fans.counts.get((op, count))
+    if takes is None:
+        takes = fans.counts[op, count] = _takes(op, groups)
+    if not takes:
+        raise _unpickling("Fan's parents", f"as many as {op.name} takes", count)
+    return Fan.grouped(op, groups, grad_groups)  # type: ignore[arg-type]
+
+
+def _check_parents(group: object) -> None:
+    """Check one group of a loaded Fan's parents: a tuple of Values loaded before its node."""
+    if type(group) is not tuple:
+        raise _unpickling("Fan's groups", "a tuple of groups of parents (tuples)", group)
+    for parent in group:
         if type(parent) is not Value:
             raise _unpickling("Fan's parents", "Values (parent nodes)", parent)
         if not hasattr(parent, "data"):
             raise _unpickling("Fan's parents", "nodes loaded before this one (the graph has a cycle)", parent)
-    if type(grads) is not tuple or len(grads) != len(parents) or not _FLOAT.issuperset(map(type, grads)):
-        raise _unpickling("Fan's local_grads", f"a tuple of {len(parents)} floats, one per parent", grads)
+
+
+def _takes(op: Op, groups: tuple[tuple[Value, ...], ...]) -> bool:
+    """Whether variadic ``op`` takes as many operands as ``groups`` hold. An op has no field
+    saying so: its ``evaluate`` raises TypeError for a count it does not take, so it is asked,
+    once per op and count in a load (an error of the values themselves is not the count's)."""
     try:
-        op.evaluate(*(p.data for p in parents))
+        op.evaluate(*itertools.chain.from_iterable(map(_datas, groups)))
     except TypeError:
-        raise _unpickling("Fan's parents", f"as many as {op.name} takes", len(parents)) from None
-    return Fan(op, parents, grads)
+        return False
+    except (ArithmeticError, ValueError):
+        return True
+    return True
 
 
-def _saved_fan(saved: tuple[Any, ...], nodes: list[Value]) -> Fan:
-    """The :class:`Fan` a saved graph keeps as (op, parents' places, local derivatives), its
-    parents found by place among the nodes loaded before it (checked by :func:`_loaded_fan`)."""
-    if len(saved) != 3 or type(saved[1]) is not tuple:
-        raise _unpickling("_op", "a registered op, or a saved Fan (op, parents' places, local_grads)", saved)
-    op, places, grads = saved
-    return Fan(op, tuple(_placed(p, "Fan's parents", nodes) for p in places), grads)
+def _datas(group: tuple[Value, ...]) -> list[float]:
+    return [v.data for v in group]
+
+
+def _saved_fan(saved: object, nodes: list[Value], fans: _Fans) -> tuple[object, object, object]:
+    """The :class:`Fan` a saved graph keeps as (op, groups of parents' places, grad_groups), each
+    group found by place among the nodes loaded before it, once for all the Fans that share it
+    (the rest is checked by :func:`_loaded_fan`).
+
+    Saved Fans of one group, (op, parents' places, local_grads), as the commit before groups
+    wrote them, are refused: that form never shipped in a release."""
+    if type(saved) is not tuple or len(saved) != 3 or type(saved[1]) is not tuple:
+        raise _unpickling(
+            "_op", "a registered op, or a saved Fan (op, groups of parents' places, grad_groups)", saved
+        )
+    op, places, grad_groups = saved
+    loaded = fans.groups
+    groups = []
+    for group in places:
+        known = loaded.get(id(group))
+        if known is None:
+            if type(group) is tuple and group and type(group[0]) is Value:  # an earlier graph's
+                _check_parents(group)
+                loaded[id(group)] = known = (group, group)
+            else:
+                loaded[id(group)] = known = (group, _placed_group(group, nodes))
+            fans.parents.add(id(known[1]))
+        groups.append(known[1])
+    return op, tuple(groups), grad_groups
+
+
+def _loaded_group(nodes: object, places: object) -> tuple[Value, ...]:
+    """The group of parents an earlier graph of a pickle loaded (its ``nodes``) for its saved
+    ``places``, the same object (see :class:`_SharedGroup`); found anew if that graph did not."""
+    if type(nodes) is not _Loaded:
+        raise _unpickling("Fan's groups", "saved by a graph loaded before", nodes)
+    known = nodes.groups.get(id(places))
+    if known is not None and known[0] is places:
+        group: tuple[Value, ...] = known[1]
+        return group
+    group = _placed_group(places, nodes)
+    _check_parents(group)
+    return group
+
+
+def _placed_group(group: object, nodes: list[Value]) -> tuple[Value, ...]:
+    """The parents a saved group names by their places among the nodes before its Fan's node."""
+    if type(group) is not tuple:
+        raise _unpickling("Fan's groups", "tuples of parents' places", group)
+    n = len(nodes)
+    if group and _INT.issuperset(map(type, group)) and min(group) >= 0 and max(group) < n:
+        return tuple(map(nodes.__getitem__, group))
+    return tuple(_placed(p, "Fan's parents", nodes) for p in group)
 
 
 def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingError:
@@ -284,7 +465,15 @@ def _unpickling(field: str, expected: str, got: object) -> pickle.UnpicklingErro
     )
 
 
-def _loaded_graph(outside: object, *columns: Any) -> list[Value]:
+class _Loaded(list[Value]):
+    """A loaded graph's nodes, and the groups its Fans loaded (:attr:`_Fans.groups`), which the
+    pickle's later graphs and copies share (:func:`_loaded_group`)."""
+
+    __slots__ = ("groups",)
+    groups: dict[int, tuple[object, tuple[Value, ...]]]
+
+
+def _loaded_graph(outside: object, *columns: Any) -> _Loaded:
     """The nodes of a saved graph (:mod:`scalargrad.core.saving`) as loaded: its outside parents, then
     one new node per entry of the columns, checked as :func:`_loaded_fields` checks one.
 
@@ -295,19 +484,20 @@ def _loaded_graph(outside: object, *columns: Any) -> list[Value]:
         raise _unpickling("parent", "a node loaded before this one", outside)
     if len(columns) != 8 or not all(type(c) is list for c in columns) or len(set(map(len, columns))) != 1:
         raise _unpickling("fields", "8 lists of equal length (a saved graph)", columns)
-    nodes = list(outside)
+    nodes = _Loaded(outside)
+    nodes.groups = (fans := _Fans()).groups
     collecting = gc.isenabled()
     if collecting:  # the loop makes a node per entry and no cycle: nothing for the collector to find
         gc.disable()
     try:
-        _load_nodes(nodes, columns)
+        _load_nodes(nodes, columns, fans)
     finally:
         if collecting:
             gc.enable()
     return nodes
 
 
-def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
+def _load_nodes(nodes: list[Value], columns: tuple[Any, ...], fans: _Fans) -> None:
     """Append a new node to ``nodes`` for each entry of ``columns`` (see :func:`_loaded_graph`).
 
     The columns' types are checked a column at a time, in C; each node then only checks
@@ -325,7 +515,7 @@ def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
         and _FLOAT.issuperset(map(type, dbs))
         and _LABEL.issuperset(map(type, labels))
     ):
-        _load_nodes_checked(nodes, columns)  # says what is wrong
+        _load_nodes_checked(nodes, columns, fans)  # says what is wrong
         return
     append = nodes.append
     for data, grad, label, form, a, da, b, db in zip(*columns):
@@ -343,9 +533,10 @@ def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
             count += 2
         v = _new(Value)
         if parents[form] != count:  # a Fan, or what is wrong
-            if parents[form] == _FAN:
-                form = _saved_fan(form, nodes)
-            form = _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))[3]
+            if type(form) is tuple:
+                form = _loaded_fan(_saved_fan(form, nodes, fans), a, da, b, db, fans)
+            else:
+                form = _loaded_fields(v, (None, (data, grad, label, form, a, da, b, db)))[3]
         v.data = data
         v.grad = grad
         v.label = label
@@ -358,6 +549,7 @@ def _load_nodes(nodes: list[Value], columns: tuple[Any, ...]) -> None:
 
 
 _FLOAT = frozenset({float})
+_INT = frozenset({int})
 _LABEL = frozenset({str, type(None)})
 _FAN = -2
 
@@ -376,15 +568,15 @@ def _parent_count(form: object) -> int:
     return -1
 
 
-def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...]) -> None:
+def _load_nodes_checked(nodes: list[Value], columns: tuple[Any, ...], fans: _Fans) -> None:
     """:func:`_load_nodes` a node at a time, each through :func:`_loaded_fields`, for columns
     that failed the fast checks: it stops at the first wrong field and names it."""
     for data, grad, label, form, a, da, b, db in zip(*columns):  # type: ignore[call-overload]
         a, b = _placed(a, "_a", nodes), _placed(b, "_b", nodes)
         if type(form) is tuple:
-            form = _saved_fan(form, nodes)
+            form = _saved_fan(form, nodes, fans)
         v = _new(Value)
-        _setstate(v, (None, (data, grad, label, form, a, da, b, db)))
+        _setstate(v, (None, (data, grad, label, form, a, da, b, db)), fans)
         nodes.append(v)
 
 
@@ -399,7 +591,7 @@ def _placed(place: object, field: str, nodes: list[Value]) -> Any:
 
 def _saved_node(nodes: object, place: object) -> Value:
     """The node at ``place`` in a loaded graph: how a pickled Value loads."""
-    if type(nodes) is not list or type(place) is not int or not 0 <= place < len(nodes):
+    if type(nodes) is not _Loaded or type(place) is not int or not 0 <= place < len(nodes):
         raise _unpickling("place", "the place of a node in its saved graph", place)
     node: Value = nodes[place]
     return node
@@ -417,11 +609,16 @@ def _copy(self: Value) -> Value:
 def _deepcopy(self: Value, memo: dict[int, Any]) -> Value:
     # The same flat columns a pickle saves (see _SavedGraph), copied without the bytes:
     # no recursion, and the copy is checked the same way a loaded pickle is.
+    # A Fan's group is copied once, and kept in the memo as any copied object is.
     outside, nodes = ancestors_not_in(self, (lambda v: id(v) in memo) if memo else None)
-    copies = _loaded_graph(
-        tuple(memo[id(v)] for v in outside), *field_columns(nodes, parent_places(outside, nodes))
+    saved: dict[int, tuple[int, ...]] = {}
+    columns = field_columns(
+        nodes, parent_places(outside, nodes), (lambda g: memo.get(id(g))) if memo else None, saved
     )
+    copies = _loaded_graph(tuple(memo[id(v)] for v in outside), *columns)
     memo.update(zip(map(id, nodes), copies[len(outside) :]))
+    groups = copies.groups
+    memo.update((key, groups[id(places)][1]) for key, places in saved.items())
     memo.setdefault(id(memo), []).extend(nodes)  # as copy.deepcopy keeps originals alive
     return copies[-1]
 
@@ -431,10 +628,10 @@ def _reduce_ex(self: Value, protocol: Any) -> tuple[Any, ...]:
     return (_saved_node, (graph, graph.places[self]))
 
 
-def _setstate(self: Value, state: tuple[Any, ...]) -> None:
+def _setstate(self: Value, state: tuple[Any, ...], fans: _Fans | None = None) -> None:
     # How pickles saved node by node (before graphs were saved flat) load.
     self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = _loaded_fields(
-        self, state
+        self, state, fans
     )
 
 
