@@ -156,8 +156,10 @@ def test_dot_is_one_node_with_the_notes_local_derivatives() -> None:
         dot(x, ["a", y[0]])
     with pytest.raises(TypeError, match=r"dot takes two sequences, dot\(xs, ys\); xs is a Value"):
         dot(x[0], y[0])
-    with pytest.raises(ValueError, match="an op of any number of operands, such as dot, can only be built in"):
-        sg.define_op("my_dot", arity=None, evaluate=lambda *a: 0.0, derivative=lambda *a: ())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="any number of operands, such as dot, can only be built in"):
+        sg.define_op(
+            "my_dot", arity=None, evaluate=lambda *a: 0.0, derivative=lambda *a: ()  # type: ignore[arg-type]
+        )
     with no_grad():
         assert dot(x, y).is_leaf
 
