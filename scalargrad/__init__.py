@@ -20,7 +20,8 @@ from .arrays import array, check_vjp, matmul  # NumPy object arrays of Values; i
 from .autodiff import adjoints, grad, hessian, jacobian, jvp, tangents, tree_flatten, tree_unflatten, vjp
 from .codegen import CompileCheckError, CompiledGradient, CompileError, compile
 from .core import OPS, Op, OpDefinitionError, Value, define_op, no_grad
-from .numeric import GradcheckError, Tolerance, check_op, gradcheck, gradgradcheck, numerical_grad
+from .numeric import GradcheckError, Tolerance, gradcheck, gradgradcheck, numerical_grad
+from .opcheck import check_op
 from .ops import *  # noqa: F403  (every op function, ops.__all__: adding an op needs no edit here)
 from .stepping import MODES as steps_modes
 from .stepping import Step, Steps, steps

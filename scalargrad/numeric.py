@@ -9,8 +9,9 @@
 * :func:`gradgradcheck` — the same for second derivatives: the gradient of each
   component of the ``create_graph`` gradient against finite differences of the
   plain gradient.
-* :func:`check_op` — both checks for one op (a user-defined one, say) at random
-  points of its domain.
+
+Checking one op (a user-defined one, say) with both at random points of its domain is
+:func:`scalargrad.opcheck.check_op`'s job.
 
 Every check, here, in :mod:`scalargrad.testing` and :func:`scalargrad.check_vjp`, decides
 with one policy, :class:`Tolerance` and :func:`close`: numbers agree when
@@ -30,6 +31,7 @@ Internal helpers shared with :mod:`scalargrad.testing` (not public API, not in
 :mod:`scalargrad.codegen` and :mod:`scalargrad.nn`), :func:`compare_difference` (a
 derivative against its central difference, with Richardson extrapolation where that
 differs) and :class:`Comparisons` (tolerance checks reported as one :class:`GradcheckError`).
+:mod:`scalargrad.opcheck` uses :func:`as_positive` and :func:`as_tolerance` too.
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .autodiff import adjoints, grad
-from .core import OPS, Op, Value, real_float
+from .core import Value, real_float
 
 __all__ = [
-    "DEFAULT_TOLERANCE", "GradcheckError", "Tolerance", "check_op", "close",
+    "DEFAULT_TOLERANCE", "GradcheckError", "Tolerance", "close",
     "gradcheck", "gradgradcheck", "numerical_grad", "rounding_scale",
 ]
 
@@ -61,9 +63,11 @@ class GradcheckError(AssertionError):
 
     The attributes describe the worst mismatch (the largest error relative to its
     tolerance, coordinates before random directions): ``index`` is the input
-    index (an ``(i, j)`` pair for second derivatives, None for a random direction), ``direction``
-    the random direction's number (None for a coordinate), ``analytic``, ``numeric``, ``error``
-    and ``tolerance`` the numbers compared. ``mismatches`` counts all comparisons out of tolerance.
+    index (an ``(i, j)`` pair for second derivatives, None for a random
+    direction), ``direction`` the random direction's number (None for a
+    coordinate), and ``analytic``, ``numeric``,
+    ``error`` and ``tolerance`` the numbers compared. ``mismatches`` counts all
+    comparisons out of tolerance.
     """
 
     def __init__(
@@ -208,7 +212,8 @@ def gradient_difference(f: Function, point: list[float], j: int, eps: float, who
 
 
 def _step_taken(step: float, point: list[float], i: int, eps: float, who: str) -> float:
-    """``step`` (along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is lost in θᵢ's rounding."""
+    """``step`` (the step along θᵢ as rounded, or its ratio to ε), or a ValueError when ε is
+    lost in θᵢ's rounding."""
     if step == 0.0:
         raise ValueError(
             f"{who}: eps={eps:g} is below half a unit in the last place of args[{i}]={point[i]!r}, "
@@ -218,7 +223,11 @@ def _step_taken(step: float, point: list[float], i: int, eps: float, who: str) -
 
 
 def numerical_grad(
-    f: Function, args: Sequence[float], *, eps: float = 1e-6, method: str = "central"
+    f: Function,
+    args: Sequence[float],
+    *,
+    eps: float = 1e-6,
+    method: str = "central",
 ) -> list[float]:
     """∇f at ``args`` by finite differences, one coordinate at a time (2n or n+1 calls of f).
 
@@ -271,7 +280,8 @@ def _graph_grad(f: Function, point: list[float], who: str) -> tuple[list[Value |
     if not isinstance(out, Value):
         as_result(out, who)
         return [None] * len(point), inputs
-    return list(grad(out, inputs, create_graph=True)), inputs
+    gradient: list[Value] = grad(out, inputs, create_graph=True)
+    return list(gradient), inputs
 
 
 def plain_grad(f: Function, point: list[float], who: str) -> list[float]:
@@ -343,7 +353,12 @@ DEFAULT_TOLERANCE = Tolerance()
 
 
 def close(
-    a: Any, b: Any, tolerance: Tolerance = DEFAULT_TOLERANCE, *, rounding: Any = 0.0, nan_equal: bool = False
+    a: Any,
+    b: Any,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    *,
+    rounding: Any = 0.0,
+    nan_equal: bool = False,
 ) -> Any:
     """Whether ``a`` and ``b`` agree under ``tolerance``: the test every check uses.
 
@@ -637,8 +652,9 @@ def gradgradcheck(
     first, inputs = _graph_grad(f, point, who)
     plain, is_graph, scale = _analytic_grad(f, point, who)
     checks = Comparisons(who, policy)
-    # the first derivative against f's own differences: a function that loses its graph (math.sin
-    # on a Value) has zero analytic derivatives of every order, so only this comparison catches it
+    # the first derivative against f's own central differences: a function that loses its
+    # graph (math.sin on a Value) has zero analytic derivatives of every order, so only this
+    # comparison can catch it
     compare_inputs(checks, f, point, plain, step, scale / step, who, "input {i} (df/dargs[{i}])")
     hessian: list[list[float]] = []
     roundings: list[float] = []
@@ -648,6 +664,7 @@ def gradgradcheck(
         row: list[float] = [0.0] * n if g is None else grad(g, inputs)
         hessian.append(row)
         roundings.append(0.0 if g is None else rounding_scale(g) / step)
+
     for j in range(n):
         numeric = gradient_difference(f, point, j, step, who)
         for i in range(n):
@@ -663,83 +680,4 @@ def gradgradcheck(
             what = f"direction {k} (δ = [{shown}], (Hδ)[{i}])"
             checks.compare(what, i, k, product, numeric[i], rounding=roundings[i])
     checks.raise_if_failed(f"args={point!r}, eps={step:g}, {policy}", "" if is_graph else NOT_A_GRAPH_HINT)
-    return True
-
-
-DOMAIN_SAMPLES: dict[str, tuple[float, float]] = {
-    "real": (-3.0, 3.0), "positive": (0.1, 5.0), "nonzero": (0.2, 3.0),  # nonzero: either sign
-    "unit": (-0.9, 0.9), "above_minus_one": (-0.9, 3.0), "bounded": (-1.0, 1.0),
-}  # fmt: skip
-"""Where :func:`check_op` draws points for each of :data:`scalargrad.core.op.DOMAINS`."""
-
-
-def sample_domain(domain: str, rng: random.Random) -> float:
-    """A random point of ``domain`` (see :data:`DOMAIN_SAMPLES`)."""
-    low, high = DOMAIN_SAMPLES[domain]
-    x = rng.uniform(low, high)
-    return -x if domain == "nonzero" and rng.random() < 0.5 else x
-
-
-def check_op(
-    op: Op | str,
-    *,
-    points: int = 20,
-    seed: int | None = 0,
-    eps: float = 1e-6,
-    atol: float | None = None,
-    rtol: float | None = None,
-    tolerance: Tolerance | None = None,
-) -> bool:
-    """Check an op's derivative rule against finite differences at random points of its domain.
-
-    For ``points`` points drawn from the op's domains (reproducibly from ``seed``),
-    :func:`gradcheck` compares the rule's local derivatives with central
-    differences of ``evaluate``; for smooth ops :func:`gradgradcheck` also checks
-    the rule built as a graph (``create_graph``), which catches a rule written
-    with ``math.sin`` instead of ``scalargrad.sin``. The tolerance is theirs
-    (:data:`DEFAULT_TOLERANCE`, ``atol``/``rtol`` replacing its fields). Returns True or raises
-    :class:`GradcheckError` naming the op and the point.
-
-    >>> import scalargrad as sg
-    >>> check_op("atan2")
-    True
-    """
-    who = "check_op"
-    if isinstance(op, str):
-        if op not in OPS:
-            raise ValueError(f"{who}: no op named {op!r}; known: {', '.join(sorted(OPS))}")
-        op = OPS[op]
-    if not isinstance(op, Op):
-        raise TypeError(f"{who}: op must be an Op or an op's name, got {type(op).__name__}: {op!r}")
-    if isinstance(points, bool) or not isinstance(points, numbers.Integral):
-        raise TypeError(f"{who}: points must be an int, got {type(points).__name__}: {points!r}")
-    if points < 1:
-        raise ValueError(f"{who}: points must be >= 1, got {points!r}")
-    eps = as_positive(eps, "eps", who)
-    policy = as_tolerance(tolerance, who, atol=atol, rtol=rtol)
-    rng = random.Random(seed)
-    for _ in range(points):
-        for point in _op_points(op, rng):
-            try:
-                gradcheck(op, point, eps=eps, tolerance=policy, directions=2, seed=seed)
-                if op.smooth:
-                    gradgradcheck(op, point, eps=eps, tolerance=policy, directions=1, seed=seed)
-            except GradcheckError as e:
-                e.args = (f"op {op.name!r} at {point!r}: {e.args[0]}",)
-                raise
-    return True
-
-
-def _op_points(op: Op, rng: random.Random) -> list[list[float]]:
-    """One point per operand count check_op tries: the arity, or each of 1 to 4 a variadic op takes."""
-    counts = [op.arity] if op.arity is not None else [n for n in range(1, 5) if _takes(op, n)] or [1]
-    return [[sample_domain(op.domains[i % len(op.domains)], rng) for i in range(n)] for n in counts]
-
-
-def _takes(op: Op, n: int) -> bool:
-    """Whether a variadic op takes ``n`` operands: its evaluate raises no TypeError on n ones."""
-    try:
-        op.evaluate(*[1.0] * n)
-    except TypeError:
-        return False
     return True

@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "tables, steps, checks and code generation",
         (
             "scalargrad.numeric",
+            "scalargrad.opcheck",
             "scalargrad.arrays",
             "scalargrad.expr",
             "scalargrad.extension",
