@@ -74,7 +74,7 @@ def float_sigmoid(x: float) -> float:
 
 
 def float_softplus(x: float) -> float:
-    """ln(1 + e**x) without overflow: max(x, 0) + ln(1 + e**-|x|), so softplus(1000) = 1000."""
+    """ln(1 + e**x) without overflow: ``max(x, 0) + ln(1 + e**-abs(x))``, so softplus(1000) = 1000."""
     if x != x:
         return x
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
