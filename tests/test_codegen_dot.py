@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_compile import assert_same, check_numpy_form, check_order_two, engine_at, same
+from test_compile import (
+    assert_bits,
+    assert_same,
+    check_numpy_form,
+    check_order_two,
+    engine_at,
+    outcome,
+    same,
+)
 
 import scalargrad as sg
 from scalargrad import Value, grad, ops
@@ -109,20 +117,6 @@ def test_order_two_with_dot_equals_hessian(case: Any, data: Any) -> None:
     check_order_two(f, point, data.draw(points(len(point))))
 
 
-def _outcome(fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except (ArithmeticError, ValueError) as e:
-        return (type(e), str(e))
-
-
-def _bits(result: Any) -> list[str]:
-    if isinstance(result[0], type):
-        return [repr(result)]
-    out = [result[0], *result[1], *(h for row in (result[2] if len(result) > 2 else []) for h in row)]
-    return [x.hex() for x in out]
-
-
 @given(with_dot(), st.data(), st.sampled_from([1, 2]))
 @settings(max_examples=30)
 def test_the_source_with_dot_runs_on_its_own(case: Any, data: Any, order: int) -> None:
@@ -133,7 +127,7 @@ def test_the_source_with_dot_runs_on_its_own(case: Any, data: Any, order: int) -
     exec(g.source, scope)  # TEST ONLY: compile's own output, which must run on its own
     alone = scope[g.function.__name__]
     for at in (point, data.draw(points(len(point), bound=3.0))):
-        assert _bits(_outcome(alone, *at)) == _bits(_outcome(g.function, *at))
+        assert_bits(outcome(alone, *at), outcome(g.function, *at))
 
 
 def test_dot_code_reads_as_the_notes_and_folds_constants() -> None:
