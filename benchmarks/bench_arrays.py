@@ -17,8 +17,8 @@ Run on demand (not part of the test suite)::
 
 What it measured (Python 3.11, 9 repeats, a quiet machine; see benchmarks/README.md):
 check_vjp(MatMul) at 32×32 @ 32×32 0.08 s for one trial, 0.23 s for the default three
-(target met). The 64×64 gradient: 76 ms (72 ms with the cyclic GC paused) against 31 ms for
-the float loops, 2.4× (target met). ``matmul`` makes one ``dot`` node per entry, 4096 nodes
+(target met). The 64×64 gradient: 76–82 ms (72–79 ms with the cyclic GC paused) against
+30–31 ms for the float loops, 2.4–2.8× (target met). ``matmul`` makes one ``dot`` node per entry, 4096 nodes
 of 128 parents each that share their row of X and column of W; NumPy's ``X @ W`` makes
 5·10⁵ binary nodes and takes about a second, 26–32× the loops.
 """
