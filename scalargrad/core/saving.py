@@ -129,7 +129,7 @@ def ancestors_not_in(root: Any, known: Callable[[Any], bool] | None) -> tuple[li
     order: list[Any] = []
     seen = {root}
     stack = [root]
-    resume: dict[Any, int] = {}
+    resume: dict[Any, tuple[tuple[Any, ...], int]] = {}
     while stack:
         v = stack[-1]
         a = v._a
@@ -161,12 +161,13 @@ def _next_fan_parent(
     known: Callable[[Any], bool] | None,
     outside: list[Any],
     stack: list[Any],
-    resume: dict[Any, int],
+    resume: dict[Any, tuple[tuple[Any, ...], int]],
 ) -> bool:
     """One step of :func:`ancestors_not_in` at a Fan node: True if it pushed a parent, False
-    when all its parents are placed. The search of its parents resumes where it stopped."""
-    parents = v._op.parents  # type: ignore[union-attr]
-    for i in range(resume.get(v, 0), len(parents)):
+    when all its parents are placed. The search of its parents resumes where it stopped, with
+    the parents joined once (as :func:`~scalargrad.core.value.topological_order`'s search does)."""
+    parents, start = resume.pop(v) if v in resume else (v._op.parents, 0)  # type: ignore[union-attr]
+    for i in range(start, len(parents)):
         p = parents[i]
         if p in seen:
             continue
@@ -174,7 +175,7 @@ def _next_fan_parent(
         if known is not None and known(p):
             outside.append(p)
             continue
-        resume[v] = i + 1
+        resume[v] = (parents, i + 1)
         stack.append(p)
         return True
     return False
